@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split-virtqueue walkers of net_vdevpeer: plain C over (ring view, guest
+ * memory map). No EAL, no mbufs: the PMD, the unit tests (a guest-side
+ * driver writing real rings in memory mapped at two addresses) and the
+ * micro-benchmarks all use these functions.
+ *
+ * The guest is hostile. Everything reached through a struct vdp_vring
+ * (descriptor table, avail ring, buffers) may change under us at any time:
+ * each field is read exactly once into a local, checked, then used.
+ *
+ * Concurrency: a struct vdp_vring is owned by one thread at a time (the
+ * lcore polling the queue); the control plane only touches it while the
+ * queue is paused (see vdevpeer.h).
+ */
+#ifndef VDP_RING_H
+#define VDP_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "net_vdevpeer assumes a little-endian host (virtio 1.x rings are LE)"
+#endif
+
+/* ---- virtio split ring layout (virtio 1.1, 2.6) ---- */
+#define VDP_DESC_F_NEXT      1
+#define VDP_DESC_F_WRITE     2
+#define VDP_DESC_F_INDIRECT  4
+#define VDP_USED_F_NO_NOTIFY 1
+#define VDP_AVAIL_F_NO_INTERRUPT 1
+
+struct vdp_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vdp_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[]; /* size entries, then used_event */
+};
+
+struct vdp_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vdp_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct vdp_used_elem ring[]; /* size entries, then avail_event */
+};
+
+#define VDP_RING_SIZE_MAX 32768u
+
+/* ---- virtio-net header (virtio 1.1, 5.1.6) ---- */
+struct vdp_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers; /* only with MRG_RXBUF or VERSION_1 */
+};
+#define VDP_NET_HDR_LEN_LEGACY 10u
+#define VDP_NET_HDR_LEN_MRG    12u
+
+/* ---- guest memory map ---- */
+#define VDP_MAX_REGIONS 8
+
+struct vdp_mem_region {
+	uint64_t gpa;   /* guest physical start */
+	uint64_t size;
+	uint64_t hva;   /* where we mapped it */
+};
+
+struct vdp_memmap {
+	uint32_t nregions;
+	struct vdp_mem_region r[VDP_MAX_REGIONS];
+};
+
+/*
+ * Translate [gpa, gpa + *len). Returns the host address of gpa and sets
+ * *len to the number of bytes contiguous from there inside one region
+ * (<= the request), or NULL when gpa is in no region or gpa + len wraps.
+ */
+void *vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len);
+
+/* True when host range [hva, hva + len) lies inside one region. */
+bool vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len);
+
+/* ---- errors: one counter each, exported as xstats ---- */
+enum vdp_err {
+	VDP_ERR_NO_RX_BUF,      /* guest posted no (or not enough) RX buffers */
+	VDP_ERR_RX_TOO_SMALL,   /* non-mergeable RX chain smaller than frame */
+	VDP_ERR_BAD_DESC,       /* index out of range, wrong direction, bad flags */
+	VDP_ERR_ZERO_LEN,       /* zero-length descriptor */
+	VDP_ERR_CHAIN_TOO_LONG, /* more segments than we carry */
+	VDP_ERR_LOOP,           /* chain longer than its table: a loop */
+	VDP_ERR_BAD_ADDR,       /* buffer outside guest memory */
+	VDP_ERR_BAD_INDIRECT,   /* indirect table malformed (len, NEXT flag) */
+	VDP_ERR_NESTED_INDIRECT,/* indirect descriptor inside an indirect table */
+	VDP_ERR_AVAIL_JUMP,     /* avail idx moved by more than the ring size */
+	VDP_ERR_SHORT_CHAIN,    /* chain shorter than the virtio-net header */
+	VDP_ERR_TOO_BIG,        /* TX frame larger than we accept */
+	VDP_ERR_NO_MBUF,        /* host mempool exhausted */
+	VDP_ERR_NOT_READY,      /* guest not ready (link down / queue disabled) */
+	VDP_ERR_QUEUE_STOPPED,  /* dropped because the queue was stopped as broken */
+	VDP_ERR_MAX
+};
+
+extern const char *const vdp_err_names[VDP_ERR_MAX];
+
+/* ---- one virtqueue as the device sees it ---- */
+typedef void (*vdp_err_fn)(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
+
+struct vdp_vring {
+	struct vdp_desc *desc;
+	struct vdp_avail *avail;
+	struct vdp_used *used;
+	uint16_t size;        /* power of two, <= VDP_RING_SIZE_MAX */
+	uint16_t mask;
+
+	uint16_t last_avail;  /* next avail slot we will consume */
+	uint16_t used_idx;    /* shadow of used->idx (published at flush) */
+	uint16_t avail_cache; /* last avail->idx seen, for avail_count */
+	uint16_t signalled_used; /* used idx at the previous notify check */
+	bool signalled_valid;
+
+	bool event_idx;       /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;        /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	bool mrg_rxbuf;       /* VIRTIO_NET_F_MRG_RXBUF negotiated */
+	bool broken;          /* ring no longer trustworthy: queue stopped */
+	uint16_t hdr_len;     /* virtio-net header length: 10 or 12 */
+
+	uint64_t err[VDP_ERR_MAX];
+	vdp_err_fn on_err;    /* optional: rate-limited logging by the owner */
+	void *err_ctx;
+};
+
+/*
+ * Reset the device-side state of a ring. Validates the layout: size a
+ * power of two in [1, 32768], tables non-NULL. Returns 0 or -EINVAL.
+ * The indexes start at last_avail/used_idx (handed over by the VMM).
+ */
+int vdp_vring_init(struct vdp_vring *vr, void *desc, void *avail, void *used,
+		   uint32_t size, uint16_t last_avail, uint16_t used_idx);
+
+/* True when the ring's three tables lie inside guest memory. */
+bool vdp_vring_in_map(const struct vdp_vring *vr, const struct vdp_memmap *mm);
+
+/* Count an error and tell the owner. */
+static inline void
+vdp_vring_err(struct vdp_vring *vr, enum vdp_err e, uint32_t a, uint32_t b)
+{
+	vr->err[e]++;
+	if (vr->on_err != NULL)
+		vr->on_err(vr->err_ctx, e, a, b);
+}
+
+/* Mark the ring broken (the queue stops), counting err. */
+void vdp_vring_break(struct vdp_vring *vr, enum vdp_err e, uint32_t a, uint32_t b);
+
+/*
+ * Number of chains the guest made available and we did not consume yet.
+ * Reads avail->idx once (acquire). An idx that moved by more than the ring
+ * size breaks the ring (returns 0).
+ */
+uint16_t vdp_split_avail_count(struct vdp_vring *vr);
+
+/* ---- descriptor chains ---- */
+#define VDP_CHAIN_MAX_SEGS 128
+
+struct vdp_seg {
+	uint8_t *hva;
+	uint32_t len;
+};
+
+struct vdp_chain {
+	uint16_t head;   /* head index, returned in the used ring */
+	uint16_t nseg;
+	uint32_t len;    /* sum of seg lengths */
+	struct vdp_seg seg[VDP_CHAIN_MAX_SEGS];
+};
+
+enum vdp_dir {
+	VDP_DIR_READ,    /* guest TX: device reads, descriptors without WRITE */
+	VDP_DIR_WRITE,   /* guest RX: device writes, descriptors with WRITE */
+};
+
+enum vdp_fetch {
+	VDP_FETCH_OK = 0,     /* *c holds a valid chain, last_avail advanced */
+	VDP_FETCH_EMPTY = 1,  /* nothing available (avail_count said 0) */
+	VDP_FETCH_BAD = 2,    /* chain invalid: counted, returned to the used
+			       * ring with len 0, last_avail advanced */
+	VDP_FETCH_BROKEN = 3, /* ring broken: queue must stop */
+};
+
+/*
+ * Take the next available chain and resolve it to host segments. The caller
+ * must have checked vdp_split_avail_count() > 0.
+ */
+enum vdp_fetch vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			       enum vdp_dir dir, struct vdp_chain *c);
+
+/* Give back the last n fetched (valid) chains, e.g. a frame that did not fit. */
+static inline void
+vdp_split_unfetch(struct vdp_vring *vr, uint16_t n)
+{
+	vr->last_avail = (uint16_t)(vr->last_avail - n);
+}
+
+/* Copy len bytes at chain offset off out to dst / in from src. Return bytes. */
+uint32_t vdp_chain_read(const struct vdp_chain *c, uint32_t off, void *dst, uint32_t len);
+uint32_t vdp_chain_write(const struct vdp_chain *c, uint32_t off, const void *src, uint32_t len);
+
+/* ---- used ring ---- */
+/* Write one used element at the shadow index (not yet visible to the guest). */
+static inline void
+vdp_split_used_put(struct vdp_vring *vr, uint16_t head, uint32_t len)
+{
+	struct vdp_used_elem *e = &vr->used->ring[vr->used_idx & vr->mask];
+
+	e->id = head;
+	e->len = len;
+	vr->used_idx++;
+}
+
+/* Publish every used element written since the last flush (one store). */
+static inline void
+vdp_split_used_flush(struct vdp_vring *vr)
+{
+	__atomic_store_n(&vr->used->idx, vr->used_idx, __ATOMIC_RELEASE);
+}
+
+/*
+ * After a flush: does the guest want an interrupt for what we published?
+ * (EVENT_IDX: used_event crossed; otherwise: NO_INTERRUPT clear.)
+ */
+bool vdp_split_need_call(struct vdp_vring *vr);
+
+/* We poll: ask the guest not to kick us (NO_NOTIFY, or a stale avail_event). */
+void vdp_split_suppress_kicks(struct vdp_vring *vr);
+
+/* ---- frames ---- */
+struct vdp_iov {
+	const void *base;
+	uint32_t len;
+};
+
+#define VDP_MRG_MAX_BUFS 128
+
+/*
+ * Guest RX: write one frame (virtio-net header hdr of vr->hdr_len bytes,
+ * then the payload gathered from src[0..nsrc)) into the guest's RX ring,
+ * over several buffers with MRG_RXBUF (num_buffers filled in). Used
+ * elements are written but not flushed. Returns 0, or the vdp_err that
+ * dropped the frame (counted), or -1 when the ring broke.
+ */
+int vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			    const struct vdp_net_hdr *hdr,
+			    const struct vdp_iov *src, uint32_t nsrc);
+
+/* Largest TX frame (payload after the virtio-net header) we accept. */
+#define VDP_TX_FRAME_MAX (64u * 1024u + 256u)
+
+#endif /* VDP_RING_H */
