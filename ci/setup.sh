@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install everything dpdk-vdevpeer needs on a fresh Debian 12 (root), then
+# fetch the DPDK driver-SDK headers. Idempotent.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+pkgs=(
+	# build
+	dpdk dpdk-dev libdpdk-dev libnuma-dev libbenchmark-dev meson ninja-build
+	pkg-config gcc g++ dpkg-dev
+	# tests
+	python3-pytest python3-scapy python3-pexpect iproute2 procps
+	qemu-system-x86 busybox-static xz-utils cpio
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: need root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+fi
+"$top/ci/fetch-sdk-headers.sh"

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vdevpeer private definitions.
+ *
+ * Who runs what, and what may run at the same time:
+ *
+ *  - Burst functions (eth_vdevpeer_rx / eth_vdevpeer_tx) run on the lcore
+ *    that polls the queue, one lcore per queue. They touch a queue's ring
+ *    (struct vdp_vring) and the port's guest memory map only between
+ *    vdp_queue_enter() and vdp_queue_leave().
+ *  - vhost-user callbacks (new_device, destroy_device, vring_state_changed,
+ *    pre/post message handlers) run on librte_vhost's event thread, one at
+ *    a time per process. Before they change a ring or the memory map they
+ *    pause the queues (vdp_queue_pause: clear `allow`, wait until `busy` is
+ *    clear), and they resume them afterwards.
+ *  - ethdev ops run on the application's control thread; those that change
+ *    queue state take port->lock, as do the vhost callbacks, so the two
+ *    never interleave.
+ *
+ * The pause handshake is Dekker-style: the lcore sets busy then reads
+ * allow; the control thread clears allow then reads busy; both with
+ * sequentially consistent atomics so at least one sees the other.
+ */
+#ifndef VDEVPEER_H
+#define VDEVPEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/queue.h>
+
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "vdp_ring.h"
+
+#define VDP_MAX_QUEUES 8          /* queue pairs per port */
+#define VDP_MAX_VRINGS (2 * VDP_MAX_QUEUES)
+#define VDP_PATH_MAX 256
+#define VDP_NAME_MAX 64
+
+extern int vdp_logtype_ctrl;
+extern int vdp_logtype_data;
+
+/* Control-plane log lines name the port and the socket. */
+#define VDP_LOG(level, port, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vdp_logtype_ctrl, \
+		"net_vdevpeer: %s (%s): " fmt "\n", \
+		(port)->args.bind, (port)->args.peer, ##__VA_ARGS__)
+
+#define VDP_LOG_NOPORT(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, vdp_logtype_ctrl, \
+		"net_vdevpeer: " fmt "\n", ##__VA_ARGS__)
+
+/* ---- devargs ---- */
+struct vdp_args {
+	char peer[VDP_PATH_MAX];
+	char bind[VDP_NAME_MAX];
+	bool server;
+	bool legacy;
+	bool mac_given;
+	bool mac_random;
+	struct rte_ether_addr mac;
+	uint64_t peerfeats;
+	uint16_t queues;
+};
+
+int vdp_args_parse(const char *name, const char *params, struct vdp_args *a);
+void vdp_mac_from_name(const char *bind, struct rte_ether_addr *mac);
+extern const char *const vdp_valid_args[];
+
+/* ---- virtio features ---- */
+/* Bit numbers (virtio 1.1 5.1.3, 6) */
+#define VDP_F_CSUM            0
+#define VDP_F_GUEST_CSUM      1
+#define VDP_F_MTU             3
+#define VDP_F_MAC             5
+#define VDP_F_GUEST_TSO4      7
+#define VDP_F_GUEST_TSO6      8
+#define VDP_F_GUEST_ECN       9
+#define VDP_F_GUEST_UFO       10
+#define VDP_F_HOST_TSO4       11
+#define VDP_F_HOST_TSO6       12
+#define VDP_F_HOST_ECN        13
+#define VDP_F_HOST_UFO        14
+#define VDP_F_MRG_RXBUF       15
+#define VDP_F_STATUS          16
+#define VDP_F_CTRL_VQ         17
+#define VDP_F_MQ              22
+#define VDP_F_NOTIFY_ON_EMPTY 24
+#define VDP_F_ANY_LAYOUT      27
+#define VDP_F_INDIRECT_DESC   28
+#define VDP_F_EVENT_IDX       29
+#define VDP_F_PROTOCOL_FEATURES 30
+#define VDP_F_VERSION_1       32
+#define VDP_F_ACCESS_PLATFORM 33
+#define VDP_F_RING_PACKED     34
+#define VDP_F_IN_ORDER        35
+
+#define VDP_BIT(b) (1ULL << (b))
+
+/*
+ * What this driver implements, hence the most it will ever offer. Offload
+ * bits (CSUM, TSO, ...) are not implemented yet and never offered.
+ */
+#define VDP_FEATURES_IMPLEMENTED ( \
+	VDP_BIT(VDP_F_MRG_RXBUF) | VDP_BIT(VDP_F_MQ) | \
+	VDP_BIT(VDP_F_ANY_LAYOUT) | VDP_BIT(VDP_F_INDIRECT_DESC) | \
+	VDP_BIT(VDP_F_EVENT_IDX) | VDP_BIT(VDP_F_VERSION_1) | \
+	VDP_BIT(VDP_F_IN_ORDER))
+
+/* Features the vhost-user transport needs regardless of peerfeats. */
+#define VDP_FEATURES_TRANSPORT VDP_BIT(VDP_F_PROTOCOL_FEATURES)
+
+const char *vdp_feature_name(unsigned int bit);
+int vdp_features_str(uint64_t f, char *buf, size_t len);
+
+/* ---- statistics ---- */
+enum vdp_size_bin {
+	VDP_BIN_64, VDP_BIN_65_127, VDP_BIN_128_255, VDP_BIN_256_511,
+	VDP_BIN_512_1023, VDP_BIN_1024_1518, VDP_BIN_1519_MAX, VDP_NB_BINS
+};
+
+static inline enum vdp_size_bin
+vdp_size_bin(uint32_t len)
+{
+	if (len <= 64)
+		return VDP_BIN_64;
+	if (len >= 1519)
+		return VDP_BIN_1519_MAX;
+	if (len >= 1024)
+		return VDP_BIN_1024_1518;
+	/* 65..1023: bin by highest bit (6 → 65_127 .. 9 → 512_1023) */
+	return (enum vdp_size_bin)(31 - __builtin_clz(len - 1) - 5);
+}
+
+struct vdp_port;
+
+struct vdp_queue {
+	struct vdp_vring vr;       /* the guest's ring, valid while allowed */
+	struct vdp_chain chain;    /* scratch for the walkers */
+
+	uint32_t allow;            /* atomic: the lcore may touch the ring */
+	uint32_t busy;             /* atomic: the lcore is inside a burst */
+	int callfd;                /* guest interrupt eventfd, -1 if none */
+	bool ring_ok;              /* ring initialised for the current device */
+
+	struct vdp_port *port;
+	struct rte_mempool *mp;    /* rx queues only */
+	uint16_t qid;              /* ethdev queue id */
+	uint16_t vring_idx;        /* virtqueue index */
+	bool is_rx;                /* ethdev rx = guest TX ring */
+
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t calls;            /* guest interrupts sent */
+	uint64_t bins[VDP_NB_BINS];
+	uint64_t err_acc[VDP_ERR_MAX]; /* counts of earlier ring generations */
+	uint64_t drop_paused;      /* tx frames dropped while the queue was paused */
+	uint64_t log_tsc;          /* data-path log rate limiting */
+	uint32_t log_count;
+} __rte_cache_aligned;
+
+/* ---- the port ---- */
+struct vdp_port {
+	TAILQ_ENTRY(vdp_port) next;
+	struct vdp_args args;
+	struct rte_eth_dev *eth_dev;
+	uint16_t port_id;
+	pthread_mutex_t lock;
+
+	uint64_t offered;
+	uint64_t negotiated;
+
+	int vid;                   /* vhost device id, -1 when none */
+	bool registered;           /* vhost driver registered for args.peer */
+	bool connected;            /* a VMM is on the socket */
+	bool running;              /* the device is live (new_device) */
+	bool started;              /* ethdev started */
+	bool reconf;               /* queues paused by a pre_msg_handle */
+	uint16_t hdr_len;
+	uint16_t nb_vrings;        /* vrings the guest set up */
+	bool vring_enabled[VDP_MAX_VRINGS];
+
+	struct rte_vhost_memory *vmem; /* from rte_vhost_get_mem_table */
+	struct vdp_memmap mm;
+};
+
+/* vdevpeer_vhost.c */
+int vdp_vhost_register(struct vdp_port *p);
+void vdp_vhost_unregister(struct vdp_port *p);
+void vdp_port_apply_queues(struct vdp_port *p);
+int vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx);
+void vdp_queue_pause(struct vdp_queue *q);
+
+/* vdevpeer_rxtx.c */
+uint16_t eth_vdevpeer_rx(void *q, struct rte_mbuf **pkts, uint16_t n);
+uint16_t eth_vdevpeer_tx(void *q, struct rte_mbuf **pkts, uint16_t n);
+void vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
+
+/* vdevpeer_ethdev.c */
+struct vdp_port *vdp_port_by_path(const char *path);
+void vdp_port_link_update(struct vdp_port *p, bool up);
+struct vdp_queue *vdp_port_queue(struct vdp_port *p, uint16_t vring_idx);
+
+#endif /* VDEVPEER_H */

@@ -1,0 +1,759 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vdevpeer: the host side of a VM's virtio-net device, as a DPDK
+ * ethdev. This file: ethdev ops, probe/remove, registration, public API.
+ * vhost-user session: vdevpeer_vhost.c; data path: vdevpeer_rxtx.c and
+ * the EAL-free ring walkers in vdp_split.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_malloc.h>
+#include <rte_vhost.h>
+
+#include "rte_pmd_vdevpeer.h"
+#include "vdevpeer.h"
+
+RTE_LOG_REGISTER(vdp_logtype_ctrl, pmd.net.vdevpeer.ctrl, INFO);
+RTE_LOG_REGISTER(vdp_logtype_data, pmd.net.vdevpeer.data, NOTICE);
+
+/* Frames we accept from a guest, hence the largest MTU. */
+#define VDP_MAX_RX_PKTLEN VDP_TX_FRAME_MAX
+#define VDP_MIN_MTU 68
+#define VDP_MAX_MTU (UINT16_MAX - RTE_ETHER_HDR_LEN - 2 * 4)
+
+static TAILQ_HEAD(, vdp_port) vdp_ports = TAILQ_HEAD_INITIALIZER(vdp_ports);
+static pthread_mutex_t vdp_ports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- feature names ---- */
+static const char *const vdp_feature_names[64] = {
+	[VDP_F_CSUM] = "CSUM",
+	[VDP_F_GUEST_CSUM] = "GUEST_CSUM",
+	[2] = "CTRL_GUEST_OFFLOADS",
+	[VDP_F_MTU] = "MTU",
+	[VDP_F_MAC] = "MAC",
+	[6] = "GSO",
+	[VDP_F_GUEST_TSO4] = "GUEST_TSO4",
+	[VDP_F_GUEST_TSO6] = "GUEST_TSO6",
+	[VDP_F_GUEST_ECN] = "GUEST_ECN",
+	[VDP_F_GUEST_UFO] = "GUEST_UFO",
+	[VDP_F_HOST_TSO4] = "HOST_TSO4",
+	[VDP_F_HOST_TSO6] = "HOST_TSO6",
+	[VDP_F_HOST_ECN] = "HOST_ECN",
+	[VDP_F_HOST_UFO] = "HOST_UFO",
+	[VDP_F_MRG_RXBUF] = "MRG_RXBUF",
+	[VDP_F_STATUS] = "STATUS",
+	[VDP_F_CTRL_VQ] = "CTRL_VQ",
+	[18] = "CTRL_RX",
+	[19] = "CTRL_VLAN",
+	[20] = "CTRL_RX_EXTRA",
+	[21] = "GUEST_ANNOUNCE",
+	[VDP_F_MQ] = "MQ",
+	[23] = "CTRL_MAC_ADDR",
+	[VDP_F_NOTIFY_ON_EMPTY] = "NOTIFY_ON_EMPTY",
+	[26] = "LOG_ALL",
+	[VDP_F_ANY_LAYOUT] = "ANY_LAYOUT",
+	[VDP_F_INDIRECT_DESC] = "INDIRECT_DESC",
+	[VDP_F_EVENT_IDX] = "EVENT_IDX",
+	[VDP_F_PROTOCOL_FEATURES] = "PROTOCOL_FEATURES",
+	[VDP_F_VERSION_1] = "VERSION_1",
+	[VDP_F_ACCESS_PLATFORM] = "ACCESS_PLATFORM",
+	[VDP_F_RING_PACKED] = "RING_PACKED",
+	[VDP_F_IN_ORDER] = "IN_ORDER",
+	[36] = "ORDER_PLATFORM",
+	[37] = "SR_IOV",
+	[38] = "NOTIFICATION_DATA",
+};
+
+const char *
+vdp_feature_name(unsigned int bit)
+{
+	return bit < 64 ? vdp_feature_names[bit] : NULL;
+}
+
+int
+vdp_features_str(uint64_t f, char *buf, size_t len)
+{
+	size_t used = 0;
+	int n = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (unsigned int b = 0; b < 64; b++) {
+		const char *name;
+		char tmp[16];
+
+		if (!(f & VDP_BIT(b)))
+			continue;
+		name = vdp_feature_name(b);
+		if (name == NULL) {
+			snprintf(tmp, sizeof(tmp), "bit%u", b);
+			name = tmp;
+		}
+		n = snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+			     used ? " " : "", name);
+		used += (size_t)n;
+	}
+	if (used == 0)
+		used = (size_t)snprintf(buf, len, "none");
+	return (int)used;
+}
+
+/* ---- port list ---- */
+struct vdp_port *
+vdp_port_by_path(const char *path)
+{
+	struct vdp_port *p;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (strcmp(p->args.peer, path) == 0)
+			break;
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return p;
+}
+
+/* Link is up exactly while the guest driver is ready. */
+void
+vdp_port_link_update(struct vdp_port *p, bool up)
+{
+	struct rte_eth_dev *dev = p->eth_dev;
+	struct rte_eth_link link = {
+		.link_speed = RTE_ETH_SPEED_NUM_10G,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
+	};
+
+	if (rte_eth_linkstatus_set(dev, &link) == 0 && dev->data->dev_conf.intr_conf.lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+/* ---- ethdev ops ---- */
+static int
+eth_vdevpeer_configure(struct rte_eth_dev *dev)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	if (dev->data->nb_rx_queues > p->args.queues ||
+	    dev->data->nb_tx_queues > p->args.queues) {
+		VDP_LOG(ERR, p, "%u rx / %u tx queues asked, the port has queues=%u",
+			dev->data->nb_rx_queues, dev->data->nb_tx_queues, p->args.queues);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+eth_vdevpeer_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	info->driver_name = RTE_PMD_VDEVPEER_DRIVER_NAME;
+	info->if_index = 0;
+	info->max_mac_addrs = 1;
+	info->max_rx_pktlen = VDP_MAX_RX_PKTLEN;
+	info->min_mtu = VDP_MIN_MTU;
+	info->max_mtu = VDP_MAX_MTU;
+	info->max_rx_queues = p->args.queues;
+	info->max_tx_queues = p->args.queues;
+	info->min_rx_bufsize = 0;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->rx_desc_lim.nb_max = UINT16_MAX;
+	info->tx_desc_lim.nb_max = UINT16_MAX;
+	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
+	return 0;
+}
+
+static int
+eth_vdevpeer_start(struct rte_eth_dev *dev)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	pthread_mutex_lock(&p->lock);
+	p->started = true;
+	/* queues set up after the guest came up take their rings now */
+	for (uint16_t v = 0; p->running && v < p->nb_vrings; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q != NULL && !q->ring_ok && vdp_load_ring(p, v, false) != 0)
+			VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped", v);
+	}
+	vdp_port_apply_queues(p);
+	pthread_mutex_unlock(&p->lock);
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	return 0;
+}
+
+static int
+eth_vdevpeer_stop(struct rte_eth_dev *dev)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	pthread_mutex_lock(&p->lock);
+	p->started = false;
+	vdp_port_apply_queues(p);
+	pthread_mutex_unlock(&p->lock);
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static struct vdp_queue *
+queue_alloc(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int socket)
+{
+	struct vdp_port *p = dev->data->dev_private;
+	struct vdp_queue *q;
+
+	q = rte_zmalloc_socket("vdp_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
+	if (q == NULL)
+		return NULL;
+	q->port = p;
+	q->qid = qid;
+	q->is_rx = is_rx;
+	q->vring_idx = (uint16_t)(2 * qid + (is_rx ? 1 : 0));
+	q->callfd = -1;
+	return q;
+}
+
+/*
+ * Drop a queue. Its ring indexes go back to librte_vhost first, so a queue
+ * set up again later continues where this one stopped.
+ */
+static void
+queue_free(struct vdp_port *p, struct vdp_queue *q)
+{
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	vdp_queue_pause(q);
+	if (q->ring_ok && p->vid >= 0)
+		rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail, q->vr.used_idx);
+	pthread_mutex_unlock(&p->lock);
+	rte_free(q);
+}
+
+static int
+eth_vdevpeer_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
+			    unsigned int socket, const struct rte_eth_rxconf *conf,
+			    struct rte_mempool *mp)
+{
+	struct vdp_port *p = dev->data->dev_private;
+	struct vdp_queue *q;
+
+	RTE_SET_USED(nb_desc); /* the guest sizes the rings */
+	RTE_SET_USED(conf);
+	if (dev->data->rx_queues[qid] != NULL) {
+		queue_free(p, dev->data->rx_queues[qid]);
+		dev->data->rx_queues[qid] = NULL;
+	}
+	q = queue_alloc(dev, qid, true, socket);
+	if (q == NULL)
+		return -ENOMEM;
+	q->mp = mp;
+	pthread_mutex_lock(&p->lock);
+	dev->data->rx_queues[qid] = q;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static int
+eth_vdevpeer_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
+			    unsigned int socket, const struct rte_eth_txconf *conf)
+{
+	struct vdp_port *p = dev->data->dev_private;
+	struct vdp_queue *q;
+
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(conf);
+	if (dev->data->tx_queues[qid] != NULL) {
+		queue_free(p, dev->data->tx_queues[qid]);
+		dev->data->tx_queues[qid] = NULL;
+	}
+	q = queue_alloc(dev, qid, false, socket);
+	if (q == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&p->lock);
+	dev->data->tx_queues[qid] = q;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static void
+eth_vdevpeer_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
+{
+	queue_free(dev->data->dev_private, dev->data->rx_queues[qid]);
+	dev->data->rx_queues[qid] = NULL;
+}
+
+static void
+eth_vdevpeer_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
+{
+	queue_free(dev->data->dev_private, dev->data->tx_queues[qid]);
+	dev->data->tx_queues[qid] = NULL;
+}
+
+static int
+eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	RTE_SET_USED(wait);
+	vdp_port_link_update(p, p->running);
+	return 0;
+}
+
+static uint64_t
+queue_err(const struct vdp_queue *q, enum vdp_err e)
+{
+	return q->err_acc[e] + q->vr.err[e];
+}
+
+static uint64_t
+queue_drops(const struct vdp_queue *q)
+{
+	uint64_t d = q->drop_paused;
+
+	for (int e = 0; e < VDP_ERR_MAX; e++)
+		d += queue_err(q, e);
+	return d;
+}
+
+static int
+eth_vdevpeer_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
+{
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++) {
+		const struct vdp_queue *q = dev->data->rx_queues[i];
+
+		if (q == NULL)
+			continue;
+		st->ipackets += q->pkts;
+		st->ibytes += q->bytes;
+		st->ierrors += queue_drops(q) - queue_err(q, VDP_ERR_NO_MBUF);
+		st->rx_nombuf += queue_err(q, VDP_ERR_NO_MBUF);
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			st->q_ipackets[i] = q->pkts;
+			st->q_ibytes[i] = q->bytes;
+			st->q_errors[i] = queue_drops(q);
+		}
+	}
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++) {
+		const struct vdp_queue *q = dev->data->tx_queues[i];
+
+		if (q == NULL)
+			continue;
+		st->opackets += q->pkts;
+		st->obytes += q->bytes;
+		st->oerrors += queue_drops(q);
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			st->q_opackets[i] = q->pkts;
+			st->q_obytes[i] = q->bytes;
+		}
+	}
+	return 0;
+}
+
+static void
+queue_reset(struct vdp_queue *q)
+{
+	if (q == NULL)
+		return;
+	q->pkts = q->bytes = q->calls = q->drop_paused = 0;
+	memset(q->bins, 0, sizeof(q->bins));
+	memset(q->err_acc, 0, sizeof(q->err_acc));
+	memset(q->vr.err, 0, sizeof(q->vr.err));
+}
+
+static int
+eth_vdevpeer_stats_reset(struct rte_eth_dev *dev)
+{
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		queue_reset(dev->data->rx_queues[i]);
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		queue_reset(dev->data->tx_queues[i]);
+	return 0;
+}
+
+/* ---- xstats: per direction, frame-size buckets, drops by reason ---- */
+static const char *const vdp_bin_names[VDP_NB_BINS] = {
+	"size_64_packets", "size_65_to_127_packets", "size_128_to_255_packets",
+	"size_256_to_511_packets", "size_512_to_1023_packets",
+	"size_1024_to_1518_packets", "size_1519_to_max_packets",
+};
+
+/* per direction: bins, guest notifications, paused drops, error reasons */
+#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 2 + VDP_ERR_MAX)
+
+static void
+xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
+	   const char *what, const char *name)
+{
+	snprintf(names[i].name, sizeof(names[i].name), "%s_%s%s", dir, what, name);
+}
+
+static int
+eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
+			      struct rte_eth_xstat_name *names, unsigned int size)
+{
+	unsigned int n = 2 * VDP_XSTATS_PER_DIR, i = 0;
+
+	RTE_SET_USED(dev);
+	if (names == NULL || size < n)
+		return (int)n;
+	for (int d = 0; d < 2; d++) {
+		const char *dir = d == 0 ? "rx" : "tx";
+
+		for (int b = 0; b < VDP_NB_BINS; b++)
+			xstat_name(names, i++, dir, "", vdp_bin_names[b]);
+		xstat_name(names, i++, dir, "", "guest_notifications");
+		xstat_name(names, i++, dir, "drop_", "not_ready");
+		for (int e = 0; e < VDP_ERR_MAX; e++)
+			xstat_name(names, i++, dir, "drop_", vdp_err_names[e]);
+	}
+	return (int)n;
+}
+
+static int
+eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
+{
+	unsigned int total = 2 * VDP_XSTATS_PER_DIR, i = 0;
+
+	if (xs == NULL || n < total)
+		return (int)total;
+	memset(xs, 0, total * sizeof(*xs));
+	for (unsigned int k = 0; k < total; k++)
+		xs[k].id = k;
+	for (int d = 0; d < 2; d++) {
+		uint16_t nq = d == 0 ? dev->data->nb_rx_queues : dev->data->nb_tx_queues;
+		void **qs = d == 0 ? dev->data->rx_queues : dev->data->tx_queues;
+		unsigned int base = i;
+
+		for (uint16_t qi = 0; qi < nq; qi++) {
+			const struct vdp_queue *q = qs[qi];
+			unsigned int k = base;
+
+			if (q == NULL)
+				continue;
+			for (int b = 0; b < VDP_NB_BINS; b++)
+				xs[k++].value += q->bins[b];
+			xs[k++].value += q->calls;
+			/* "not_ready" is the named error plus paused-queue drops */
+			xs[k++].value += q->drop_paused;
+			for (int e = 0; e < VDP_ERR_MAX; e++)
+				xs[k++].value += queue_err(q, e);
+		}
+		i = base + VDP_XSTATS_PER_DIR;
+	}
+	return (int)total;
+}
+
+static int
+eth_vdevpeer_promisc(struct rte_eth_dev *dev)
+{
+	/* A guest port delivers every frame it is given: always promiscuous. */
+	RTE_SET_USED(dev);
+	return 0;
+}
+
+static int
+eth_vdevpeer_mac_set(struct rte_eth_dev *dev, struct rte_ether_addr *mac)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	if (rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac)) {
+		VDP_LOG(ERR, p, "MAC " RTE_ETHER_ADDR_PRT_FMT " refused: unicast, "
+			"non-zero expected", RTE_ETHER_ADDR_BYTES(mac));
+		return -EINVAL;
+	}
+	if (!(mac->addr_bytes[0] & RTE_ETHER_LOCAL_ADMIN_ADDR))
+		VDP_LOG(WARNING, p, "MAC " RTE_ETHER_ADDR_PRT_FMT " is not locally "
+			"administered", RTE_ETHER_ADDR_BYTES(mac));
+	p->args.mac = *mac;
+	return 0;
+}
+
+static int
+eth_vdevpeer_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
+{
+	/* The checks against min/max_mtu are ethdev's; the guest's own MTU is
+	 * the VMM's business (QEMU host_mtu=). Nothing else to do here. */
+	RTE_SET_USED(dev);
+	RTE_SET_USED(mtu);
+	return 0;
+}
+
+static int eth_vdevpeer_close(struct rte_eth_dev *dev);
+
+static const struct eth_dev_ops vdp_ops = {
+	.dev_configure = eth_vdevpeer_configure,
+	.dev_infos_get = eth_vdevpeer_infos_get,
+	.dev_start = eth_vdevpeer_start,
+	.dev_stop = eth_vdevpeer_stop,
+	.dev_close = eth_vdevpeer_close,
+	.rx_queue_setup = eth_vdevpeer_rx_queue_setup,
+	.tx_queue_setup = eth_vdevpeer_tx_queue_setup,
+	.rx_queue_release = eth_vdevpeer_rx_queue_release,
+	.tx_queue_release = eth_vdevpeer_tx_queue_release,
+	.link_update = eth_vdevpeer_link_update,
+	.stats_get = eth_vdevpeer_stats_get,
+	.stats_reset = eth_vdevpeer_stats_reset,
+	.xstats_get = eth_vdevpeer_xstats_get,
+	.xstats_get_names = eth_vdevpeer_xstats_get_names,
+	.xstats_reset = eth_vdevpeer_stats_reset,
+	.promiscuous_enable = eth_vdevpeer_promisc,
+	.promiscuous_disable = eth_vdevpeer_promisc,
+	.allmulticast_enable = eth_vdevpeer_promisc,
+	.allmulticast_disable = eth_vdevpeer_promisc,
+	.mac_addr_set = eth_vdevpeer_mac_set,
+	.mtu_set = eth_vdevpeer_mtu_set,
+};
+
+static int
+eth_vdevpeer_close(struct rte_eth_dev *dev)
+{
+	struct vdp_port *p = dev->data->dev_private;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	/* the vhost thread may call us back while we unregister: no lock held */
+	vdp_vhost_unregister(p);
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		eth_vdevpeer_rx_queue_release(dev, i);
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		eth_vdevpeer_tx_queue_release(dev, i);
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_REMOVE(&vdp_ports, p, next);
+	pthread_mutex_unlock(&vdp_ports_lock);
+	free(p->vmem);
+	p->vmem = NULL;
+	VDP_LOG(INFO, p, "closed");
+	pthread_mutex_destroy(&p->lock);
+	return 0;
+}
+
+/* ---- probe / remove ---- */
+static void
+log_offer(struct vdp_port *p)
+{
+	char buf[512];
+	uint64_t unimpl = p->args.peerfeats & ~VDP_FEATURES_IMPLEMENTED;
+
+	vdp_features_str(p->offered, buf, sizeof(buf));
+	VDP_LOG(INFO, p, "offering 0x%" PRIx64 " (%s)", p->offered, buf);
+	if (unimpl) {
+		vdp_features_str(unimpl, buf, sizeof(buf));
+		VDP_LOG(NOTICE, p, "peerfeats 0x%" PRIx64 ": not implemented, not "
+			"offered: %s", p->args.peerfeats, buf);
+	}
+}
+
+static int
+vdp_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct rte_eth_dev *dev;
+	struct vdp_port *p, *o;
+	struct vdp_args args;
+	int ret;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		dev = rte_eth_dev_attach_secondary(name);
+		if (dev == NULL) {
+			VDP_LOG_NOPORT(ERR, "%s: cannot attach in secondary process", name);
+			return -ENODEV;
+		}
+		dev->dev_ops = &vdp_ops;
+		dev->device = &vdev->device;
+		/* the rings belong to the primary: no data path here */
+		dev->rx_pkt_burst = rte_eth_pkt_burst_dummy;
+		dev->tx_pkt_burst = rte_eth_pkt_burst_dummy;
+		rte_eth_dev_probing_finish(dev);
+		return 0;
+	}
+
+	ret = vdp_args_parse(name, rte_vdev_device_args(vdev), &args);
+	if (ret != 0)
+		return ret;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(o, &vdp_ports, next) {
+		if (strcmp(o->args.peer, args.peer) == 0 || strcmp(o->args.bind, args.bind) == 0)
+			break;
+	}
+	pthread_mutex_unlock(&vdp_ports_lock);
+	if (o != NULL) {
+		VDP_LOG_NOPORT(ERR, "%s: %s already used by port %s", name,
+			       strcmp(o->args.peer, args.peer) == 0 ? "peer socket" : "bind name",
+			       o->args.bind);
+		return -EEXIST;
+	}
+
+	dev = rte_eth_vdev_allocate(vdev, sizeof(*p));
+	if (dev == NULL) {
+		VDP_LOG_NOPORT(ERR, "%s: cannot allocate ethdev", name);
+		return -ENOMEM;
+	}
+	p = dev->data->dev_private;
+	p->args = args;
+	p->eth_dev = dev;
+	p->port_id = dev->data->port_id;
+	p->vid = -1;
+	pthread_mutex_init(&p->lock, NULL);
+
+	p->offered = args.peerfeats & VDP_FEATURES_IMPLEMENTED;
+	if (args.legacy)
+		p->offered &= ~(VDP_BIT(VDP_F_VERSION_1) | VDP_BIT(VDP_F_MRG_RXBUF));
+	if (args.queues == 1)
+		p->offered &= ~VDP_BIT(VDP_F_MQ);
+
+	dev->data->mac_addrs = rte_zmalloc_socket(name, sizeof(struct rte_ether_addr), 0,
+						  vdev->device.numa_node);
+	if (dev->data->mac_addrs == NULL) {
+		ret = -ENOMEM;
+		goto fail_release;
+	}
+	p->eth_dev->data->mac_addrs[0] = args.mac;
+	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC;
+	dev->data->promiscuous = 1;
+	dev->data->all_multicast = 1;
+	dev->dev_ops = &vdp_ops;
+	dev->rx_pkt_burst = eth_vdevpeer_rx;
+	dev->tx_pkt_burst = eth_vdevpeer_tx;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_INSERT_TAIL(&vdp_ports, p, next);
+	pthread_mutex_unlock(&vdp_ports_lock);
+
+	log_offer(p);
+	ret = vdp_vhost_register(p);
+	if (ret != 0)
+		goto fail_list;
+
+	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s",
+		p->port_id, RTE_ETHER_ADDR_BYTES(&args.mac), args.queues,
+		args.legacy ? ", legacy header" : "");
+	rte_eth_dev_probing_finish(dev);
+	return 0;
+
+fail_list:
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_REMOVE(&vdp_ports, p, next);
+	pthread_mutex_unlock(&vdp_ports_lock);
+fail_release:
+	pthread_mutex_destroy(&p->lock);
+	rte_eth_dev_release_port(dev);
+	return ret;
+}
+
+static int
+vdp_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+
+	if (dev == NULL)
+		return 0; /* already closed */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return rte_eth_dev_release_port(dev);
+	rte_eth_dev_close(dev->data->port_id);
+	return 0;
+}
+
+static struct rte_vdev_driver vdp_driver = {
+	.probe = vdp_probe,
+	.remove = vdp_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(net_vdevpeer, vdp_driver);
+RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
+	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
+	"peerfeats=<mask> queues=<1..8> legacy=<0|1>");
+
+/* ---- public API (rte_pmd_vdevpeer.h) ---- */
+static struct vdp_port *
+port_of(uint16_t port_id)
+{
+	struct rte_eth_dev *dev;
+
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return NULL;
+	dev = &rte_eth_devices[port_id];
+	if (dev->dev_ops != &vdp_ops || rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return NULL;
+	return dev->data->dev_private;
+}
+
+bool
+rte_pmd_vdevpeer_is_vdevpeer(uint16_t port_id)
+{
+	return port_of(port_id) != NULL;
+}
+
+const char *
+rte_pmd_vdevpeer_bind_name(uint16_t port_id)
+{
+	struct vdp_port *p = port_of(port_id);
+
+	return p != NULL ? p->args.bind : NULL;
+}
+
+int
+rte_pmd_vdevpeer_port_by_bind(const char *name, uint16_t *port_id)
+{
+	struct vdp_port *p;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (strcmp(p->args.bind, name) == 0)
+			break;
+	if (p != NULL)
+		*port_id = p->port_id;
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return p != NULL ? 0 : -ENODEV;
+}
+
+int
+rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+{
+	struct vdp_port *p = port_of(port_id);
+	struct vdp_queue *q;
+
+	if (p == NULL)
+		return -ENODEV;
+	memset(info, 0, sizeof(*info));
+	pthread_mutex_lock(&p->lock);
+	snprintf(info->bind, sizeof(info->bind), "%s", p->args.bind);
+	snprintf(info->peer, sizeof(info->peer), "%s", p->args.peer);
+	info->server = p->args.server;
+	info->connected = p->connected;
+	info->running = p->running;
+	info->peerfeats = p->args.peerfeats;
+	info->offered = p->offered;
+	info->negotiated = p->running ? p->negotiated : 0;
+	info->nb_queues = p->args.queues;
+	info->hdr_len = p->running ? p->hdr_len : 0;
+	for (uint16_t v = 0; v < 2; v++) {
+		q = vdp_port_queue(p, v);
+		if (q != NULL && q->ring_ok)
+			info->ring_size[v] = q->vr.size;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int
+rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len)
+{
+	return vdp_features_str(features, buf, len);
+}
