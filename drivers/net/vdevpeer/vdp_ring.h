@@ -20,6 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "net_vdevpeer assumes a little-endian host (virtio 1.x rings are LE)"
 #endif
@@ -145,8 +149,13 @@ struct vdp_vring {
 
 /*
  * Reset the device-side state of a ring. Validates the layout: size a
- * power of two in [1, 32768], tables non-NULL. Returns 0 or -EINVAL.
+ * power of two in [1, 32768], tables non-NULL and aligned as virtio 1.1
+ * 2.6 requires (desc 16, avail 2, used 4 bytes). Returns 0 or -EINVAL.
  * The indexes start at last_avail/used_idx (handed over by the VMM).
+ * Everything else is reset: err counters zeroed, broken cleared,
+ * features off, hdr_len = VDP_NET_HDR_LEN_MRG, on_err/err_ctx NULL. The
+ * caller sets event_idx, indirect, mrg_rxbuf, hdr_len and on_err/err_ctx
+ * after init (and keeps its own totals if counters must survive a re-init).
  */
 int vdp_vring_init(struct vdp_vring *vr, void *desc, void *avail, void *used,
 		   uint32_t size, uint16_t last_avail, uint16_t used_idx);
@@ -203,12 +212,21 @@ enum vdp_fetch {
 
 /*
  * Take the next available chain and resolve it to host segments. The caller
- * must have checked vdp_split_avail_count() > 0.
+ * should have checked vdp_split_avail_count() > 0 (if not, fetch reads
+ * avail idx itself and may return VDP_FETCH_EMPTY).
+ * VDP_DIR_READ chains are also checked against vr->hdr_len: shorter is a
+ * bad chain (VDP_ERR_SHORT_CHAIN), longer than hdr_len + VDP_TX_FRAME_MAX
+ * too (VDP_ERR_TOO_BIG). An indirect table must lie in one region and be
+ * 8-byte aligned (VDP_ERR_BAD_ADDR / VDP_ERR_BAD_INDIRECT).
  */
 enum vdp_fetch vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			       enum vdp_dir dir, struct vdp_chain *c);
 
-/* Give back the last n fetched (valid) chains, e.g. a frame that did not fit. */
+/*
+ * Give back the last n fetched (valid) chains, e.g. a frame that did not
+ * fit. Only valid when no VDP_FETCH_BAD happened since those n fetches
+ * (a bad chain advances last_avail too).
+ */
 static inline void
 vdp_split_unfetch(struct vdp_vring *vr, uint16_t n)
 {
@@ -261,6 +279,14 @@ struct vdp_iov {
  * over several buffers with MRG_RXBUF (num_buffers filled in). Used
  * elements are written but not flushed. Returns 0, or the vdp_err that
  * dropped the frame (counted), or -1 when the ring broke.
+ * Drops: VDP_ERR_NO_RX_BUF (ring empty or ran out), VDP_ERR_RX_TOO_SMALL
+ * (non-mergeable chain too small, or more than VDP_MRG_MAX_BUFS buffers
+ * needed). Buffers taken for a dropped frame stay with the guest (not
+ * consumed), except those taken before a bad chain met while gathering:
+ * they come back with used len 0. Bad chains met on the way (and, with
+ * MRG_RXBUF, a first buffer shorter than the header: VDP_ERR_SHORT_CHAIN)
+ * are counted, returned with len 0 and skipped. A frame's used elements
+ * are contiguous in the used ring.
  */
 int vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			    const struct vdp_net_hdr *hdr,
@@ -268,5 +294,9 @@ int vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 /* Largest TX frame (payload after the virtio-net header) we accept. */
 #define VDP_TX_FRAME_MAX (64u * 1024u + 256u)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* VDP_RING_H */

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A small guest-side split-ring driver for the unit tests and the
+ * micro-benchmarks of the ring walkers.
+ *
+ * Guest memory is one or two memfd regions, each mapped twice: once
+ * contiguously at the "guest" addresses (what the driver writes through)
+ * and once, with guard pages around each region, at unrelated "host"
+ * addresses (what the device side sees through its struct vdp_memmap).
+ * Region 2 starts at the guest physical address right after region 1, so
+ * a buffer may straddle the two and still be contiguous for the guest.
+ *
+ * The driver keeps its own bookkeeping (free list, chain lengths) outside
+ * guest memory, like a real driver, so a test may scribble on descriptors
+ * without confusing it.
+ */
+#ifndef GUEST_RING_H
+#define GUEST_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vdp_ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GUEST_MAX_REGIONS 2
+
+struct guest_mem {
+	uint32_t nregions;
+	int fd[GUEST_MAX_REGIONS];
+	uint64_t gpa[GUEST_MAX_REGIONS];
+	uint64_t size[GUEST_MAX_REGIONS];
+	uint8_t *gva;                    /* guest view: all regions, contiguous */
+	size_t gva_len;
+	uint8_t *host_base;              /* host view reservation, guards incl. */
+	size_t host_len;
+	struct vdp_memmap mm;            /* what the device is given */
+	uint64_t brk;                    /* bump allocator, as a gpa */
+};
+
+/*
+ * Create guest memory: region 1 of size1 bytes at gpa base, and, when
+ * size2 != 0, region 2 of size2 bytes at base + size1. Sizes must be page
+ * multiples. Returns 0 or -errno.
+ */
+int guest_mem_init(struct guest_mem *m, uint64_t base, size_t size1, size_t size2);
+void guest_mem_fini(struct guest_mem *m);
+
+/* Guest view of gpa (NULL when outside guest memory). */
+void *guest_ptr(const struct guest_mem *m, uint64_t gpa);
+/* Host view of gpa, i.e. what the device maps (NULL when outside). */
+void *guest_host_ptr(const struct guest_mem *m, uint64_t gpa);
+/* Allocate len bytes aligned to align (power of two); returns a gpa, 0 on failure. */
+uint64_t guest_alloc(struct guest_mem *m, size_t len, size_t align);
+
+struct guest_buf {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;          /* device-writable (guest RX) */
+};
+
+#define GUEST_INDIRECT_MAX 64
+
+struct guest_ring {
+	struct guest_mem *m;
+	uint16_t size;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	struct vdp_desc *desc;           /* guest views */
+	struct vdp_avail *avail;
+	struct vdp_used *used;
+	uint16_t avail_idx;              /* next avail idx to publish */
+	uint16_t last_used;              /* next used idx to read */
+	uint16_t nfree;
+	uint16_t *free_stack;            /* private: free descriptor indexes */
+	uint16_t *chain_next;            /* private copy of the chain links */
+	uint16_t *chain_ndesc;           /* per head: main-table descs, 0 = raw */
+	uint64_t indirect_gpa;           /* size tables of GUEST_INDIRECT_MAX */
+};
+
+/*
+ * Lay out a ring of size entries in guest memory (desc, avail with
+ * used_event, used with avail_event), with avail idx and used idx both
+ * starting at start_idx (to test wrap-around). Returns 0 or -errno.
+ */
+int guest_ring_init(struct guest_ring *g, struct guest_mem *m, uint16_t size,
+		    uint16_t start_idx);
+void guest_ring_fini(struct guest_ring *g);
+
+/* Device-side view of the ring: vdp_vring_init() over the host mapping. */
+int guest_ring_attach(const struct guest_ring *g, struct vdp_vring *vr);
+
+/*
+ * Post a chain of n buffers, direct or through an indirect table. Returns
+ * the head index, or -1 when out of descriptors. Publishes avail idx
+ * unless publish is false (then call guest_ring_publish()).
+ */
+int guest_ring_post(struct guest_ring *g, const struct guest_buf *b, uint32_t n,
+		    bool indirect, bool publish);
+void guest_ring_publish(struct guest_ring *g);
+
+/*
+ * Raw access for hostile tests: take n descriptors off the free list
+ * (linked in order with NEXT, fields otherwise zero) for the test to fill
+ * in, then push a head, any value, into the avail ring.
+ */
+int guest_desc_alloc(struct guest_ring *g, uint32_t n, uint16_t *idx);
+void guest_ring_push_head(struct guest_ring *g, uint16_t head, bool publish);
+
+/*
+ * Read one used element. Returns 1 and fills id / len, or 0 when none.
+ * Descriptors of chains posted through guest_ring_post / guest_desc_alloc
+ * go back to the free list.
+ */
+int guest_ring_get_used(struct guest_ring *g, uint32_t *id, uint32_t *len);
+
+/* Read one used element without touching the free list (for rings whose
+ * descriptors the caller set up once and re-posts with push_head). */
+int guest_ring_pop_used(struct guest_ring *g, uint32_t *id, uint32_t *len);
+
+/* Number of used elements the device published that we did not read. */
+uint16_t guest_ring_used_pending(const struct guest_ring *g);
+
+/* Interrupt control as the driver does it. */
+void guest_ring_set_used_event(struct guest_ring *g, uint16_t v);
+void guest_ring_set_no_interrupt(struct guest_ring *g, bool on);
+uint16_t guest_ring_used_flags(const struct guest_ring *g);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUEST_RING_H */
