@@ -499,8 +499,10 @@ vdp_split_enqueue_one(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 static int
 vdp_split_enqueue_mrg(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		      const uint8_t *hbuf, const struct vdp_iov *src, uint32_t nsrc)
+		      struct vdp_net_hdr *h, uint64_t needed,
+		      const struct vdp_iov *src, uint32_t nsrc)
 {
+	const uint8_t *hbuf = (const uint8_t *)h;
 	struct vdp_chain first, more;
 	struct {
 		uint16_t head;
@@ -537,6 +539,15 @@ vdp_split_enqueue_mrg(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			vdp_split_used_put(vr, c->head, 0);
 			rewind_to = vr->last_avail;
 			continue;
+		}
+		if (nbufs == 0 && VDP_LIKELY(c->nseg == 1 && nsrc == 1 &&
+					     c->len >= needed)) {
+			/* Common case: the frame fits the first buffer. */
+			h->num_buffers = 1;
+			memcpy(c->seg[0].hva, hbuf, vr->hdr_len);
+			memcpy(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
+			vdp_split_used_put(vr, c->head, (uint32_t)needed);
+			return 0;
 		}
 		if (VDP_UNLIKELY(nbad != 0)) {
 			/* Bad chains were put in the used ring between
@@ -599,7 +610,7 @@ vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		needed += src[i].len;
 
 	if (vr->mrg_rxbuf)
-		return vdp_split_enqueue_mrg(vr, mm, (const uint8_t *)&h, src, nsrc);
+		return vdp_split_enqueue_mrg(vr, mm, &h, needed, src, nsrc);
 	h.num_buffers = 1;
 	return vdp_split_enqueue_one(vr, mm, (const uint8_t *)&h, needed, src, nsrc);
 }
