@@ -21,6 +21,7 @@ The topology pieces used by the tests are here too:
     reference the harness was developed against).
 """
 
+import json
 import os
 import re
 import shutil
@@ -113,6 +114,34 @@ def make_stale_socket(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     s.close()
+
+
+def telemetry(prefix, cmd, timeout=5):
+    """One DPDK telemetry (v2 socket) query to the process with --file-prefix
+    prefix; returns the decoded JSON value of cmd."""
+    path = os.path.join(DPDK_RUNTIME, prefix, "dpdk_telemetry.v2")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        info = json.loads(s.recv(64 * 1024).decode())
+        s.send(cmd.encode())
+        reply = json.loads(s.recv(int(info.get("max_output_len", 16384)) + 1024).decode())
+    finally:
+        s.close()
+    return reply.get(cmd.split(",")[0])
+
+
+def mempools(prefix):
+    """{name: info} of every mempool of the process, from telemetry.
+    info["in_use"] = size - common_pool_count: mbufs in use, plus those
+    parked in per-lcore caches (at most ~1.5 x cache_size per lcore)."""
+    out = {}
+    for name in telemetry(prefix, "/mempool/list") or []:
+        info = telemetry(prefix, "/mempool/info,%s" % name)
+        info["in_use"] = info["size"] - info["common_pool_count"]
+        out[name] = info
+    return out
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
