@@ -1,0 +1,462 @@
+"""A real Linux guest under QEMU (TCG) with a vhost-user virtio-net device.
+
+The guest is built by ci/guest-kit.sh: a Debian cloud kernel plus a
+busybox-static initramfs whose /init loads the virtio-net modules, puts the
+address given as ``vdp.ip=`` on eth0, prints ``VDP-GUEST-READY`` and runs an
+interactive shell on the serial console. :class:`QemuGuest` boots it, drives
+that console with pexpect and always stops what it started.
+
+Also here, because the tests need them and must not depend on the harness
+being written next door: :class:`Proc` (a logged background process stopped
+by PID) and :func:`remove_dpdk_runtime_dir`.
+
+Facts this relies on (checked on Debian 12 / QEMU 7.2, see docs in
+/work/shared/DESIGN.md): only TCG works here; guest RAM must be a shared
+memfd or nothing reaches the backend; MSI-X with vhost-user crashes QEMU 7.2
+TCG, hence ``vectors=0``; as socket server QEMU waits for the backend to
+connect before it boots the guest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_KIT_DIR = REPO / "tests" / "e2e" / ".guest"
+GUEST_KIT_SCRIPT = REPO / "ci" / "guest-kit.sh"
+
+READY_MARKER = "VDP-GUEST-READY"
+ERROR_MARKER = "VDP-GUEST-ERROR"
+PROMPT = "vdp-guest# "
+QEMU = "qemu-system-x86_64"
+
+# The longest path a unix socket address takes (sun_path is 108 bytes).
+UNIX_PATH_MAX = 107
+
+
+class GuestKitMissing(Exception):
+    """The guest kit is not there and could not be built."""
+
+
+class GuestError(Exception):
+    """The guest did not boot or did not answer as expected."""
+
+
+@dataclass(frozen=True)
+class GuestKit:
+    kernel: Path
+    initrd: Path
+    info: dict
+
+    @classmethod
+    def load(cls, kit_dir: Path) -> "GuestKit":
+        kernel, initrd = kit_dir / "vmlinuz", kit_dir / "initramfs.gz"
+        for f in (kernel, initrd):
+            if not f.is_file() or f.stat().st_size == 0:
+                raise GuestKitMissing(f"{f} is missing")
+        info = {}
+        env = kit_dir / "kit.env"
+        if env.is_file():
+            for line in env.read_text().splitlines():
+                k, sep, v = line.partition("=")
+                if sep:
+                    info[k] = v.strip("'")
+        return cls(kernel, initrd, info)
+
+
+def ensure_guest_kit(kit_dir: Optional[Path] = None, build: bool = True,
+                     timeout: float = 900) -> GuestKit:
+    """Return the guest kit, running ci/guest-kit.sh first when it is missing.
+
+    ``VDP_GUEST_KIT`` overrides the kit directory. Raises GuestKitMissing with
+    the script's own error message when the kit cannot be had.
+    """
+    kit_dir = Path(os.environ.get("VDP_GUEST_KIT") or kit_dir or DEFAULT_KIT_DIR)
+    if shutil.which(QEMU) is None and not build:
+        raise GuestKitMissing(f"{QEMU} is not installed")
+    try:
+        kit = GuestKit.load(kit_dir)
+        if shutil.which(QEMU):
+            return kit
+    except GuestKitMissing:
+        if not build:
+            raise
+    try:
+        r = subprocess.run([str(GUEST_KIT_SCRIPT), str(kit_dir)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise GuestKitMissing(f"ci/guest-kit.sh could not run: {e}") from e
+    if r.returncode != 0:
+        tail = "\n".join(r.stdout.strip().splitlines()[-5:])
+        raise GuestKitMissing(f"ci/guest-kit.sh failed (exit {r.returncode}): {tail}")
+    if shutil.which(QEMU) is None:
+        raise GuestKitMissing(f"{QEMU} is not installed")
+    return GuestKit.load(kit_dir)
+
+
+def wait_for(cond: Callable[[], object], timeout: float, what: str,
+             interval: float = 0.05, alive: Optional[Callable[[], Optional[str]]] = None):
+    """Poll ``cond`` until it returns something true; return that.
+
+    ``alive`` (optional) returns an error string when a process the wait
+    depends on has died, which ends the wait at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if alive is not None:
+            err = alive()
+            if err:
+                raise GuestError(f"while waiting for {what}: {err}")
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def remove_dpdk_runtime_dir(prefix: str) -> None:
+    """Remove /var/run/dpdk/<prefix> (and the non-root variant) if present."""
+    if not prefix or "/" in prefix or prefix in (".", ".."):
+        return
+    bases = ["/var/run/dpdk"]
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg:
+        bases.append(os.path.join(xdg, "dpdk"))
+    bases.append("/tmp/dpdk")
+    for base in bases:
+        shutil.rmtree(os.path.join(base, prefix), ignore_errors=True)
+
+
+class Proc:
+    """A background process whose output goes to a log file; stopped by PID."""
+
+    def __init__(self, argv: Sequence[str], log_path: Path, name: str = "",
+                 dpdk_prefix: str = "", cwd: Optional[Path] = None):
+        self.argv = [str(a) for a in argv]
+        self.log_path = Path(log_path)
+        self.name = name or Path(self.argv[0]).name
+        self.dpdk_prefix = dpdk_prefix
+        self._log = open(self.log_path, "wb")
+        self._log.write(("$ " + " ".join(self.argv) + "\n").encode())
+        self._log.flush()
+        # stdin: /dev/null — a service must not need a terminal; own session
+        # so that a signal to the test runner's group does not hit it twice
+        self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self._log,
+                                      stderr=subprocess.STDOUT, cwd=cwd,
+                                      start_new_session=True)
+        self.pid = self.popen.pid
+
+    def output(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def tail(self, lines: int = 30) -> str:
+        # testpmd's stats screen uses terminal escapes; drop them for reading
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.output())
+        return "\n".join([l for l in text.splitlines() if l.strip()][-lines:])
+
+    def dead(self) -> Optional[str]:
+        rc = self.popen.poll()
+        if rc is None:
+            return None
+        return f"{self.name} (pid {self.pid}) exited with {rc}; its log ends:\n{self.tail()}"
+
+    def wait_output(self, pattern: str, timeout: float = 30) -> re.Match:
+        rx = re.compile(pattern)
+        return wait_for(lambda: rx.search(self.output()), timeout,
+                        f"/{pattern}/ in {self.name}'s output", alive=self.dead)
+
+    def stop(self, timeout: float = 10) -> Optional[int]:
+        """SIGINT (DPDK apps clean up on it), then SIGTERM, then SIGKILL."""
+        if self.popen.poll() is None:
+            for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 3),
+                              (signal.SIGKILL, 5)):
+                try:
+                    os.kill(self.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.popen.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        rc = self.popen.poll()
+        if not self._log.closed:
+            self._log.close()
+        if self.dpdk_prefix:
+            remove_dpdk_runtime_dir(self.dpdk_prefix)
+        return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+_cmd_ids = itertools.count(1)
+
+
+class QemuGuest:
+    """A Linux guest whose eth0 is a vhost-user virtio-net device on ``sock``.
+
+    role='client': QEMU connects to ``sock``, so the backend must already
+    listen there (our PMD with server=1, net_vhost's default).
+    role='server': QEMU creates and listens on ``sock`` (server=on,wait=off)
+    and does not boot the guest until a backend has connected (our PMD with
+    server=0, net_vhost with client=1). Start the guest, call
+    :meth:`wait_socket`, start the backend, then :meth:`wait_ready`.
+
+    Use as a context manager, or call :meth:`close`: the guest is powered off
+    and QEMU is killed by PID if it does not exit.
+    """
+
+    def __init__(self, kit: GuestKit, sock: Path, workdir: Path, *, ip: str,
+                 mac: str = "52:54:00:50:00:02", role: str = "client",
+                 mem_mb: int = 256, name: str = "guest", append: str = "",
+                 netdev_opts: str = "", device_opts: str = "",
+                 extra_args: Sequence[str] = ()):
+        if role not in ("client", "server"):
+            raise ValueError(f"role must be 'client' or 'server', not {role!r}")
+        if len(str(sock)) > UNIX_PATH_MAX:
+            raise ValueError(f"socket path too long for a unix socket: {sock}")
+        self.kit, self.sock, self.workdir = kit, Path(sock), Path(workdir)
+        self.ip, self.mac, self.role, self.name = ip, mac, role, name
+        self.console_log = self.workdir / f"{name}-console.log"
+        self.boot_seconds: Optional[float] = None
+        self.child = None
+        self._logf = None
+        self._t0 = 0.0
+        self._shell = False
+
+        chardev = f"socket,id=c0,path={self.sock}"
+        if role == "server":
+            chardev += ",server=on,wait=off"
+        cmdline = f"console=ttyS0 quiet loglevel=1 panic=-1 vdp.ip={ip}"
+        if append:
+            cmdline += " " + append
+        self.argv = [
+            QEMU, "-name", name,
+            "-machine", "q35,accel=tcg", "-m", str(mem_mb),
+            "-object", f"memory-backend-memfd,id=mem,size={mem_mb}M,share=on",
+            "-numa", "node,memdev=mem",
+            "-nodefaults", "-no-user-config", "-display", "none",
+            "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-kernel", str(kit.kernel), "-initrd", str(kit.initrd),
+            "-append", cmdline,
+            "-chardev", chardev,
+            "-netdev", "vhost-user,id=n0,chardev=c0" + (f",{netdev_opts}" if netdev_opts else ""),
+            "-device", f"virtio-net-pci,netdev=n0,mac={mac},vectors=0,romfile="
+            + (f",{device_opts}" if device_opts else ""),
+            *extra_args,
+        ]
+
+    # -- life cycle ---------------------------------------------------------
+    def start(self) -> "QemuGuest":
+        import pexpect  # python3-pexpect; imported here so a missing one is a clear error
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._logf = open(self.console_log, "w", encoding="utf-8", errors="replace")
+        self._logf.write("$ " + " ".join(self.argv) + "\n")
+        self._logf.flush()
+        self._t0 = time.monotonic()
+        self.child = pexpect.spawn(self.argv[0], self.argv[1:], encoding="utf-8",
+                                   codec_errors="replace", timeout=30,
+                                   dimensions=(50, 250), echo=False)
+        self.child.logfile_read = self._logf
+        self.child.delaybeforesend = None
+        return self
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.child.pid if self.child is not None else None
+
+    def _pump(self) -> None:
+        """Read whatever QEMU printed so far (keeps the log fresh, spots EOF)."""
+        import pexpect
+
+        try:
+            self.child.expect([pexpect.TIMEOUT], timeout=0)
+        except pexpect.EOF:
+            pass
+
+    def dead(self) -> Optional[str]:
+        if self.child is None:
+            return "QEMU was not started"
+        self._pump()
+        if self.child.isalive():
+            return None
+        return f"QEMU (pid {self.pid}) exited; console ends:\n{self.console_tail()}"
+
+    def wait_socket(self, timeout: float = 30) -> None:
+        """role='server': wait until QEMU listens on the socket."""
+        wait_for(lambda: self.sock.exists(), timeout, f"QEMU's socket {self.sock}",
+                 alive=self.dead)
+
+    def wait_ready(self, timeout: float = 120) -> float:
+        """Wait for the guest's ready marker and shell prompt; return boot seconds
+        (counted from QEMU's start)."""
+        import pexpect
+
+        try:
+            i = self.child.expect([READY_MARKER + r"[^\r\n]*\r*\n", ERROR_MARKER + r"[^\r\n]*\r*\n"],
+                                  timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise GuestError(f"no {READY_MARKER} within {timeout:.0f} s; console ends:\n"
+                             + self.console_tail()) from None
+        except pexpect.EOF:
+            raise GuestError(f"QEMU exited before {READY_MARKER}; console ends:\n"
+                             + self.console_tail()) from None
+        if i == 1:
+            raise GuestError(f"guest init failed: {self.child.after.strip()}\n"
+                             + self.console_tail())
+        self.ready_line = self.child.after.strip()
+        self.boot_seconds = time.monotonic() - self._t0
+        try:
+            self.child.expect_exact(PROMPT, timeout=30)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise GuestError("no shell prompt after the ready marker; console ends:\n"
+                             + self.console_tail()) from None
+        self._shell = True
+        return self.boot_seconds
+
+    def run(self, cmd: str, timeout: float = 60) -> tuple[int, str]:
+        """Run a shell command on the guest; return (exit status, output).
+
+        The command's output is framed by two markers that the typed line does
+        not contain literally (they are split by quotes), so the echo of the
+        typed command never matches.
+        """
+        import pexpect
+
+        if not self._shell:
+            raise GuestError("the guest shell is not ready (call wait_ready first)")
+        n = next(_cmd_ids)
+        begin, end = f"@@VDP-B{n}@@", f"@@VDP-E{n}:"
+        line = f'echo "@@VDP-""B{n}@@"; {cmd}\necho "@@VDP-""E{n}:$?@@"'
+        self.child.send(line + "\n")
+        try:
+            self.child.expect_exact(begin, timeout=timeout)
+            self.child.expect(re.escape(end) + r"(\d+)@@", timeout=timeout)
+        except pexpect.TIMEOUT:
+            # ^C so the shell is usable again for later commands
+            self.child.sendcontrol("c")
+            raise GuestError(f"command timed out after {timeout:.0f} s: {cmd}\nconsole ends:\n"
+                             + self.console_tail()) from None
+        except pexpect.EOF:
+            raise GuestError(f"QEMU exited while running: {cmd}\nconsole ends:\n"
+                             + self.console_tail()) from None
+        out = self.child.before
+        rc = int(self.child.match.group(1))
+        try:
+            self.child.expect_exact(PROMPT, timeout=10)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            pass
+        out = out.replace("\r\n", "\n").replace("\r", "")
+        # the typed second line (the end-marker echo) may be echoed inside
+        out = "\n".join(l for l in out.split("\n")
+                        if f'"@@VDP-""E{n}' not in l and not l.startswith(PROMPT))
+        return rc, out.strip("\n")
+
+    def check(self, cmd: str, timeout: float = 60) -> str:
+        """Run a command that must succeed; return its output."""
+        rc, out = self.run(cmd, timeout)
+        if rc != 0:
+            raise GuestError(f"guest command failed (exit {rc}): {cmd}\n{out}")
+        return out
+
+    def poll(self, cond: str, timeout: float = 30, interval: float = 0.1) -> int:
+        """Re-run the shell condition ``cond`` on the guest every ``interval``
+        seconds until it succeeds; return how many times it failed first.
+        Raises GuestError when it still fails after ``timeout`` seconds."""
+        tries = max(1, int(timeout / interval))
+        rc, out = self.run(
+            f"n=0; until {cond}; do n=$((n+1)); [ $n -ge {tries} ] && break; "
+            f"sleep {interval}; done; echo polled=$n; [ $n -lt {tries} ]",
+            timeout=timeout * 2 + 30)
+        m = re.search(r"polled=(\d+)", out)
+        if rc != 0 or not m:
+            raise GuestError(f"guest condition still false after {timeout:.0f} s: {cond}\n{out}")
+        return int(m.group(1))
+
+    def console_tail(self, lines: int = 40) -> str:
+        if self._logf and not self._logf.closed:
+            self._logf.flush()
+        try:
+            text = self.console_log.read_text(errors="replace")
+        except OSError:
+            return ""
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def close(self, timeout: float = 10) -> None:
+        """Power the guest off; kill QEMU by PID if it does not exit."""
+        import pexpect
+
+        c = self.child
+        if c is None:
+            return
+        try:
+            if c.isalive() and self._shell:
+                try:
+                    c.send("\x03")
+                    c.send("poweroff -f\n")
+                    c.expect(pexpect.EOF, timeout=timeout)
+                except (pexpect.TIMEOUT, pexpect.EOF, OSError):
+                    pass
+            for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+                if not c.isalive():
+                    break
+                try:
+                    os.kill(c.pid, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.monotonic() + wait
+                while c.isalive() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+        finally:
+            try:
+                c.close(force=True)
+            except Exception:
+                pass
+            if self._logf and not self._logf.closed:
+                self._logf.close()
+            self._shell = False
+            if self.role == "server":
+                try:
+                    self.sock.unlink()
+                except FileNotFoundError:
+                    pass
+
+    def __enter__(self):
+        if self.child is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received"
+                          r"(?:, \+\d+ duplicates)?, (\d+(?:\.\d+)?)% packet loss")
+
+
+def parse_ping(output: str) -> tuple[int, int, float]:
+    """(transmitted, received, loss %) from a busybox or iputils ping summary."""
+    m = PING_SUMMARY.search(output)
+    if not m:
+        raise ValueError(f"no ping summary in:\n{output}")
+    return int(m.group(1)), int(m.group(2)), float(m.group(3))
