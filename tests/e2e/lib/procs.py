@@ -209,6 +209,11 @@ class Proc:
         except OSError:
             return ""
 
+    def output(self):
+        """The process's output, without the command line echoed at the top
+        of the log (so that an argument found here was printed by it)."""
+        return self.log().split("\n", 1)[1] if "\n" in self.log() else ""
+
     def tail(self, n=60):
         return "\n".join(self.log().splitlines()[-n:])
 
