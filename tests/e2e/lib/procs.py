@@ -562,6 +562,11 @@ class Middle:
     def kill(self):
         return self.proc.kill()
 
+    def final_stats(self):
+        """{port: {"rx": packets, "tx": packets}} as printed at exit."""
+        return {p: {"rx": st.get("RX-packets", 0), "tx": st.get("TX-packets", 0)}
+                for p, st in testpmd_fwd_stats(self.proc.log()).items()}
+
     def restart(self):
         self.stop()
         return self.start()
@@ -601,6 +606,16 @@ class VdevpeerMiddle(Middle):
     """The product: build/app/dpdk-vdevpeer with net_vdevpeer ports."""
 
     kind = "vdevpeer"
+
+    _FINAL_PORT = re.compile(r"^Port (\d+) \(([^)]*)\):\s*\n\s*rx: packets (\d+).*\n\s*tx: packets (\d+)", re.M)
+
+    def final_stats(self):
+        log = self.proc.log()
+        i = log.find("Final statistics")
+        if i < 0:
+            return {}
+        return {int(m.group(1)): {"name": m.group(2), "rx": int(m.group(3)), "tx": int(m.group(4))}
+                for m in self._FINAL_PORT.finditer(log[i:])}
 
     def argv(self, prefix):
         return ([APP] + EAL_COMMON + ["-m", "512", "--file-prefix", prefix] + MIDDLE_LCORES
