@@ -78,6 +78,13 @@ def middle_argv(backend: str, prefix: str, sock_a: Path, sock_b: Path,
     raise ValueError(f"unknown backend {backend!r} (vdevpeer or vhost)")
 
 
+def middle_link_up(backend: str, port: int) -> str:
+    """Pattern of the middle box's log line saying ``port`` came up."""
+    if backend == "vdevpeer":
+        return rf"(?i)port {port} \(vp{port}\): link up"
+    return rf"Port {port}: link state change event"
+
+
 def icmpecho_argv(prefix: str, sock_b: Path) -> list:
     """Debian's testpmd as a DPDK guest that answers ARP and ping."""
     return [TESTPMD, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix,
@@ -150,6 +157,7 @@ def start_topology(stack: contextlib.ExitStack, kit, backend: str, qemu_role: st
                 name="testpmd icmpecho guest", dpdk_prefix=eprefix)
     stack.callback(echo.stop)
     echo.wait_output(r"icmpecho packet forwarding - ports=1", 60)
+    middle.wait_output(middle_link_up(backend, 1), 30)
 
     if qemu_role == "client":
         stack.callback(guest.close)
@@ -182,6 +190,7 @@ def test_linux_guest_pings_icmpecho_guest(guest_kit, sockdir, tmp_path, qemu_rol
         # the guest's NIC is the one QEMU gave it, and it is up
         assert guest.check("cat /sys/class/net/eth0/address") == GUEST_MAC
         guest.poll('[ "$(cat /sys/class/net/eth0/operstate)" = up ]', timeout=30)
+        middle.wait_output(middle_link_up(BACKEND, 0), 30)
         assert middle.dead() is None, middle.dead()
 
         # Poll until the path answers at all (the backend may still be
