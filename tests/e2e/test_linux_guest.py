@@ -28,7 +28,6 @@ what is left.
 import contextlib
 import itertools
 import os
-import re
 import tempfile
 from pathlib import Path
 
