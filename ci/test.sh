@@ -17,10 +17,10 @@ rm -f build/meson-logs/testlog.junit.xml build/e2e-junit.xml
 meson test -C build --print-errorlogs
 unit_rc=$?
 
-python3 -m pytest -p no:cacheprovider -v --junitxml=build/e2e-junit.xml tests/e2e "$@"
+/usr/bin/python3 -m pytest -p no:cacheprovider -v --junitxml=build/e2e-junit.xml tests/e2e "$@"
 e2e_rc=$?
 
-python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 for path in ("build/meson-logs/testlog.junit.xml", "build/e2e-junit.xml"):
