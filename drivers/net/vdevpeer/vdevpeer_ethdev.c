@@ -326,7 +326,7 @@ queue_drops(const struct vdp_queue *q)
 {
 	uint64_t d = q->drop_paused;
 
-	for (int e = 0; e < VDP_ERR_MAX; e++)
+	for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 		d += queue_err(q, e);
 	return d;
 }
@@ -393,8 +393,8 @@ static const char *const vdp_bin_names[VDP_NB_BINS] = {
 	"size_1024_to_1518_packets", "size_1519_to_max_packets",
 };
 
-/* per direction: bins, guest notifications, paused drops, error reasons */
-#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 2 + VDP_ERR_MAX)
+/* per direction: bins, guest notifications, drop reasons */
+#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 1 + VDP_ERR_MAX - VDP_ERR_FIRST)
 
 static void
 xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
@@ -418,8 +418,7 @@ eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 		for (int b = 0; b < VDP_NB_BINS; b++)
 			xstat_name(names, i++, dir, "", vdp_bin_names[b]);
 		xstat_name(names, i++, dir, "", "guest_notifications");
-		xstat_name(names, i++, dir, "drop_", "not_ready");
-		for (int e = 0; e < VDP_ERR_MAX; e++)
+		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 			xstat_name(names, i++, dir, "drop_", vdp_err_names[e]);
 	}
 	return (int)n;
@@ -449,10 +448,9 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 			for (int b = 0; b < VDP_NB_BINS; b++)
 				xs[k++].value += q->bins[b];
 			xs[k++].value += q->calls;
-			/* "not_ready" is the named error plus paused-queue drops */
-			xs[k++].value += q->drop_paused;
-			for (int e = 0; e < VDP_ERR_MAX; e++)
-				xs[k++].value += queue_err(q, e);
+			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
+				xs[k++].value += queue_err(q, e) +
+						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
 		}
 		i = base + VDP_XSTATS_PER_DIR;
 	}

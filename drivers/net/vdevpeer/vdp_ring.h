@@ -100,6 +100,7 @@ bool vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len);
 
 /* ---- errors: one counter each, exported as xstats ---- */
 enum vdp_err {
+	VDP_ERR_NONE = 0,       /* not an error: keeps every reason non-zero */
 	VDP_ERR_NO_RX_BUF,      /* guest posted no (or not enough) RX buffers */
 	VDP_ERR_RX_TOO_SMALL,   /* non-mergeable RX chain smaller than frame */
 	VDP_ERR_BAD_DESC,       /* index out of range, wrong direction, bad flags */
@@ -117,6 +118,7 @@ enum vdp_err {
 	VDP_ERR_QUEUE_STOPPED,  /* dropped because the queue was stopped as broken */
 	VDP_ERR_MAX
 };
+#define VDP_ERR_FIRST VDP_ERR_NO_RX_BUF
 
 extern const char *const vdp_err_names[VDP_ERR_MAX];
 

@@ -23,6 +23,7 @@
 #include "vdp_ring.h"
 
 const char *const vdp_err_names[VDP_ERR_MAX] = {
+	[VDP_ERR_NONE] = "none",
 	[VDP_ERR_NO_RX_BUF] = "no_rx_buf",
 	[VDP_ERR_RX_TOO_SMALL] = "rx_too_small",
 	[VDP_ERR_BAD_DESC] = "bad_desc",
