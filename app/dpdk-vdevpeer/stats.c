@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Periodic per-port table and the final report. Main lcore only. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "vdevpeer_app.h"
+
+struct port_snap {
+	uint64_t ipackets, opackets, ibytes, obytes;
+	uint64_t tsc;
+};
+
+static struct port_snap prev_snap[RTE_MAX_ETHPORTS];
+
+/* Frames the app freed because the tx port did not take them. */
+static uint64_t
+fwd_tx_drops(const struct fwd_config *fc, uint16_t port)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < fc->nb_streams; i++)
+		if (fc->streams[i].tx_port == port)
+			n += fwd_counter_read(&fc->streams[i].tx_drops);
+	return n;
+}
+
+void
+stats_init(const struct app_ports *ap)
+{
+	struct rte_eth_stats st;
+	uint16_t port;
+
+	RTE_ETH_FOREACH_DEV(port) {
+		if (!ap->used[port])
+			continue;
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(port, &st);
+		prev_snap[port] = (struct port_snap){
+			st.ipackets, st.opackets, st.ibytes, st.obytes,
+			rte_get_timer_cycles()
+		};
+	}
+}
+
+static uint64_t
+rate(uint64_t now, uint64_t then, uint64_t cycles)
+{
+	if (cycles == 0 || now < then)
+		return 0;
+	return (uint64_t)((double)(now - then) * rte_get_timer_hz() / cycles);
+}
+
+void
+stats_print_period(const struct app_ports *ap, const struct fwd_config *fc)
+{
+	struct rte_eth_stats st;
+	struct rte_eth_link link;
+	struct port_snap now, *prev;
+	char label[RTE_ETH_NAME_MAX_LEN];
+	uint64_t cycles;
+	uint16_t port;
+
+	printf("%-4s %-16s %-4s %14s %12s %14s %14s %12s %14s %12s %12s\n",
+	       "port", "name", "link", "rx-pkts", "rx-pps", "rx-bit/s",
+	       "tx-pkts", "tx-pps", "tx-bit/s", "rx-drops", "tx-drops");
+	RTE_ETH_FOREACH_DEV(port) {
+		if (!ap->used[port])
+			continue;
+		memset(&st, 0, sizeof(st));
+		memset(&link, 0, sizeof(link));
+		rte_eth_stats_get(port, &st);
+		rte_eth_link_get_nowait(port, &link);
+		now = (struct port_snap){
+			st.ipackets, st.opackets, st.ibytes, st.obytes,
+			rte_get_timer_cycles()
+		};
+		prev = &prev_snap[port];
+		cycles = now.tsc - prev->tsc;
+		printf("%-4u %-16.16s %-4s %14" PRIu64 " %12" PRIu64 " %14" PRIu64
+		       " %14" PRIu64 " %12" PRIu64 " %14" PRIu64
+		       " %12" PRIu64 " %12" PRIu64 "\n",
+		       port, port_label(port, label, sizeof(label)),
+		       link.link_status == RTE_ETH_LINK_UP ? "up" : "down",
+		       st.ipackets, rate(now.ipackets, prev->ipackets, cycles),
+		       8 * rate(now.ibytes, prev->ibytes, cycles),
+		       st.opackets, rate(now.opackets, prev->opackets, cycles),
+		       8 * rate(now.obytes, prev->obytes, cycles),
+		       st.imissed + st.rx_nombuf,
+		       fwd_tx_drops(fc, port) + st.oerrors);
+		*prev = now;
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void
+print_xstats(uint16_t port)
+{
+	struct rte_eth_xstat_name *names = NULL;
+	struct rte_eth_xstat *vals = NULL;
+	int n, i, shown = 0;
+
+	n = rte_eth_xstats_get_names(port, NULL, 0);
+	if (n < 0)
+		printf("  xstats: not available (%s)\n", strerror(-n));
+	if (n <= 0)
+		return;
+	names = calloc(n, sizeof(*names));
+	vals = calloc(n, sizeof(*vals));
+	if (names == NULL || vals == NULL)
+		goto out;
+	if (rte_eth_xstats_get_names(port, names, n) != n ||
+	    rte_eth_xstats_get(port, vals, n) != n)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (vals[i].value == 0 || vals[i].id >= (uint64_t)n)
+			continue;
+		if (shown++ == 0)
+			printf("  xstats (non-zero):\n");
+		printf("    %-40s %" PRIu64 "\n", names[vals[i].id].name, vals[i].value);
+	}
+out:
+	free(names);
+	free(vals);
+}
+
+void
+stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
+{
+	struct rte_eth_stats st;
+	char rx[RTE_ETH_NAME_MAX_LEN], label[RTE_ETH_NAME_MAX_LEN];
+	char tx[RTE_ETH_NAME_MAX_LEN + 8];
+	unsigned int i;
+	uint16_t port;
+
+	printf("\n==== Final statistics ====\n");
+	RTE_ETH_FOREACH_DEV(port) {
+		if (!ap->used[port])
+			continue;
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(port, &st);
+		printf("Port %u (%s):\n", port, port_label(port, rx, sizeof(rx)));
+		printf("  rx: packets %" PRIu64 " bytes %" PRIu64
+		       " | drops: missed %" PRIu64 " no-mbuf %" PRIu64
+		       " errors %" PRIu64 "\n",
+		       st.ipackets, st.ibytes, st.imissed, st.rx_nombuf, st.ierrors);
+		printf("  tx: packets %" PRIu64 " bytes %" PRIu64
+		       " | drops: fwd-tx %" PRIu64 " errors %" PRIu64 "\n",
+		       st.opackets, st.obytes, fwd_tx_drops(fc, port), st.oerrors);
+		print_xstats(port);
+	}
+	printf("Streams:\n");
+	for (i = 0; i < fc->nb_streams; i++) {
+		const struct fwd_stream *fs = &fc->streams[i];
+
+		port_label(fs->rx_port, rx, sizeof(rx));
+		if (fs->tx_port == APP_NO_PORT)
+			snprintf(tx, sizeof(tx), "(drop)");
+		else
+			snprintf(tx, sizeof(tx), "%s/%u",
+				 port_label(fs->tx_port, label, sizeof(label)),
+				 fs->tx_queue);
+		printf("  lcore %u: %s/%u -> %s: rx %" PRIu64 " tx %" PRIu64
+		       " fwd-tx-drops %" PRIu64 "\n",
+		       fs->lcore, rx, fs->rx_queue, tx,
+		       fwd_counter_read(&fs->rx_pkts),
+		       fwd_counter_read(&fs->tx_pkts),
+		       fwd_counter_read(&fs->tx_drops));
+	}
+	fflush(stdout);
+}
