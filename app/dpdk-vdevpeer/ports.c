@@ -218,8 +218,9 @@ pools_create(const struct app_params *p, struct app_ports *ap)
 				APP_NAME, n, s, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		printf("Mbuf pool %s: %u mbufs of %u bytes\n", name, n,
-		       (unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE);
+		printf("Mbuf pool %s: %u mbufs of %u bytes, %u in use\n", name, n,
+		       (unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE,
+		       rte_mempool_in_use_count(ap->pools[s]));
 	}
 	return 0;
 }

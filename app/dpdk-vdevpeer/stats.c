@@ -155,6 +155,12 @@ stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 		       st.opackets, st.obytes, fwd_tx_drops(fc, port), st.oerrors);
 		print_xstats(port);
 	}
+	/* Workers have stopped: every mbuf not in a port's ring is back
+	 * (rte_mempool_in_use_count counts lcore caches as available). */
+	for (i = 0; i < RTE_MAX_NUMA_NODES; i++)
+		if (ap->pools[i] != NULL)
+			printf("Mbuf pool %s: %u in use\n", ap->pools[i]->name,
+			       rte_mempool_in_use_count(ap->pools[i]));
 	printf("Streams:\n");
 	for (i = 0; i < fc->nb_streams; i++) {
 		const struct fwd_stream *fs = &fc->streams[i];
