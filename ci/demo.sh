@@ -35,7 +35,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # dpdk-vdevpeer listens (server=1); its worker busy-polls CPU 1.
-build/app/dpdk-vdevpeer --no-huge -m 512 --file-prefix vdp-demo-sw -l 0,1 \
+build/app/dpdk-vdevpeer --no-huge -m 512 --file-prefix vdp-demo-sw -l 0,1 --no-pci \
+	--log-level "lib.vhost.*:notice" \
 	--vdev "net_vdevpeer0,peer=$run/a.sock,server=1,bind=vp0" \
 	--vdev "net_vdevpeer1,peer=$run/b.sock,server=1,bind=vp1" \
 	-- --fwd io --stats-period 1 </dev/null &
@@ -52,6 +53,7 @@ dpdk-testpmd --no-huge -m 512 --file-prefix vdp-demo-guests --lcores '0@0,1@0' \
 	--vdev "net_virtio_user0,path=$run/a.sock,queues=1,mac=02:00:00:00:0a:01" \
 	--vdev "net_virtio_user1,path=$run/b.sock,queues=1,mac=02:00:00:00:0b:01" \
 	-- --forward-mode=io --tx-first --stats-period 3600 --nb-cores=1 \
+	--total-num-mbufs=16384 \
 	>"$run/guests.log" 2>&1 </dev/null &
 guest_pid=$!
 
@@ -59,6 +61,11 @@ echo "demo: running for $secs s (Ctrl-C stops it earlier)"
 end=$((SECONDS + secs))
 while [ $SECONDS -lt $end ]; do
 	kill -0 "$app_pid" 2>/dev/null || { echo "demo: dpdk-vdevpeer exited" >&2; exit 1; }
+	if ! kill -0 "$guest_pid" 2>/dev/null; then
+		echo "demo: the guests' testpmd exited:" >&2
+		tail -20 "$run/guests.log" >&2
+		exit 1
+	fi
 	sleep 1
 done
 kill -INT "$guest_pid"; wait "$guest_pid" 2>/dev/null || true; guest_pid=
