@@ -676,7 +676,11 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "pattern are written once into the tx pool), so its cost per frame hardly depends on "
         "the size; both backends copy every byte twice (guest tx buffer -> mbuf -> guest rx "
         "buffer).",
-        "- Virtual CPUs: absolute rates depend on the host and its load; report ratios.",
+        "- Virtual CPUs: absolute rates depend on the host and its load; report ratios. "
+        "When `CPU got` is well below 100% although ours plus other processes' CPU adds up "
+        "to less than the 200% the two CPUs have, the vCPUs themselves were not running: "
+        "the host was oversubscribed (this kernel reports no steal time). Compare two rows "
+        "only where their `CPU got` columns are alike.",
         "",
     ]
     with open(args.out, "w") as f:
