@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""dpdk-vdevpeer runs on hugepages as well as with --no-huge (every other
+test): the app's memory comes from a hugetlbfs mount of the test's own,
+the guests stay on --no-huge, frames of 60..9000 bytes pass intact.
+
+The test reserves 2 MB hugepages if the machine has too few free, and puts
+the reservation and the mount back as they were afterwards."""
+
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+from lib import frames as fr
+from lib import procs as P
+
+NR = "/proc/sys/vm/nr_hugepages"
+NEED_FREE = 300  # the app's -m 512 is 256 pages of 2 MB, plus slack
+
+
+def _free_pages():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.fixture
+def hugedir():
+    with open(NR) as f:
+        old = int(f.read())
+    changed = False
+    if _free_pages() < NEED_FREE:
+        with open(NR, "w") as f:
+            f.write(str(old + NEED_FREE - _free_pages()))
+        changed = True
+    mnt = tempfile.mkdtemp(prefix="vdp-huge-")
+    mounted = False
+    try:
+        if _free_pages() < NEED_FREE:
+            pytest.skip("the kernel could not reserve %d free 2 MB hugepages" % NEED_FREE)
+        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True)
+        mounted = True
+        yield mnt
+    finally:
+        if mounted:
+            subprocess.run(["umount", mnt], check=False)
+        os.rmdir(mnt)
+        if changed:
+            with open(NR, "w") as f:
+                f.write(str(old))
+
+
+class HugeMiddle(P.VdevpeerMiddle):
+    """dpdk-vdevpeer with its memory on hugepages instead of --no-huge."""
+
+    def __init__(self, group, ports, huge_dir):
+        super().__init__(group, ports)
+        self.huge_dir = huge_dir
+
+    def argv(self, prefix):
+        argv = super().argv(prefix)
+        i = argv.index("--no-huge")
+        return argv[:i] + ["--huge-dir", self.huge_dir] + argv[i + 1:]
+
+
+def test_app_on_hugepages(procs, hugedir):
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = HugeMiddle(procs, [P.PortSpec(a), P.PortSpec(b)], hugedir).start()
+    # the app's memory really lives in our hugetlbfs mount
+    assert any(n.startswith(m.proc.prefix) for n in os.listdir(hugedir)), os.listdir(hugedir)
+    t = P.Transfer(procs, m, a, b, tx_opts={"mrg_rxbuf": 1}, rx_opts={"mrg_rxbuf": 1})
+    t.check(fr.build(fr.SIZES_ALL, 5))
+    assert m.stop() == 0
