@@ -172,6 +172,15 @@ eth_vdevpeer_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	return 0;
 }
 
+static void
+set_queue_states(struct rte_eth_dev *dev, uint8_t state)
+{
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = state;
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = state;
+}
+
 static int
 eth_vdevpeer_start(struct rte_eth_dev *dev)
 {
@@ -188,10 +197,7 @@ eth_vdevpeer_start(struct rte_eth_dev *dev)
 	}
 	vdp_port_apply_queues(p);
 	pthread_mutex_unlock(&p->lock);
-	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
-		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
-	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
-		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
 
@@ -204,10 +210,7 @@ eth_vdevpeer_stop(struct rte_eth_dev *dev)
 	p->started = false;
 	vdp_port_apply_queues(p);
 	pthread_mutex_unlock(&p->lock);
-	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
-		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
-	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
-		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STOPPED);
 	return 0;
 }
 
@@ -245,50 +248,46 @@ queue_free(struct vdp_port *p, struct vdp_queue *q)
 	rte_free(q);
 }
 
+/* (Re)create queue qid of one direction; the guest sizes the rings. */
+static int
+queue_setup(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int socket,
+	    struct rte_mempool *mp)
+{
+	struct vdp_port *p = dev->data->dev_private;
+	void **slot = is_rx ? &dev->data->rx_queues[qid] : &dev->data->tx_queues[qid];
+	struct vdp_queue *q;
+
+	if (*slot != NULL) {
+		queue_free(p, *slot);
+		*slot = NULL;
+	}
+	q = queue_alloc(dev, qid, is_rx, socket);
+	if (q == NULL)
+		return -ENOMEM;
+	q->mp = mp;
+	pthread_mutex_lock(&p->lock);
+	*slot = q;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 static int
 eth_vdevpeer_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			    unsigned int socket, const struct rte_eth_rxconf *conf,
 			    struct rte_mempool *mp)
 {
-	struct vdp_port *p = dev->data->dev_private;
-	struct vdp_queue *q;
-
-	RTE_SET_USED(nb_desc); /* the guest sizes the rings */
+	RTE_SET_USED(nb_desc);
 	RTE_SET_USED(conf);
-	if (dev->data->rx_queues[qid] != NULL) {
-		queue_free(p, dev->data->rx_queues[qid]);
-		dev->data->rx_queues[qid] = NULL;
-	}
-	q = queue_alloc(dev, qid, true, socket);
-	if (q == NULL)
-		return -ENOMEM;
-	q->mp = mp;
-	pthread_mutex_lock(&p->lock);
-	dev->data->rx_queues[qid] = q;
-	pthread_mutex_unlock(&p->lock);
-	return 0;
+	return queue_setup(dev, qid, true, socket, mp);
 }
 
 static int
 eth_vdevpeer_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			    unsigned int socket, const struct rte_eth_txconf *conf)
 {
-	struct vdp_port *p = dev->data->dev_private;
-	struct vdp_queue *q;
-
 	RTE_SET_USED(nb_desc);
 	RTE_SET_USED(conf);
-	if (dev->data->tx_queues[qid] != NULL) {
-		queue_free(p, dev->data->tx_queues[qid]);
-		dev->data->tx_queues[qid] = NULL;
-	}
-	q = queue_alloc(dev, qid, false, socket);
-	if (q == NULL)
-		return -ENOMEM;
-	pthread_mutex_lock(&p->lock);
-	dev->data->tx_queues[qid] = q;
-	pthread_mutex_unlock(&p->lock);
-	return 0;
+	return queue_setup(dev, qid, false, socket, NULL);
 }
 
 static void
