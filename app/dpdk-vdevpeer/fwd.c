@@ -18,6 +18,7 @@ const struct fwd_engine *const fwd_engines[] = {
 	&fwd_io_engine,
 	&fwd_macswap_engine,
 	&fwd_rxonly_engine,
+	&fwd_bridge_engine,
 	NULL,
 };
 
@@ -112,6 +113,7 @@ fwd_build_streams(const struct app_params *p, const struct app_ports *ap,
 	unsigned int n = 0, i, max;
 	uint16_t port, q;
 
+	fc->engine = p->engine;
 	max = (p->nb_pairs * 2 + RTE_MAX_ETHPORTS) * p->nb_rxq;
 	fc->streams = rte_zmalloc("fwd_streams", max * sizeof(*fc->streams),
 				  RTE_CACHE_LINE_SIZE);
@@ -153,8 +155,9 @@ fwd_print_layout(const struct fwd_config *fc)
 
 		port_label(fs->rx_port, rx, sizeof(rx));
 		if (fs->tx_port == APP_NO_PORT)
-			printf("  lcore %u: rx port %u (%s) queue %u -> (drop)\n",
-			       fs->lcore, fs->rx_port, rx, fs->rx_queue);
+			printf("  lcore %u: rx port %u (%s) queue %u -> (%s)\n",
+			       fs->lcore, fs->rx_port, rx, fs->rx_queue,
+			       fc->engine == &fwd_bridge_engine ? "bridge" : "drop");
 		else
 			printf("  lcore %u: rx port %u (%s) queue %u -> "
 			       "tx port %u (%s) queue %u\n",

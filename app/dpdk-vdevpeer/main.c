@@ -60,8 +60,12 @@ run_main_loop(const struct app_params *p, const struct app_ports *ap,
 
 	while (!fwd_quit_requested()) {
 		rte_delay_us_sleep(MAIN_TICK_US);
+		if (p->engine->tick != NULL)
+			p->engine->tick();
 		if (period != 0 && rte_get_timer_cycles() >= next) {
 			stats_print_period(ap, fc);
+			if (p->engine->stats != NULL)
+				p->engine->stats(false);
 			next += period;
 		}
 	}
@@ -114,9 +118,28 @@ main(int argc, char **argv)
 	if (ret < 0)
 		exit_usage();
 
-	ports_describe();
+	ret = hostif_create(&params, &ports);
+	if (ret == 0)
+		ret = ports_assign_roles(&params, &ports);
+	if (ret != 0) {
+		ports_teardown(&ports);
+		if (ret == -EINVAL)
+			exit_usage();
+		rte_exit(EXIT_FAILURE, "cannot create host interfaces\n");
+	}
+	ports_describe(&ports);
 	if (ports_select(&params, &ports) != 0)
 		exit_usage();
+	if (params.engine->init != NULL) {
+		ret = params.engine->init(&params, &ports);
+		if (ret == -EINVAL) {
+			ports_teardown(&ports);
+			exit_usage();
+		}
+		if (ret != 0)
+			rte_exit(EXIT_FAILURE, "cannot set up --fwd %s\n",
+				 params.engine->name);
+	}
 	ret = fwd_build_streams(&params, &ports, &fc);
 	if (ret == -EINVAL)
 		exit_usage();
@@ -137,6 +160,8 @@ main(int argc, char **argv)
 	}
 	fwd_print_layout(&fc);
 	stats_init(&ports);
+	if (params.engine->tick != NULL)
+		params.engine->tick();
 
 	ret = fwd_launch(&params, &fc);
 	if (ret != 0) {
@@ -151,7 +176,11 @@ main(int argc, char **argv)
 	printf("\nSignal %d received: stopping\n", (int)quit_signal);
 	fwd_stop_and_wait();
 	stats_print_final(&ports, &fc);
+	if (params.engine->stats != NULL)
+		params.engine->stats(true);
 	ports_teardown(&ports);
+	if (params.engine->fini != NULL)
+		params.engine->fini();
 	fwd_free(&fc);
 	rte_eal_cleanup();
 	printf("Bye\n");

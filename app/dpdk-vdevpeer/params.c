@@ -13,6 +13,7 @@
 #include <rte_ethdev.h>
 #include <rte_pmd_vdevpeer.h>
 
+#include "bridge.h"
 #include "vdevpeer_app.h"
 
 enum {
@@ -26,6 +27,12 @@ enum {
 	OPT_STATS_PERIOD,
 	OPT_MBUFS,
 	OPT_HELP,
+	/* host interfaces, uplinks, bridge */
+	OPT_HOST_IF,
+	OPT_UPLINK,
+	OPT_BRIDGE_AGING,
+	OPT_BRIDGE_MAC,
+	OPT_BRIDGE_ENTRIES,
 };
 
 static const struct option app_long_opts[] = {
@@ -39,6 +46,11 @@ static const struct option app_long_opts[] = {
 	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
 	{ "mbufs",        required_argument, NULL, OPT_MBUFS },
 	{ "help",         no_argument,       NULL, OPT_HELP },
+	{ "host-if",        required_argument, NULL, OPT_HOST_IF },
+	{ "uplink",         required_argument, NULL, OPT_UPLINK },
+	{ "bridge-aging",   required_argument, NULL, OPT_BRIDGE_AGING },
+	{ "bridge-mac",     required_argument, NULL, OPT_BRIDGE_MAC },
+	{ "bridge-entries", required_argument, NULL, OPT_BRIDGE_ENTRIES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -74,9 +86,23 @@ app_usage(const char *prgname)
 	       "                      (default 0: only at exit)\n"
 	       "  --mbufs N           mbufs per NUMA socket (default: enough for\n"
 	       "                      all rings and bursts, at least %u)\n"
+	       "  --host-if PORT[=NAME]  give guest port PORT (bind name, e.g.\n"
+	       "                      vp0) a kernel interface NAME (default: the\n"
+	       "                      bind name) through net_tap; 'all': every\n"
+	       "                      guest port. Repeatable. In io mode a guest\n"
+	       "                      is paired with its interface; in bridge\n"
+	       "                      mode the interface is a bridge member\n"
+	       "  --uplink PORT       PORT (ethdev name, id) is an uplink to the\n"
+	       "                      world (e.g. a NIC: -a 0000:02:00.0);\n"
+	       "                      repeatable; shown in the port list\n"
+	       "  --bridge-aging SEC  bridge: forget MACs not seen for SEC seconds\n"
+	       "                      (default %u, 0 = never)\n"
+	       "  --bridge-mac MAC@PORT  bridge: static entry; repeatable\n"
+	       "  --bridge-entries N  bridge: MAC table size (default %u)\n"
 	       "  --help              this text\n",
 	       APP_MAX_QUEUES, APP_MAX_QUEUES, APP_DEFAULT_NB_DESC,
-	       APP_DEFAULT_BURST, APP_MAX_BURST, APP_DEFAULT_MBUFS);
+	       APP_DEFAULT_BURST, APP_MAX_BURST, APP_DEFAULT_MBUFS,
+	       BRIDGE_DEFAULT_AGING, BRIDGE_DEFAULT_ENTRIES);
 }
 
 bool
@@ -125,8 +151,8 @@ parse_uint(const char *opt, const char *val, unsigned long min,
 }
 
 /* A port id, a net_vdevpeer bind name, or an ethdev name. */
-static int
-resolve_port(const char *tok, uint16_t *port)
+int
+app_resolve_port(const char *tok, uint16_t *port)
 {
 	char *end;
 	unsigned long v;
@@ -172,7 +198,7 @@ parse_pair(const char *val, struct app_pair *pr)
 
 		memcpy(buf, val, alen);
 		buf[alen] = '\0';
-		if (resolve_port(buf, &a) != 0 || resolve_port(colon + 1, &b) != 0)
+		if (app_resolve_port(buf, &a) != 0 || app_resolve_port(colon + 1, &b) != 0)
 			continue;
 		found.a = a;
 		found.b = b;
@@ -209,6 +235,60 @@ add_pair(struct app_params *p, const char *val)
 	return 0;
 }
 
+/*
+ * Host interfaces, uplinks and the bridge. Port names are checked later,
+ * once the host interfaces exist (hostif.c, ports.c, fwd_bridge.c).
+ */
+static int
+parse_bridge_opt(struct app_params *p, int opt, const char *val)
+{
+	unsigned long v;
+	uint64_t mac;
+	const char *at;
+	int ret;
+
+	switch (opt) {
+	case OPT_HOST_IF:
+		if (val[0] == '\0' || val[0] == '=')
+			return bad_value("host-if", val, "expected PORT, PORT=NAME or all");
+		if (p->nb_hostifs == RTE_DIM(p->hostifs))
+			return bad_value("host-if", val, "too many");
+		p->hostifs[p->nb_hostifs++] = val;
+		return 0;
+	case OPT_UPLINK:
+		if (p->nb_uplinks == RTE_DIM(p->uplinks))
+			return bad_value("uplink", val, "too many");
+		p->uplinks[p->nb_uplinks++] = val;
+		return 0;
+	case OPT_BRIDGE_MAC:
+		at = strrchr(val, '@');
+		if (at == NULL || at[1] == '\0')
+			return bad_value("bridge-mac", val, "expected MAC@PORT");
+		{
+			char m[32];
+
+			snprintf(m, sizeof(m), "%.*s", (int)(at - val), val);
+			if (bridge_mac_parse(m, &mac) != 0 || mac == 0 ||
+			    bridge_mac_is_group(mac))
+				return bad_value("bridge-mac", val,
+						 "expected a unicast MAC aa:bb:cc:dd:ee:ff");
+		}
+		if (p->nb_bridge_macs == RTE_DIM(p->bridge_macs))
+			return bad_value("bridge-mac", val, "too many");
+		p->bridge_macs[p->nb_bridge_macs++] = val;
+		return 0;
+	case OPT_BRIDGE_AGING:
+		ret = parse_uint("bridge-aging", val, 0, 1000000, &v);
+		p->bridge_aging = v;
+		return ret;
+	case OPT_BRIDGE_ENTRIES:
+		ret = parse_uint("bridge-entries", val, 16, 1UL << 24, &v);
+		p->bridge_entries = v;
+		return ret;
+	}
+	return -EINVAL;
+}
+
 int
 app_parse_args(int argc, char **argv, struct app_params *p)
 {
@@ -221,6 +301,8 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 	p->nb_txq = 1;
 	p->nb_desc = APP_DEFAULT_NB_DESC;
 	p->burst = APP_DEFAULT_BURST;
+	p->bridge_aging = BRIDGE_DEFAULT_AGING;
+	p->bridge_entries = BRIDGE_DEFAULT_ENTRIES;
 
 	optind = 1;
 	opterr = 0;
@@ -231,7 +313,7 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 			p->engine = fwd_engine_find(optarg);
 			if (p->engine == NULL)
 				ret = bad_value("fwd", optarg,
-						"expected io, macswap or rxonly");
+						"expected io, macswap, rxonly or bridge");
 			break;
 		case OPT_PAIR:
 			ret = add_pair(p, optarg);
@@ -263,6 +345,13 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 			ret = parse_uint("mbufs", optarg, 512, 1UL << 26, &v);
 			p->nb_mbufs = v;
 			break;
+		case OPT_HOST_IF:
+		case OPT_UPLINK:
+		case OPT_BRIDGE_MAC:
+		case OPT_BRIDGE_AGING:
+		case OPT_BRIDGE_ENTRIES:
+			ret = parse_bridge_opt(p, opt, optarg);
+			break;
 		case 'h':
 		case OPT_HELP:
 			/* Normally caught before EAL init by app_args_want_help(). */
@@ -279,6 +368,11 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 			ret = -EINVAL;
 			break;
 		}
+	}
+	if (ret == 0 && p->engine == &fwd_bridge_engine && p->nb_pairs != 0) {
+		fprintf(stderr, "%s: --pair: not used by --fwd bridge (every port "
+			"is a bridge member)\n", APP_NAME);
+		ret = -EINVAL;
 	}
 	if (ret == 0 && optind < argc) {
 		fprintf(stderr, "%s: %s: unexpected argument (see --help)\n",

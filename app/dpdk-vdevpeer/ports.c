@@ -15,6 +15,23 @@
 /* Per-lcore mbuf cache of the pools; DPDK's usual choice. */
 #define APP_MBUF_CACHE 256
 
+/*
+ * Tx offloads enabled on a port when the device has them, so that frames
+ * carrying offload requests can go out as they are; the bridge completes
+ * the rest in software per egress port (fwd_bridge.c).
+ */
+#define APP_TX_OFFLOADS (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
+	RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM | \
+	RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+
+static uint64_t tx_offloads[RTE_MAX_ETHPORTS];
+
+uint64_t
+ports_tx_offloads(uint16_t port)
+{
+	return port < RTE_MAX_ETHPORTS ? tx_offloads[port] : 0;
+}
+
 const char *
 port_label(uint16_t port, char *buf, size_t len)
 {
@@ -40,8 +57,56 @@ print_vdevpeer_features(uint16_t port, const char *label)
 	       port, label, info.negotiated, feats);
 }
 
+const char *
+port_role_name(enum port_role r)
+{
+	switch (r) {
+	case PORT_ROLE_GUEST:
+		return "guest";
+	case PORT_ROLE_UPLINK:
+		return "uplink";
+	case PORT_ROLE_HOSTIF:
+		return "host interface";
+	default:
+		return "other";
+	}
+}
+
+int
+ports_assign_roles(const struct app_params *p, struct app_ports *ap)
+{
+	char label[RTE_ETH_NAME_MAX_LEN];
+	unsigned int i;
+	uint16_t port;
+
+	RTE_ETH_FOREACH_DEV(port) {
+		if (ap->role[port] == PORT_ROLE_HOSTIF)
+			continue;
+		ap->role[port] = rte_pmd_vdevpeer_is_vdevpeer(port) ?
+				 PORT_ROLE_GUEST : PORT_ROLE_OTHER;
+	}
+	for (i = 0; i < p->nb_uplinks; i++) {
+		if (app_resolve_port(p->uplinks[i], &port) != 0) {
+			fprintf(stderr, "%s: --uplink %s: no such port (a port id or "
+				"ethdev name, e.g. 0000:02:00.0 or net_af_packet0)\n",
+				APP_NAME, p->uplinks[i]);
+			return -EINVAL;
+		}
+		if (ap->role[port] != PORT_ROLE_OTHER &&
+		    ap->role[port] != PORT_ROLE_UPLINK) {
+			fprintf(stderr, "%s: --uplink %s: port %u (%s) is a %s, "
+				"not an uplink\n", APP_NAME, p->uplinks[i], port,
+				port_label(port, label, sizeof(label)),
+				port_role_name(ap->role[port]));
+			return -EINVAL;
+		}
+		ap->role[port] = PORT_ROLE_UPLINK;
+	}
+	return 0;
+}
+
 void
-ports_describe(void)
+ports_describe(const struct app_ports *ap)
 {
 	struct rte_eth_dev_info dev_info;
 	struct rte_pmd_vdevpeer_info info;
@@ -59,17 +124,19 @@ ports_describe(void)
 		else
 			snprintf(macs, sizeof(macs), "?");
 		if (rte_pmd_vdevpeer_get_info(port, &info) == 0) {
-			printf("  port %u: %s: vdevpeer guest bind %s, socket %s "
+			printf("  port %u: %s: %s, vdevpeer bind %s, socket %s "
 			       "(%s), mac %s, %s\n",
-			       port, name, info.bind, info.peer,
+			       port, name, port_role_name(ap->role[port]),
+			       info.bind, info.peer,
 			       info.server ? "server" : "client", macs,
 			       info.connected ? "connected" : "not connected");
 			continue;
 		}
 		if (rte_eth_dev_info_get(port, &dev_info) != 0)
 			dev_info.driver_name = "?";
-		printf("  port %u: %s: driver %s, mac %s, numa %d\n",
-		       port, name, dev_info.driver_name, macs,
+		printf("  port %u: %s: %s, driver %s, mac %s, numa %d\n",
+		       port, name, port_role_name(ap->role[port]),
+		       dev_info.driver_name, macs,
 		       rte_eth_dev_socket_id(port));
 	}
 	fflush(stdout);
@@ -127,15 +194,27 @@ ports_select(struct app_params *p, struct app_ports *ap)
 		}
 		return 0;
 	}
-	if (p->engine->needs_pairs && nb_ports % 2 != 0) {
+	/* A guest and its host interface go together (guest to host). */
+	RTE_ETH_FOREACH_DEV(port) {
+		ap->used[port] = true;
+		if (!p->engine->needs_pairs || ap->role[port] != PORT_ROLE_GUEST ||
+		    ap->hostif_peer[port] == APP_NO_PORT)
+			continue;
+		p->pairs[p->nb_pairs].a = port;
+		p->pairs[p->nb_pairs].b = ap->hostif_peer[port];
+		p->nb_pairs++;
+	}
+	if (!p->engine->needs_pairs)
+		return 0;
+	nb_ports -= 2 * p->nb_pairs;
+	if (nb_ports % 2 != 0) {
 		fprintf(stderr, "%s: --fwd %s: %u ports cannot be paired 0:1, 2:3, "
 			"...: give --pair A:B (or --pair P:P to loop a port back)\n",
 			APP_NAME, p->engine->name, nb_ports);
 		return -EINVAL;
 	}
 	RTE_ETH_FOREACH_DEV(port) {
-		ap->used[port] = true;
-		if (!p->engine->needs_pairs)
+		if (ap->hostif_peer[port] != APP_NO_PORT)
 			continue;
 		if (prev == APP_NO_PORT) {
 			prev = port;
@@ -251,6 +330,8 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
+	conf.txmode.offloads = dev_info.tx_offload_capa & APP_TX_OFFLOADS;
+	tx_offloads[port] = conf.txmode.offloads;
 	if (dev_info.dev_flags != NULL && (*dev_info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
 	ret = rte_eth_dev_configure(port, p->nb_rxq, p->nb_txq, &conf);

@@ -9,7 +9,9 @@
  *     (fwd.c, fwd_<mode>.c). Each stream belongs to exactly one worker, which
  *     is the only writer of its counters; the main lcore reads them with
  *     relaxed atomic loads while workers run;
- *   - EAL interrupt thread: the LSC callback in ports.c (logs only).
+ *   - EAL interrupt thread: the LSC callback in ports.c (logs only);
+ *   - telemetry thread: the bridge's /vdevpeer/bridge/stats and /macs callbacks
+ *     (fwd_bridge.c), which read counters and the MAC table lock-free.
  */
 #ifndef VDEVPEER_APP_H
 #define VDEVPEER_APP_H
@@ -33,10 +35,15 @@
 #define APP_MAX_QUEUES 64
 #define APP_MAX_STREAMS (RTE_MAX_ETHPORTS * APP_MAX_QUEUES)
 
+#define APP_MAX_BRIDGE_MACS 256
+
 /* No tx port: the stream only receives (rxonly). */
 #define APP_NO_PORT UINT16_MAX
 
 /* ---- forwarding ------------------------------------------------------- */
+
+struct app_params;
+struct app_ports;
 
 struct fwd_stream {
 	uint16_t rx_port;
@@ -62,9 +69,18 @@ struct fwd_engine {
 	const char *help;
 	bool needs_pairs;        /* streams go from one port to its peer */
 	void (*stream_fwd)(struct fwd_stream *fs);
+	/* Optional, main lcore. init: after ports_select(), before the
+	 * streams and ports are set up (may raise p->nb_txq); 0 or -errno
+	 * after a message. tick: every ~100 ms while forwarding. stats: in
+	 * the periodic table and at exit. fini: after the workers stopped. */
+	int (*init)(struct app_params *p, const struct app_ports *ap);
+	void (*tick)(void);
+	void (*stats)(bool final);
+	void (*fini)(void);
 };
 
 extern const struct fwd_engine fwd_io_engine;
+extern const struct fwd_engine fwd_bridge_engine;
 extern const struct fwd_engine fwd_macswap_engine;
 extern const struct fwd_engine fwd_rxonly_engine;
 extern const struct fwd_engine *const fwd_engines[];
@@ -126,6 +142,16 @@ struct app_params {
 	bool auto_start;
 	unsigned int stats_period;   /* seconds, 0 = off */
 	unsigned int nb_mbufs;       /* 0 = computed */
+	/* Host interfaces, uplinks and the bridge: pointers into argv,
+	 * resolved to ports once EAL is up (hostif.c, ports.c, fwd_bridge.c). */
+	const char *hostifs[RTE_MAX_ETHPORTS];  /* "vp0", "vp0=NAME" or "all" */
+	unsigned int nb_hostifs;
+	const char *uplinks[RTE_MAX_ETHPORTS];
+	unsigned int nb_uplinks;
+	const char *bridge_macs[APP_MAX_BRIDGE_MACS];   /* "MAC@PORT" */
+	unsigned int nb_bridge_macs;
+	unsigned int bridge_aging;   /* seconds, 0 = never */
+	unsigned int bridge_entries;
 };
 
 void app_usage(const char *prgname);
@@ -138,14 +164,37 @@ int app_parse_args(int argc, char **argv, struct app_params *p);
 
 /* ---- ports ------------------------------------------------------------- */
 
+enum port_role {
+	PORT_ROLE_OTHER,       /* any other ethdev */
+	PORT_ROLE_GUEST,       /* net_vdevpeer */
+	PORT_ROLE_UPLINK,      /* named by --uplink */
+	PORT_ROLE_HOSTIF,      /* net_tap created by --host-if */
+};
+
 struct app_ports {
+	enum port_role role[RTE_MAX_ETHPORTS];
+	/* hostif: its guest; guest: its host interface; else APP_NO_PORT */
+	uint16_t hostif_peer[RTE_MAX_ETHPORTS];
 	bool used[RTE_MAX_ETHPORTS];     /* configured and started by us */
 	bool started[RTE_MAX_ETHPORTS];
 	bool lsc_cb[RTE_MAX_ETHPORTS];
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 };
 
-void ports_describe(void);
+/*
+ * Create the --host-if interfaces (net_tap, one per guest port asked
+ * for), then record every port's role (--uplink). 0 or -EINVAL/-errno
+ * after a message (hostif.c, ports.c).
+ */
+int hostif_create(const struct app_params *p, struct app_ports *ap);
+int ports_assign_roles(const struct app_params *p, struct app_ports *ap);
+const char *port_role_name(enum port_role r);
+/* Resolve a port id, bind name or ethdev name. 0 or -ENODEV. */
+int app_resolve_port(const char *tok, uint16_t *port);
+/* Tx offloads enabled on a started port (RTE_ETH_TX_OFFLOAD_*). */
+uint64_t ports_tx_offloads(uint16_t port);
+
+void ports_describe(const struct app_ports *ap);
 /* Every ethdev --vdev in the EAL arguments made a port: 0 or -EINVAL. */
 int ports_check_vdevs(int argc, char **argv);
 /*
@@ -160,6 +209,7 @@ const char *port_label(uint16_t port, char *buf, size_t len);
 /* ---- streams and lcores ----------------------------------------------- */
 
 struct fwd_config {
+	const struct fwd_engine *engine;
 	struct fwd_stream *streams;
 	unsigned int nb_streams;
 };
@@ -173,6 +223,16 @@ void fwd_stop_and_wait(void);
 void fwd_free(struct fwd_config *fc);
 bool fwd_quit_requested(void);
 void fwd_request_quit(void);
+
+/* ---- bridge (fwd_bridge.c) ----------------------------------------------- */
+
+/*
+ * The running bridge's MAC table (NULL when --fwd is not bridge), for a
+ * console: bridge_mac_add/del/flush/dump, bridge_set_aging (bridge.h)
+ * with fwd_bridge_now() as the clock. Safe while the workers forward.
+ */
+struct bridge_table *fwd_bridge_table(void);
+uint32_t fwd_bridge_now(void);
 
 /* ---- statistics --------------------------------------------------------- */
 
