@@ -167,7 +167,8 @@ stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 
 		port_label(fs->rx_port, rx, sizeof(rx));
 		if (fs->tx_port == APP_NO_PORT)
-			snprintf(tx, sizeof(tx), "(drop)");
+			snprintf(tx, sizeof(tx), "(%s)",
+				 fc->engine == &fwd_bridge_engine ? "bridge" : "drop");
 		else
 			snprintf(tx, sizeof(tx), "%s/%u",
 				 port_label(fs->tx_port, label, sizeof(label)),
