@@ -6,11 +6,13 @@ Guest to host (io forwarding, --host-if):
     QEMU Linux guest 192.168.50.2 -- vhost-user -- vp0 [dpdk-vdevpeer]
         net_tap_vp0 == kernel interface vp0 192.168.50.1 (namespace H)
 
-Guest to world (--fwd bridge, an af_packet uplink on a veth):
+Guest to world (--fwd bridge, an af_packet uplink on a veth, and the
+host's stack on the bridge through a host interface):
 
     QEMU guest 1 192.168.60.2 -- vp0 \\
     QEMU guest 2 192.168.60.3 -- vp1  > bridge -- net_af_packet0 on veth N (namespace H)
-                                                   == veth F 192.168.60.1 (namespace W)
+                                     |             == veth F 192.168.60.1 (namespace W)
+                 net_tap_vp0 == kernel vp0 192.168.60.10 (namespace H)
 
 dpdk-vdevpeer runs inside namespace H (ip netns exec), so its tap and the
 veth's near end never appear in the host's main namespace; the far end's
@@ -168,9 +170,13 @@ def test_guest_to_world(procs, guest_kit, tmp_path, record_property):
         for i, s in enumerate(socks):
             vdevs += ["--vdev", "net_vdevpeer%d,peer=%s,server=1,bind=vp%d" % (i, s, i)]
         vdevs += ["--vdev", "net_af_packet0,iface=%s" % near]
-        m = start_app(procs, h, vdevs, ["--fwd", "bridge", "--uplink", "net_af_packet0"])
+        m = start_app(procs, h, vdevs, ["--fwd", "bridge", "--uplink", "net_af_packet0",
+                                        "--host-if", "vp0"])
         stack.callback(m.stop)
         m.wait_log(r"port 2: net_af_packet0: uplink, driver net_af_packet", 30)
+        m.wait_log(r"port 3: net_tap_vp0: host interface, driver net_tap", 30)
+        # the host's own stack in the segment, through the bridge member vp0
+        h.sh("ip addr add 192.168.60.10/24 dev vp0 && ip link set vp0 up")
         for s in socks:
             wait_listen(m, s)
 
@@ -187,6 +193,8 @@ def test_guest_to_world(procs, guest_kit, tmp_path, record_property):
         print("\nguest -> world: %d bytes in %.2f s = %.1f Mbit/s (QEMU TCG guest)"
               % (n, secs, rate))
         ns_to_guest(g1, w, tmp_path, "192.168.60.2", 5002, 1024)
+        ns_ping_ok(h, "192.168.60.1")      # host interface <-> world
+        ns_ping_ok(h, "192.168.60.2")      # host interface <-> guest
 
         # a second guest joins: reaches the world and the first guest
         g2 = boot(stack, guest_kit, socks[1], tmp_path, "world-guest2", "192.168.60.3/24",
