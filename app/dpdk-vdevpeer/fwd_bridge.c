@@ -424,7 +424,7 @@ bridge_stream_fwd(struct fwd_stream *fs)
 struct bridge_table *
 fwd_bridge_table(void)
 {
-	return br.running ? br.table : NULL;
+	return __atomic_load_n(&br.running, __ATOMIC_ACQUIRE) ? br.table : NULL;
 }
 
 uint32_t
@@ -522,6 +522,10 @@ bridge_init(struct app_params *p, const struct app_ports *ap)
 	int socket, ret;
 	uint16_t port;
 
+	/* A previous run's leftovers (see bridge_fini) go now. */
+	for (i = 0; i < RTE_MAX_LCORE; i++)
+		rte_free(br.lcore[i]);
+	bridge_table_free(br.table);
 	memset(&br, 0, sizeof(br));
 	br.hz = rte_get_timer_hz();
 	RTE_ETH_FOREACH_DEV(port) {
@@ -574,7 +578,9 @@ bridge_init(struct app_params *p, const struct app_ports *ap)
 	    nb_workers * (APP_MAX_BURST + BRIDGE_TXBUF) * br.nb_members + 1024;
 	socket = rte_socket_id();
 	snprintf(name, sizeof(name), "vdp_clone_s%d", socket);
-	br.clone_pool = rte_pktmbuf_pool_create(name, n, 256, 0, 0, socket);
+	br.clone_pool = rte_mempool_lookup(name);       /* from a previous run */
+	if (br.clone_pool == NULL)
+		br.clone_pool = rte_pktmbuf_pool_create(name, n, 256, 0, 0, socket);
 	if (br.clone_pool == NULL) {
 		fprintf(stderr, "%s: bridge: cannot create a pool of %u clone "
 			"mbufs: %s\n", APP_NAME, n, rte_strerror(rte_errno));
@@ -583,7 +589,7 @@ bridge_init(struct app_params *p, const struct app_ports *ap)
 	}
 	br.now = clock_s();
 	br.last_aging = br.now;
-	br.running = true;
+	__atomic_store_n(&br.running, true, __ATOMIC_RELEASE);
 	{
 		static bool tel_done;
 
@@ -713,21 +719,16 @@ bridge_stats(bool final)
 	fflush(stdout);
 }
 
+/*
+ * Stop answering telemetry and console calls. The per-lcore contexts and
+ * the table stay allocated (a telemetry call may still be reading them);
+ * the next init or the process's exit frees them. The clone pool stays
+ * too: the ports' rings may hold clones until the ports are closed.
+ */
 static void
 bridge_fini(void)
 {
-	unsigned int l;
-
-	br.running = false;
-	for (l = 0; l < RTE_MAX_LCORE; l++) {
-		/* Workers flushed their buffers after every burst. */
-		rte_free(br.lcore[l]);
-		br.lcore[l] = NULL;
-	}
-	bridge_table_free(br.table);
-	br.table = NULL;
-	/* The clone pool goes after the ports (their rings may hold clones):
-	 * freed with the EAL memory at exit. */
+	__atomic_store_n(&br.running, false, __ATOMIC_RELEASE);
 }
 
 /* ---- telemetry (telemetry thread; reads only) ---------------------------- */
@@ -740,7 +741,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	if (!br.running)
+	if (!__atomic_load_n(&br.running, __ATOMIC_ACQUIRE))
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "macs", bridge_table_count(br.table));
@@ -771,7 +772,7 @@ tel_macs(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	if (!br.running)
+	if (!__atomic_load_n(&br.running, __ATOMIC_ACQUIRE))
 		return -ENODEV;
 	n = bridge_mac_dump(br.table, fwd_bridge_now(), e, RTE_DIM(e));
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
