@@ -437,7 +437,7 @@ console_run_file(const char *path)
 	}
 	printf("Running commands from %s\n", path);
 	while (!con_quit_flag && !fwd_quit_requested() &&
-	       fgets(line, sizeof(line), f) != NULL) {
+	       fgets(line, sizeof(line) - 1, f) != NULL) {
 		size_t len = strlen(line);
 		const char *s = line;
 
@@ -450,7 +450,11 @@ console_run_file(const char *path)
 			continue;
 		printf(CON_PROMPT "%s\n", s);
 		fflush(stdout);
+		/* cmdline parses complete lines only */
+		line[len] = '\n';
+		line[len + 1] = '\0';
 		ret = cmdline_parse(cl, s);
+		line[len] = '\0';
 		if (ret != CMDLINE_PARSE_SUCCESS)
 			con_err("%s:%u: %s: %s (help lists the commands)", path, lineno,
 				parse_error(ret), s);
