@@ -447,7 +447,7 @@ ports_wait_links(const struct app_ports *ap, unsigned int timeout_s)
 		}
 		elapsed = (unsigned int)((rte_get_timer_cycles() - start) / hz);
 		if (down == 0) {
-			if (elapsed > 0)
+			if (next != start)   /* we said we were waiting */
 				printf("All links up after %u s\n", elapsed);
 			return 0;
 		}
