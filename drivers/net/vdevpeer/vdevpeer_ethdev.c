@@ -531,13 +531,15 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		return 0;
 	/* the vhost thread may call us back while we unregister: no lock held */
 	vdp_vhost_unregister(p);
+	/* Off the list before the queues go: rte_pmd_vdevpeer_get_info (on
+	 * the telemetry thread) only looks at ports on the list. */
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_REMOVE(&vdp_ports, p, next);
+	pthread_mutex_unlock(&vdp_ports_lock);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		eth_vdevpeer_rx_queue_release(dev, i);
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
 		eth_vdevpeer_tx_queue_release(dev, i);
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_REMOVE(&vdp_ports, p, next);
-	pthread_mutex_unlock(&vdp_ports_lock);
 	free(p->vmem);
 	p->vmem = NULL;
 	VDP_LOG(INFO, p, "closed");
