@@ -11,6 +11,9 @@ pkgs=(
 	# tests
 	python3-pytest python3-scapy python3-pexpect iproute2 procps
 	qemu-system-x86 busybox-static xz-utils cpio
+	# console, capture and telemetry tests: dpdk-dumpcap and dpdk-telemetry.py
+	# come with the dpdk package; tshark reads the captures back
+	tshark
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -4,10 +4,12 @@
  * lcores, and the worker loop. The main lcore never polls.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -19,16 +21,27 @@ const struct fwd_engine *const fwd_engines[] = {
 	&fwd_macswap_engine,
 	&fwd_rxonly_engine,
 	&fwd_bridge_engine,
+	&fwd_txonly_engine,
 	NULL,
 };
 
 /* Set from signal handlers too: an atomic store of a lock-free int. */
 static int fwd_quit;
 
+/* What the workers do; written by the main lcore only. */
+enum fwd_run_state {
+	FWD_RUN,
+	FWD_DRAIN,     /* keep forwarding, report when a round found nothing */
+	FWD_STOP,
+};
+static int fwd_state;
+
 struct fwd_lcore {
 	struct fwd_stream **streams;
 	unsigned int nb_streams;
 	const struct fwd_engine *engine;
+	int drained;               /* atomic: a drain round received nothing */
+	uint64_t drain_rx;         /* frames received since draining began */
 };
 
 static struct fwd_lcore fwd_lcores[RTE_MAX_LCORE];
@@ -42,6 +55,22 @@ fwd_engine_find(const char *name)
 		if (strcmp(fwd_engines[i]->name, name) == 0)
 			return fwd_engines[i];
 	return NULL;
+}
+
+const char *
+fwd_engine_names(char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i, n = 0;
+
+	while (fwd_engines[n] != NULL)
+		n++;
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s",
+				 i == 0 ? "expected " : i + 1 == n ? " or " : ", ",
+				 fwd_engines[i]->name);
+	return buf;
 }
 
 bool
@@ -58,8 +87,10 @@ fwd_request_quit(void)
 
 static void
 stream_init(struct fwd_stream *fs, const struct app_params *p,
-	    uint16_t rx_port, uint16_t q, uint16_t tx_port)
+	    const struct app_ports *ap, uint16_t rx_port, uint16_t q,
+	    uint16_t tx_port)
 {
+	fs->pool = ports_pool(ap, tx_port != APP_NO_PORT ? tx_port : rx_port);
 	fs->rx_port = rx_port;
 	fs->rx_queue = q;
 	fs->tx_port = tx_port;
@@ -74,13 +105,14 @@ stream_init(struct fwd_stream *fs, const struct app_params *p,
  * thread-safe.
  */
 static int
-fwd_place_streams(struct fwd_config *fc)
+fwd_place_streams(const struct app_params *p, struct fwd_config *fc)
 {
 	unsigned int workers[RTE_MAX_LCORE];
 	unsigned int nb_workers = 0, next = 0, i, j, lcore;
 
 	RTE_LCORE_FOREACH_WORKER(lcore)
-		workers[nb_workers++] = lcore;
+		if (!p->lcore_set || p->fwd_lcores[lcore])
+			workers[nb_workers++] = lcore;
 	if (nb_workers == 0) {
 		fprintf(stderr, "%s: no worker lcore: give at least 2 lcores "
 			"in -l (the main lcore does not forward), e.g. -l 0,1\n",
@@ -106,6 +138,14 @@ fwd_place_streams(struct fwd_config *fc)
 	return 0;
 }
 
+/* Streams only between ports that are ours and started. */
+static bool
+port_live(const struct app_ports *ap, uint16_t port)
+{
+	return port < RTE_MAX_ETHPORTS && ap->used[port] && ap->started[port] &&
+	       rte_eth_dev_is_valid_port(port);
+}
+
 int
 fwd_build_streams(const struct app_params *p, const struct app_ports *ap,
 		  struct fwd_config *fc)
@@ -114,33 +154,42 @@ fwd_build_streams(const struct app_params *p, const struct app_ports *ap,
 	uint16_t port, q;
 
 	fc->engine = p->engine;
-	max = (p->nb_pairs * 2 + RTE_MAX_ETHPORTS) * p->nb_rxq;
+	max = (p->nb_pairs * 2 + RTE_MAX_ETHPORTS) * RTE_MAX(p->nb_rxq, p->nb_txq);
 	fc->streams = rte_zmalloc("fwd_streams", max * sizeof(*fc->streams),
 				  RTE_CACHE_LINE_SIZE);
 	if (fc->streams == NULL) {
 		fprintf(stderr, "%s: cannot allocate %u streams\n", APP_NAME, max);
 		return -ENOMEM;
 	}
-	if (p->engine->needs_pairs) {
+	if (p->engine->tx_only) {
+		RTE_ETH_FOREACH_DEV(port) {
+			if (!port_live(ap, port))
+				continue;
+			for (q = 0; q < p->nb_txq; q++)
+				stream_init(&fc->streams[n++], p, ap, APP_NO_PORT, q, port);
+		}
+	} else if (p->engine->needs_pairs) {
 		for (i = 0; i < p->nb_pairs; i++) {
 			const struct app_pair *pr = &p->pairs[i];
 
+			if (!port_live(ap, pr->a) || !port_live(ap, pr->b))
+				continue;
 			for (q = 0; q < p->nb_rxq; q++) {
-				stream_init(&fc->streams[n++], p, pr->a, q, pr->b);
+				stream_init(&fc->streams[n++], p, ap, pr->a, q, pr->b);
 				if (pr->a != pr->b)
-					stream_init(&fc->streams[n++], p, pr->b, q, pr->a);
+					stream_init(&fc->streams[n++], p, ap, pr->b, q, pr->a);
 			}
 		}
 	} else {
 		RTE_ETH_FOREACH_DEV(port) {
-			if (!ap->used[port])
+			if (!port_live(ap, port))
 				continue;
 			for (q = 0; q < p->nb_rxq; q++)
-				stream_init(&fc->streams[n++], p, port, q, APP_NO_PORT);
+				stream_init(&fc->streams[n++], p, ap, port, q, APP_NO_PORT);
 		}
 	}
 	fc->nb_streams = n;
-	return fwd_place_streams(fc);
+	return fwd_place_streams(p, fc);
 }
 
 void
@@ -153,6 +202,12 @@ fwd_print_layout(const struct fwd_config *fc)
 	for (i = 0; i < fc->nb_streams; i++) {
 		const struct fwd_stream *fs = &fc->streams[i];
 
+		if (fs->rx_port == APP_NO_PORT) {
+			printf("  lcore %u: (generate) -> tx port %u (%s) queue %u\n",
+			       fs->lcore, fs->tx_port,
+			       port_label(fs->tx_port, tx, sizeof(tx)), fs->tx_queue);
+			continue;
+		}
 		port_label(fs->rx_port, rx, sizeof(rx));
 		if (fs->tx_port == APP_NO_PORT)
 			printf("  lcore %u: rx port %u (%s) queue %u -> (%s)\n",
@@ -168,16 +223,46 @@ fwd_print_layout(const struct fwd_config *fc)
 	fflush(stdout);
 }
 
+static uint64_t
+lcore_rx_sum(const struct fwd_lcore *fl)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < fl->nb_streams; i++)
+		n += fl->streams[i]->rx_pkts;
+	return n;
+}
+
 static int
 fwd_lcore_loop(void *arg)
 {
-	const struct fwd_lcore *fl = arg;
+	struct fwd_lcore *fl = arg;
 	void (*stream_fwd)(struct fwd_stream *) = fl->engine->stream_fwd;
+	uint64_t rx_before = 0, rx_drain_start = 0, now;
+	bool drain_begun = false;
 	unsigned int i;
+	int state;
 
-	while (!fwd_quit_requested())
+	for (;;) {
 		for (i = 0; i < fl->nb_streams; i++)
 			stream_fwd(fl->streams[i]);
+		state = __atomic_load_n(&fwd_state, __ATOMIC_ACQUIRE);
+		if (likely(state == FWD_RUN))
+			continue;
+		if (state == FWD_STOP)
+			break;
+		/* FWD_DRAIN: drained once a whole round received nothing */
+		now = lcore_rx_sum(fl);
+		if (!drain_begun) {
+			drain_begun = true;
+			rx_before = rx_drain_start = now;
+			continue;
+		}
+		__atomic_store_n(&fl->drain_rx, now - rx_drain_start, __ATOMIC_RELAXED);
+		if (now == rx_before)
+			__atomic_store_n(&fl->drained, 1, __ATOMIC_RELEASE);
+		rx_before = now;
+	}
 	return 0;
 }
 
@@ -187,11 +272,17 @@ fwd_launch(const struct app_params *p, struct fwd_config *fc)
 	unsigned int i, lcore;
 	int ret;
 
+	__atomic_store_n(&fwd_state, FWD_RUN, __ATOMIC_RELEASE);
+	for (i = 0; i < RTE_MAX_LCORE; i++) {
+		fwd_lcores[i].nb_streams = 0;
+		fwd_lcores[i].drained = 0;
+		fwd_lcores[i].drain_rx = 0;
+	}
 	for (i = 0; i < fc->nb_streams; i++) {
 		struct fwd_lcore *fl = &fwd_lcores[fc->streams[i].lcore];
 
 		if (fl->streams == NULL) {
-			fl->streams = calloc(fc->nb_streams, sizeof(*fl->streams));
+			fl->streams = calloc(APP_MAX_STREAMS, sizeof(*fl->streams));
 			if (fl->streams == NULL)
 				return -ENOMEM;
 		}
@@ -205,18 +296,59 @@ fwd_launch(const struct app_params *p, struct fwd_config *fc)
 		if (ret != 0) {
 			fprintf(stderr, "%s: cannot launch lcore %u: %s\n",
 				APP_NAME, lcore, strerror(-ret));
-			fwd_stop_and_wait();
+			fwd_stop_and_wait(0);
 			return ret;
 		}
 	}
 	return 0;
 }
 
+/* Progress lines while draining, this often. */
+#define DRAIN_REPORT_MS 250
+
 void
-fwd_stop_and_wait(void)
+fwd_stop_and_wait(unsigned int drain_ms)
 {
-	fwd_request_quit();
+	uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
+	uint64_t next_report = start + hz * DRAIN_REPORT_MS / 1000;
+	unsigned int lcore, busy;
+	uint64_t frames;
+	bool reported = false;
+
+	__atomic_store_n(&fwd_state, FWD_DRAIN, __ATOMIC_RELEASE);
+	while (drain_ms != 0) {
+		busy = 0;
+		frames = 0;
+		RTE_LCORE_FOREACH_WORKER(lcore) {
+			if (rte_eal_get_lcore_state(lcore) != RUNNING)
+				continue;
+			frames += __atomic_load_n(&fwd_lcores[lcore].drain_rx, __ATOMIC_RELAXED);
+			if (!__atomic_load_n(&fwd_lcores[lcore].drained, __ATOMIC_ACQUIRE))
+				busy++;
+		}
+		if (busy == 0)
+			break;
+		if (rte_get_timer_cycles() - start >= hz * drain_ms / 1000) {
+			printf("Draining: %u lcore(s) still receiving after %u ms "
+			       "(%" PRIu64 " frames since stop): stopping anyway\n",
+			       busy, drain_ms, frames);
+			reported = true;
+			break;
+		}
+		if (rte_get_timer_cycles() >= next_report) {
+			printf("Draining: %u lcore(s) busy, %" PRIu64 " frames "
+			       "forwarded since stop...\n", busy, frames);
+			fflush(stdout);
+			reported = true;
+			next_report += hz * DRAIN_REPORT_MS / 1000;
+		}
+		rte_delay_us_sleep(1000);
+	}
+	if (reported && frames != 0)
+		printf("Draining done: %" PRIu64 " frames forwarded since stop\n", frames);
+	__atomic_store_n(&fwd_state, FWD_STOP, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	fflush(stdout);
 }
 
 void

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpdk-vdevpeer: EAL set-up, signals and the main lcore's run loop.
- * This is the only file that may call rte_exit().
+ * dpdk-vdevpeer: EAL set-up, signals and the main lcore's run loop (a
+ * service loop, or the interactive console). This is the only file that
+ * may call rte_exit().
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 
 #include "vdevpeer_app.h"
 
@@ -50,41 +53,56 @@ exit_usage(void)
 	exit(APP_EXIT_USAGE);
 }
 
-static void
-run_main_loop(const struct app_params *p, const struct app_ports *ap,
-	      const struct fwd_config *fc)
-{
-	uint64_t hz = rte_get_timer_hz();
-	uint64_t period = (uint64_t)p->stats_period * hz;
-	uint64_t next = rte_get_timer_cycles() + period;
+static uint64_t stats_next;
 
+/* Periodic statistics, from the service loop or the console's poll loop. */
+static void
+stats_tick(void)
+{
+	uint64_t period = (uint64_t)app.params.stats_period * rte_get_timer_hz();
+	const struct fwd_engine *e = app.params.engine;
+
+	if (e->tick != NULL)
+		e->tick();
+	if (period == 0)
+		return;
+	if (stats_next == 0)
+		stats_next = rte_get_timer_cycles() + period;
+	if (rte_get_timer_cycles() >= stats_next) {
+		stats_print_period(&app.ports, &app.fc);
+		if (e->stats != NULL)
+			e->stats(false);
+		stats_next += period;
+	}
+}
+
+static void
+run_service_loop(void)
+{
 	while (!fwd_quit_requested()) {
 		rte_delay_us_sleep(MAIN_TICK_US);
-		if (p->engine->tick != NULL)
-			p->engine->tick();
-		if (period != 0 && rte_get_timer_cycles() >= next) {
-			stats_print_period(ap, fc);
-			if (p->engine->stats != NULL)
-				p->engine->stats(false);
-			next += period;
-		}
+		stats_tick();
 	}
 }
 
 int
 main(int argc, char **argv)
 {
-	struct app_params params;
-	struct app_ports ports;
-	struct fwd_config fc;
+	struct app_params *params = &app.params;
 	char **eal_argv;
 	int ret;
 
-	/* --help needs neither EAL nor root. */
+	/* --help and --dump-commands need neither EAL nor root. */
 	if (app_args_want_help(argc, argv)) {
 		app_usage(argv[0]);
 		return 0;
 	}
+	if (app_args_want_dump(argc, argv)) {
+		console_dump_markdown(stdout);
+		return 0;
+	}
+	/* Logs go to files and pipes: a line at a time, as on a terminal. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* EAL reorders argv; keep the original to check the --vdev list. */
 	eal_argv = calloc(argc + 1, sizeof(*eal_argv));
 	if (eal_argv == NULL)
@@ -108,80 +126,112 @@ main(int argc, char **argv)
 	argv += ret;
 	install_signals();
 
-	memset(&ports, 0, sizeof(ports));
-	memset(&fc, 0, sizeof(fc));
-	ret = app_parse_args(argc, argv, &params);
+	ret = app_parse_args(argc, argv, params);
 	if (ret == 1) {
 		rte_eal_cleanup();
 		return 0;
 	}
 	if (ret < 0)
 		exit_usage();
+	if (params->cmdline_file != NULL && access(params->cmdline_file, R_OK) != 0) {
+		fprintf(stderr, "%s: --cmdline-file %s: %s\n", APP_NAME,
+			params->cmdline_file, strerror(errno));
+		exit_usage();
+	}
+	/* In the console, periodic tables would bury the prompt: only when
+	 * asked for on the command line. */
+	if (params->interactive && !params->stats_period_set)
+		params->stats_period = 0;
+	/* dpdk-dumpcap / dpdk-pdump attach as secondary processes and ask
+	 * us, through this, to copy the frames of a port to them. */
+	ret = rte_pdump_init();
+	if (ret != 0)
+		printf("Packet capture unavailable: rte_pdump_init: %s\n",
+		       rte_strerror(rte_errno));
 
-	ret = hostif_create(&params, &ports);
+	ret = hostif_create(params, &app.ports);
 	if (ret == 0)
-		ret = ports_assign_roles(&params, &ports);
+		ret = ports_assign_roles(params, &app.ports);
 	if (ret != 0) {
-		ports_teardown(&ports);
+		ports_teardown(&app.ports);
 		if (ret == -EINVAL)
 			exit_usage();
 		rte_exit(EXIT_FAILURE, "cannot create host interfaces\n");
 	}
-	ports_describe(&ports);
-	if (ports_select(&params, &ports) != 0)
+	ports_describe(&app.ports);
+	if (ports_select(params, &app.ports) != 0)
 		exit_usage();
-	if (params.engine->init != NULL) {
-		ret = params.engine->init(&params, &ports);
+	if (params->engine->init != NULL) {
+		ret = params->engine->init(params, &app.ports);
 		if (ret == -EINVAL) {
-			ports_teardown(&ports);
+			ports_teardown(&app.ports);
 			exit_usage();
 		}
 		if (ret != 0)
 			rte_exit(EXIT_FAILURE, "cannot set up --fwd %s\n",
-				 params.engine->name);
+				 params->engine->name);
 	}
-	ret = fwd_build_streams(&params, &ports, &fc);
-	if (ret == -EINVAL)
-		exit_usage();
-	if (ret != 0)
-		rte_exit(EXIT_FAILURE, "cannot build streams\n");
-
-	printf("Forwarding mode %s: %u streams, burst %u, %u rxq / %u txq of "
-	       "%u descriptors per port, stats every %u s%s\n",
-	       params.engine->name, fc.nb_streams, params.burst, params.nb_rxq,
-	       params.nb_txq, params.nb_desc, params.stats_period,
-	       params.stats_period == 0 ? " (off)" : "");
-	ret = ports_setup(&params, &ports);
+	printf("Forwarding mode %s: burst %u, %u rxq / %u txq of %u descriptors "
+	       "per port, stats every %u s%s\n",
+	       params->engine->name, params->burst, params->nb_rxq,
+	       params->nb_txq, params->nb_desc, params->stats_period,
+	       params->stats_period == 0 ? " (off)" : "");
+	ret = ports_setup(params, &app.ports);
 	if (ret != 0) {
-		ports_teardown(&ports);
+		ports_teardown(&app.ports);
 		if (ret == -EINVAL)
 			exit_usage();
 		rte_exit(EXIT_FAILURE, "port set-up failed\n");
 	}
-	fwd_print_layout(&fc);
-	stats_init(&ports);
-	if (params.engine->tick != NULL)
-		params.engine->tick();
-
-	ret = fwd_launch(&params, &fc);
-	if (ret != 0) {
-		ports_teardown(&ports);
-		rte_exit(EXIT_FAILURE, "cannot start forwarding\n");
+	stats_init(&app.ports);
+	/* engines with a tick (bridge) finish their set-up on the first one */
+	if (params->engine->tick != NULL)
+		params->engine->tick();
+	if (console_init() != 0) {
+		ports_teardown(&app.ports);
+		rte_exit(EXIT_FAILURE, "cannot build the console's commands\n");
 	}
-	printf("Forwarding started (SIGINT or SIGTERM stops)\n");
-	fflush(stdout);
+	if (params->wait_links != 0)
+		ports_wait_links(&app.ports, params->wait_links);
 
-	run_main_loop(&params, &ports, &fc);
+	if (!params->interactive || params->auto_start) {
+		ret = ctl_fwd_start();
+		if (ret == -EINVAL) {
+			ports_teardown(&app.ports);
+			exit_usage();
+		}
+		if (ret != 0) {
+			ports_teardown(&app.ports);
+			rte_exit(EXIT_FAILURE, "cannot start forwarding\n");
+		}
+	}
+	if (params->cmdline_file != NULL)
+		console_run_file(params->cmdline_file);
+	if (params->interactive) {
+		printf("Interactive console: `help` lists the commands, TAB "
+		       "completes, `quit` exits\n");
+		console_interactive(stats_tick);
+	} else if (!fwd_quit_requested()) {
+		printf("Forwarding started (SIGINT or SIGTERM stops)\n");
+		run_service_loop();
+	}
 
-	printf("\nSignal %d received: stopping\n", (int)quit_signal);
-	fwd_stop_and_wait();
-	stats_print_final(&ports, &fc);
-	if (params.engine->stats != NULL)
-		params.engine->stats(true);
-	ports_teardown(&ports);
-	if (params.engine->fini != NULL)
-		params.engine->fini();
-	fwd_free(&fc);
+	if (quit_signal != 0)
+		printf("\nSignal %d received: stopping\n", (int)quit_signal);
+	else
+		printf("Stopping\n");
+	if (app.fwd_running) {
+		fwd_stop_and_wait(APP_DRAIN_MS);
+		app.fwd_running = false;
+	}
+	stats_print_final(&app.ports, &app.fc);
+	if (app.params.engine->stats != NULL)
+		app.params.engine->stats(true);
+	ports_teardown(&app.ports);
+	if (app.params.engine->fini != NULL)
+		app.params.engine->fini();
+	fwd_free(&app.fc);
+	rte_pdump_uninit();
 	rte_eal_cleanup();
 	printf("Bye\n");
 	return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_pmd_vdevpeer.h>
 
 #include "bridge.h"
@@ -33,6 +34,12 @@ enum {
 	OPT_BRIDGE_AGING,
 	OPT_BRIDGE_MAC,
 	OPT_BRIDGE_ENTRIES,
+	OPT_INTERACTIVE,
+	OPT_CMDLINE_FILE,
+	OPT_CONFIG,
+	OPT_WAIT_LINKS,
+	OPT_FWD_LCORES,
+	OPT_DUMP_COMMANDS,
 };
 
 static const struct option app_long_opts[] = {
@@ -51,6 +58,12 @@ static const struct option app_long_opts[] = {
 	{ "bridge-aging",   required_argument, NULL, OPT_BRIDGE_AGING },
 	{ "bridge-mac",     required_argument, NULL, OPT_BRIDGE_MAC },
 	{ "bridge-entries", required_argument, NULL, OPT_BRIDGE_ENTRIES },
+	{ "interactive",  no_argument,       NULL, OPT_INTERACTIVE },
+	{ "cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE },
+	{ "config",       required_argument, NULL, OPT_CONFIG },
+	{ "wait-links",   required_argument, NULL, OPT_WAIT_LINKS },
+	{ "fwd-lcores",   required_argument, NULL, OPT_FWD_LCORES },
+	{ "dump-commands", no_argument,      NULL, OPT_DUMP_COMMANDS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -63,7 +76,8 @@ app_usage(const char *prgname)
 	       "\n"
 	       "Forwards frames between ethdev ports (net_vdevpeer guests, or any\n"
 	       "other DPDK port) on the worker lcores; the main lcore prints\n"
-	       "statistics. Stops cleanly on SIGINT/SIGTERM; never reads stdin.\n"
+	       "statistics. Stops cleanly on SIGINT/SIGTERM. Without -i it never\n"
+	       "reads stdin.\n"
 	       "\n"
 	       "Options:\n"
 	       "  --fwd MODE          forwarding mode (default io):\n",
@@ -99,14 +113,27 @@ app_usage(const char *prgname)
 	       "                      (default %u, 0 = never)\n"
 	       "  --bridge-mac MAC@PORT  bridge: static entry; repeatable\n"
 	       "  --bridge-entries N  bridge: MAC table size (default %u)\n"
+	       "  -i, --interactive   console on stdin (testpmd-like; `help` lists\n"
+	       "                      the commands); forwarding starts with\n"
+	       "                      `start` unless --auto-start\n"
+	       "  --cmdline-file FILE run the console commands in FILE at start\n"
+	       "                      (with or without -i)\n"
+	       "  --config FILE       INI file: ports, forwarding, lcores, stats\n"
+	       "                      (see config/); options given here override it\n"
+	       "  --wait-links SEC    before forwarding, wait up to SEC s for every\n"
+	       "                      port's link, showing progress (default 0)\n"
+	       "  --fwd-lcores LIST   worker lcores that forward, e.g. 1 or 1-3\n"
+	       "                      (default: every worker lcore)\n"
+	       "  --dump-commands     print the console command reference\n"
+	       "                      (markdown) and exit\n"
 	       "  --help              this text\n",
 	       APP_MAX_QUEUES, APP_MAX_QUEUES, APP_DEFAULT_NB_DESC,
 	       APP_DEFAULT_BURST, APP_MAX_BURST, APP_DEFAULT_MBUFS,
 	       BRIDGE_DEFAULT_AGING, BRIDGE_DEFAULT_ENTRIES);
 }
 
-bool
-app_args_want_help(int argc, char **argv)
+static bool
+app_args_have(int argc, char **argv, const char *a, const char *b)
 {
 	int i;
 
@@ -114,9 +141,21 @@ app_args_want_help(int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 	for (i++; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], a) == 0 || (b != NULL && strcmp(argv[i], b) == 0))
 			return true;
 	return false;
+}
+
+bool
+app_args_want_help(int argc, char **argv)
+{
+	return app_args_have(argc, argv, "--help", "-h");
+}
+
+bool
+app_args_want_dump(int argc, char **argv)
+{
+	return app_args_have(argc, argv, "--dump-commands", NULL);
 }
 
 static int
@@ -180,19 +219,22 @@ app_resolve_port(const char *tok, uint16_t *port)
  * Ethdev names may hold ':' themselves (PCI addresses), so try every ':'
  * as the separator and accept exactly one split whose halves both resolve.
  */
-static int
-parse_pair(const char *val, struct app_pair *pr)
+int
+app_parse_pair(const char *val, struct app_pair *pr, const char **why)
 {
 	char buf[2 * RTE_ETH_NAME_MAX_LEN + 2];
-	char *colon;
+	const char *colon;
 	struct app_pair found = { 0, 0 };
 	unsigned int nb_found = 0;
 	uint16_t a, b;
 
+	*why = NULL;
 	if (strlen(val) >= sizeof(buf))
-		return bad_value("pair", val, "too long");
-	if (strchr(val, ':') == NULL)
-		return bad_value("pair", val, "expected A:B");
+		*why = "too long";
+	else if (strchr(val, ':') == NULL)
+		*why = "expected A:B";
+	if (*why != NULL)
+		return -EINVAL;
 	for (colon = strchr(val, ':'); colon != NULL; colon = strchr(colon + 1, ':')) {
 		size_t alen = colon - val;
 
@@ -205,11 +247,33 @@ parse_pair(const char *val, struct app_pair *pr)
 		nb_found++;
 	}
 	if (nb_found == 0)
-		return bad_value("pair", val,
-				 "unknown port (not a port id, bind name or ethdev name)");
-	if (nb_found > 1)
-		return bad_value("pair", val, "ambiguous: more than one way to split at ':'");
+		*why = "unknown port (not a port id, bind name or ethdev name)";
+	else if (nb_found > 1)
+		*why = "ambiguous: more than one way to split at ':'";
+	if (*why != NULL)
+		return -EINVAL;
 	*pr = found;
+	return 0;
+}
+
+int
+app_add_pair(struct app_params *p, const struct app_pair *pr, const char **why)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nb_pairs; i++) {
+		const struct app_pair *o = &p->pairs[i];
+
+		if (o->a == pr->a || o->b == pr->a || o->a == pr->b || o->b == pr->b) {
+			*why = "a port is already in another pair";
+			return -EINVAL;
+		}
+	}
+	if (p->nb_pairs == RTE_DIM(p->pairs)) {
+		*why = "too many pairs";
+		return -EINVAL;
+	}
+	p->pairs[p->nb_pairs++] = *pr;
 	return 0;
 }
 
@@ -217,21 +281,10 @@ static int
 add_pair(struct app_params *p, const char *val)
 {
 	struct app_pair pr;
-	unsigned int i;
-	int ret;
+	const char *why;
 
-	ret = parse_pair(val, &pr);
-	if (ret != 0)
-		return ret;
-	for (i = 0; i < p->nb_pairs; i++) {
-		const struct app_pair *o = &p->pairs[i];
-
-		if (o->a == pr.a || o->b == pr.a || o->a == pr.b || o->b == pr.b)
-			return bad_value("pair", val, "a port is already in another pair");
-	}
-	if (p->nb_pairs == RTE_DIM(p->pairs))
-		return bad_value("pair", val, "too many pairs");
-	p->pairs[p->nb_pairs++] = pr;
+	if (app_parse_pair(val, &pr, &why) != 0 || app_add_pair(p, &pr, &why) != 0)
+		return bad_value("pair", val, why);
 	return 0;
 }
 
@@ -290,11 +343,45 @@ parse_bridge_opt(struct app_params *p, int opt, const char *val)
 }
 
 int
-app_parse_args(int argc, char **argv, struct app_params *p)
+app_parse_lcores(const char *val, bool *lcores, const char **why)
 {
-	unsigned long v;
-	int opt, ret = 0;
+	const char *s = val;
+	char *end;
+	unsigned long a, b, i;
 
+	memset(lcores, 0, RTE_MAX_LCORE * sizeof(*lcores));
+	*why = "expected a list of worker lcores such as 1 or 1,3-4";
+	do {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		a = strtoul(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
+			b = strtoul(s, &end, 10);
+		}
+		if (a > b || b >= RTE_MAX_LCORE)
+			return -EINVAL;
+		for (i = a; i <= b; i++) {
+			if (!rte_lcore_is_enabled(i) || i == rte_get_main_lcore()) {
+				*why = "not a worker lcore of -l/--lcores (the main lcore does not forward)";
+				return -EINVAL;
+			}
+			lcores[i] = true;
+		}
+		s = end;
+	} while (*s++ == ',');
+	if (s[-1] != '\0')
+		return -EINVAL;
+	*why = NULL;
+	return 0;
+}
+
+void
+app_params_defaults(struct app_params *p)
+{
 	memset(p, 0, sizeof(*p));
 	p->engine = &fwd_io_engine;
 	p->nb_rxq = 1;
@@ -303,17 +390,48 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 	p->burst = APP_DEFAULT_BURST;
 	p->bridge_aging = BRIDGE_DEFAULT_AGING;
 	p->bridge_entries = BRIDGE_DEFAULT_ENTRIES;
+}
 
+/* --config is read before the other options, which override it. */
+static int
+load_config_first(int argc, char **argv, struct app_params *p)
+{
+	const char *path = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	if (path == NULL)
+		return 0;
+	p->config_file = path;
+	return config_load(path, p);
+}
+
+int
+app_parse_args(int argc, char **argv, struct app_params *p)
+{
+	unsigned long v;
+	int opt, ret = 0;
+
+	char names[64];
+	const char *why;
+
+	app_params_defaults(p);
+	ret = load_config_first(argc, argv, p);
 	optind = 1;
 	opterr = 0;
 	while (ret == 0 &&
-	       (opt = getopt_long(argc, argv, ":h", app_long_opts, NULL)) != -1) {
+	       (opt = getopt_long(argc, argv, ":hi", app_long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_FWD:
 			p->engine = fwd_engine_find(optarg);
 			if (p->engine == NULL)
 				ret = bad_value("fwd", optarg,
-						"expected io, macswap, rxonly or bridge");
+						fwd_engine_names(names, sizeof(names)));
 			break;
 		case OPT_PAIR:
 			ret = add_pair(p, optarg);
@@ -340,6 +458,27 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 		case OPT_STATS_PERIOD:
 			ret = parse_uint("stats-period", optarg, 0, 86400, &v);
 			p->stats_period = v;
+			p->stats_period_set = true;
+			break;
+		case 'i':
+		case OPT_INTERACTIVE:
+			p->interactive = true;
+			break;
+		case OPT_CMDLINE_FILE:
+			p->cmdline_file = optarg;
+			break;
+		case OPT_CONFIG:
+			break;  /* loaded first */
+		case OPT_DUMP_COMMANDS:
+			break;  /* handled before EAL init */
+		case OPT_WAIT_LINKS:
+			ret = parse_uint("wait-links", optarg, 0, 86400, &v);
+			p->wait_links = v;
+			break;
+		case OPT_FWD_LCORES:
+			if (app_parse_lcores(optarg, p->fwd_lcores, &why) != 0)
+				ret = bad_value("fwd-lcores", optarg, why);
+			p->lcore_set = true;
 			break;
 		case OPT_MBUFS:
 			ret = parse_uint("mbufs", optarg, 512, 1UL << 26, &v);

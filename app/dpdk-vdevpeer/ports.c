@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -304,7 +306,43 @@ pools_create(const struct app_params *p, struct app_ports *ap)
 	return 0;
 }
 
+struct rte_mempool *
+ports_pool(const struct app_ports *ap, uint16_t port)
+{
+	int socket;
+
+	if (port >= RTE_MAX_ETHPORTS)
+		return NULL;
+	if (ap->port_pool[port] != NULL)
+		return ap->port_pool[port];
+	socket = rte_eth_dev_socket_id(port);
+	return ap->pools[socket < 0 ? 0 : socket];
+}
+
+/* A port that came after start-up (attach) gets a pool of its own. */
 static int
+port_pool_create(const struct app_params *p, struct app_ports *ap, uint16_t port)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned int n = RTE_MAX(mbufs_needed(p, 1), (unsigned int)APP_DEFAULT_MBUFS / 2);
+	int socket = rte_eth_dev_socket_id(port);
+	static unsigned int seq;
+
+	/* names must be unique for the process's life: pools are kept */
+	snprintf(name, sizeof(name), "vdp_mbuf_p%u_%u", port, seq++);
+	ap->port_pool[port] = rte_pktmbuf_pool_create(name, n,
+			RTE_MIN((unsigned int)APP_MBUF_CACHE, n * 2 / 3), 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, socket < 0 ? 0 : socket);
+	if (ap->port_pool[port] == NULL) {
+		fprintf(stderr, "%s: port %u: cannot create a pool of %u mbufs: %s\n",
+			APP_NAME, port, n, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	printf("Mbuf pool %s: %u mbufs for port %u\n", name, n, port);
+	return 0;
+}
+
+int
 port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 {
 	struct rte_eth_conf conf;
@@ -316,7 +354,13 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	int ret;
 
 	port_label(port, label, sizeof(label));
-	pool = ap->pools[socket < 0 ? 0 : socket];
+	pool = ports_pool(ap, port);
+	if (pool == NULL) {
+		ret = port_pool_create(p, ap, port);
+		if (ret != 0)
+			return ret;
+		pool = ap->port_pool[port];
+	}
 	ret = rte_eth_dev_info_get(port, &dev_info);
 	if (ret != 0) {
 		fprintf(stderr, "%s: port %u (%s): no device info: %s\n",
@@ -350,7 +394,7 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 		if (ret != 0)
 			goto fail;
 	}
-	if (conf.intr_conf.lsc) {
+	if (conf.intr_conf.lsc && !ap->lsc_cb[port]) {
 		ret = rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC,
 						    lsc_event, NULL);
 		if (ret != 0)
@@ -362,6 +406,12 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	if (ret != 0 && ret != -ENOTSUP)
 		printf("Port %u (%s): promiscuous mode not set: %s\n",
 		       port, label, strerror(-ret));
+	if (p->mtu[port] != 0) {
+		ret = rte_eth_dev_set_mtu(port, p->mtu[port]);
+		if (ret != 0)
+			goto fail;
+	}
+	ap->configured[port] = true;
 	ret = rte_eth_dev_start(port);
 	if (ret != 0)
 		goto fail;
@@ -434,5 +484,74 @@ ports_teardown(struct app_ports *ap)
 		rte_mempool_free(ap->pools[s]);
 		ap->pools[s] = NULL;
 	}
+	for (s = 0; s < RTE_MAX_ETHPORTS; s++) {
+		rte_mempool_free(ap->port_pool[s]);
+		ap->port_pool[s] = NULL;
+	}
 	fflush(stdout);
+}
+
+static const char *
+link_wait_state(uint16_t port, char *buf, size_t len)
+{
+	struct rte_pmd_vdevpeer_info info;
+
+	if (rte_pmd_vdevpeer_get_info(port, &info) != 0)
+		snprintf(buf, len, "down");
+	else if (info.connected)
+		snprintf(buf, len, "guest connected, driver not ready");
+	else
+		snprintf(buf, len, "%s %s", info.server ? "waiting for a guest on" :
+			 "connecting to", info.peer);
+	return buf;
+}
+
+int
+ports_wait_links(const struct app_ports *ap, unsigned int timeout_s)
+{
+	struct rte_eth_link link;
+	char label[RTE_ETH_NAME_MAX_LEN], state[320];
+	uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
+	uint64_t next = start;
+	unsigned int down, elapsed;
+	uint16_t port;
+
+	for (;;) {
+		down = 0;
+		RTE_ETH_FOREACH_DEV(port) {
+			if (!ap->used[port] || !ap->started[port])
+				continue;
+			memset(&link, 0, sizeof(link));
+			rte_eth_link_get_nowait(port, &link);
+			if (link.link_status != RTE_ETH_LINK_UP)
+				down++;
+		}
+		elapsed = (unsigned int)((rte_get_timer_cycles() - start) / hz);
+		if (down == 0) {
+			if (next != start)   /* we said we were waiting */
+				printf("All links up after %u s\n", elapsed);
+			return 0;
+		}
+		if (rte_get_timer_cycles() >= next || elapsed >= timeout_s) {
+			printf("Waiting for links (%u/%u s):", elapsed, timeout_s);
+			RTE_ETH_FOREACH_DEV(port) {
+				if (!ap->used[port] || !ap->started[port])
+					continue;
+				memset(&link, 0, sizeof(link));
+				rte_eth_link_get_nowait(port, &link);
+				printf(" %s %s;", port_label(port, label, sizeof(label)),
+				       link.link_status == RTE_ETH_LINK_UP ? "up" :
+				       link_wait_state(port, state, sizeof(state)));
+			}
+			printf("\n");
+			fflush(stdout);
+			next += hz;
+		}
+		if (elapsed >= timeout_s || fwd_quit_requested()) {
+			printf("Links: %u still down after %u s: forwarding anyway\n",
+			       down, elapsed);
+			return -ETIMEDOUT;
+		}
+		rte_delay_us_sleep(50 * 1000);
+	}
 }

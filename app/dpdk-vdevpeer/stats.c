@@ -17,8 +17,7 @@ struct port_snap {
 
 static struct port_snap prev_snap[RTE_MAX_ETHPORTS];
 
-/* Frames the app freed because the tx port did not take them. */
-static uint64_t
+uint64_t
 fwd_tx_drops(const struct fwd_config *fc, uint16_t port)
 {
 	uint64_t n = 0;
@@ -31,20 +30,26 @@ fwd_tx_drops(const struct fwd_config *fc, uint16_t port)
 }
 
 void
-stats_init(const struct app_ports *ap)
+stats_snap_port(uint16_t port)
 {
 	struct rte_eth_stats st;
+
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(port, &st);
+	prev_snap[port] = (struct port_snap){
+		st.ipackets, st.opackets, st.ibytes, st.obytes,
+		rte_get_timer_cycles()
+	};
+}
+
+void
+stats_init(const struct app_ports *ap)
+{
 	uint16_t port;
 
 	RTE_ETH_FOREACH_DEV(port) {
-		if (!ap->used[port])
-			continue;
-		memset(&st, 0, sizeof(st));
-		rte_eth_stats_get(port, &st);
-		prev_snap[port] = (struct port_snap){
-			st.ipackets, st.opackets, st.ibytes, st.obytes,
-			rte_get_timer_cycles()
-		};
+		if (ap->used[port])
+			stats_snap_port(port);
 	}
 }
 
@@ -99,8 +104,8 @@ stats_print_period(const struct app_ports *ap, const struct fwd_config *fc)
 	fflush(stdout);
 }
 
-static void
-print_xstats(uint16_t port)
+void
+stats_print_xstats(uint16_t port, bool all)
 {
 	struct rte_eth_xstat_name *names = NULL;
 	struct rte_eth_xstat *vals = NULL;
@@ -119,10 +124,10 @@ print_xstats(uint16_t port)
 	    rte_eth_xstats_get(port, vals, n) != n)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (vals[i].value == 0 || vals[i].id >= (uint64_t)n)
+		if ((!all && vals[i].value == 0) || vals[i].id >= (uint64_t)n)
 			continue;
 		if (shown++ == 0)
-			printf("  xstats (non-zero):\n");
+			printf("  xstats%s:\n", all ? "" : " (non-zero)");
 		printf("    %-40s %" PRIu64 "\n", names[vals[i].id].name, vals[i].value);
 	}
 out:
@@ -134,8 +139,7 @@ void
 stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 {
 	struct rte_eth_stats st;
-	char rx[RTE_ETH_NAME_MAX_LEN], label[RTE_ETH_NAME_MAX_LEN];
-	char tx[RTE_ETH_NAME_MAX_LEN + 8];
+	char rx[RTE_ETH_NAME_MAX_LEN];
 	unsigned int i;
 	uint16_t port;
 
@@ -153,7 +157,7 @@ stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 		printf("  tx: packets %" PRIu64 " bytes %" PRIu64
 		       " | drops: fwd-tx %" PRIu64 " errors %" PRIu64 "\n",
 		       st.opackets, st.obytes, fwd_tx_drops(fc, port), st.oerrors);
-		print_xstats(port);
+		stats_print_xstats(port, false);
 	}
 	/* Workers have stopped: every mbuf not in a port's ring is back
 	 * (rte_mempool_in_use_count counts lcore caches as available). */
@@ -161,11 +165,27 @@ stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 		if (ap->pools[i] != NULL)
 			printf("Mbuf pool %s: %u in use\n", ap->pools[i]->name,
 			       rte_mempool_in_use_count(ap->pools[i]));
+	stats_print_streams(fc);
+	fflush(stdout);
+}
+
+void
+stats_print_streams(const struct fwd_config *fc)
+{
+	char rx[RTE_ETH_NAME_MAX_LEN + 8], label[RTE_ETH_NAME_MAX_LEN];
+	char tx[RTE_ETH_NAME_MAX_LEN + 8];
+	uint64_t t_rx = 0, t_tx = 0, t_drop = 0;
+	unsigned int i;
+
 	printf("Streams:\n");
 	for (i = 0; i < fc->nb_streams; i++) {
 		const struct fwd_stream *fs = &fc->streams[i];
 
-		port_label(fs->rx_port, rx, sizeof(rx));
+		if (fs->rx_port == APP_NO_PORT)
+			snprintf(rx, sizeof(rx), "(generate)");
+		else
+			snprintf(rx, sizeof(rx), "%s/%u",
+				 port_label(fs->rx_port, label, sizeof(label)), fs->rx_queue);
 		if (fs->tx_port == APP_NO_PORT)
 			snprintf(tx, sizeof(tx), "(%s)",
 				 fc->engine == &fwd_bridge_engine ? "bridge" : "drop");
@@ -173,12 +193,17 @@ stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 			snprintf(tx, sizeof(tx), "%s/%u",
 				 port_label(fs->tx_port, label, sizeof(label)),
 				 fs->tx_queue);
-		printf("  lcore %u: %s/%u -> %s: rx %" PRIu64 " tx %" PRIu64
+		printf("  lcore %u: %s -> %s: rx %" PRIu64 " tx %" PRIu64
 		       " fwd-tx-drops %" PRIu64 "\n",
-		       fs->lcore, rx, fs->rx_queue, tx,
+		       fs->lcore, rx, tx,
 		       fwd_counter_read(&fs->rx_pkts),
 		       fwd_counter_read(&fs->tx_pkts),
 		       fwd_counter_read(&fs->tx_drops));
+		t_rx += fwd_counter_read(&fs->rx_pkts);
+		t_tx += fwd_counter_read(&fs->tx_pkts);
+		t_drop += fwd_counter_read(&fs->tx_drops);
 	}
+	printf("  total: rx %" PRIu64 " tx %" PRIu64 " fwd-tx-drops %" PRIu64 "\n",
+	       t_rx, t_tx, t_drop);
 	fflush(stdout);
 }

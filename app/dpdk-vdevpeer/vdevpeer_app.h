@@ -3,8 +3,11 @@
  * dpdk-vdevpeer application: private declarations shared by its files.
  *
  * Who runs what, and at the same time as what:
- *   - main lcore: EAL init, params, port set-up and teardown, the stats loop,
- *     signal handling (main.c, params.c, ports.c, stats.c);
+ *   - main lcore: EAL init, params and config file, port set-up and
+ *     teardown, the stats loop, signal handling, the console and every
+ *     run-time change (main.c, params.c, config.c, ports.c, control.c,
+ *     stats.c, console.c, cmd_*.c). A change that touches ports or streams
+ *     first stops the workers (control.c), so workers never see it;
  *   - worker lcores: fwd_lcore_loop() and the engines' stream functions only
  *     (fwd.c, fwd_<mode>.c). Each stream belongs to exactly one worker, which
  *     is the only writer of its counters; the main lcore reads them with
@@ -18,8 +21,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_common.h>
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -52,6 +57,7 @@ struct fwd_stream {
 	uint16_t tx_queue;
 	uint16_t burst;
 	unsigned int lcore;
+	struct rte_mempool *pool;  /* of the tx port: for engines that make frames */
 	/* Written by the owning worker only; read by the main lcore. */
 	uint64_t rx_pkts;
 	uint64_t tx_pkts;
@@ -68,6 +74,7 @@ struct fwd_engine {
 	const char *name;
 	const char *help;
 	bool needs_pairs;        /* streams go from one port to its peer */
+	bool tx_only;            /* streams only send (rx_port APP_NO_PORT) */
 	void (*stream_fwd)(struct fwd_stream *fs);
 	/* Optional, main lcore. init: after ports_select(), before the
 	 * streams and ports are set up (may raise p->nb_txq); 0 or -errno
@@ -83,9 +90,12 @@ extern const struct fwd_engine fwd_io_engine;
 extern const struct fwd_engine fwd_bridge_engine;
 extern const struct fwd_engine fwd_macswap_engine;
 extern const struct fwd_engine fwd_rxonly_engine;
+extern const struct fwd_engine fwd_txonly_engine;
 extern const struct fwd_engine *const fwd_engines[];
 
 const struct fwd_engine *fwd_engine_find(const char *name);
+/* "io, macswap, rxonly or txonly": for error messages. */
+const char *fwd_engine_names(char *buf, size_t len);
 
 static inline void
 fwd_counter_add(uint64_t *c, uint64_t n)
@@ -152,10 +162,31 @@ struct app_params {
 	unsigned int nb_bridge_macs;
 	unsigned int bridge_aging;   /* seconds, 0 = never */
 	unsigned int bridge_entries;
+	bool interactive;            /* -i: console on stdin */
+	const char *cmdline_file;    /* --cmdline-file: commands run at start */
+	const char *config_file;     /* --config */
+	unsigned int wait_links;     /* seconds to wait for links before start */
+	bool lcore_set;              /* fwd_lcores given (--fwd-lcores / config) */
+	bool fwd_lcores[RTE_MAX_LCORE]; /* worker lcores that may forward */
+	bool stats_period_set;       /* given on the command line */
+	uint16_t mtu[RTE_MAX_ETHPORTS]; /* from the config file; 0 = default */
 };
+
+/* Defaults of every parameter. */
+void app_params_defaults(struct app_params *p);
+/* Parse "1,2,4-5" into lcores[]: 0 or -EINVAL (why set). */
+int app_parse_lcores(const char *val, bool *lcores, const char **why);
+/* A port id, a net_vdevpeer bind name, or an ethdev name: 0 or -ENODEV. */
+int app_resolve_port(const char *tok, uint16_t *port);
+/* "A:B" into a pair of existing ports: 0 or -EINVAL (why set). */
+int app_parse_pair(const char *val, struct app_pair *pr, const char **why);
+/* Add pr to p's pairs unless a port is already paired: 0 or -EINVAL. */
+int app_add_pair(struct app_params *p, const struct app_pair *pr, const char **why);
 
 void app_usage(const char *prgname);
 bool app_args_want_help(int argc, char **argv);
+/* --dump-commands after "--": print the console reference and exit. */
+bool app_args_want_dump(int argc, char **argv);
 /*
  * 0; 1 when --help was given (usage printed); or -EINVAL after one error
  * line on stderr. Needs EAL (port names).
@@ -175,10 +206,17 @@ struct app_ports {
 	enum port_role role[RTE_MAX_ETHPORTS];
 	/* hostif: its guest; guest: its host interface; else APP_NO_PORT */
 	uint16_t hostif_peer[RTE_MAX_ETHPORTS];
-	bool used[RTE_MAX_ETHPORTS];     /* configured and started by us */
+	bool used[RTE_MAX_ETHPORTS];     /* ours to configure and forward */
+	bool configured[RTE_MAX_ETHPORTS]; /* queues set up by us */
 	bool started[RTE_MAX_ETHPORTS];
 	bool lsc_cb[RTE_MAX_ETHPORTS];
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+	/* pools of ports attached at run time, freed at exit only: their
+	 * mbufs may still sit in another port's ring after a detach */
+	struct rte_mempool *port_pool[RTE_MAX_ETHPORTS];
+	/* rte_device names of closed ports, for a later `port detach` */
+	char closed_dev[RTE_MAX_ETHPORTS][RTE_DEV_NAME_MAX_LEN];
+	char closed_bus[RTE_MAX_ETHPORTS][32];
 };
 
 /*
@@ -189,8 +227,6 @@ struct app_ports {
 int hostif_create(const struct app_params *p, struct app_ports *ap);
 int ports_assign_roles(const struct app_params *p, struct app_ports *ap);
 const char *port_role_name(enum port_role r);
-/* Resolve a port id, bind name or ethdev name. 0 or -ENODEV. */
-int app_resolve_port(const char *tok, uint16_t *port);
 /* Tx offloads enabled on a started port (RTE_ETH_TX_OFFLOAD_*). */
 uint64_t ports_tx_offloads(uint16_t port);
 
@@ -203,8 +239,14 @@ int ports_check_vdevs(int argc, char **argv);
  */
 int ports_select(struct app_params *p, struct app_ports *ap);
 int ports_setup(const struct app_params *p, struct app_ports *ap);
+/* Configure and start one port (attached at run time: own pool). */
+int port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port);
+struct rte_mempool *ports_pool(const struct app_ports *ap, uint16_t port);
 void ports_teardown(struct app_ports *ap);
 const char *port_label(uint16_t port, char *buf, size_t len);
+/* Wait up to timeout_s for the links of the used ports, printing progress
+ * every second; 0 when all are up, -ETIMEDOUT. */
+int ports_wait_links(const struct app_ports *ap, unsigned int timeout_s);
 
 /* ---- streams and lcores ----------------------------------------------- */
 
@@ -219,8 +261,13 @@ int fwd_build_streams(const struct app_params *p, const struct app_ports *ap,
 		      struct fwd_config *fc);
 void fwd_print_layout(const struct fwd_config *fc);
 int fwd_launch(const struct app_params *p, struct fwd_config *fc);
-void fwd_stop_and_wait(void);
+/*
+ * Stop the workers: first let them drain what the guests already queued
+ * (up to drain_ms, progress printed), then stop and wait for them.
+ */
+void fwd_stop_and_wait(unsigned int drain_ms);
 void fwd_free(struct fwd_config *fc);
+/* The app should stop (signal, `quit`). Safe in signal handlers. */
 bool fwd_quit_requested(void);
 void fwd_request_quit(void);
 
@@ -233,10 +280,95 @@ void fwd_request_quit(void);
  */
 struct bridge_table *fwd_bridge_table(void);
 uint32_t fwd_bridge_now(void);
+/* ---- the running app and its run-time changes (control.c) ------------- */
+
+struct app_state {
+	struct app_params params;
+	struct app_ports ports;
+	struct fwd_config fc;
+	bool fwd_running;
+};
+
+extern struct app_state app;
+
+/* Drain time on stop/quit: enough for a guest ring of frames. */
+#define APP_DRAIN_MS 1000
+
+/* 0; -EALREADY; or an error with a message printed. */
+int ctl_fwd_start(void);
+int ctl_fwd_stop(void);
+/* Change the forwarding mode; running forwarding is restarted. */
+int ctl_set_fwd(const struct fwd_engine *e);
+int ctl_port_stop(uint16_t port);
+int ctl_port_start(uint16_t port);
+int ctl_port_close(uint16_t port);
+int ctl_port_detach(uint16_t port);
+/* Probe devargs, set the new port(s) up and forward them: 0 or error. */
+int ctl_port_attach(const char *devargs);
+int ctl_port_mtu(uint16_t port, uint16_t mtu);
+/* Forwarding stopped around fn(arg) if it was running. */
+int ctl_with_fwd_paused(int (*fn)(void *), void *arg);
+
+/* ---- configuration file (config.c) -------------------------------------- */
+
+/* Load --config FILE into p (probing its ports): 0 or -EINVAL after one
+ * line naming file, line, section and key. */
+int config_load(const char *path, struct app_params *p);
+
+/* ---- console (console.c, cmd_*.c) ------------------------------------- */
+
+struct con_cmd {
+	/*
+	 * Words separated by one space: "show", "info|stats" (one of),
+	 * "<port>" (port id or name, completed), "all|<port>", "<name>" (any
+	 * word), "<devargs...>" (the rest of the line; last only).
+	 */
+	const char *syntax;
+	const char *help;
+	/* argv[0..argc-1]: the words as typed (alternatives resolved). */
+	void (*fn)(int argc, char **argv);
+};
+
+struct con_topic {
+	const char *name;
+	const char *help;
+	const struct con_cmd *cmds;   /* ends with syntax NULL */
+};
+
+/* One file per topic; console.c lists them in con_topics[]. */
+extern const struct con_topic con_topic_port;
+extern const struct con_topic con_topic_fwd;
+extern const struct con_topic con_topic_peer;
+extern const struct con_topic con_topic_system;
+
+int console_init(void);
+void console_free(void);
+/* Run the commands of path; stops at `quit`. 0, or -errno if unreadable. */
+int console_run_file(const char *path);
+/* Interactive console on stdin: returns when the app should stop. */
+void console_interactive(void (*tick)(void));
+/* The command reference in markdown (--dump-commands). */
+void console_dump_markdown(FILE *f);
+/* Print a one-line error for a command (no newline in fmt). */
+void con_err(const char *fmt, ...) __rte_format_printf(1, 2);
+/* Resolve a port word or print an error: 0 or -ENODEV. */
+int con_port(const char *word, uint16_t *port);
+/* Parse an unsigned number or print an error naming what: 0 or -EINVAL. */
+int con_uint(const char *what, const char *word, unsigned long min,
+	     unsigned long max, unsigned long *out);
+/* `help [word]`: every command, or those of a topic or starting so. */
+void con_print_help(const char *filter);
+/* The console asked to quit. */
+void con_quit(void);
 
 /* ---- statistics --------------------------------------------------------- */
 
 void stats_init(const struct app_ports *ap);
+void stats_snap_port(uint16_t port);
+/* Frames the app freed because the tx port did not take them. */
+uint64_t fwd_tx_drops(const struct fwd_config *fc, uint16_t port);
+void stats_print_streams(const struct fwd_config *fc);
+void stats_print_xstats(uint16_t port, bool all);
 void stats_print_period(const struct app_ports *ap, const struct fwd_config *fc);
 void stats_print_final(const struct app_ports *ap, const struct fwd_config *fc);
 

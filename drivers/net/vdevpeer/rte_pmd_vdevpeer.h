@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+/** Virtqueues a port serves: 2 per queue pair. */
+#define RTE_PMD_VDEVPEER_MAX_VRINGS 16
+
 /** Name of the vdev driver, for --vdev net_vdevpeerN,... */
 #define RTE_PMD_VDEVPEER_DRIVER_NAME "net_vdevpeer"
 
@@ -39,6 +42,18 @@ struct rte_pmd_vdevpeer_info {
 	uint16_t nb_queues;      /**< queue pairs configured */
 	uint16_t ring_size[2];   /**< of queue pair 0: guest RX, guest TX */
 	uint16_t hdr_len;        /**< virtio-net header length in use */
+	/* Appended in 0.2; the fields above keep their place. */
+	uint8_t guest_mac[6];    /**< source MAC of the guest's latest frames */
+	bool guest_mac_known;    /**< false until the guest sent a unicast-sourced frame */
+	bool packed;             /**< ring layout: packed (1) or split (0) */
+	uint16_t nb_vrings;      /**< virtqueues the guest set up */
+	uint32_t vring_enabled;  /**< bit v: the guest enabled virtqueue v */
+	uint32_t vring_polled;   /**< bit v: virtqueue v is being served now */
+	/** per virtqueue (even: guest RX, odd: guest TX): size, 0 when not in use */
+	uint16_t vring_size[RTE_PMD_VDEVPEER_MAX_VRINGS];
+	bool zero_copy;          /**< zero-copy of guest buffers in use */
+	uint32_t inflight;       /**< guest buffers held by the host (zero-copy) */
+	uint8_t mac[6];          /**< the port's own MAC (devarg mac=) */
 };
 
 /** Fill *info. 0, or -ENODEV for a port that is not ours. */
@@ -49,6 +64,13 @@ int rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *in
  * ("MRG_RXBUF VERSION_1 ..."). Returns the length as snprintf does.
  */
 int rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len);
+
+/**
+ * Checksum offload towards and from the guest on or off (QNX
+ * `ifconfig vp0 -tcp4csum`). 0, -ENODEV for a port that is not ours,
+ * -ENOTSUP while the driver has no checksum offload.
+ */
+int rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on);
 
 #ifdef __cplusplus
 }

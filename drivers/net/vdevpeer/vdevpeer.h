@@ -158,9 +158,34 @@ struct vdp_queue {
 	uint64_t bins[VDP_NB_BINS];
 	uint64_t err_acc[VDP_ERR_MAX]; /* counts of earlier ring generations */
 	uint64_t drop_paused;      /* tx frames dropped while the queue was paused */
+	uint64_t guest_mac;        /* rx: learned source MAC + VDP_MAC_KNOWN, 0 = none */
 	uint64_t log_tsc;          /* data-path log rate limiting */
 	uint32_t log_count;
 } __rte_cache_aligned;
+
+/*
+ * The guest's MAC, learned from the source address of the first frame of
+ * each rx burst (one 6-byte compare per burst, not per frame). Packed in a
+ * u64 so the control thread reads it whole.
+ */
+#define VDP_MAC_KNOWN (1ULL << 63)
+
+static inline void
+vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth;
+	uint64_t mac = VDP_MAC_KNOWN;
+
+	if (unlikely(m->data_len < sizeof(*eth)))
+		return;
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (!rte_is_unicast_ether_addr(&eth->src_addr))
+		return;
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		mac |= (uint64_t)eth->src_addr.addr_bytes[i] << (8 * i);
+	if (unlikely(mac != q->guest_mac))
+		__atomic_store_n(&q->guest_mac, mac, __ATOMIC_RELAXED);
+}
 
 /* ---- the port ---- */
 struct vdp_port {

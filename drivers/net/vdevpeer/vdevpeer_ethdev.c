@@ -310,6 +310,11 @@ eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
 	struct vdp_port *p = dev->data->dev_private;
 
 	RTE_SET_USED(wait);
+	/* A secondary process (dpdk-dumpcap, dpdk-proc-info) reads the link
+	 * the primary keeps in the shared port data; p->eth_dev is the
+	 * primary's pointer. */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
 	vdp_port_link_update(p, p->running);
 	return 0;
 }
@@ -526,13 +531,15 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		return 0;
 	/* the vhost thread may call us back while we unregister: no lock held */
 	vdp_vhost_unregister(p);
+	/* Off the list before the queues go: rte_pmd_vdevpeer_get_info (on
+	 * the telemetry thread) only looks at ports on the list. */
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_REMOVE(&vdp_ports, p, next);
+	pthread_mutex_unlock(&vdp_ports_lock);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		eth_vdevpeer_rx_queue_release(dev, i);
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
 		eth_vdevpeer_tx_queue_release(dev, i);
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_REMOVE(&vdp_ports, p, next);
-	pthread_mutex_unlock(&vdp_ports_lock);
 	free(p->vmem);
 	p->vmem = NULL;
 	VDP_LOG(INFO, p, "closed");
@@ -720,14 +727,12 @@ rte_pmd_vdevpeer_port_by_bind(const char *name, uint16_t *port_id)
 	return p != NULL ? 0 : -ENODEV;
 }
 
-int
-rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+/* Caller holds vdp_ports_lock, so the port cannot be closed meanwhile. */
+static void
+port_info_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_info *info)
 {
-	struct vdp_port *p = port_of(port_id);
 	struct vdp_queue *q;
 
-	if (p == NULL)
-		return -ENODEV;
 	memset(info, 0, sizeof(*info));
 	pthread_mutex_lock(&p->lock);
 	snprintf(info->bind, sizeof(info->bind), "%s", p->args.bind);
@@ -740,13 +745,64 @@ rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
 	info->negotiated = p->running ? p->negotiated : 0;
 	info->nb_queues = p->args.queues;
 	info->hdr_len = p->running ? p->hdr_len : 0;
-	for (uint16_t v = 0; v < 2; v++) {
+	info->packed = (info->negotiated & VDP_BIT(VDP_F_RING_PACKED)) != 0;
+	info->nb_vrings = p->running ? p->nb_vrings : 0;
+	memcpy(info->mac, p->args.mac.addr_bytes, sizeof(info->mac));
+	RTE_BUILD_BUG_ON(VDP_MAX_VRINGS > RTE_PMD_VDEVPEER_MAX_VRINGS);
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
 		q = vdp_port_queue(p, v);
-		if (q != NULL && q->ring_ok)
-			info->ring_size[v] = q->vr.size;
+		if (p->running && v < p->nb_vrings && p->vring_enabled[v])
+			info->vring_enabled |= 1u << v;
+		if (q == NULL)
+			continue;
+		if (q->ring_ok)
+			info->vring_size[v] = q->vr.size;
+		if (__atomic_load_n(&q->allow, __ATOMIC_RELAXED))
+			info->vring_polled |= 1u << v;
+		if (q->is_rx && !info->guest_mac_known) {
+			uint64_t mac = __atomic_load_n(&q->guest_mac, __ATOMIC_RELAXED);
+
+			if (mac & VDP_MAC_KNOWN) {
+				for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+					info->guest_mac[i] = (uint8_t)(mac >> (8 * i));
+				info->guest_mac_known = true;
+			}
+		}
+	}
+	if (info->vring_size[0] != 0 || info->vring_size[1] != 0) {
+		info->ring_size[0] = info->vring_size[0];
+		info->ring_size[1] = info->vring_size[1];
 	}
 	pthread_mutex_unlock(&p->lock);
-	return 0;
+}
+
+int
+rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+{
+	struct vdp_port *p;
+
+	if (port_of(port_id) == NULL)
+		return -ENODEV;
+	/* Look the port up in our list, under its lock: a port being closed
+	 * on another thread (telemetry runs on its own) is not touched. */
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (p->port_id == port_id)
+			break;
+	if (p != NULL)
+		port_info_fill(p, info);
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return p != NULL ? 0 : -ENODEV;
+}
+
+int
+rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on)
+{
+	/* Placeholder until the driver has checksum offload. */
+	RTE_SET_USED(on);
+	if (port_of(port_id) == NULL)
+		return -ENODEV;
+	return -ENOTSUP;
 }
 
 int

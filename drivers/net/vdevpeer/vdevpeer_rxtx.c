@@ -154,6 +154,8 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		vdp_queue_count(q, len);
 		pkts[nb_rx++] = m;
 	}
+	if (nb_rx != 0)
+		vdp_queue_learn_mac(q, pkts[0]);
 	vdp_queue_complete(q);
 out:
 	vdp_queue_leave(q);

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Console topic "fwd": start, stop, forwarding mode, streams and lcores. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vdevpeer_app.h"
+
+static void
+cmd_start(int argc, char **argv)
+{
+	RTE_SET_USED(argc);
+	RTE_SET_USED(argv);
+	ctl_fwd_start();
+}
+
+static void
+cmd_stop(int argc, char **argv)
+{
+	RTE_SET_USED(argc);
+	RTE_SET_USED(argv);
+	ctl_fwd_stop();
+}
+
+static void
+cmd_set_fwd(int argc, char **argv)
+{
+	const struct fwd_engine *e = fwd_engine_find(argv[argc - 1]);
+
+	if (e == NULL) {
+		con_err("set fwd %s: unknown mode", argv[argc - 1]);
+		return;
+	}
+	ctl_set_fwd(e);
+}
+
+static void
+cmd_show_config_fwd(int argc, char **argv)
+{
+	char a[RTE_ETH_NAME_MAX_LEN], b[RTE_ETH_NAME_MAX_LEN];
+	unsigned int i, lcore;
+
+	RTE_SET_USED(argc);
+	RTE_SET_USED(argv);
+	printf("Forwarding mode %s (%s), %s\n", app.params.engine->name,
+	       app.params.engine->help, app.fwd_running ? "running" : "stopped");
+	printf("  burst %u, %u rxq / %u txq of %u descriptors per port\n",
+	       app.params.burst, app.params.nb_rxq, app.params.nb_txq,
+	       app.params.nb_desc);
+	printf("  forwarding lcores:");
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		if (!app.params.lcore_set || app.params.fwd_lcores[lcore])
+			printf(" %u", lcore);
+	printf(" (main lcore %u runs the console and statistics)\n",
+	       rte_get_main_lcore());
+	if (app.params.engine->needs_pairs) {
+		printf("  pairs:");
+		for (i = 0; i < app.params.nb_pairs; i++)
+			printf(" %s:%s", port_label(app.params.pairs[i].a, a, sizeof(a)),
+			       port_label(app.params.pairs[i].b, b, sizeof(b)));
+		printf("%s\n", app.params.nb_pairs == 0 ? " none" : "");
+	}
+	if (app.fc.streams == NULL)
+		printf("No streams: forwarding was not started yet\n");
+	else
+		fwd_print_layout(&app.fc);
+}
+
+static void
+cmd_show_fwd_stats(int argc, char **argv)
+{
+	RTE_SET_USED(argc);
+	RTE_SET_USED(argv);
+	printf("Forwarding %s, mode %s\n", app.fwd_running ? "running" : "stopped",
+	       app.params.engine->name);
+	stats_print_streams(&app.fc);
+}
+
+static const struct con_cmd cmds[] = {
+	{ "start", "start forwarding on the worker lcores", cmd_start },
+	{ "stop", "stop forwarding (drains what the guests queued first) and "
+	  "show the stream counters", cmd_stop },
+	{ "set fwd <fwd-mode>", "set the forwarding mode; running forwarding "
+	  "restarts in the new mode", cmd_set_fwd },
+	{ "show config fwd", "mode, pairs, and which lcore polls which port and "
+	  "queue", cmd_show_config_fwd },
+	{ "show fwd stats", "per-stream counters: received, sent, dropped "
+	  "because the tx port was full", cmd_show_fwd_stats },
+	{ NULL, NULL, NULL },
+};
+
+const struct con_topic con_topic_fwd = {
+	.name = "fwd",
+	.help = "Forwarding",
+	.cmds = cmds,
+};

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * --config FILE: an INI file read with librte_cfgfile ('#' starts a
+ * comment). librte_cfgfile keeps no line numbers and skips lines it does
+ * not understand, so the file is first scanned here with the same rules:
+ * every structural mistake and every bad value gets one line naming the
+ * file, the line, the section and the key.
+ *
+ *   [port NAME]        one per port; NAME is how [forwarding] pairs name it
+ *   devargs = ...      the device, as for --vdev / port attach (required)
+ *   mtu = N            optional
+ *
+ *   [forwarding]
+ *   mode = io|macswap|rxonly|txonly
+ *   pairs = A:B C:D    ports by section NAME, id, bind or ethdev name
+ *   lcores = 1,2       worker lcores that forward (default: all workers)
+ *   rxq, txq, nb_desc, burst, mbufs, wait_links = N
+ *
+ *   [stats]
+ *   period = SEC
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cfgfile.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+
+#include "vdevpeer_app.h"
+
+#define CFG_COMMENT '#'
+#define CFG_MAX_KEYS 256
+
+struct cfg_key {
+	char section[CFG_NAME_LEN];
+	char key[CFG_NAME_LEN];     /* "" for the section's own line */
+	unsigned int line;
+};
+
+struct cfg_ctx {
+	const char *path;
+	struct rte_cfgfile *cfg;
+	struct cfg_key keys[CFG_MAX_KEYS];
+	unsigned int nb_keys;
+	/* [port NAME] sections: name -> port id */
+	char port_names[RTE_MAX_ETHPORTS][CFG_NAME_LEN];
+	uint16_t port_ids[RTE_MAX_ETHPORTS];
+	unsigned int nb_ports;
+};
+
+static unsigned int
+key_line(const struct cfg_ctx *c, const char *section, const char *key)
+{
+	for (unsigned int i = 0; i < c->nb_keys; i++)
+		if (strcmp(c->keys[i].section, section) == 0 &&
+		    strcmp(c->keys[i].key, key) == 0)
+			return c->keys[i].line;
+	return 0;
+}
+
+static int
+cfg_error(const struct cfg_ctx *c, const char *section, const char *key,
+	  const char *value, const char *why)
+{
+	unsigned int line = key_line(c, section, key);
+
+	fprintf(stderr, "%s: %s:%u: [%s]%s%s: ", APP_NAME, c->path, line, section,
+		key[0] != '\0' ? " " : "", key);
+	if (value != NULL)
+		fprintf(stderr, "bad value '%s': ", value);
+	fprintf(stderr, "%s\n", why);
+	return -EINVAL;
+}
+
+static char *
+strip(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* The structure of the file, with line numbers; librte_cfgfile's rules. */
+static int
+cfg_scan(struct cfg_ctx *c)
+{
+	char buf[CFG_NAME_LEN + CFG_VALUE_LEN + 4];
+	char section[CFG_NAME_LEN] = "";
+	unsigned int line = 0;
+	int ret = 0;
+	FILE *f;
+
+	f = fopen(c->path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "%s: --config %s: %s\n", APP_NAME, c->path, strerror(errno));
+		return -EINVAL;
+	}
+	while (ret == 0 && fgets(buf, sizeof(buf), f) != NULL) {
+		char *s, *eq, *hash;
+		struct cfg_key *k;
+
+		line++;
+		if (strchr(buf, '\n') == NULL && !feof(f)) {
+			fprintf(stderr, "%s: %s:%u: line longer than %zu characters\n",
+				APP_NAME, c->path, line, sizeof(buf) - 2);
+			ret = -EINVAL;
+			break;
+		}
+		hash = strchr(buf, CFG_COMMENT);
+		if (hash != NULL)
+			*hash = '\0';
+		s = strip(buf);
+		if (*s == '\0')
+			continue;
+		if (c->nb_keys == CFG_MAX_KEYS) {
+			fprintf(stderr, "%s: %s:%u: more than %u lines of settings\n",
+				APP_NAME, c->path, line, CFG_MAX_KEYS);
+			ret = -EINVAL;
+			break;
+		}
+		k = &c->keys[c->nb_keys];
+		k->line = line;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+
+			if (end == NULL || strip(end + 1)[0] != '\0') {
+				fprintf(stderr, "%s: %s:%u: '%s': a section is [name]\n",
+					APP_NAME, c->path, line, s);
+				ret = -EINVAL;
+				break;
+			}
+			*end = '\0';
+			s = strip(s + 1);
+			if (*s == '\0' || strlen(s) >= CFG_NAME_LEN) {
+				fprintf(stderr, "%s: %s:%u: [%s]: section name empty or "
+					"too long\n", APP_NAME, c->path, line, s);
+				ret = -EINVAL;
+				break;
+			}
+			if (key_line(c, s, "") != 0) {
+				fprintf(stderr, "%s: %s:%u: [%s]: section already given at "
+					"line %u\n", APP_NAME, c->path, line, s,
+					key_line(c, s, ""));
+				ret = -EINVAL;
+				break;
+			}
+			snprintf(section, sizeof(section), "%s", s);
+			snprintf(k->section, sizeof(k->section), "%s", s);
+			k->key[0] = '\0';
+			c->nb_keys++;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			fprintf(stderr, "%s: %s:%u: '%s': expected key = value or "
+				"[section]\n", APP_NAME, c->path, line, s);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		if (section[0] == '\0') {
+			fprintf(stderr, "%s: %s:%u: %s: a key before the first "
+				"[section]\n", APP_NAME, c->path, line, strip(s));
+			ret = -EINVAL;
+			break;
+		}
+		snprintf(k->section, sizeof(k->section), "%s", section);
+		snprintf(k->key, sizeof(k->key), "%s", strip(s));
+		if (k->key[0] == '\0' || strip(eq + 1)[0] == '\0') {
+			fprintf(stderr, "%s: %s:%u: [%s] %s: empty %s\n", APP_NAME,
+				c->path, line, section, k->key,
+				k->key[0] == '\0' ? "key" : "value");
+			ret = -EINVAL;
+			break;
+		}
+		if (key_line(c, section, k->key) != 0) {
+			fprintf(stderr, "%s: %s:%u: [%s] %s: already set at line %u\n",
+				APP_NAME, c->path, line, section, k->key,
+				key_line(c, section, k->key));
+			ret = -EINVAL;
+			break;
+		}
+		c->nb_keys++;
+	}
+	fclose(f);
+	return ret;
+}
+
+static const char *
+cfg_get(const struct cfg_ctx *c, const char *section, const char *key)
+{
+	return rte_cfgfile_get_entry(c->cfg, section, key);
+}
+
+static int
+cfg_uint(const struct cfg_ctx *c, const char *section, const char *key,
+	 unsigned long min, unsigned long max, unsigned long *out)
+{
+	const char *v = cfg_get(c, section, key);
+	char why[64], *end;
+	unsigned long n;
+
+	if (v == NULL)
+		return 1;   /* not given */
+	if (v[0] >= '0' && v[0] <= '9') {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (*end == '\0' && errno == 0 && n >= min && n <= max) {
+			*out = n;
+			return 0;
+		}
+	}
+	snprintf(why, sizeof(why), "expected an integer in %lu..%lu", min, max);
+	return cfg_error(c, section, key, v, why);
+}
+
+/* Every key of the section must be one of known[]. */
+static int
+cfg_known_keys(const struct cfg_ctx *c, const char *section, const char *const *known)
+{
+	for (unsigned int i = 0; i < c->nb_keys; i++) {
+		const struct cfg_key *k = &c->keys[i];
+		unsigned int j;
+
+		if (strcmp(k->section, section) != 0 || k->key[0] == '\0')
+			continue;
+		for (j = 0; known[j] != NULL; j++)
+			if (strcmp(known[j], k->key) == 0)
+				break;
+		if (known[j] == NULL) {
+			char why[256];
+			size_t used = 0;
+
+			used += snprintf(why, sizeof(why), "unknown key (known:");
+			for (j = 0; known[j] != NULL && used < sizeof(why); j++)
+				used += snprintf(why + used, sizeof(why) - used, " %s", known[j]);
+			if (used < sizeof(why))
+				snprintf(why + used, sizeof(why) - used, ")");
+			return cfg_error(c, section, k->key, NULL, why);
+		}
+	}
+	return 0;
+}
+
+static const char *const port_keys[] = { "devargs", "mtu", NULL };
+static const char *const fwd_keys[] = {
+	"mode", "pairs", "lcores", "rxq", "txq", "nb_desc", "burst", "mbufs",
+	"wait_links", NULL
+};
+static const char *const stats_keys[] = { "period", NULL };
+
+static int
+cfg_port(struct cfg_ctx *c, const char *section, struct app_params *p)
+{
+	const char *name = section + strlen("port ");
+	const char *devargs;
+	bool before[RTE_MAX_ETHPORTS] = { false };
+	unsigned long mtu = 0;
+	uint16_t port, found = RTE_MAX_ETHPORTS;
+	int ret;
+
+	while (*name == ' ')
+		name++;
+	if (*name == '\0')
+		return cfg_error(c, section, "", NULL, "a port section is [port NAME]");
+	ret = cfg_known_keys(c, section, port_keys);
+	if (ret != 0)
+		return ret;
+	devargs = cfg_get(c, section, "devargs");
+	if (devargs == NULL)
+		return cfg_error(c, section, "", NULL, "no devargs key: "
+				 "devargs = net_vdevpeer0,peer=/path/to.sock,...");
+	ret = cfg_uint(c, section, "mtu", RTE_ETHER_MIN_MTU, UINT16_MAX, &mtu);
+	if (ret < 0)
+		return ret;
+	RTE_ETH_FOREACH_DEV(port)
+		before[port] = true;
+	ret = rte_dev_probe(devargs);
+	if (ret != 0)
+		return cfg_error(c, section, "devargs", devargs,
+				 "the device did not come up (see the driver's "
+				 "message above)");
+	RTE_ETH_FOREACH_DEV(port) {
+		if (!before[port]) {
+			found = port;
+			break;
+		}
+	}
+	if (found == RTE_MAX_ETHPORTS)
+		return cfg_error(c, section, "devargs", devargs,
+				 "not an ethdev: the device made no port");
+	snprintf(c->port_names[c->nb_ports], CFG_NAME_LEN, "%s", name);
+	c->port_ids[c->nb_ports++] = found;
+	if (mtu != 0)
+		p->mtu[found] = (uint16_t)mtu;
+	return 0;
+}
+
+static int
+cfg_resolve(const struct cfg_ctx *c, const char *name, uint16_t *port)
+{
+	for (unsigned int i = 0; i < c->nb_ports; i++) {
+		if (strcmp(c->port_names[i], name) == 0) {
+			*port = c->port_ids[i];
+			return 0;
+		}
+	}
+	return app_resolve_port(name, port);
+}
+
+static int
+cfg_pairs(const struct cfg_ctx *c, struct app_params *p)
+{
+	const char *v = cfg_get(c, "forwarding", "pairs");
+	char buf[CFG_VALUE_LEN], *save = NULL, *tok, *colon;
+	struct app_pair pr;
+	const char *why;
+
+	if (v == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, " ,", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,", &save)) {
+		colon = strrchr(tok, ':');
+		if (colon == NULL)
+			return cfg_error(c, "forwarding", "pairs", tok, "expected A:B");
+		*colon = '\0';
+		if (cfg_resolve(c, tok, &pr.a) != 0 || cfg_resolve(c, colon + 1, &pr.b) != 0) {
+			*colon = ':';
+			return cfg_error(c, "forwarding", "pairs", tok, "unknown port "
+					 "(not a [port NAME], port id, bind or ethdev name)");
+		}
+		if (app_add_pair(p, &pr, &why) != 0) {
+			*colon = ':';
+			return cfg_error(c, "forwarding", "pairs", tok, why);
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_forwarding(const struct cfg_ctx *c, struct app_params *p)
+{
+	const char *s = "forwarding", *v, *why;
+	unsigned long n;
+	char names[64];
+	int ret;
+
+	ret = cfg_known_keys(c, s, fwd_keys);
+	if (ret != 0)
+		return ret;
+	v = cfg_get(c, s, "mode");
+	if (v != NULL) {
+		p->engine = fwd_engine_find(v);
+		if (p->engine == NULL)
+			return cfg_error(c, s, "mode", v, fwd_engine_names(names, sizeof(names)));
+	}
+	v = cfg_get(c, s, "lcores");
+	if (v != NULL) {
+		if (app_parse_lcores(v, p->fwd_lcores, &why) != 0)
+			return cfg_error(c, s, "lcores", v, why);
+		p->lcore_set = true;
+	}
+#define CFG_NUM(key, min, max, field) do { \
+		ret = cfg_uint(c, s, key, min, max, &n); \
+		if (ret < 0) \
+			return ret; \
+		if (ret == 0) \
+			p->field = n; \
+	} while (0)
+	CFG_NUM("rxq", 1, APP_MAX_QUEUES, nb_rxq);
+	CFG_NUM("txq", 1, APP_MAX_QUEUES, nb_txq);
+	CFG_NUM("nb_desc", 1, 32768, nb_desc);
+	CFG_NUM("burst", 1, APP_MAX_BURST, burst);
+	CFG_NUM("mbufs", 512, 1UL << 26, nb_mbufs);
+	CFG_NUM("wait_links", 0, 86400, wait_links);
+#undef CFG_NUM
+	return cfg_pairs(c, p);
+}
+
+int
+config_load(const char *path, struct app_params *p)
+{
+	struct rte_cfgfile_parameters params = { .comment_character = CFG_COMMENT };
+	struct cfg_ctx *c;
+	unsigned long n;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->path = path;
+	ret = cfg_scan(c);
+	if (ret != 0)
+		goto out;
+	c->cfg = rte_cfgfile_load_with_params(path, 0, &params);
+	if (c->cfg == NULL) {
+		fprintf(stderr, "%s: %s: librte_cfgfile cannot read it\n", APP_NAME, path);
+		ret = -EINVAL;
+		goto out;
+	}
+	/* Sections: ports first (pairs name them), then the others. */
+	for (unsigned int i = 0; ret == 0 && i < c->nb_keys; i++) {
+		const struct cfg_key *k = &c->keys[i];
+
+		if (k->key[0] != '\0')
+			continue;
+		if (strncmp(k->section, "port ", 5) == 0 || strcmp(k->section, "port") == 0)
+			ret = cfg_port(c, k->section, p);
+		else if (strcmp(k->section, "forwarding") != 0 &&
+			 strcmp(k->section, "stats") != 0)
+			ret = cfg_error(c, k->section, "", NULL, "unknown section "
+					"(known: [port NAME], [forwarding], [stats])");
+	}
+	if (ret == 0 && key_line(c, "forwarding", "") != 0)
+		ret = cfg_forwarding(c, p);
+	if (ret == 0 && key_line(c, "stats", "") != 0) {
+		ret = cfg_known_keys(c, "stats", stats_keys);
+		if (ret == 0) {
+			ret = cfg_uint(c, "stats", "period", 0, 86400, &n);
+			if (ret == 0)
+				p->stats_period = n;
+			ret = ret < 0 ? ret : 0;
+		}
+	}
+	if (ret == 0)
+		printf("Configuration %s: %u port(s), mode %s\n", path, c->nb_ports,
+		       p->engine->name);
+out:
+	if (c->cfg != NULL)
+		rte_cfgfile_close(c->cfg);
+	free(c);
+	return ret;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vdevpeer telemetry endpoints, registered by the driver itself so that
+ * every DPDK application that has the PMD (dpdk-vdevpeer, testpmd -d ...)
+ * answers them on its telemetry socket (dpdk-telemetry.py):
+ *
+ *   /vdevpeer/ports          {"<bind>": <port id>, ...}
+ *   /vdevpeer/peer,<port>    the guest behind a port (id or bind name):
+ *                            the facts of dpdk-vdevpeer's `show peer`.
+ *
+ * Runs on the telemetry thread; everything it reads comes from
+ * rte_pmd_vdevpeer_get_info(), which takes the driver's locks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_telemetry.h>
+
+#include "rte_pmd_vdevpeer.h"
+#include "vdevpeer.h"
+
+static int
+tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_pmd_vdevpeer_info info;
+	uint16_t port;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	rte_tel_data_start_dict(d);
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rte_pmd_vdevpeer_get_info(port, &info) == 0)
+			rte_tel_data_add_dict_int(d, info.bind, port);
+	}
+	return 0;
+}
+
+static int
+tel_port_param(const char *params, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (params == NULL || params[0] == '\0')
+		return -EINVAL;
+	if (params[0] >= '0' && params[0] <= '9') {
+		v = strtoul(params, &end, 10);
+		if (*end != '\0' || v >= RTE_MAX_ETHPORTS)
+			return -EINVAL;
+		*port = (uint16_t)v;
+		return 0;
+	}
+	return rte_pmd_vdevpeer_port_by_bind(params, port);
+}
+
+static void
+tel_hex(struct rte_tel_data *d, const char *name, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	rte_tel_data_add_dict_string(d, name, buf);
+}
+
+/* Feature names as an array: a joined string would pass the 128-byte
+ * limit of a telemetry string. */
+static void
+tel_features(struct rte_tel_data *d, const char *name, uint64_t f)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+
+	if (a == NULL)
+		return;
+	rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
+	for (unsigned int b = 0; b < 64; b++) {
+		const char *n;
+		char tmp[16];
+
+		if (!(f & VDP_BIT(b)))
+			continue;
+		n = vdp_feature_name(b);
+		if (n == NULL) {
+			snprintf(tmp, sizeof(tmp), "bit%u", b);
+			n = tmp;
+		}
+		rte_tel_data_add_array_string(a, n);
+	}
+	if (rte_tel_data_add_dict_container(d, name, a, 0) != 0)
+		rte_tel_data_free(a);
+}
+
+static void
+tel_mac(struct rte_tel_data *d, const char *name, const uint8_t *b, bool known)
+{
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
+	struct rte_ether_addr mac;
+
+	if (!known) {
+		rte_tel_data_add_dict_string(d, name, "unknown");
+		return;
+	}
+	memcpy(mac.addr_bytes, b, RTE_ETHER_ADDR_LEN);
+	rte_ether_format_addr(buf, sizeof(buf), &mac);
+	rte_tel_data_add_dict_string(d, name, buf);
+}
+
+/* Per virtqueue: "size,enabled,polled", e.g. "rxq0": [256, 1, 1]. */
+static void
+tel_vrings(struct rte_tel_data *d, const struct rte_pmd_vdevpeer_info *info)
+{
+	for (unsigned int v = 0; v < info->nb_vrings && v < RTE_PMD_VDEVPEER_MAX_VRINGS; v++) {
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		char name[32];
+
+		if (a == NULL)
+			return;
+		/* virtqueue 2q is the guest's RX of pair q, 2q+1 its TX */
+		snprintf(name, sizeof(name), "vring%u_guest_%s%u", v,
+			 v & 1 ? "tx" : "rx", v / 2);
+		rte_tel_data_start_array(a, RTE_TEL_INT_VAL);
+		rte_tel_data_add_array_int(a, info->vring_size[v]);
+		rte_tel_data_add_array_int(a, (info->vring_enabled >> v) & 1);
+		rte_tel_data_add_array_int(a, (info->vring_polled >> v) & 1);
+		if (rte_tel_data_add_dict_container(d, name, a, 0) != 0)
+			rte_tel_data_free(a);
+	}
+}
+
+static int
+tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct rte_pmd_vdevpeer_info info;
+	uint16_t port;
+
+	RTE_SET_USED(cmd);
+	if (tel_port_param(params, &port) != 0 ||
+	    rte_pmd_vdevpeer_get_info(port, &info) != 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "port", port);
+	rte_tel_data_add_dict_string(d, "bind", info.bind);
+	rte_tel_data_add_dict_string(d, "socket", info.peer);
+	rte_tel_data_add_dict_string(d, "role", info.server ? "server" : "client");
+	rte_tel_data_add_dict_string(d, "state", info.running ? "running" :
+				     info.connected ? "connected" : "waiting");
+	rte_tel_data_add_dict_int(d, "connected", info.connected);
+	rte_tel_data_add_dict_int(d, "running", info.running);
+	tel_mac(d, "mac", info.mac, true);
+	tel_mac(d, "guest_mac", info.guest_mac, info.guest_mac_known);
+	tel_hex(d, "peerfeats", info.peerfeats);
+	tel_hex(d, "offered", info.offered);
+	tel_hex(d, "negotiated", info.negotiated);
+	tel_features(d, "offered_names", info.offered);
+	tel_features(d, "negotiated_names", info.negotiated);
+	rte_tel_data_add_dict_string(d, "ring_layout", info.packed ? "packed" : "split");
+	rte_tel_data_add_dict_int(d, "queue_pairs", info.nb_queues);
+	rte_tel_data_add_dict_int(d, "vrings", info.nb_vrings);
+	rte_tel_data_add_dict_int(d, "hdr_len", info.hdr_len);
+	rte_tel_data_add_dict_int(d, "zero_copy", info.zero_copy);
+	rte_tel_data_add_dict_int(d, "inflight", (int)info.inflight);
+	tel_vrings(d, &info);
+	return 0;
+}
+
+RTE_INIT(vdp_telemetry_init)
+{
+	rte_telemetry_register_cmd("/vdevpeer/ports", tel_ports,
+		"net_vdevpeer ports: {bind name: port id}. No parameters");
+	rte_telemetry_register_cmd("/vdevpeer/peer", tel_peer,
+		"The guest behind a net_vdevpeer port: socket, role, state, MACs, "
+		"features, rings. Parameter: port id or bind name");
+}

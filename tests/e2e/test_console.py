@@ -1,0 +1,331 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""dpdk-vdevpeer's console (-i, on a pseudo-terminal with real keystrokes,
+TAB included), the same commands from --cmdline-file, port attach/detach
+while the other ports carry traffic, dpdk-telemetry.py against a running
+app, and the generated console reference in docs/console.md."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+
+import pexpect
+import pytest
+
+from lib import procs as P
+
+PROMPT = "vdevpeer> "
+DOC = os.path.join(P.REPO, "docs", "console.md")
+
+
+def vdev(i, sock, bind):
+    return "net_vdevpeer%d,peer=%s,server=1,bind=%s" % (i, sock, bind)
+
+
+class Console:
+    """The app with -i on a pty, driven by pexpect; stopped by PID at
+    cleanup (the ProcGroup removes its runtime dir)."""
+
+    def __init__(self, procs, request, vdevs, app_args=()):
+        self.prefix = procs.new_prefix("con")
+        argv = ([P.APP] + P.EAL_COMMON + ["-m", "512", "--file-prefix", self.prefix]
+                + P.MIDDLE_LCORES)
+        for d in vdevs:
+            argv += ["--vdev", d]
+        argv += ["--", "-i"] + list(app_args)
+        self.log = open(procs.file("console-%s.log" % self.prefix[-6:]), "w")
+        self.c = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", timeout=30,
+                               dimensions=(50, 250))
+        self.c.logfile_read = self.log
+        request.addfinalizer(self.kill)
+        self.c.expect_exact(PROMPT, timeout=60)
+
+    def kill(self):
+        if self.c.isalive():
+            try:
+                os.kill(self.c.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.c.wait()
+        self.log.close()
+
+    def cmd(self, line, expect=None, timeout=30):
+        """Type a line, wait for the next prompt; return the output between."""
+        self.c.send(line + "\r")
+        self.c.expect_exact(PROMPT, timeout=timeout)
+        out = _clean(self.c.before)
+        if expect is not None:
+            assert re.search(expect, out), "%r: no %r in:\n%s" % (line, expect, out)
+        return out
+
+
+_ESC = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x1b[78]|\r")
+
+
+def _clean(s):
+    return _ESC.sub("", s)
+
+
+def stats(prefix, port):
+    return P.telemetry(prefix, "/ethdev/stats,%d" % port) or {}
+
+
+def rising(prefix, port, key, timeout=30):
+    """Wait until port's counter key grows past its current value."""
+    base = stats(prefix, port).get(key, 0)
+    P.wait_until(lambda: stats(prefix, port).get(key, 0) > base, timeout,
+                 "port %d %s rising above %d" % (port, key, base))
+
+
+def test_console_commands(procs, request, app):
+    """Completion, every command, bad commands; the console survives all."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    con = Console(procs, request, [vdev(0, a, "vp0"), vdev(1, b, "vp1")])
+    c = con.c
+
+    # TAB completes a word, then lists the choices (ports by id and name)
+    c.send("show po\t")
+    c.expect_exact("show port ")
+    c.send("inf\t")
+    c.expect_exact("info ")
+    c.send("\t\t")
+    c.expect(r"\n all \[.*\n 0 \[.*\n vp0 \[.*\n 1 \[.*\n vp1 \[")
+    c.expect_exact(PROMPT + "show port info ")   # the line is redrawn
+    c.send("vp0\r")
+    c.expect_exact("Port 0 (vp0)")
+    c.expect_exact(PROMPT)
+    assert "driver net_vdevpeer" in c.before, c.before
+    c.send("he\t")
+    c.expect_exact("help")
+    out = con.cmd("")
+    for syntax in ("show peer <port>", "port attach <devargs...>", "quit"):
+        assert syntax in out, out
+
+    con.cmd("show config fwd", r"mode io.*stopped[\s\S]*pairs: vp0:vp1")
+    con.cmd("start", r"Forwarding started: mode io, 2 stream")
+    con.cmd("start", r"Error: forwarding is already started")
+    con.cmd("show config fwd", r"lcore 1: rx port 0 \(vp0\) queue 0 -> tx port 1 \(vp1\)")
+
+    # a guest comes: show peer tells its state, features and MAC
+    g = P.Guest(procs, "g0", a, fwd="txonly", mac="02:00:00:00:aa:01").start()
+    P.wait_until(lambda: "running" in con.cmd("show peer vp0"), 30, "vp0 running")
+    P.wait_until(lambda: "02:00:00:00:AA:01" in con.cmd("show peer 0").upper(), 30,
+                 "guest MAC learned")
+    out = con.cmd("show peer vp0")
+    for want in (a, "server", r"negotiated\s+0x\S+ .*VERSION_1", r"offered\s+0x\S+ .*MRG_RXBUF",
+                 r"peerfeats", r"rings\s+split", r"vring 1 .*guest tx 0: size \d+, enabled"):
+        assert re.search(want, out), "show peer: no %r in\n%s" % (want, out)
+    con.cmd("show peer vp1", r"waiting \(no VMM")
+
+    con.cmd("show port stats vp0", r"rx: packets \d+")
+    con.cmd("show port stats all", r"Port 1 \(vp1\)[\s\S]*tx: packets")
+    con.cmd("show port xstats 0", r"rx_size_64_packets")
+    con.cmd("show fwd stats", r"vp0/0 -> vp1/0: rx \d+")
+    con.cmd("clear port stats all", r"Port 0 \(vp0\): statistics cleared")
+    con.cmd("port config vp0 mtu 9000", r"Port 0 \(vp0\): mtu 9000")
+    con.cmd("show port info 0", r"mtu 9000")
+    con.cmd("port config vp0 mtu 10", r"Error: mtu: bad value '10'")
+    con.cmd("port config vp0 csum off", r"csum: not supported yet")
+    con.cmd("set log level pmd.net.vdevpeer.* debug", r"Log level of pmd.net.vdevpeer.\*: debug")
+    con.cmd("set log level pmd.net.vdevpeer.* loud", r"Command not found|Bad arguments")
+    con.cmd("port stop vp1", r"Port 1 \(vp1\): stopped[\s\S]*restarted: mode io, 0 stream")
+    con.cmd("port start vp1", r"Port 1 \(vp1\): started[\s\S]*restarted: mode io, 2 stream")
+    con.cmd("set fwd macswap", r"Forwarding mode: macswap")
+    con.cmd("set fwd rxonly", r"mode rxonly, 2 stream")
+    con.cmd("set fwd txonly", r"\(generate\) -> tx port 1")
+    con.cmd("set fwd io", r"Forwarding mode: io")
+    con.cmd("stop", r"Forwarding stopped[\s\S]*total: rx \d+")
+    con.cmd("stop", r"Error: forwarding is not started")
+
+    # bad commands: one line each, the console keeps going
+    for bad, msg in (("frobnicate", r"Command not found"),
+                     ("show port info 42", r"Error: '42': no such port"),
+                     ("show peer nosuch", r"Error: 'nosuch': no such port"),
+                     ("set fwd warp", r"Command not found|Bad arguments"),
+                     ("port config vp0 mtu x", r"Error: mtu: bad value 'x'"),
+                     ("help nosuch", r"Error: help nosuch")):
+        out = con.cmd(bad, msg).strip().splitlines()
+        assert len(out) == 2, "%r: more than one line:\n%s" % (bad, "\n".join(out))
+    con.cmd("show port info all", r"Port 1 \(vp1\)")
+
+    c.send("quit\r")
+    c.expect(r"Final statistics")
+    c.expect(pexpect.EOF, timeout=30)
+    c.wait()
+    assert c.exitstatus == 0, c.before
+    g.stop()
+
+
+def test_console_sigterm_and_eof(procs, request, app):
+    """SIGTERM stops the console like quit; so does closing its input."""
+    con = Console(procs, request, [vdev(0, procs.sock("a.sock"), "vp0")],
+                  ["--fwd", "rxonly", "--auto-start"])
+    con.cmd("show fwd stats", r"Forwarding running")
+    os.kill(con.c.pid, signal.SIGTERM)
+    con.c.expect(r"Signal 15 received")
+    con.c.expect(r"Bye")
+    con.c.expect(pexpect.EOF)
+    con.c.wait()
+    assert con.c.exitstatus == 0
+
+
+def test_attach_detach_under_traffic(procs, request, app):
+    """Ports added and removed at run time; the other pair keeps forwarding
+    all along (its counters keep rising after each change)."""
+    a, b, c_, d = (procs.sock(n) for n in ("a.sock", "b.sock", "c.sock", "d.sock"))
+    con = Console(procs, request, [vdev(0, a, "vp0"), vdev(1, b, "vp1")], ["--auto-start"])
+    P.Guest(procs, "rx1", b, fwd="rxonly").start()
+    P.Guest(procs, "tx0", a, fwd="txonly").start()
+    rising(con.prefix, 1, "opackets")
+
+    con.cmd("port attach " + vdev(2, c_, "vp2"), r"Port 2 \(vp2\): attached")
+    con.cmd("port attach " + vdev(3, d, "vp3"),
+            r"Ports 2 \(vp2\) and 3 \(vp3\) paired[\s\S]*restarted: mode io, 4 stream")
+    rising(con.prefix, 1, "opackets")
+    assert P.unix_listening(c_) and P.unix_listening(d)
+    P.Guest(procs, "rx3", d, fwd="rxonly").start()
+    P.Guest(procs, "tx2", c_, fwd="txonly").start()
+    rising(con.prefix, 3, "opackets")
+    rising(con.prefix, 1, "opackets")
+    out = con.cmd("show config fwd")
+    assert "vp2:vp3" in out and "rx port 2 (vp2) queue 0 -> tx port 3 (vp3)" in out, out
+
+    con.cmd("port detach vp2", r"Port 2: device net_vdevpeer2 detached")
+    P.wait_until(lambda: not os.path.exists(c_), 10, "vp2's socket removed")
+    rising(con.prefix, 1, "opackets")
+    con.cmd("port close vp3", r"Port 3 \(vp3\): closed")
+    con.cmd("port detach 3", r"Port 3: device net_vdevpeer3 detached")
+    P.wait_until(lambda: not P.unix_listening(d), 10, "vp3 no longer listening")
+    rising(con.prefix, 1, "opackets")
+    # the same name and socket can come back
+    con.cmd("port attach " + vdev(2, c_, "vp2"), r"Port 2 \(vp2\): attached")
+    con.cmd("port attach net_vdevpeer2,peer=%s,bind=dup" % c_, r"Error: port attach")
+    rising(con.prefix, 1, "opackets")
+    con.cmd("show port info vp2", r"started")
+    con.c.send("quit\r")
+    con.c.expect(pexpect.EOF, timeout=30)
+    con.c.wait()
+    assert con.c.exitstatus == 0
+
+
+def test_cmdline_file(procs, app):
+    """--cmdline-file without -i: the commands run at start, a bad one gets
+    one line naming the file and line, the service keeps running without
+    reading stdin, SIGTERM stops it."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    cmds = procs.file("cmds.txt")
+    with open(cmds, "w") as f:
+        f.write("# comment lines and blank lines are skipped\n\n"
+                "show config fwd\n"
+                "frobnicate now\n"
+                "set fwd macswap\n"
+                "show peer vp1\n"
+                "port config vp0 mtu 2000\n")
+    prefix = procs.new_prefix("file")
+    argv = ([app] + P.EAL_COMMON + ["-m", "256", "--file-prefix", prefix] + P.MIDDLE_LCORES
+            + ["--vdev", vdev(0, a, "vp0"), "--vdev", vdev(1, b, "vp1"),
+               "--", "--cmdline-file", cmds])
+    p = procs.start("app", argv, prefix=prefix, stdin="closed")
+    p.wait_log(r"Port 0 \(vp0\): mtu 2000", 30)
+    p.wait_log(r"Forwarding started \(SIGINT or SIGTERM stops\)", 10)
+    out = p.output()
+    assert re.search(r"Error: %s:4: unknown command: frobnicate now" % re.escape(cmds), out), out
+    assert re.search(r"Forwarding mode: macswap", out)
+    assert re.search(r"Peer of port 1 \(vp1\)[\s\S]*socket\s+%s" % re.escape(b), out)
+    assert p.alive()
+    assert p.stop(signal.SIGTERM, 20) == 0
+    assert "Final statistics" in p.output()
+
+    # a file with quit stops the app at once, cleanly
+    with open(cmds, "w") as f:
+        f.write("show fwd stats\nquit\nshow fwd stats\n")
+    prefix = procs.new_prefix("file2")
+    argv[argv.index("--file-prefix") + 1] = prefix
+    p2 = procs.start("app-quit", argv, prefix=prefix)
+    assert p2.wait(30) == 0, p2.tail()
+    assert p2.output().count("Forwarding running") == 1
+
+
+def test_cmdline_file_missing(procs, app):
+    prefix = procs.new_prefix("nofile")
+    argv = ([app] + P.EAL_COMMON + ["-m", "256", "--file-prefix", prefix] + P.MIDDLE_LCORES
+            + ["--vdev", "net_null0", "--", "--fwd", "rxonly", "--cmdline-file", "/nonexistent/x"])
+    p = procs.start("app", argv, prefix=prefix)
+    assert p.wait(30) == 2
+    assert "--cmdline-file /nonexistent/x" in p.output()
+
+
+def telemetry_py(prefix, cmds):
+    """Debian's dpdk-telemetry.py, commands on its stdin; the JSON replies."""
+    r = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input="\n".join(cmds) + "\n",
+                       capture_output=True, text=True, timeout=30)
+    replies = []
+    for line in r.stdout.splitlines():
+        line = line.strip().lstrip("-> ").strip()
+        if line.startswith("{"):
+            replies.append(json.loads(line))
+    # the first reply is the connection banner
+    return [x for x in replies if "version" not in x or len(x) > 3]
+
+
+def test_telemetry(procs, middle, app):
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = middle([P.PortSpec(a, devargs={"bind": "vp0"}), P.PortSpec(b, devargs={"bind": "vp1"})],
+               kind="vdevpeer").start()
+    g = P.Guest(procs, "g0", a, fwd="txonly", mac="02:00:00:00:bb:01").start()
+    m.wait_ready(a)
+
+    def peer():
+        return telemetry_py(m.proc.prefix, ["/vdevpeer/peer,0"])[0]["/vdevpeer/peer"]
+    P.wait_until(lambda: peer()["guest_mac"].upper() == "02:00:00:00:BB:01", 30, "guest MAC learned")
+    replies = telemetry_py(m.proc.prefix, ["/ethdev/list", "/vdevpeer/ports", "/vdevpeer/peer,0",
+                                           "/vdevpeer/peer,vp1", "/ethdev/stats,0", "/ethdev/info,1",
+                                           "/vdevpeer/peer,9"])
+    got = {}
+    for r in replies:
+        got.update(r)
+    assert got["/ethdev/list"] == [0, 1], got
+    assert got["/vdevpeer/ports"] == {"vp0": 0, "vp1": 1}, got
+    p0 = replies[2]["/vdevpeer/peer"]
+    assert p0["socket"] == a and p0["role"] == "server" and p0["state"] == "running", p0
+    assert "VERSION_1" in p0["negotiated_names"] and "MRG_RXBUF" in p0["offered_names"], p0
+    assert int(p0["negotiated"], 16) != 0 and p0["ring_layout"] == "split", p0
+    assert p0["vring1_guest_tx0"][1:] == [1, 1], p0
+    p1 = replies[3]["/vdevpeer/peer"]
+    assert p1["bind"] == "vp1" and p1["state"] == "waiting" and p1["guest_mac"] == "unknown", p1
+    assert got["/ethdev/stats"]["ipackets"] > 0, got
+    assert got["/ethdev/info"]["name"] == "net_vdevpeer1", got
+    assert replies[6]["/vdevpeer/peer"] is None, replies[6]
+    g.stop()
+
+
+def test_dump_commands_matches_docs(app):
+    """docs/console.md carries the reference the app prints: regenerate it
+    with ci/gen-console-doc.sh when commands change."""
+    gen = subprocess.run([app, "--", "--dump-commands"], capture_output=True, text=True,
+                         timeout=10, check=True).stdout
+    with open(DOC) as f:
+        doc = f.read()
+    begin, end = "<!-- BEGIN COMMANDS -->\n", "<!-- END COMMANDS -->"
+    assert begin in doc and end in doc, "docs/console.md lacks the generated block"
+    block = doc[doc.index(begin) + len(begin):doc.index(end)]
+    assert block.strip() == gen.strip(), "docs/console.md is stale: run ci/gen-console-doc.sh"
+
+
+@pytest.mark.parametrize("cmd", ["show port info all", "help"])
+def test_commands_need_no_stdin_in_service_mode(procs, app, cmd):
+    """Without -i, text on stdin is never read as commands."""
+    prefix = procs.new_prefix("svc")
+    argv = ([app] + P.EAL_COMMON + ["-m", "256", "--file-prefix", prefix] + P.MIDDLE_LCORES
+            + ["--vdev", "net_null0", "--", "--fwd", "rxonly"])
+    p = procs.start("app", argv, prefix=prefix, stdin="pipe")
+    p.wait_log(r"Forwarding started", 30)
+    p.popen.stdin.write((cmd + "\nquit\n").encode())
+    p.popen.stdin.close()
+    # still running after its stdin was written and closed: poll a moment
+    # by asking telemetry (which answers only while it runs)
+    P.wait_until(lambda: P.telemetry(prefix, "/ethdev/list") == [0], 10, "telemetry answers")
+    assert p.alive()
+    assert "Port 0 (net_null0)\n  name" not in p.output()
+    assert p.stop(signal.SIGTERM, 20) == 0
