@@ -39,6 +39,7 @@ static const struct con_topic *const con_topics[] = {
 	&con_topic_port,
 	&con_topic_peer,
 	&con_topic_system,
+	&con_topic_bridge,
 	NULL,
 };
 
@@ -453,9 +454,10 @@ console_run_file(const char *path)
 		/* cmdline parses complete lines only */
 		line[len] = '\n';
 		line[len + 1] = '\0';
+		/* success is the parsed length; errors are CMDLINE_PARSE_* < 0 */
 		ret = cmdline_parse(cl, s);
 		line[len] = '\0';
-		if (ret != CMDLINE_PARSE_SUCCESS)
+		if (ret < 0)
 			con_err("%s:%u: %s: %s (help lists the commands)", path, lineno,
 				parse_error(ret), s);
 	}

@@ -340,6 +340,7 @@ extern const struct con_topic con_topic_port;
 extern const struct con_topic con_topic_fwd;
 extern const struct con_topic con_topic_peer;
 extern const struct con_topic con_topic_system;
+extern const struct con_topic con_topic_bridge;
 
 int console_init(void);
 void console_free(void);

@@ -231,6 +231,8 @@ def test_cmdline_file(procs, app):
     p.wait_log(r"Forwarding started \(SIGINT or SIGTERM stops\)", 10)
     out = p.output()
     assert re.search(r"Error: %s:4: unknown command: frobnicate now" % re.escape(cmds), out), out
+    # only the bad line is an error: the good ones ran without one
+    assert out.count("Error: ") == 1, out
     assert re.search(r"Forwarding mode: macswap", out)
     assert re.search(r"Peer of port 1 \(vp1\)[\s\S]*socket\s+%s" % re.escape(b), out)
     assert p.alive()
@@ -329,3 +331,42 @@ def test_commands_need_no_stdin_in_service_mode(procs, app, cmd):
     assert p.alive()
     assert "Port 0 (net_null0)\n  name" not in p.output()
     assert p.stop(signal.SIGTERM, 20) == 0
+
+
+def test_bridge_commands(procs, app):
+    """The bridge's console commands (from a command file, as typed in the
+    console): static entries in and out of the table, aging, flush, and a
+    one-line error for each bad input."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    cmds = procs.file("bridge.txt")
+    with open(cmds, "w") as f:
+        f.write("bridge mac add 02:00:00:00:00:01 vp1\n"      # 1
+                "bridge mac add 01:00:5e:00:00:01 vp1\n"      # 2 group MAC
+                "bridge mac add zz vp1\n"                     # 3 bad MAC
+                "bridge mac add 02:00:00:00:00:02 nosuch\n"   # 4 bad port
+                "show bridge macs\n"                          # 5
+                "set bridge aging 7\n"                        # 6
+                "bridge mac del 02:00:00:00:00:01\n"          # 7
+                "bridge mac del 02:00:00:00:00:01\n"          # 8 not there
+                "bridge flush\n"                              # 9
+                "show bridge macs\n"                          # 10
+                "quit\n")
+    prefix = procs.new_prefix("bridge")
+    argv = ([app] + P.EAL_COMMON + ["-m", "256", "--file-prefix", prefix] + P.MIDDLE_LCORES
+            + ["--vdev", vdev(0, a, "vp0"), "--vdev", vdev(1, b, "vp1"),
+               "--", "--fwd", "bridge", "--cmdline-file", cmds])
+    p = procs.start("app", argv, prefix=prefix, stdin="closed")
+    assert p.wait(30) == 0, p.tail()
+    out = p.output()
+    assert "Static entry 02:00:00:00:00:01 -> port 1" in out, out
+    assert re.search(r"02:00:00:00:00:01\s+port 1 \(vp1\)\s+static", out), out
+    assert "a group or zero MAC cannot be a static entry" in out, out
+    assert "bad MAC 'zz'" in out, out
+    assert "Bridge aging: 7 s" in out, out
+    assert "Entry 02:00:00:00:00:01 removed" in out, out
+    assert "02:00:00:00:00:01 is not in the table" in out, out
+    assert re.search(r"Flushed \d+ learned entries", out), out
+    tables = re.findall(r"Bridge MAC table: (\d+) entries \(of \d+\), aging (\d+) s", out)
+    assert tables == [("1", "300"), ("0", "7")], tables
+    # errors: lines 2, 3, 4, 8 -- each one line, nothing else
+    assert len(re.findall(r"^Error: ", out, re.M)) == 4, out
