@@ -3,7 +3,7 @@
 # QNX:  io-pkt-v6-hc -d vdevpeer-net \
 #         peer=/dev/qvm/qnx7-guest1/p2p,bind=/dev/vdevpeers/vp0,\
 #         peer=/dev/qvm/qnx7-guest2/p2p,bind=/dev/vdevpeers/vp1
-# A shell-style command file until --config lands; the INI form of the same
+# The same set-up as an INI file for --config: the .ini of the same name.
 # set-up comes with --config. With more than two guests use --fwd bridge.
 exec dpdk-vdevpeer --no-pci -l 0,1 --file-prefix vdevpeer-g2g \
     --vdev 'net_vdevpeer0,peer=/run/vdevpeer/qnx7-guest1.sock,server=1,bind=vp0' \

@@ -13,8 +13,7 @@
 # must differ from each other and from the ports' own MACs (the bridge
 # refuses duplicates at start). The host interface is optional: drop
 # --host-if vp0 to keep the host's stack out of the segment.
-# A shell-style command file until --config lands; the INI form of the same
-# set-up comes with --config.
+# The same set-up as an INI file for --config: the .ini of the same name.
 exec dpdk-vdevpeer -a 0000:02:00.0 -l 0,1 --file-prefix vdevpeer-g2w \
     --vdev 'net_vdevpeer0,peer=/run/vdevpeer/qnx7-guest1.sock,server=1,bind=vp0' \
     --vdev 'net_vdevpeer1,peer=/run/vdevpeer/qnx7-guest2.sock,server=1,bind=vp1' \

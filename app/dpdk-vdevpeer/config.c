@@ -9,12 +9,17 @@
  *   [port NAME]        one per port; NAME is how [forwarding] pairs name it
  *   devargs = ...      the device, as for --vdev / port attach (required)
  *   mtu = N            optional
+ *   host_if = yes|NAME a guest port's kernel interface (--host-if)
+ *   role = guest|uplink uplink: a port to the world (--uplink)
  *
  *   [forwarding]
- *   mode = io|macswap|rxonly|txonly
+ *   mode = io|macswap|rxonly|txonly|bridge
  *   pairs = A:B C:D    ports by section NAME, id, bind or ethdev name
  *   lcores = 1,2       worker lcores that forward (default: all workers)
  *   rxq, txq, nb_desc, burst, mbufs, wait_links = N
+ *
+ *   [bridge]
+ *   aging = SEC, entries = N, static = MAC@PORT ...
  *
  *   [stats]
  *   period = SEC
@@ -28,6 +33,9 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
+#include <rte_pmd_vdevpeer.h>
+
+#include "bridge.h"
 #include "vdevpeer_app.h"
 
 #define CFG_COMMENT '#'
@@ -249,12 +257,61 @@ cfg_known_keys(const struct cfg_ctx *c, const char *section, const char *const *
 	return 0;
 }
 
-static const char *const port_keys[] = { "devargs", "mtu", NULL };
+static const char *const port_keys[] = { "devargs", "mtu", "host_if", "role", NULL };
+static const char *const bridge_keys[] = { "aging", "entries", "static", NULL };
 static const char *const fwd_keys[] = {
 	"mode", "pairs", "lcores", "rxq", "txq", "nb_desc", "burst", "mbufs",
 	"wait_links", NULL
 };
 static const char *const stats_keys[] = { "period", NULL };
+
+/*
+ * host_if = yes|NAME: the guest port gets a kernel interface (as
+ * --host-if BIND[=NAME]); role = guest|uplink (uplink: as --uplink).
+ * The strings live as long as the app, like argv.
+ */
+static int
+cfg_port_role(const struct cfg_ctx *c, const char *section, struct app_params *p,
+	      uint16_t port)
+{
+	const char *bind = rte_pmd_vdevpeer_bind_name(port);
+	const char *v;
+	char spec[RTE_ETH_NAME_MAX_LEN + 32];
+
+	v = cfg_get(c, section, "host_if");
+	if (v != NULL) {
+		if (bind == NULL)
+			return cfg_error(c, section, "host_if", v, "only a guest "
+					 "(net_vdevpeer) port has a host interface");
+		if (strcmp(v, "yes") == 0)
+			snprintf(spec, sizeof(spec), "%s", bind);
+		else if (strlen(v) > 15 || strchr(v, '/') != NULL || strchr(v, ' ') != NULL)
+			return cfg_error(c, section, "host_if", v, "yes, or an "
+					 "interface name of 1..15 characters");
+		else
+			snprintf(spec, sizeof(spec), "%s=%s", bind, v);
+		if (p->nb_hostifs == RTE_DIM(p->hostifs))
+			return cfg_error(c, section, "host_if", v, "too many host interfaces");
+		p->hostifs[p->nb_hostifs++] = strdup(spec);
+	}
+	v = cfg_get(c, section, "role");
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "guest") == 0) {
+		if (bind == NULL)
+			return cfg_error(c, section, "role", v, "not a net_vdevpeer port");
+		return 0;
+	}
+	if (strcmp(v, "uplink") != 0)
+		return cfg_error(c, section, "role", v, "expected guest or uplink");
+	if (bind != NULL)
+		return cfg_error(c, section, "role", v, "a guest port cannot be an uplink");
+	if (rte_eth_dev_get_name_by_port(port, spec) != 0 ||
+	    p->nb_uplinks == RTE_DIM(p->uplinks))
+		return cfg_error(c, section, "role", v, "too many uplinks");
+	p->uplinks[p->nb_uplinks++] = strdup(spec);
+	return 0;
+}
 
 static int
 cfg_port(struct cfg_ctx *c, const char *section, struct app_params *p)
@@ -300,7 +357,7 @@ cfg_port(struct cfg_ctx *c, const char *section, struct app_params *p)
 	c->port_ids[c->nb_ports++] = found;
 	if (mtu != 0)
 		p->mtu[found] = (uint16_t)mtu;
-	return 0;
+	return cfg_port_role(c, section, p, found);
 }
 
 static int
@@ -385,6 +442,59 @@ cfg_forwarding(const struct cfg_ctx *c, struct app_params *p)
 	return cfg_pairs(c, p);
 }
 
+/* [bridge]: aging, entries, static = MAC@PORT ... (PORT: a [port NAME],
+ * id, bind or ethdev name). */
+static int
+cfg_bridge(const struct cfg_ctx *c, struct app_params *p)
+{
+	const char *s = "bridge", *v;
+	char buf[CFG_VALUE_LEN], spec[64], *save = NULL, *tok, *at;
+	unsigned long n;
+	uint64_t mac;
+	uint16_t port;
+	int ret;
+
+	ret = cfg_known_keys(c, s, bridge_keys);
+	if (ret != 0)
+		return ret;
+	ret = cfg_uint(c, s, "aging", 0, 1000000, &n);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		p->bridge_aging = n;
+	ret = cfg_uint(c, s, "entries", 16, 1UL << 24, &n);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		p->bridge_entries = n;
+	v = cfg_get(c, s, "static");
+	if (v == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, " ,", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,", &save)) {
+		at = strrchr(tok, '@');
+		if (at == NULL)
+			return cfg_error(c, s, "static", tok, "expected MAC@PORT");
+		*at = '\0';
+		if (bridge_mac_parse(tok, &mac) != 0 || mac == 0 || bridge_mac_is_group(mac)) {
+			*at = '@';
+			return cfg_error(c, s, "static", tok, "expected a unicast MAC "
+					 "aa:bb:cc:dd:ee:ff before @");
+		}
+		if (cfg_resolve(c, at + 1, &port) != 0) {
+			*at = '@';
+			return cfg_error(c, s, "static", tok, "unknown port (not a [port "
+					 "NAME], port id, bind or ethdev name)");
+		}
+		if (p->nb_bridge_macs == RTE_DIM(p->bridge_macs))
+			return cfg_error(c, s, "static", tok, "too many static entries");
+		snprintf(spec, sizeof(spec), "%s@%u", tok, port);
+		p->bridge_macs[p->nb_bridge_macs++] = strdup(spec);
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct app_params *p)
 {
@@ -415,10 +525,13 @@ config_load(const char *path, struct app_params *p)
 		if (strncmp(k->section, "port ", 5) == 0 || strcmp(k->section, "port") == 0)
 			ret = cfg_port(c, k->section, p);
 		else if (strcmp(k->section, "forwarding") != 0 &&
-			 strcmp(k->section, "stats") != 0)
+			 strcmp(k->section, "stats") != 0 &&
+			 strcmp(k->section, "bridge") != 0)
 			ret = cfg_error(c, k->section, "", NULL, "unknown section "
-					"(known: [port NAME], [forwarding], [stats])");
+					"(known: [port NAME], [forwarding], [bridge], [stats])");
 	}
+	if (ret == 0 && key_line(c, "bridge", "") != 0)
+		ret = cfg_bridge(c, p);
 	if (ret == 0 && key_line(c, "forwarding", "") != 0)
 		ret = cfg_forwarding(c, p);
 	if (ret == 0 && key_line(c, "stats", "") != 0) {

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from lib import procs as P
+from lib.netns import Netns
 from test_hugepages import hugedir  # noqa: F401  (fixture)
 
 CONFIG_DIR = os.path.join(P.REPO, "config")
@@ -26,9 +27,13 @@ def app_argv(procs, prefix, app_args, eal=()):
 
 
 def localise(procs, path):
-    """The example with its socket paths moved into the test's socket dir."""
+    """The example with its socket paths moved into the test's socket dir
+    and a NIC (a PCI address) replaced by a net_null port standing in for
+    it."""
     with open(path) as f:
         text = f.read().replace("/run/vdevpeer/", procs.sockdir + "/")
+    text = re.sub(r"^(devargs\s*=\s*)[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\s*$",
+                  r"\1net_null9", text, flags=re.M)
     out = procs.file(os.path.basename(path))
     with open(out, "w") as f:
         f.write(text)
@@ -37,33 +42,45 @@ def localise(procs, path):
 
 def test_examples_exist():
     names = [os.path.basename(p) for p in EXAMPLES]
-    assert "two-guests.ini" in names and "guest-to-host.ini" in names, names
+    assert "guest-to-guest.ini" in names and "guest-to-host.ini" in names, names
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=os.path.basename)
 def test_example_starts(procs, app, example):
     """The example's ports come up, the app waits for their guests showing
-    progress, then forwards once they are there; frames reach the guests."""
+    progress, then forwards once they are there; frames reach the guests.
+    The app runs in a network namespace of the test's own, so the host
+    interfaces an example asks for never appear in the host's namespace."""
     cfg, socks = localise(procs, example)
-    prefix = procs.new_prefix("cfg")
-    p = procs.start("app", app_argv(procs, prefix, ["--config", cfg]), prefix=prefix)
-    for s in socks:
-        P.wait_until(lambda: P.unix_listening(s), 30, "listening on %s" % s, fail_if=p.died_msg)
-    p.wait_log(r"Waiting for links \(\d+/30 s\):.* waiting for a guest on", 30)
-    guests = [P.Guest(procs, "g%d" % i, s, fwd="txonly" if i == 0 else "rxonly").start()
-              for i, s in enumerate(socks)]
-    p.wait_log(r"All links up after \d+ s", 40)
-    p.wait_log(r"Forwarding started", 10)
-    # the last guest receives what the first sends (itself, for a reflector)
-    P.wait_until(lambda: (P.telemetry(prefix, "/ethdev/stats,%d" % (len(socks) - 1)) or {})
-                 .get("opackets", 0) > 0, 30, "frames forwarded to the guest")
-    assert p.stop(signal.SIGTERM, 20) == 0
-    for g in guests:
-        g.stop()
+    with open(cfg) as f:
+        host_if = re.search(r"^host_if\s*=", f.read(), re.M) is not None
+    with Netns("cfg") as ns:
+        prefix = procs.new_prefix("cfg")
+        p = procs.start("app", ns.prefix() + app_argv(procs, prefix, ["--config", cfg]),
+                        prefix=prefix)
+        # /proc/net/unix is per network namespace: ask the driver instead
+        for s in socks:
+            p.wait_log(r"\(%s\): listening" % re.escape(s), 30)
+        p.wait_log(r"Waiting for links \(\d+/30 s\):.* waiting for a guest on", 30)
+        guests = [P.Guest(procs, "g%d" % i, s, fwd="txonly" if i == 0 else "rxonly").start()
+                  for i, s in enumerate(socks)]
+        p.wait_log(r"All links up after \d+ s", 40)
+        p.wait_log(r"Forwarding started", 10)
+        if host_if:
+            # the host's stack on vp0 speaks: ARP requests towards the guest
+            ns.sh("ip addr add 192.168.77.1/24 dev vp0 && ip link set vp0 up")
+            ns.sh("ping -c 2 -W 1 192.168.77.2", check=False)
+        # the last guest receives what the first sends (or, with a host
+        # interface, what the host's stack sends)
+        P.wait_until(lambda: (P.telemetry(prefix, "/ethdev/stats,%d" % (len(socks) - 1)) or {})
+                     .get("opackets", 0) > 0, 30, "frames forwarded to the guest")
+        assert p.stop(signal.SIGTERM, 20) == 0
+        for g in guests:
+            g.stop()
 
 
 def test_config_command_line_overrides(procs, app):
-    cfg, socks = localise(procs, os.path.join(CONFIG_DIR, "two-guests.ini"))
+    cfg, socks = localise(procs, os.path.join(CONFIG_DIR, "guest-to-guest.ini"))
     prefix = procs.new_prefix("ovr")
     p = procs.start("app", app_argv(procs, prefix, ["--config", cfg, "--wait-links", "0",
                                                    "--fwd", "rxonly"]), prefix=prefix)
@@ -95,6 +112,15 @@ MISTAKES = [
     ("[forwarding\nmode = io\n", 1, r"a section is \[name\]"),
     ("[forwarding]\nmode =\n", 2, r"\[forwarding\] mode: empty value"),
     ("[port a]\n", 1, r"\[port a\]: section already given at line 1"),
+    ("[port b]\ndevargs = net_null1\nhost_if = yes\n", 3,
+     r"\[port b\] host_if: bad value 'yes': only a guest"),
+    ("[port b]\ndevargs = net_null1\nrole = boss\n", 3,
+     r"\[port b\] role: bad value 'boss': expected guest or uplink"),
+    ("[bridge]\naging = soon\n", 2, r"\[bridge\] aging: bad value 'soon'"),
+    ("[bridge]\nstatic = 01:00:5e:00:00:01@a\n", 2,
+     r"\[bridge\] static: bad value '01:00:5e:00:00:01@a': expected a unicast MAC"),
+    ("[bridge]\nstatic = 02:00:00:00:00:01@nosuch\n", 2, r"\[bridge\] static: .*unknown port"),
+    ("[bridge]\ncolour = red\n", 2, r"\[bridge\] colour: unknown key"),
 ]
 
 
