@@ -253,6 +253,7 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	memset(&conf, 0, sizeof(conf));
 	if (dev_info.dev_flags != NULL && (*dev_info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
+	offload_port_conf(port, &dev_info, &conf, pool);
 	ret = rte_eth_dev_configure(port, p->nb_rxq, p->nb_txq, &conf);
 	if (ret != 0)
 		goto fail;
@@ -285,9 +286,11 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	if (ret != 0)
 		goto fail;
 	ap->started[port] = true;
-	printf("Port %u (%s): started, %u rxq x %u desc, %u txq x %u desc%s\n",
+	printf("Port %u (%s): started, %u rxq x %u desc, %u txq x %u desc%s, "
+	       "offloads rx 0x%" PRIx64 " tx 0x%" PRIx64 "\n",
 	       port, label, p->nb_rxq, nb_rxd, p->nb_txq, nb_txd,
-	       conf.intr_conf.lsc ? ", link events on" : "");
+	       conf.intr_conf.lsc ? ", link events on" : "",
+	       conf.rxmode.offloads, conf.txmode.offloads);
 	return 0;
 fail:
 	fprintf(stderr, "%s: port %u (%s): set-up failed: %s\n",
