@@ -287,3 +287,33 @@ def test_offload_cell(procs, middle, cell):
     if s_tso:
         assert re.search(r"vp0 \([^)]*\): offloads in use: CSUM HOST_TSO4 HOST_TSO6", log)
     assert m.stop() == 0
+
+
+def test_offload_to_other_port(procs, middle):
+    """Egress to a port that is not net_vdevpeer and has no offload at all
+    (net_pcap writing a file, as an uplink without checksum/TSO would be):
+    the app segments and checksums in software (rte_pmd_vdevpeer_tx_sw_offload
+    after rte_eth_tx_prepare); every frame in the file is complete."""
+    from lib.procs import telemetry
+    a = procs.sock("a.sock")
+    out = procs.file("egress.pcap")
+    m = middle([PortSpec(a, devargs={"peerfeats": S_TSO, "bind": "vp0"})],
+               eal_args=["--vdev", "net_pcap0,tx_pcap=" + out]).start()
+    sent = frames()
+    inp = procs.file("in.pcap")
+    wrpcap(inp, [p for p, _ in sent])
+    scmd = _cmdfile(procs, "tx.cmd", ["port stop 1", "csum set tcp hw 1", "csum set udp hw 1",
+                                      "tso set %d 1" % MSS, "port start 1"])
+    tx = Guest(procs, "tx", a, rx_pcap=inp, fwd="csum", mbuf_size=10240,
+               extra_args=["--cmdline-file=" + scmd]).start()
+    n = expected_count(sent, True, False)
+    pfx = m.proc.prefix
+    # net_pcap0 is port 0 (probed first)
+    wait_until(lambda: (telemetry(pfx, "/ethdev/stats,0") or {}).get("opackets", 0) >= n, 60,
+               "%d frames out of the pcap port" % n, fail_if=m.proc.died_msg)
+    tx.stop()
+    assert m.stop() == 0
+    got = rdpcap(out)
+    problems = check(sent, got, True, False, False)
+    assert not problems, "\n".join(problems[:30])
+    assert len(got) == n
