@@ -317,3 +317,58 @@ def test_offload_to_other_port(procs, middle):
     problems = check(sent, got, True, False, False)
     assert not problems, "\n".join(problems[:30])
     assert len(got) == n
+
+
+def _capa(tp, n):
+    """The n-th 'show port 0 tx/rx_offload capabilities' answer pair:
+    (rx per-port list, tx per-port list)."""
+    from lib import procs as P
+    for cmd in ("rx_offload", "tx_offload"):
+        tp.popen.stdin.write(("show port 0 %s capabilities\n" % cmd).encode())
+        tp.popen.stdin.flush()
+    rx = re.compile(r"(Rx|Tx) Offloading Capabilities of port 0 :.*?Per Port\s*:([^\n]*)", re.S)
+    m = P.wait_until(lambda: (lambda l: l if len(l) >= 2 * n else None)(rx.findall(tp.log())),
+                     20, "offload capabilities answer %d" % n, fail_if=tp.died_msg)
+    got = {k: set(v.split()) for k, v in m[2 * n - 2:2 * n]}
+    return got["Rx"], got["Tx"]
+
+
+def test_capabilities_follow_negotiation(procs):
+    """rte_eth_dev_info offload capabilities: what is offered before a guest
+    comes, what the guest negotiated once it is up, and they change when it
+    renegotiates (virtio_user acks GUEST_CSUM/GUEST_TSO only once its
+    application asks for RX checksum/LRO offload)."""
+    from lib import procs as P
+    sock = procs.sock("c.sock")
+    prefix = procs.new_prefix("capa")
+    argv = (["stdbuf", "-oL", P.TESTPMD, "-d", P.PMD_SO] + P.EAL_COMMON
+            + ["-m", "256", "--file-prefix", prefix, "--lcores", "0@0,1@0",
+               "--vdev", "net_vdevpeer0,peer=%s,server=1,bind=cp0" % sock,
+               "--", "-i", "--total-num-mbufs=4096"])
+    tp = procs.start("testpmd-capa", argv, prefix=prefix, stdin="pipe")
+    tp.wait_log(r"testpmd> ", 30, what="testpmd prompt")
+    rx0, tx0 = _capa(tp, 1)
+    assert {"TCP_CKSUM", "UDP_CKSUM", "TCP_LRO"} <= rx0, rx0
+    assert {"TCP_CKSUM", "UDP_CKSUM", "TCP_TSO", "MULTI_SEGS"} <= tx0, tx0
+
+    # a guest that asks for no offload: nothing but MULTI_SEGS / SCATTER
+    g = Guest(procs, "plain", sock).start()
+    tp.wait_log(r"cp0 \(.*\): offloads in use: none", 30)
+    rx1, tx1 = _capa(tp, 2)
+    assert not ({"TCP_CKSUM", "UDP_CKSUM", "TCP_LRO"} & rx1), rx1
+    assert not ({"TCP_CKSUM", "TCP_TSO"} & tx1), tx1
+    g.stop()
+    tp.wait_log(r"cp0 \(.*\): guest stopped", 30)
+
+    # a guest whose application wants RX checksum + LRO, TX checksum + TSO
+    cmd = _cmdfile(procs, "g.cmd", ["port stop 0"] + [
+        "port config 0 rx_offload %s on" % o for o in ("tcp_cksum", "udp_cksum", "tcp_lro")]
+        + ["port config 0 tx_offload %s on" % o for o in ("tcp_cksum", "udp_cksum", "tcp_tso")]
+        + ["port start 0"])
+    g2 = Guest(procs, "offloading", sock, extra_args=["--cmdline-file=" + cmd]).start()
+    tp.wait_log(r"cp0 \(.*\): offloads in use: CSUM GUEST_CSUM GUEST_TSO4 GUEST_TSO6 "
+                r"HOST_TSO4 HOST_TSO6", 30)
+    rx2, tx2 = _capa(tp, 3)
+    assert {"TCP_CKSUM", "UDP_CKSUM", "TCP_LRO"} <= rx2, rx2
+    assert {"TCP_CKSUM", "UDP_CKSUM", "TCP_TSO"} <= tx2, tx2
+    g2.stop()
