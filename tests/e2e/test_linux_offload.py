@@ -15,7 +15,6 @@ asserted: docs/offload.md quotes it.
 """
 
 import contextlib
-import hashlib
 import os
 import re
 import time

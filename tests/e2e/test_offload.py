@@ -22,7 +22,6 @@ receiver without GUEST_CSUM) or exactly the pseudo-header sum that a
 NEEDS_CSUM receiver completes (with GUEST_CSUM).
 """
 
-import os
 import re
 import struct
 
