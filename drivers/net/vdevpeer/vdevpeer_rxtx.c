@@ -555,8 +555,10 @@ vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *io
 		const bool partial = (f & VDP_BIT(VDP_F_GUEST_CSUM)) != 0;
 		uint32_t i, nsegs;
 
+		/* one GSO frame must still be one IP packet (<= 65535 bytes) */
 		if ((f & VDP_BIT(h.ipv == 4 ? VDP_F_GUEST_TSO4 : VDP_F_GUEST_TSO6)) &&
-		    (!cwr || (f & VDP_BIT(VDP_F_GUEST_ECN)))) {
+		    (!cwr || (f & VDP_BIT(VDP_F_GUEST_ECN))) &&
+		    len - h.l2_len - (h.ipv == 6 ? 40u : 0u) <= UINT16_MAX) {
 			/* one GSO frame: the guest segments (or takes it whole) */
 			if (h.ipv == 4) {
 				vdp_put_be16(ip + 2, (uint16_t)(len - h.l2_len));
