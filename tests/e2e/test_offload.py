@@ -55,8 +55,10 @@ MSS = 1448
 SRC, DST = "02:00:00:00:0a:01", "02:00:00:00:0b:01"
 
 
-def frames():
-    """(scapy packet, kind) with a unique source port each."""
+def frames(big=False):
+    """(scapy packet, kind) with a unique source port each. big: one 60 KB
+    TCP frame too, for cells where it arrives segmented (testpmd's pcap
+    writer on the receiver truncates frames at 16128 bytes)."""
     out = []
     sport = 2000
     for r in range(2):
@@ -66,6 +68,9 @@ def frames():
             ("tcp4", 8000), ("tcp4vlan", 3000), ("tcp6", 6000),
             ("udp4", 1000), ("udp6", 700), ("tcp4small", 100),
         ]
+        if r == 0 and big:
+            # 42 segments at MSS 1448: more than a burst of 32
+            specs.append(("tcp4big", 60000))
         for kind, n in specs:
             sport += 1
             eth = Ether(src=SRC, dst=DST)
@@ -218,15 +223,21 @@ def vp_running(middle, bind):
     return bool(ev) and ev[-1] == "guest ready"
 
 
-def run_cell(procs, middle, s_feats, r_feats, r_csum=True, sender_tso=True, egress=None):
+SENDER_MBUF = ["--total-num-mbufs=2048"]  # of 65000 bytes: frames up to 60 KB in one mbuf
+
+
+def run_cell(procs, middle, s_feats, r_feats, r_csum=True, sender_tso=True, s_csum=True,
+             big=False):
     """One sender features x receiver features cell. Returns (sent, got)."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     rdev = {"peerfeats": r_feats, "bind": "vp1"}
     if not r_csum:
         rdev["csum"] = "0"
-    m = middle([PortSpec(a, devargs={"peerfeats": s_feats, "bind": "vp0"}),
-                PortSpec(b, devargs=rdev)]).start()
-    sent = frames()
+    sdev = {"peerfeats": s_feats, "bind": "vp0"}
+    if not s_csum:
+        sdev["csum"] = "0"
+    m = middle([PortSpec(a, devargs=sdev), PortSpec(b, devargs=rdev)]).start()
+    sent = frames(big)
     inp, out = procs.file("in.pcap"), procs.file("out.pcap")
     wrpcap(inp, [p for p, _ in sent])
     # the receiver asks for every RX offload its device offers (as a Linux
@@ -244,8 +255,8 @@ def run_cell(procs, middle, s_feats, r_feats, r_csum=True, sender_tso=True, egre
     rx = Guest(procs, "rx", b, tx_pcap=out, extra_args=["--cmdline-file=" + rcmd]).start()
     rx.proc.wait_log(r"packet forwarding - ports=", 60)
     wait_until(lambda: vp_running(m, "vp1"), 30, "receiver's port up", fail_if=m.proc.died_msg)
-    tx = Guest(procs, "tx", a, rx_pcap=inp, fwd="csum", mbuf_size=10240,
-               extra_args=["--cmdline-file=" + scmd]).start()
+    tx = Guest(procs, "tx", a, rx_pcap=inp, fwd="csum", mbuf_size=65000,
+               extra_args=SENDER_MBUF + ["--cmdline-file=" + scmd]).start()
     return m, rx, tx, sent, out
 
 
@@ -261,20 +272,24 @@ def finish(m, rx, tx, sent, out, n_expected):
 
 CELLS = [
     # id, sender port, receiver port, receiver csum devarg, sender uses TSO,
-    # expect GSO delivered whole, expect partial checksums
-    ("tso-to-none", S_TSO, R_NONE, True, True, False, False),
-    ("tso-to-csum", S_TSO, R_CSUM, True, True, False, True),
-    ("tso-to-tso", S_TSO, R_TSO, True, True, True, True),
-    ("tso-to-tso-csum-off", S_TSO, R_TSO, False, True, False, False),
-    ("csum-to-none", S_CSUM, R_NONE, True, False, False, False),
-    ("csum-to-csum", S_CSUM, R_CSUM, True, False, False, True),
+    # expect GSO delivered whole, expect partial checksums, sender csum devarg
+    ("tso-to-none", S_TSO, R_NONE, True, True, False, False, True),
+    ("tso-to-csum", S_TSO, R_CSUM, True, True, False, True, True),
+    ("tso-to-tso", S_TSO, R_TSO, True, True, True, True, True),
+    ("tso-to-tso-csum-off", S_TSO, R_TSO, False, True, False, False, True),
+    # the sender's port completes and segments on RX (as for an application
+    # that does not enable RX offloads): plain frames reach the receiver
+    ("tso-csum-off-to-tso", S_TSO, R_TSO, True, True, False, False, False),
+    ("csum-to-none", S_CSUM, R_NONE, True, False, False, False, True),
+    ("csum-to-csum", S_CSUM, R_CSUM, True, False, False, True, True),
 ]
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=[c[0] for c in CELLS])
 def test_offload_cell(procs, middle, cell):
-    _, s_feats, r_feats, r_csum, s_tso, guest_tso, guest_csum = cell
-    m, rx, tx, sent, out = run_cell(procs, middle, s_feats, r_feats, r_csum, s_tso)
+    _, s_feats, r_feats, r_csum, s_tso, guest_tso, guest_csum, s_csum = cell
+    m, rx, tx, sent, out = run_cell(procs, middle, s_feats, r_feats, r_csum, s_tso, s_csum,
+                                    big=s_tso and not guest_tso)
     n = expected_count(sent, s_tso, guest_tso)
     got = finish(m, rx, tx, sent, out, n)
     problems = check(sent, got, s_tso, guest_tso, guest_csum)
@@ -298,13 +313,13 @@ def test_offload_to_other_port(procs, middle):
     out = procs.file("egress.pcap")
     m = middle([PortSpec(a, devargs={"peerfeats": S_TSO, "bind": "vp0"})],
                eal_args=["--vdev", "net_pcap0,tx_pcap=" + out]).start()
-    sent = frames()
+    sent = frames(big=True)
     inp = procs.file("in.pcap")
     wrpcap(inp, [p for p, _ in sent])
     scmd = _cmdfile(procs, "tx.cmd", ["port stop 1", "csum set tcp hw 1", "csum set udp hw 1",
                                       "tso set %d 1" % MSS, "port start 1"])
-    tx = Guest(procs, "tx", a, rx_pcap=inp, fwd="csum", mbuf_size=10240,
-               extra_args=["--cmdline-file=" + scmd]).start()
+    tx = Guest(procs, "tx", a, rx_pcap=inp, fwd="csum", mbuf_size=65000,
+               extra_args=SENDER_MBUF + ["--cmdline-file=" + scmd]).start()
     n = expected_count(sent, True, False)
     pfx = m.proc.prefix
     # net_pcap0 is port 0 (probed first)
