@@ -17,6 +17,12 @@
  *    queue state take port->lock, as do the vhost callbacks, so the two
  *    never interleave.
  *
+ * Offload state: port->feat (features in use) and port->rx_ol_* change only
+ * while the queues are paused (new_device) or stopped (dev_configure);
+ * port->csum_on may be flipped at any time (rte_pmd_vdevpeer_set_csum) and
+ * is read with a relaxed atomic load once per frame or burst. Software
+ * segments waiting in an RX queue's pend[] belong to that queue's lcore.
+ *
  * The pause handshake is Dekker-style: the lcore sets busy then reads
  * allow; the control thread clears allow then reads busy; both with
  * sequentially consistent atomics so at least one sees the other.
