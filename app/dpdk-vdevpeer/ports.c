@@ -18,14 +18,11 @@
 #define APP_MBUF_CACHE 256
 
 /*
- * Tx offloads enabled on a port when the device has them, so that frames
- * carrying offload requests can go out as they are; the bridge completes
- * the rest in software per egress port (fwd_bridge.c).
+ * Tx offloads enabled on each port (offload.c picks them from what the
+ * device has), so that frames carrying offload requests can go out as they
+ * are; the bridge completes the rest in software per egress port
+ * (fwd_bridge.c), the other engines in fwd_stream_tx_sw (offload.c).
  */
-#define APP_TX_OFFLOADS (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
-	RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM | \
-	RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
-
 static uint64_t tx_offloads[RTE_MAX_ETHPORTS];
 
 uint64_t
@@ -374,10 +371,10 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
-	conf.txmode.offloads = dev_info.tx_offload_capa & APP_TX_OFFLOADS;
-	tx_offloads[port] = conf.txmode.offloads;
 	if (dev_info.dev_flags != NULL && (*dev_info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
+	offload_port_conf(port, &dev_info, &conf, pool);
+	tx_offloads[port] = conf.txmode.offloads;
 	ret = rte_eth_dev_configure(port, p->nb_rxq, p->nb_txq, &conf);
 	if (ret != 0)
 		goto fail;
@@ -416,9 +413,11 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	if (ret != 0)
 		goto fail;
 	ap->started[port] = true;
-	printf("Port %u (%s): started, %u rxq x %u desc, %u txq x %u desc%s\n",
+	printf("Port %u (%s): started, %u rxq x %u desc, %u txq x %u desc%s, "
+	       "offloads rx 0x%" PRIx64 " tx 0x%" PRIx64 "\n",
 	       port, label, p->nb_rxq, nb_rxd, p->nb_txq, nb_txd,
-	       conf.intr_conf.lsc ? ", link events on" : "");
+	       conf.intr_conf.lsc ? ", link events on" : "",
+	       conf.rxmode.offloads, conf.txmode.offloads);
 	return 0;
 fail:
 	fprintf(stderr, "%s: port %u (%s): set-up failed: %s\n",

@@ -120,12 +120,27 @@ fwd_stream_rx(struct fwd_stream *fs, struct rte_mbuf **pkts)
 	return nb;
 }
 
+/* ---- offload (offload.c) ---- */
+
+/* The port is not net_vdevpeer: offload flags need fwd_stream_tx_sw. */
+extern bool app_tx_sw_offload[RTE_MAX_ETHPORTS];
+/* Ask the port for the checksum/TSO/LRO offloads it advertises. */
+void offload_port_conf(uint16_t port, const struct rte_eth_dev_info *info,
+		       struct rte_eth_conf *conf, struct rte_mempool *pool);
+/* fwd_stream_tx for such ports: software for what the port lacks. */
+void fwd_stream_tx_sw(struct fwd_stream *fs, struct rte_mbuf **pkts, uint16_t nb);
+
 /* Send pkts[0..nb-1]; what the port does not take is freed and counted. */
 static inline void
 fwd_stream_tx(struct fwd_stream *fs, struct rte_mbuf **pkts, uint16_t nb)
 {
-	uint16_t sent = rte_eth_tx_burst(fs->tx_port, fs->tx_queue, pkts, nb);
+	uint16_t sent;
 
+	if (unlikely(app_tx_sw_offload[fs->tx_port])) {
+		fwd_stream_tx_sw(fs, pkts, nb);
+		return;
+	}
+	sent = rte_eth_tx_burst(fs->tx_port, fs->tx_queue, pkts, nb);
 	if (sent != 0)
 		fwd_counter_add(&fs->tx_pkts, sent);
 	if (unlikely(sent < nb)) {

@@ -39,6 +39,9 @@ struct rte_pmd_vdevpeer_info {
 	uint64_t peerfeats;      /**< features the host is willing to offer */
 	uint64_t offered;        /**< peerfeats & implemented */
 	uint64_t negotiated;     /**< what the guest acked */
+	uint64_t active;         /**< negotiated minus features whose dependency
+				  *   the guest did not ack: what the data path uses */
+	bool csum;               /**< host-side checksum/segmentation offload on */
 	uint16_t nb_queues;      /**< queue pairs configured */
 	uint16_t ring_size[2];   /**< of queue pair 0: guest RX, guest TX */
 	uint16_t hdr_len;        /**< virtio-net header length in use */
@@ -66,11 +69,36 @@ int rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *in
 int rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len);
 
 /**
- * Checksum offload towards and from the guest on or off (QNX
- * `ifconfig vp0 -tcp4csum`). 0, -ENODEV for a port that is not ours,
- * -ENOTSUP while the driver has no checksum offload.
+ * Turn host-side checksum and segmentation offload of a port on or off
+ * (devarg csum=0|1 at start; QNX's ifconfig vp0 -tcp4csum). Off: frames
+ * to the guest carry complete checksums and are segmented in software
+ * even if the guest negotiated GUEST_CSUM/GUEST_TSO; frames from the
+ * guest leave the port complete (partial checksums completed, GSO frames
+ * segmented). Never breaks traffic: it only moves work to software.
+ * Takes effect at the next frame. 0, or -ENODEV.
  */
 int rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on);
+
+/** 1 when host-side offload is on, 0 when off, -ENODEV. */
+int rte_pmd_vdevpeer_get_csum(uint16_t port_id);
+
+struct rte_mbuf;
+struct rte_mempool;
+
+/**
+ * Software fallback for sending an mbuf with TX offload flags (as our RX
+ * produces them) to a port whose tx_capa lacks some of them: TCP
+ * segmentation (without RTE_ETH_TX_OFFLOAD_TCP_TSO) into new mbufs from
+ * mp with complete checksums, L4 checksums without TCP/UDP_CKSUM and the
+ * IPv4 header checksum without IPV4_CKSUM completed in place (on a copy
+ * when m is shared). Flags the port handles stay for rte_eth_tx_prepare.
+ * Puts up to max mbufs in out and returns their number; m is consumed
+ * (returned in out, or freed). 0: dropped (no mbufs, or inconsistent
+ * offload fields).
+ */
+uint16_t rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
+					struct rte_mempool *mp,
+					struct rte_mbuf **out, uint16_t max);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,12 @@
  *    queue state take port->lock, as do the vhost callbacks, so the two
  *    never interleave.
  *
+ * Offload state: port->feat (features in use) and port->rx_ol_* change only
+ * while the queues are paused (new_device) or stopped (dev_configure);
+ * port->csum_on may be flipped at any time (rte_pmd_vdevpeer_set_csum) and
+ * is read with a relaxed atomic load once per frame or burst. Software
+ * segments waiting in an RX queue's pend[] belong to that queue's lcore.
+ *
  * The pause handshake is Dekker-style: the lcore sets busy then reads
  * allow; the control thread clears allow then reads busy; both with
  * sequentially consistent atomics so at least one sees the other.
@@ -33,6 +39,8 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "vdp_features.h"
+#include "vdp_offload.h"
 #include "vdp_ring.h"
 
 #define VDP_MAX_QUEUES 8          /* queue pairs per port */
@@ -59,6 +67,7 @@ struct vdp_args {
 	char bind[VDP_NAME_MAX];
 	bool server;
 	bool legacy;
+	bool csum;              /* host-side offload allowed at start */
 	bool mac_given;
 	bool mac_random;
 	struct rte_ether_addr mac;
@@ -70,45 +79,16 @@ int vdp_args_parse(const char *name, const char *params, struct vdp_args *a);
 void vdp_mac_from_name(const char *bind, struct rte_ether_addr *mac);
 extern const char *const vdp_valid_args[];
 
-/* ---- virtio features ---- */
-/* Bit numbers (virtio 1.1 5.1.3, 6) */
-#define VDP_F_CSUM            0
-#define VDP_F_GUEST_CSUM      1
-#define VDP_F_MTU             3
-#define VDP_F_MAC             5
-#define VDP_F_GUEST_TSO4      7
-#define VDP_F_GUEST_TSO6      8
-#define VDP_F_GUEST_ECN       9
-#define VDP_F_GUEST_UFO       10
-#define VDP_F_HOST_TSO4       11
-#define VDP_F_HOST_TSO6       12
-#define VDP_F_HOST_ECN        13
-#define VDP_F_HOST_UFO        14
-#define VDP_F_MRG_RXBUF       15
-#define VDP_F_STATUS          16
-#define VDP_F_CTRL_VQ         17
-#define VDP_F_MQ              22
-#define VDP_F_NOTIFY_ON_EMPTY 24
-#define VDP_F_ANY_LAYOUT      27
-#define VDP_F_INDIRECT_DESC   28
-#define VDP_F_EVENT_IDX       29
-#define VDP_F_PROTOCOL_FEATURES 30
-#define VDP_F_VERSION_1       32
-#define VDP_F_ACCESS_PLATFORM 33
-#define VDP_F_RING_PACKED     34
-#define VDP_F_IN_ORDER        35
-
-#define VDP_BIT(b) (1ULL << (b))
 
 /*
- * What this driver implements, hence the most it will ever offer. Offload
- * bits (CSUM, TSO, ...) are not implemented yet and never offered.
+ * What this driver implements, hence the most it will ever offer: UFO
+ * (HOST_UFO, GUEST_UFO) is not, nor are packed rings.
  */
 #define VDP_FEATURES_IMPLEMENTED ( \
 	VDP_BIT(VDP_F_MRG_RXBUF) | VDP_BIT(VDP_F_MQ) | \
 	VDP_BIT(VDP_F_ANY_LAYOUT) | VDP_BIT(VDP_F_INDIRECT_DESC) | \
 	VDP_BIT(VDP_F_EVENT_IDX) | VDP_BIT(VDP_F_VERSION_1) | \
-	VDP_BIT(VDP_F_IN_ORDER))
+	VDP_BIT(VDP_F_IN_ORDER) | VDP_FEATURES_OFFLOAD)
 
 /* Features the vhost-user transport needs regardless of peerfeats. */
 #define VDP_FEATURES_TRANSPORT VDP_BIT(VDP_F_PROTOCOL_FEATURES)
@@ -117,6 +97,17 @@ const char *vdp_feature_name(unsigned int bit);
 int vdp_features_str(uint64_t f, char *buf, size_t len);
 
 /* ---- statistics ---- */
+/* Offload work counted per queue (xstats rx_/tx_ + name). */
+enum vdp_ol_stat {
+	VDP_OL_PARTIAL,     /* frames with a partial checksum (NEEDS_CSUM) */
+	VDP_OL_GSO,         /* GSO frames */
+	VDP_OL_SW_CSUM,     /* checksums completed in software */
+	VDP_OL_SW_SEG,      /* segments made in software */
+	VDP_OL_DATA_VALID,  /* frames delivered with DATA_VALID */
+	VDP_OL_NB
+};
+extern const char *const vdp_ol_stat_names[VDP_OL_NB];
+
 enum vdp_size_bin {
 	VDP_BIN_64, VDP_BIN_65_127, VDP_BIN_128_255, VDP_BIN_256_511,
 	VDP_BIN_512_1023, VDP_BIN_1024_1518, VDP_BIN_1519_MAX, VDP_NB_BINS
@@ -157,6 +148,11 @@ struct vdp_queue {
 	uint64_t calls;            /* guest interrupts sent */
 	uint64_t bins[VDP_NB_BINS];
 	uint64_t err_acc[VDP_ERR_MAX]; /* counts of earlier ring generations */
+	uint64_t ol[VDP_OL_NB];    /* offload work, by kind */
+	/* rx: segments made in software not yet handed out */
+	uint16_t pend_head;
+	uint16_t pend_n;
+	struct rte_mbuf *pend[VDP_GSO_MAX_SEGS];
 	uint64_t drop_paused;      /* tx frames dropped while the queue was paused */
 	uint64_t guest_mac;        /* rx: learned source MAC + VDP_MAC_KNOWN, 0 = none */
 	uint64_t log_tsc;          /* data-path log rate limiting */
@@ -197,6 +193,11 @@ struct vdp_port {
 
 	uint64_t offered;
 	uint64_t negotiated;
+	uint64_t feat;             /* negotiated minus unmet dependencies: in use */
+	uint32_t csum_on;          /* atomic: host-side offload allowed (devarg csum,
+				    * rte_pmd_vdevpeer_set_csum) */
+	bool rx_ol_csum;           /* the application takes partial checksums */
+	bool rx_ol_lro;            /* ... and GSO frames (TCP_LRO) */
 
 	int vid;                   /* vhost device id, -1 when none */
 	bool registered;           /* vhost driver registered for args.peer */
@@ -223,6 +224,10 @@ void vdp_queue_pause(struct vdp_queue *q);
 uint16_t eth_vdevpeer_rx(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t eth_vdevpeer_tx(void *q, struct rte_mbuf **pkts, uint16_t n);
 void vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
+void vdp_queue_pend_free(struct vdp_queue *q);
+/* (software) offload of one mbuf for a port without the hardware offload */
+int vdp_sw_offload(struct rte_mbuf *m, uint64_t tx_capa, struct rte_mempool *mp,
+		   struct rte_mbuf **out, uint16_t max);
 
 /* vdevpeer_ethdev.c */
 struct vdp_port *vdp_port_by_path(const char *path);

@@ -9,6 +9,9 @@
  *   peerfeats=MASK  virtio-net feature bits the host is willing to offer
  *   queues=N        queue pairs (1..8)
  *   legacy=0|1      virtio-net header without num_buffers
+ *   csum=0|1        host-side checksum/segmentation offload (QNX's
+ *                   ifconfig -tcp4csum...): 0 completes everything in
+ *                   software on this port, whatever the guest negotiated
  */
 #include <ctype.h>
 #include <errno.h>
@@ -28,10 +31,11 @@
 #define ARG_PEERFEATS "peerfeats"
 #define ARG_QUEUES "queues"
 #define ARG_LEGACY "legacy"
+#define ARG_CSUM "csum"
 
 const char *const vdp_valid_args[] = {
 	ARG_PEER, ARG_SERVER, ARG_BIND, ARG_MAC, ARG_PEERFEATS, ARG_QUEUES,
-	ARG_LEGACY, NULL
+	ARG_LEGACY, ARG_CSUM, NULL
 };
 
 struct arg_ctx {
@@ -135,6 +139,8 @@ handle_arg(const char *key, const char *val, void *opaque)
 		return parse_bool(c, key, val, &a->server);
 	} else if (strcmp(key, ARG_LEGACY) == 0) {
 		return parse_bool(c, key, val, &a->legacy);
+	} else if (strcmp(key, ARG_CSUM) == 0) {
+		return parse_bool(c, key, val, &a->csum);
 	} else if (strcmp(key, ARG_BIND) == 0) {
 		/* QNX gives a path (/dev/vdevpeers/vp0): the port is its basename */
 		const char *base = strrchr(val, '/');
@@ -202,6 +208,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->queues = 1;
+	a->csum = true;
 	a->peerfeats = VDP_FEATURES_IMPLEMENTED;
 
 	if (params == NULL || params[0] == '\0') {
@@ -213,7 +220,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 	if (kv == NULL) {
 		VDP_LOG_NOPORT(ERR, "%s: cannot parse devargs '%s': expected "
 			       "key=value[,key=value...] with keys peer, server, bind, "
-			       "mac, peerfeats, queues, legacy", name, params);
+			       "mac, peerfeats, queues, legacy, csum", name, params);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < kv->count; i++) {
@@ -224,7 +231,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 			known |= strcmp(*k, key) == 0;
 		if (!known) {
 			VDP_LOG_NOPORT(ERR, "%s: unknown devarg '%s': accepted: peer, "
-				       "server, bind, mac, peerfeats, queues, legacy",
+				       "server, bind, mac, peerfeats, queues, legacy, csum",
 				       name, key);
 			ret = -EINVAL;
 			goto out;

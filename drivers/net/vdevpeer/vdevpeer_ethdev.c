@@ -147,7 +147,38 @@ eth_vdevpeer_configure(struct rte_eth_dev *dev)
 			dev->data->nb_rx_queues, dev->data->nb_tx_queues, p->args.queues);
 		return -EINVAL;
 	}
+	/* What the application takes from us on RX: partial checksums and
+	 * GSO frames as mbuf offload flags; otherwise we complete them. */
+	p->rx_ol_csum = (dev->data->dev_conf.rxmode.offloads &
+			 (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
+			(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	p->rx_ol_lro = (dev->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
 	return 0;
+}
+
+/*
+ * Offload capabilities from the virtio features: those the guest
+ * negotiated while it is up, those we offer before. Nothing with the
+ * port's host-side offload switched off (csum=0).
+ */
+static void
+vdp_offload_capa(const struct vdp_port *p, uint64_t *rx, uint64_t *tx)
+{
+	uint64_t f = p->running ? p->feat : p->offered & ~vdp_features_unmet(p->offered);
+
+	*rx = RTE_ETH_RX_OFFLOAD_SCATTER;
+	*tx = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (!__atomic_load_n(&p->csum_on, __ATOMIC_RELAXED))
+		return;
+	if (f & VDP_BIT(VDP_F_CSUM))
+		*rx |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	if (f & (VDP_BIT(VDP_F_HOST_TSO4) | VDP_BIT(VDP_F_HOST_TSO6)))
+		*rx |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	if (f & VDP_BIT(VDP_F_GUEST_CSUM))
+		*tx |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+		       RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	if (f & (VDP_BIT(VDP_F_GUEST_TSO4) | VDP_BIT(VDP_F_GUEST_TSO6)))
+		*tx |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
 }
 
 static int
@@ -164,8 +195,8 @@ eth_vdevpeer_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = p->args.queues;
 	info->max_tx_queues = p->args.queues;
 	info->min_rx_bufsize = 0;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	vdp_offload_capa(p, &info->rx_offload_capa, &info->tx_offload_capa);
+	info->max_lro_pkt_size = VDP_MAX_RX_PKTLEN;
 	info->rx_desc_lim.nb_max = UINT16_MAX;
 	info->tx_desc_lim.nb_max = UINT16_MAX;
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
@@ -245,6 +276,7 @@ queue_free(struct vdp_port *p, struct vdp_queue *q)
 	if (q->ring_ok && p->vid >= 0)
 		rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail, q->vr.used_idx);
 	pthread_mutex_unlock(&p->lock);
+	vdp_queue_pend_free(q);
 	rte_free(q);
 }
 
@@ -376,6 +408,7 @@ queue_reset(struct vdp_queue *q)
 		return;
 	q->pkts = q->bytes = q->calls = q->drop_paused = 0;
 	memset(q->bins, 0, sizeof(q->bins));
+	memset(q->ol, 0, sizeof(q->ol));
 	memset(q->err_acc, 0, sizeof(q->err_acc));
 	memset(q->vr.err, 0, sizeof(q->vr.err));
 }
@@ -397,8 +430,18 @@ static const char *const vdp_bin_names[VDP_NB_BINS] = {
 	"size_1024_to_1518_packets", "size_1519_to_max_packets",
 };
 
-/* per direction: bins, guest notifications, drop reasons */
-#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 1 + VDP_ERR_MAX - VDP_ERR_FIRST)
+const char *const vdp_ol_stat_names[VDP_OL_NB] = {
+	[VDP_OL_PARTIAL] = "offload_partial_csum_packets",
+	[VDP_OL_GSO] = "offload_gso_packets",
+	[VDP_OL_SW_CSUM] = "sw_csum_packets",
+	[VDP_OL_SW_SEG] = "sw_segments",
+	[VDP_OL_DATA_VALID] = "data_valid_packets",
+};
+
+/* per direction: bins, guest notifications, offload work, drop reasons */
+#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 1 + VDP_OL_NB + VDP_ERR_MAX - VDP_ERR_FIRST)
+/* per port: the features negotiated, and those in use after sanitising */
+#define VDP_XSTATS_PORT 2
 
 static void
 xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
@@ -411,17 +454,21 @@ static int
 eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 			      struct rte_eth_xstat_name *names, unsigned int size)
 {
-	unsigned int n = 2 * VDP_XSTATS_PER_DIR, i = 0;
+	unsigned int n = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT, i = 0;
 
 	RTE_SET_USED(dev);
 	if (names == NULL || size < n)
 		return (int)n;
+	snprintf(names[i++].name, sizeof(names[0].name), "features_negotiated");
+	snprintf(names[i++].name, sizeof(names[0].name), "features_active");
 	for (int d = 0; d < 2; d++) {
 		const char *dir = d == 0 ? "rx" : "tx";
 
 		for (int b = 0; b < VDP_NB_BINS; b++)
 			xstat_name(names, i++, dir, "", vdp_bin_names[b]);
 		xstat_name(names, i++, dir, "", "guest_notifications");
+		for (int o = 0; o < VDP_OL_NB; o++)
+			xstat_name(names, i++, dir, "", vdp_ol_stat_names[o]);
 		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 			xstat_name(names, i++, dir, "drop_", vdp_err_names[e]);
 	}
@@ -431,13 +478,16 @@ eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 static int
 eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
 {
-	unsigned int total = 2 * VDP_XSTATS_PER_DIR, i = 0;
+	struct vdp_port *p = dev->data->dev_private;
+	unsigned int total = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT, i = 0;
 
 	if (xs == NULL || n < total)
 		return (int)total;
 	memset(xs, 0, total * sizeof(*xs));
 	for (unsigned int k = 0; k < total; k++)
 		xs[k].id = k;
+	xs[i++].value = p->running ? p->negotiated : 0;
+	xs[i++].value = p->running ? p->feat : 0;
 	for (int d = 0; d < 2; d++) {
 		uint16_t nq = d == 0 ? dev->data->nb_rx_queues : dev->data->nb_tx_queues;
 		void **qs = d == 0 ? dev->data->rx_queues : dev->data->tx_queues;
@@ -452,6 +502,8 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 			for (int b = 0; b < VDP_NB_BINS; b++)
 				xs[k++].value += q->bins[b];
 			xs[k++].value += q->calls;
+			for (int o = 0; o < VDP_OL_NB; o++)
+				xs[k++].value += q->ol[o];
 			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 				xs[k++].value += queue_err(q, e) +
 						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
@@ -552,10 +604,18 @@ static void
 log_offer(struct vdp_port *p)
 {
 	char buf[512];
-	uint64_t unimpl = p->args.peerfeats & ~VDP_FEATURES_IMPLEMENTED;
+	uint64_t ufo = p->args.peerfeats & VDP_FEATURES_UFO;
+	uint64_t unimpl = p->args.peerfeats & ~VDP_FEATURES_IMPLEMENTED & ~ufo;
 
 	vdp_features_str(p->offered, buf, sizeof(buf));
 	VDP_LOG(INFO, p, "offering 0x%" PRIx64 " (%s)", p->offered, buf);
+	if (ufo) {
+		vdp_features_str(ufo, buf, sizeof(buf));
+		VDP_LOG(NOTICE, p, "peerfeats 0x%" PRIx64 ": %s dropped, not offered: "
+			"UDP fragmentation offload is deprecated by virtio and Linux "
+			"and not implemented (UDP checksum offload still is)",
+			p->args.peerfeats, buf);
+	}
 	if (unimpl) {
 		vdp_features_str(unimpl, buf, sizeof(buf));
 		VDP_LOG(NOTICE, p, "peerfeats 0x%" PRIx64 ": not implemented, not "
@@ -614,6 +674,7 @@ vdp_probe(struct rte_vdev_device *vdev)
 	p->eth_dev = dev;
 	p->port_id = dev->data->port_id;
 	p->vid = -1;
+	p->csum_on = args.csum;
 	pthread_mutex_init(&p->lock, NULL);
 
 	p->offered = args.peerfeats & VDP_FEATURES_IMPLEMENTED;
@@ -645,9 +706,11 @@ vdp_probe(struct rte_vdev_device *vdev)
 	if (ret != 0)
 		goto fail_list;
 
-	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s",
+	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s%s",
 		p->port_id, RTE_ETHER_ADDR_BYTES(&args.mac), args.queues,
-		args.legacy ? ", legacy header" : "");
+		args.legacy ? ", legacy header" : "",
+		args.csum ? "" : ", host-side offload off (csum=0): checksums and "
+		"segmentation in software");
 	rte_eth_dev_probing_finish(dev);
 	return 0;
 
@@ -682,7 +745,7 @@ static struct rte_vdev_driver vdp_driver = {
 RTE_PMD_REGISTER_VDEV(net_vdevpeer, vdp_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
 	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
-	"peerfeats=<mask> queues=<1..8> legacy=<0|1>");
+	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1>");
 
 /* ---- public API (rte_pmd_vdevpeer.h) ---- */
 static struct vdp_port *
@@ -743,6 +806,8 @@ port_info_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_info *info)
 	info->peerfeats = p->args.peerfeats;
 	info->offered = p->offered;
 	info->negotiated = p->running ? p->negotiated : 0;
+	info->active = p->running ? p->feat : 0;
+	info->csum = __atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) != 0;
 	info->nb_queues = p->args.queues;
 	info->hdr_len = p->running ? p->hdr_len : 0;
 	info->packed = (info->negotiated & VDP_BIT(VDP_F_RING_PACKED)) != 0;
@@ -796,17 +861,40 @@ rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
 }
 
 int
-rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on)
-{
-	/* Placeholder until the driver has checksum offload. */
-	RTE_SET_USED(on);
-	if (port_of(port_id) == NULL)
-		return -ENODEV;
-	return -ENOTSUP;
-}
-
-int
 rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len)
 {
 	return vdp_features_str(features, buf, len);
+}
+
+int
+rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on)
+{
+	struct vdp_port *p = port_of(port_id);
+
+	if (p == NULL)
+		return -ENODEV;
+	/* read once per frame by the data path: takes effect at the next frame */
+	__atomic_store_n(&p->csum_on, on ? 1 : 0, __ATOMIC_RELAXED);
+	VDP_LOG(INFO, p, "host-side checksum/segmentation offload %s", on ? "on" :
+		"off: checksums and segmentation in software");
+	return 0;
+}
+
+int
+rte_pmd_vdevpeer_get_csum(uint16_t port_id)
+{
+	struct vdp_port *p = port_of(port_id);
+
+	if (p == NULL)
+		return -ENODEV;
+	return __atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
+uint16_t
+rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
+			       struct rte_mempool *mp, struct rte_mbuf **out, uint16_t max)
+{
+	int n = vdp_sw_offload(m, tx_capa, mp, out, max);
+
+	return n < 0 ? 0 : (uint16_t)n;
 }

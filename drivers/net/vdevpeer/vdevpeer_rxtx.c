@@ -5,9 +5,11 @@
  * RX virtqueue. The ring work is in vdp_split.c; this file moves bytes
  * between mbufs and descriptor chains and keeps the counters.
  */
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -118,48 +120,40 @@ chain_to_mbuf(struct vdp_queue *q, const struct vdp_chain *c, uint32_t off, uint
 	return head;
 }
 
-uint16_t
-eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+/* Gather [iov] into freshly allocated mbufs, chained when needed. */
+static struct rte_mbuf *
+iov_to_mbuf(struct rte_mempool *mp, uint16_t port, const struct vdp_iov *iov, uint32_t n,
+	    uint32_t len)
 {
-	struct vdp_queue *q = queue;
-	struct vdp_vring *vr = &q->vr;
-	struct vdp_chain *c = &q->chain;
-	uint16_t nb_rx = 0, avail, i;
+	struct rte_mbuf *head, *m, *prev = NULL;
+	uint32_t done = 0;
 
-	if (!vdp_queue_enter(q))
-		return 0;
-	avail = vdp_split_avail_count(vr);
-	if (avail == 0)
-		goto out;
-	if (avail < n)
-		n = avail;
-	for (i = 0; i < n; i++) {
-		enum vdp_fetch r = vdp_split_fetch(vr, &q->port->mm, VDP_DIR_READ, c);
-		struct rte_mbuf *m;
-		uint32_t len;
+	head = rte_pktmbuf_alloc(mp);
+	if (unlikely(head == NULL))
+		return NULL;
+	m = head;
+	for (;;) {
+		uint32_t k = RTE_MIN(rte_pktmbuf_tailroom(m), len - done);
 
-		if (r == VDP_FETCH_BAD)
-			continue;
-		if (r != VDP_FETCH_OK)
-			break;
-		len = c->len - vr->hdr_len;
-		m = chain_to_mbuf(q, c, vr->hdr_len, len);
-		if (unlikely(m == NULL)) {
-			/* leave the chain with the guest: we retry next burst */
-			vdp_split_unfetch(vr, 1);
-			vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
-			break;
+		vdp_iov_copy(iov, n, done, rte_pktmbuf_mtod(m, void *), k);
+		m->data_len = (uint16_t)k;
+		done += k;
+		if (prev != NULL) {
+			prev->next = m;
+			head->nb_segs++;
 		}
-		vdp_split_used_put(vr, c->head, 0);
-		vdp_queue_count(q, len);
-		pkts[nb_rx++] = m;
+		if (done == len)
+			break;
+		prev = m;
+		m = rte_pktmbuf_alloc(mp);
+		if (unlikely(m == NULL)) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
 	}
-	if (nb_rx != 0)
-		vdp_queue_learn_mac(q, pkts[0]);
-	vdp_queue_complete(q);
-out:
-	vdp_queue_leave(q);
-	return nb_rx;
+	head->pkt_len = len;
+	head->port = port;
+	return head;
 }
 
 /* mbuf segments as a gather list; false when there are too many. */
@@ -179,22 +173,494 @@ mbuf_to_iov(const struct rte_mbuf *m, struct vdp_iov *iov, uint32_t *n)
 	return true;
 }
 
+/* Write len bytes at frame offset off of m (which must hold them). */
+static void
+mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
+{
+	const uint8_t *s = src;
+
+	for (; m != NULL && len != 0; m = m->next) {
+		uint32_t k;
+
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		k = RTE_MIN((uint32_t)m->data_len - off, len);
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, off), s, k);
+		s += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+/*
+ * Complete a partial checksum in place: sum [start, end) with the field as
+ * it is, store the complement at start + off (bounds checked by the caller).
+ */
+static void
+mbuf_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t off, bool udp)
+{
+	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS], sl[VDP_CHAIN_MAX_SEGS];
+	struct vdp_csum c;
+	uint32_t n;
+	uint8_t v[2];
+	uint16_t x;
+	int k;
+
+	if (!mbuf_to_iov(m, iov, &n))
+		return;
+	k = vdp_iov_slice(iov, n, start, m->pkt_len - start, sl, VDP_CHAIN_MAX_SEGS);
+	if (k < 0)
+		return;
+	vdp_csum_init(&c);
+	vdp_csum_feed_iov(&c, sl, (uint32_t)k);
+	x = (uint16_t)~vdp_csum_fold(&c);
+	if (x == 0 && udp)
+		x = 0xffff;
+	vdp_put_be16(v, x);
+	mbuf_write(m, start + off, v, 2);
+}
+
+/* Hand out software segments parked by an earlier burst. */
+static inline uint16_t
+vdp_pend_drain(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t k = RTE_MIN(n, q->pend_n);
+
+	if (likely(k == 0))
+		return 0;
+	memcpy(pkts, &q->pend[q->pend_head], k * sizeof(pkts[0]));
+	q->pend_head = (uint16_t)(q->pend_head + k);
+	q->pend_n = (uint16_t)(q->pend_n - k);
+	if (q->pend_n == 0)
+		q->pend_head = 0;
+	return k;
+}
+
+void
+vdp_queue_pend_free(struct vdp_queue *q)
+{
+	for (uint16_t i = 0; i < q->pend_n; i++)
+		rte_pktmbuf_free(q->pend[q->pend_head + i]);
+	q->pend_n = q->pend_head = 0;
+}
+
+/*
+ * Software TCP segmentation of a guest's GSO frame m into q->pend (empty
+ * here), with complete checksums. The first ones go to out[0..room).
+ * Returns how many went to out; m is consumed.
+ */
+static uint16_t
+vdp_rx_segment(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_ol_req *r,
+	       const uint8_t *hp, struct rte_mbuf **out, uint16_t room)
+{
+	const struct vdp_ol_hdrs *h = &r->h;
+	const uint32_t hl = (uint32_t)h->l2_len + h->l3_len + h->l4_len;
+	const uint32_t pay = m->pkt_len - hl;
+	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS], fi[VDP_CHAIN_MAX_SEGS + 1];
+	uint8_t hb[VDP_OL_HDR_MAX], sh[VDP_OL_HDR_MAX];
+	uint32_t n, i;
+	uint16_t k;
+
+	memcpy(hb, hp, hl);
+	if (!mbuf_to_iov(m, iov, &n))
+		goto drop;
+	for (i = 0; i < r->nsegs; i++) {
+		uint32_t off = i * r->mss, len = RTE_MIN((uint32_t)r->mss, pay - off);
+		struct rte_mbuf *s;
+		int np;
+
+		np = vdp_iov_slice(iov, n, hl + off, len, fi + 1, VDP_CHAIN_MAX_SEGS);
+		if (np < 0)
+			goto drop_segs;
+		vdp_ol_tso_hdr(hb, h, i, off, len, i + 1 == r->nsegs, sh);
+		vdp_ol_l4_csum(sh, h, h->l4_len, fi + 1, (uint32_t)np, h->l4_len + len, false);
+		fi[0].base = sh;
+		fi[0].len = hl;
+		s = iov_to_mbuf(q->mp, q->port->port_id, fi, (uint32_t)np + 1, hl + len);
+		if (unlikely(s == NULL)) {
+			vdp_vring_err(&q->vr, VDP_ERR_NO_MBUF, i, r->nsegs);
+			goto drop_segs;
+		}
+		q->pend[i] = s;
+	}
+	rte_pktmbuf_free(m);
+	for (i = 0; i < r->nsegs; i++)
+		vdp_queue_count(q, q->pend[i]->pkt_len);
+	q->ol[VDP_OL_SW_SEG] += r->nsegs;
+	q->ol[VDP_OL_SW_CSUM] += r->nsegs;
+	q->pend_head = 0;
+	q->pend_n = r->nsegs;
+	k = vdp_pend_drain(q, out, room);
+	return k;
+
+drop_segs:
+	while (i-- > 0)
+		rte_pktmbuf_free(q->pend[i]);
+drop:
+	rte_pktmbuf_free(m);
+	return 0;
+}
+
+/*
+ * A guest frame with a virtio-net header asking for offload: validate it
+ * against the frame, then hand the work on as mbuf offload flags where the
+ * application takes them (and host-side offload is on for the port), or
+ * do it in software. Returns the mbufs put in out (0: dropped, counted).
+ */
+static uint16_t
+vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr *vh,
+	       struct rte_mbuf **out, uint16_t room)
+{
+	struct vdp_port *p = q->port;
+	uint8_t buf[VDP_OL_HDR_MAX];
+	const uint32_t len = m->pkt_len, avail = RTE_MIN(len, VDP_OL_HDR_MAX);
+	const uint8_t *hp = len != 0 ? rte_pktmbuf_read(m, 0, avail, buf) : buf;
+	const bool hw = __atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) != 0;
+	struct vdp_ol_req r;
+	enum vdp_err e;
+
+	e = vdp_ol_guest_tx(vh, p->feat, hp, avail, len, &r);
+	if (unlikely(e != VDP_ERR_NONE)) {
+		vdp_vring_err(&q->vr, e, (uint32_t)vh->flags << 8 | vh->gso_type,
+			      (uint32_t)vh->csum_start << 16 | vh->csum_offset);
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	switch (r.kind) {
+	case VDP_OL_PLAIN:
+		break;
+	case VDP_OL_CSUM:
+		q->ol[VDP_OL_PARTIAL]++;
+		if (hw && p->rx_ol_csum) {
+			m->l2_len = r.h.l2_len;
+			m->l3_len = r.h.l3_len;
+			m->l4_len = r.h.l4_len;
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE |
+				(r.h.ipv == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+				(r.h.l4_proto == VDP_IPPROTO_TCP ? RTE_MBUF_F_TX_TCP_CKSUM :
+				 RTE_MBUF_F_TX_UDP_CKSUM);
+			break;
+		}
+		mbuf_csum_complete(m, r.csum_start, r.csum_offset,
+				   r.h.l4_proto == VDP_IPPROTO_UDP);
+		q->ol[VDP_OL_SW_CSUM]++;
+		break;
+	case VDP_OL_CSUM_RAW:
+		q->ol[VDP_OL_PARTIAL]++;
+		mbuf_csum_complete(m, r.csum_start, r.csum_offset, false);
+		q->ol[VDP_OL_SW_CSUM]++;
+		break;
+	case VDP_OL_TSO:
+		q->ol[VDP_OL_GSO]++;
+		if (hw && p->rx_ol_csum && p->rx_ol_lro) {
+			uint8_t *l3 = (uint8_t *)(uintptr_t)hp + r.h.l2_len;
+			uint8_t v[2];
+			struct vdp_csum c;
+
+			m->l2_len = r.h.l2_len;
+			m->l3_len = r.h.l3_len;
+			m->l4_len = r.h.l4_len;
+			m->tso_segsz = r.mss;
+			m->ol_flags |= RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_NONE |
+				RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+				(r.h.ipv == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM :
+				 RTE_MBUF_F_TX_IPV6);
+			/* DPDK's TSO convention: pseudo header without the length */
+			vdp_csum_init(&c);
+			vdp_csum_pseudo(&c, l3, r.h.ipv, VDP_IPPROTO_TCP, 0);
+			vdp_put_be16(v, vdp_csum_fold(&c));
+			mbuf_write(m, (uint32_t)r.h.l2_len + r.h.l3_len + VDP_TCP_CSUM_OFF, v, 2);
+			break;
+		}
+		return vdp_rx_segment(q, m, &r, hp, out, room);
+	}
+	vdp_queue_count(q, len);
+	out[0] = m;
+	return 1;
+}
+
+uint16_t
+eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vdp_queue *q = queue;
+	struct vdp_vring *vr = &q->vr;
+	struct vdp_chain *c = &q->chain;
+	uint16_t nb_rx, avail, i;
+
+	if (!vdp_queue_enter(q))
+		return 0;
+	nb_rx = vdp_pend_drain(q, pkts, n);
+	if (nb_rx == n)
+		goto out;
+	avail = vdp_split_avail_count(vr);
+	if (avail == 0)
+		goto out;
+	if (avail > n - nb_rx)
+		avail = (uint16_t)(n - nb_rx);
+	for (i = 0; i < avail && nb_rx < n; i++) {
+		enum vdp_fetch r = vdp_split_fetch(vr, &q->port->mm, VDP_DIR_READ, c);
+		struct vdp_net_hdr vh = { 0 };
+		struct rte_mbuf *m;
+		uint32_t len;
+
+		if (r == VDP_FETCH_BAD)
+			continue;
+		if (r != VDP_FETCH_OK)
+			break;
+		len = c->len - vr->hdr_len;
+		m = chain_to_mbuf(q, c, vr->hdr_len, len);
+		if (unlikely(m == NULL)) {
+			/* leave the chain with the guest: we retry next burst */
+			vdp_split_unfetch(vr, 1);
+			vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
+			break;
+		}
+		/* the header: read once, into our copy */
+		vdp_chain_read(c, 0, &vh, vr->hdr_len);
+		vdp_split_used_put(vr, c->head, 0);
+		if (unlikely((vh.flags | vh.gso_type) != 0)) {
+			nb_rx = (uint16_t)(nb_rx + vdp_rx_offload(q, m, &vh, pkts + nb_rx,
+								    (uint16_t)(n - nb_rx)));
+			continue;
+		}
+		vdp_queue_count(q, len);
+		pkts[nb_rx++] = m;
+	}
+	if (nb_rx != 0)
+		vdp_queue_learn_mac(q, pkts[0]);
+	vdp_queue_complete(q);
+out:
+	vdp_queue_leave(q);
+	return nb_rx;
+}
+
+/*
+ * Where the offload fields of a host mbuf say its headers are, checked
+ * against the frame; the headers copied into hb. l4 checksum field's
+ * header: TCP 20 bytes, UDP 8; TSO: the whole TCP header (l4_len).
+ * *l4_total: L4 bytes as the IP header says (TSO: as the frame says).
+ * Returns false when they do not fit the frame.
+ */
+static bool
+vdp_tx_hdrs(const struct rte_mbuf *m, const struct vdp_iov *iov, uint32_t n,
+	    struct vdp_ol_hdrs *h, uint8_t *hb, uint32_t *l4_total)
+{
+	const uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	const bool tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0;
+	uint32_t hl, len = m->pkt_len, iplen;
+	const uint8_t *ip;
+
+	memset(h, 0, sizeof(*h));
+	h->l2_len = m->l2_len;
+	h->l3_len = m->l3_len;
+	if (tso) {
+		h->l4_proto = VDP_IPPROTO_TCP;
+		h->l4_len = m->l4_len;
+	} else if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
+		h->l4_proto = VDP_IPPROTO_TCP;
+		h->l4_len = 20;
+	} else if (l4 == RTE_MBUF_F_TX_UDP_CKSUM) {
+		h->l4_proto = VDP_IPPROTO_UDP;
+		h->l4_len = 8;
+	} else if (l4 != 0) {
+		return false;  /* SCTP: never advertised */
+	}
+	hl = (uint32_t)h->l2_len + h->l3_len + h->l4_len;
+	if (h->l2_len < 14 || hl > VDP_OL_HDR_MAX || hl > len)
+		return false;
+	if (vdp_iov_copy(iov, n, 0, hb, hl) != hl)
+		return false;
+	ip = hb + h->l2_len;
+	h->ipv = (ol & RTE_MBUF_F_TX_IPV4) ? 4 : (ol & RTE_MBUF_F_TX_IPV6) ? 6 : ip[0] >> 4;
+	if ((ip[0] >> 4) != h->ipv)
+		return false;
+	if (h->ipv == 4) {
+		if (h->l3_len < 20 || h->l3_len != (ip[0] & 15u) * 4)
+			return false;
+		iplen = vdp_get_be16(ip + 2);
+	} else if (h->ipv == 6) {
+		if (h->l3_len < 40)
+			return false;
+		iplen = 40u + vdp_get_be16(ip + 4);
+	} else {
+		return false;
+	}
+	if (tso) {
+		if (h->l4_len < 20 || h->l4_len != (ip[h->l3_len + 12] >> 4) * 4u ||
+		    m->tso_segsz < VDP_GSO_MIN_MSS)
+			return false;
+		*l4_total = len - h->l2_len - h->l3_len;
+		return true;
+	}
+	if (h->l4_proto == 0) {
+		*l4_total = 0;
+		return true;
+	}
+	if (iplen < (uint32_t)h->l3_len + h->l4_len || h->l2_len + iplen > len)
+		return false;
+	*l4_total = iplen - h->l3_len;
+	return true;
+}
+
+/* Put one frame (virtio-net header vh, then fi[0..n)) into the guest's RX ring. */
+static inline int
+vdp_tx_put(struct vdp_queue *q, const struct vdp_net_hdr *vh, const struct vdp_iov *fi,
+	   uint32_t n, uint32_t len)
+{
+	int ret = vdp_split_enqueue_frame(&q->vr, &q->port->mm, vh, fi, n);
+
+	if (likely(ret == 0))
+		vdp_queue_count(q, len);
+	return ret;
+}
+
+/*
+ * A host frame with offload flags to a guest: partial checksums and GSO
+ * go as they are where the guest negotiated them (and the port's host
+ * offload is on); the rest is done here in software. Returns 0, a drop
+ * reason (> 0, counted) or -1 when the ring broke.
+ */
+static int
+vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *iov,
+	       uint32_t nseg)
+{
+	struct vdp_port *p = q->port;
+	const uint64_t f = __atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) ? p->feat : 0;
+	const uint64_t ol = m->ol_flags;
+	const uint32_t len = m->pkt_len;
+	struct vdp_iov fi[VDP_CHAIN_MAX_SEGS + 1];
+	uint8_t hb[VDP_OL_HDR_MAX], sh[VDP_OL_HDR_MAX];
+	struct vdp_net_hdr vh = { 0 };
+	struct vdp_ol_hdrs h;
+	uint32_t l4_total, hl, pay;
+	uint8_t *ip;
+	int np;
+
+	if (unlikely(!vdp_tx_hdrs(m, iov, nseg, &h, hb, &l4_total))) {
+		vdp_vring_err(&q->vr, VDP_ERR_BAD_TX_OFFLOAD, m->l2_len << 16 | m->l3_len,
+			      m->l4_len);
+		return VDP_ERR_BAD_TX_OFFLOAD;
+	}
+	hl = (uint32_t)h.l2_len + h.l3_len + h.l4_len;
+	pay = len - hl;
+	ip = hb + h.l2_len;
+	fi[0].base = hb;
+	fi[0].len = hl;
+	if (h.ipv == 4 && (ol & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG)))
+		vdp_ipv4_hdr_csum(ip);
+
+	if ((ol & RTE_MBUF_F_TX_TCP_SEG) && pay > m->tso_segsz) {
+		const uint32_t mss = m->tso_segsz;
+		const bool cwr = (ip[h.l3_len + 13] & VDP_TCP_F_CWR) != 0;
+		const bool partial = (f & VDP_BIT(VDP_F_GUEST_CSUM)) != 0;
+		uint32_t i, nsegs;
+
+		/* one GSO frame must still be one IP packet (<= 65535 bytes) */
+		if ((f & VDP_BIT(h.ipv == 4 ? VDP_F_GUEST_TSO4 : VDP_F_GUEST_TSO6)) &&
+		    (!cwr || (f & VDP_BIT(VDP_F_GUEST_ECN))) &&
+		    len - h.l2_len - (h.ipv == 6 ? 40u : 0u) <= UINT16_MAX) {
+			/* one GSO frame: the guest segments (or takes it whole) */
+			if (h.ipv == 4) {
+				vdp_put_be16(ip + 2, (uint16_t)(len - h.l2_len));
+				vdp_ipv4_hdr_csum(ip);
+			} else {
+				vdp_put_be16(ip + 4, (uint16_t)(len - h.l2_len - h.l3_len));
+			}
+			vdp_ol_l4_csum(hb, &h, h.l4_len, NULL, 0, l4_total, true);
+			vh.flags = VDP_HDR_F_NEEDS_CSUM;
+			vh.gso_type = (uint8_t)((h.ipv == 4 ? VDP_GSO_TCPV4 : VDP_GSO_TCPV6) |
+						(cwr ? VDP_GSO_ECN : 0));
+			vh.hdr_len = (uint16_t)hl;
+			vh.gso_size = (uint16_t)mss;
+			vh.csum_start = (uint16_t)(h.l2_len + h.l3_len);
+			vh.csum_offset = VDP_TCP_CSUM_OFF;
+			np = vdp_iov_slice(iov, nseg, hl, pay, fi + 1, VDP_CHAIN_MAX_SEGS);
+			if (np < 0)
+				goto bad;
+			q->ol[VDP_OL_GSO]++;
+			return vdp_tx_put(q, &vh, fi, (uint32_t)np + 1, len);
+		}
+		/* software segmentation, each segment checksummed or partial */
+		nsegs = (pay + mss - 1) / mss;
+		fi[0].base = sh;
+		if (partial) {
+			vh.flags = VDP_HDR_F_NEEDS_CSUM;
+			vh.csum_start = (uint16_t)(h.l2_len + h.l3_len);
+			vh.csum_offset = VDP_TCP_CSUM_OFF;
+		}
+		for (i = 0; i < nsegs; i++) {
+			uint32_t off = i * mss, sl = RTE_MIN(mss, pay - off);
+			int ret;
+
+			np = vdp_iov_slice(iov, nseg, hl + off, sl, fi + 1, VDP_CHAIN_MAX_SEGS);
+			if (np < 0)
+				goto bad;
+			vdp_ol_tso_hdr(hb, &h, i, off, sl, i + 1 == nsegs, sh);
+			vdp_ol_l4_csum(sh, &h, h.l4_len, fi + 1, (uint32_t)np,
+				       h.l4_len + sl, partial);
+			q->ol[partial ? VDP_OL_PARTIAL : VDP_OL_SW_CSUM]++;
+			q->ol[VDP_OL_SW_SEG]++;
+			ret = vdp_tx_put(q, &vh, fi, (uint32_t)np + 1, hl + sl);
+			if (ret != 0)
+				return ret;
+		}
+		return 0;
+	}
+
+	np = vdp_iov_slice(iov, nseg, hl, pay, fi + 1, VDP_CHAIN_MAX_SEGS);
+	if (np < 0)
+		goto bad;
+	if (h.l4_proto != 0) {
+		if (f & VDP_BIT(VDP_F_GUEST_CSUM)) {
+			vdp_ol_l4_csum(hb, &h, h.l4_len, NULL, 0, l4_total, true);
+			vh.flags = VDP_HDR_F_NEEDS_CSUM;
+			vh.csum_start = (uint16_t)(h.l2_len + h.l3_len);
+			vh.csum_offset = h.l4_proto == VDP_IPPROTO_TCP ?
+					 VDP_TCP_CSUM_OFF : VDP_UDP_CSUM_OFF;
+			q->ol[VDP_OL_PARTIAL]++;
+		} else {
+			struct vdp_iov sl[VDP_CHAIN_MAX_SEGS];
+			int ns = vdp_iov_slice(fi + 1, (uint32_t)np, 0, l4_total - h.l4_len,
+					       sl, VDP_CHAIN_MAX_SEGS);
+
+			if (ns < 0)
+				goto bad;
+			vdp_ol_l4_csum(hb, &h, h.l4_len, sl, (uint32_t)ns, l4_total, false);
+			q->ol[VDP_OL_SW_CSUM]++;
+		}
+	}
+	return vdp_tx_put(q, &vh, fi, (uint32_t)np + 1, len);
+bad:
+	vdp_vring_err(&q->vr, VDP_ERR_BAD_TX_OFFLOAD, len, hl);
+	return VDP_ERR_BAD_TX_OFFLOAD;
+}
+
+#define VDP_TX_OL_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | \
+			 RTE_MBUF_F_TX_IP_CKSUM)
+
 uint16_t
 eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vdp_queue *q = queue;
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS];
-	struct vdp_net_hdr hdr = { 0 };
+	struct vdp_net_hdr hdr = { 0 }, hdr_dv = { .flags = VDP_HDR_F_DATA_VALID };
 	uint16_t i = 0;
+	bool dv;
 
 	/* Every frame handed to us is consumed: delivered or counted dropped. */
 	if (!vdp_queue_enter(q)) {
 		q->drop_paused += n;  /* link down, queue disabled or stopped */
 		goto free;
 	}
+	/* frames verified by a NIC (or a guest's offload contract) */
+	dv = __atomic_load_n(&q->port->csum_on, __ATOMIC_RELAXED) &&
+	     (q->port->feat & VDP_BIT(VDP_F_GUEST_CSUM));
 	for (; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		const struct vdp_net_hdr *h = &hdr;
 		uint32_t nseg;
 		int ret;
 
@@ -204,10 +670,17 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 			vdp_vring_err(vr, VDP_ERR_CHAIN_TOO_LONG, m->nb_segs, 0);
 			continue;
 		}
-		ret = vdp_split_enqueue_frame(vr, &q->port->mm, &hdr, iov, nseg);
-		if (likely(ret == 0))
-			vdp_queue_count(q, m->pkt_len);
-		else if (ret < 0)
+		if (unlikely(m->ol_flags & VDP_TX_OL_FLAGS)) {
+			ret = vdp_tx_offload(q, m, iov, nseg);
+		} else {
+			if (dv && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+				  RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+				h = &hdr_dv;
+				q->ol[VDP_OL_DATA_VALID]++;
+			}
+			ret = vdp_tx_put(q, h, iov, nseg, m->pkt_len);
+		}
+		if (ret < 0)
 			break;
 	}
 	if (i < n)  /* the ring broke under us */
@@ -217,4 +690,94 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 free:
 	rte_pktmbuf_free_bulk(pkts, n);
 	return n;
+}
+
+/* ---- software fallback for other ports (rte_pmd_vdevpeer_tx_sw_offload) ---- */
+
+int
+vdp_sw_offload(struct rte_mbuf *m, uint64_t capa, struct rte_mempool *mp,
+	       struct rte_mbuf **out, uint16_t max)
+{
+	const uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	const bool tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0;
+	const bool need_seg = tso && !(capa & RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	const bool need_l4 = !tso &&
+		((l4 == RTE_MBUF_F_TX_TCP_CKSUM && !(capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ||
+		 (l4 == RTE_MBUF_F_TX_UDP_CKSUM && !(capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)));
+	const bool need_ip = (ol & RTE_MBUF_F_TX_IP_CKSUM) && !tso &&
+		!(capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS], fi[VDP_CHAIN_MAX_SEGS + 1];
+	uint8_t hb[VDP_OL_HDR_MAX], sh[VDP_OL_HDR_MAX];
+	struct vdp_ol_hdrs h;
+	uint32_t n, l4_total, hl, pay, i, nsegs, mss;
+	int np;
+
+	if (max == 0)
+		goto drop;
+	if (!need_seg && !need_l4 && !need_ip) {
+		out[0] = m;
+		return 1;
+	}
+	if (!mbuf_to_iov(m, iov, &n) || !vdp_tx_hdrs(m, iov, n, &h, hb, &l4_total))
+		goto drop;
+	hl = (uint32_t)h.l2_len + h.l3_len + h.l4_len;
+	pay = m->pkt_len - hl;
+	if (need_seg) {
+		mss = RTE_MIN((uint32_t)m->tso_segsz, RTE_MAX(pay, 1u));
+		nsegs = pay == 0 ? 1 : (pay + mss - 1) / mss;
+		if (nsegs > max)
+			goto drop;
+		for (i = 0; i < nsegs; i++) {
+			uint32_t off = i * mss, sl = RTE_MIN(mss, pay - off);
+			struct rte_mbuf *s;
+
+			np = vdp_iov_slice(iov, n, hl + off, sl, fi + 1, VDP_CHAIN_MAX_SEGS);
+			if (np < 0)
+				goto drop_segs;
+			vdp_ol_tso_hdr(hb, &h, i, off, sl, i + 1 == nsegs, sh);
+			vdp_ol_l4_csum(sh, &h, h.l4_len, fi + 1, (uint32_t)np, h.l4_len + sl, false);
+			fi[0].base = sh;
+			fi[0].len = hl;
+			s = iov_to_mbuf(mp, m->port, fi, (uint32_t)np + 1, hl + sl);
+			if (s == NULL)
+				goto drop_segs;
+			out[i] = s;
+		}
+		rte_pktmbuf_free(m);
+		return (int)nsegs;
+drop_segs:
+		while (i-- > 0)
+			rte_pktmbuf_free(out[i]);
+		goto drop;
+	}
+	/* in place, on our own copy when the mbuf is shared */
+	if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, mp, 0, UINT32_MAX);
+
+		if (c == NULL)
+			goto drop;
+		rte_pktmbuf_free(m);
+		m = c;
+		if (!mbuf_to_iov(m, iov, &n))
+			goto drop;
+	}
+	if (need_ip && h.ipv == 4) {
+		vdp_ipv4_hdr_csum(hb + h.l2_len);
+		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM;
+	}
+	if (need_l4) {
+		struct vdp_iov sl[VDP_CHAIN_MAX_SEGS];
+
+		np = vdp_iov_slice(iov, n, hl, l4_total - h.l4_len, sl, VDP_CHAIN_MAX_SEGS);
+		if (np < 0)
+			goto drop;
+		vdp_ol_l4_csum(hb, &h, h.l4_len, sl, (uint32_t)np, l4_total, false);
+		m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
+	}
+	mbuf_write(m, 0, hb, hl);
+	out[0] = m;
+	return 1;
+drop:
+	rte_pktmbuf_free(m);
+	return 0;
 }

@@ -390,6 +390,7 @@ new_device(int vid)
 {
 	struct vdp_port *p = port_of_vid(vid);
 	char feats[512];
+	uint64_t unmet;
 	int ret;
 
 	if (p == NULL)
@@ -406,6 +407,8 @@ new_device(int vid)
 		ret = -EINVAL;
 		goto out;
 	}
+	unmet = vdp_features_unmet(p->negotiated);
+	p->feat = p->negotiated & ~unmet;
 	ret = load_memmap(p);
 	if (ret == 0)
 		ret = load_rings(p, false);
@@ -417,6 +420,16 @@ new_device(int vid)
 	vdp_features_str(p->negotiated & ~VDP_FEATURES_TRANSPORT, feats, sizeof(feats));
 	VDP_LOG(INFO, p, "guest ready: %u vrings, header %u bytes, negotiated 0x%"
 		PRIx64 " (%s)", p->nb_vrings, p->hdr_len, p->negotiated, feats);
+	if (unmet) {
+		vdp_features_str(unmet, feats, sizeof(feats));
+		VDP_LOG(WARNING, p, "guest acked %s without the features they depend "
+			"on (GUEST_CSUM / CSUM, or a TSO bit for ECN): ignored, "
+			"handled as not negotiated", feats);
+	}
+	vdp_features_str(p->feat & VDP_FEATURES_OFFLOAD, feats, sizeof(feats));
+	VDP_LOG(INFO, p, "offloads in use: %s%s", feats,
+		__atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) ? "" :
+		" (host side off: done in software on this port)");
 	vdp_port_apply_queues(p);
 out:
 	pthread_mutex_unlock(&p->lock);

@@ -116,6 +116,10 @@ enum vdp_err {
 	VDP_ERR_NO_MBUF,        /* host mempool exhausted */
 	VDP_ERR_NOT_READY,      /* guest not ready (link down / queue disabled) */
 	VDP_ERR_QUEUE_STOPPED,  /* dropped because the queue was stopped as broken */
+	VDP_ERR_OL_NOT_NEGOTIATED, /* offload header the guest did not negotiate */
+	VDP_ERR_BAD_CSUM_HDR,   /* csum_start/csum_offset outside the frame */
+	VDP_ERR_BAD_GSO,        /* GSO header inconsistent with the frame */
+	VDP_ERR_BAD_TX_OFFLOAD, /* host frame with offload fields that do not fit it */
 	VDP_ERR_MAX
 };
 #define VDP_ERR_FIRST VDP_ERR_NO_RX_BUF

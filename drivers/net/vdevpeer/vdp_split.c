@@ -39,6 +39,10 @@ const char *const vdp_err_names[VDP_ERR_MAX] = {
 	[VDP_ERR_NO_MBUF] = "no_mbuf",
 	[VDP_ERR_NOT_READY] = "not_ready",
 	[VDP_ERR_QUEUE_STOPPED] = "queue_stopped",
+	[VDP_ERR_OL_NOT_NEGOTIATED] = "offload_not_negotiated",
+	[VDP_ERR_BAD_CSUM_HDR] = "bad_csum_offset",
+	[VDP_ERR_BAD_GSO] = "bad_gso",
+	[VDP_ERR_BAD_TX_OFFLOAD] = "bad_offload_request",
 };
 
 #define VDP_LIKELY(x) __builtin_expect(!!(x), 1)
