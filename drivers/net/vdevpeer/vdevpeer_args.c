@@ -9,6 +9,10 @@
  *   peerfeats=MASK  virtio-net feature bits the host is willing to offer
  *   queues=N        queue pairs (1..8)
  *   legacy=0|1      virtio-net header without num_buffers
+ *   zerocopy=auto|on|off  guest TX buffers attached to mbufs instead of
+ *                   copied: auto (default) for frames from a measured size
+ *                   up, on for every frame longer than its headers, off
+ *                   never (and only then is VIRTIO_F_IN_ORDER offered)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -28,10 +32,11 @@
 #define ARG_PEERFEATS "peerfeats"
 #define ARG_QUEUES "queues"
 #define ARG_LEGACY "legacy"
+#define ARG_ZEROCOPY "zerocopy"
 
 const char *const vdp_valid_args[] = {
 	ARG_PEER, ARG_SERVER, ARG_BIND, ARG_MAC, ARG_PEERFEATS, ARG_QUEUES,
-	ARG_LEGACY, NULL
+	ARG_LEGACY, ARG_ZEROCOPY, NULL
 };
 
 struct arg_ctx {
@@ -135,6 +140,15 @@ handle_arg(const char *key, const char *val, void *opaque)
 		return parse_bool(c, key, val, &a->server);
 	} else if (strcmp(key, ARG_LEGACY) == 0) {
 		return parse_bool(c, key, val, &a->legacy);
+	} else if (strcmp(key, ARG_ZEROCOPY) == 0) {
+		if (strcmp(val, "auto") == 0)
+			a->zerocopy = VDP_ZC_AUTO;
+		else if (strcmp(val, "on") == 0)
+			a->zerocopy = VDP_ZC_ON;
+		else if (strcmp(val, "off") == 0)
+			a->zerocopy = VDP_ZC_OFF;
+		else
+			return bad(c, key, val, "auto, on or off");
 	} else if (strcmp(key, ARG_BIND) == 0) {
 		/* QNX gives a path (/dev/vdevpeers/vp0): the port is its basename */
 		const char *base = strrchr(val, '/');
@@ -213,7 +227,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 	if (kv == NULL) {
 		VDP_LOG_NOPORT(ERR, "%s: cannot parse devargs '%s': expected "
 			       "key=value[,key=value...] with keys peer, server, bind, "
-			       "mac, peerfeats, queues, legacy", name, params);
+			       "mac, peerfeats, queues, legacy, zerocopy", name, params);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < kv->count; i++) {
@@ -224,7 +238,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 			known |= strcmp(*k, key) == 0;
 		if (!known) {
 			VDP_LOG_NOPORT(ERR, "%s: unknown devarg '%s': accepted: peer, "
-				       "server, bind, mac, peerfeats, queues, legacy",
+				       "server, bind, mac, peerfeats, queues, legacy, zerocopy",
 				       name, key);
 			ret = -EINVAL;
 			goto out;

@@ -209,6 +209,11 @@ eth_vdevpeer_stop(struct rte_eth_dev *dev)
 	pthread_mutex_lock(&p->lock);
 	p->started = false;
 	vdp_port_apply_queues(p);
+	/* zero-copy buffers still held go back to the guest as they come;
+	 * those not back in time stay held across a restart */
+	if (p->running && vdp_zc_quiesce(p, VDP_ZC_QUIESCE_MS) != 0)
+		VDP_LOG(WARNING, p, "stopped with zero-copy buffers still held "
+			"by the application");
 	pthread_mutex_unlock(&p->lock);
 	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STOPPED);
 	return 0;
@@ -242,6 +247,7 @@ queue_free(struct vdp_port *p, struct vdp_queue *q)
 		return;
 	pthread_mutex_lock(&p->lock);
 	vdp_queue_pause(q);
+	vdp_zc_queue_orphan(q);
 	if (q->ring_ok && p->vid >= 0)
 		rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail, q->vr.used_idx);
 	pthread_mutex_unlock(&p->lock);
@@ -370,6 +376,7 @@ queue_reset(struct vdp_queue *q)
 	if (q == NULL)
 		return;
 	q->pkts = q->bytes = q->calls = q->drop_paused = 0;
+	memset(q->zc_stat, 0, sizeof(q->zc_stat));
 	memset(q->bins, 0, sizeof(q->bins));
 	memset(q->err_acc, 0, sizeof(q->err_acc));
 	memset(q->vr.err, 0, sizeof(q->vr.err));
@@ -402,11 +409,14 @@ xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
 	snprintf(names[i].name, sizeof(names[i].name), "%s_%s%s", dir, what, name);
 }
 
+/* zero-copy: rx_zc_<stat> counters, then rx_zc_inflight */
+#define VDP_XSTATS_ZC (VDP_ZC_NB + 1)
+
 static int
 eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 			      struct rte_eth_xstat_name *names, unsigned int size)
 {
-	unsigned int n = 2 * VDP_XSTATS_PER_DIR, i = 0;
+	unsigned int n = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_ZC, i = 0;
 
 	RTE_SET_USED(dev);
 	if (names == NULL || size < n)
@@ -420,13 +430,16 @@ eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 			xstat_name(names, i++, dir, "drop_", vdp_err_names[e]);
 	}
+	for (int z = 0; z < VDP_ZC_NB; z++)
+		xstat_name(names, i++, "rx", "zc_", vdp_zc_stat_names[z]);
+	xstat_name(names, i++, "rx", "zc_", "inflight");
 	return (int)n;
 }
 
 static int
 eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
 {
-	unsigned int total = 2 * VDP_XSTATS_PER_DIR, i = 0;
+	unsigned int total = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_ZC, i = 0;
 
 	if (xs == NULL || n < total)
 		return (int)total;
@@ -452,6 +465,15 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
 		}
 		i = base + VDP_XSTATS_PER_DIR;
+	}
+	for (uint16_t qi = 0; qi < dev->data->nb_rx_queues; qi++) {
+		const struct vdp_queue *q = dev->data->rx_queues[qi];
+
+		if (q == NULL)
+			continue;
+		for (int z = 0; z < VDP_ZC_NB; z++)
+			xs[i + z].value += q->zc_stat[z];
+		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc_inflight, __ATOMIC_RELAXED);
 	}
 	return (int)total;
 }
@@ -535,6 +557,7 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 	pthread_mutex_unlock(&vdp_ports_lock);
 	free(p->vmem);
 	p->vmem = NULL;
+	vdp_zc_map_retire(p);
 	VDP_LOG(INFO, p, "closed");
 	pthread_mutex_destroy(&p->lock);
 	return 0;
@@ -614,6 +637,9 @@ vdp_probe(struct rte_vdev_device *vdev)
 		p->offered &= ~(VDP_BIT(VDP_F_VERSION_1) | VDP_BIT(VDP_F_MRG_RXBUF));
 	if (args.queues == 1)
 		p->offered &= ~VDP_BIT(VDP_F_MQ);
+	/* zero-copy gives guest TX buffers back out of order */
+	if (args.zerocopy != VDP_ZC_OFF)
+		p->offered &= ~VDP_BIT(VDP_F_IN_ORDER);
 
 	dev->data->mac_addrs = rte_zmalloc_socket(name, sizeof(struct rte_ether_addr), 0,
 						  vdev->device.numa_node);
@@ -638,9 +664,10 @@ vdp_probe(struct rte_vdev_device *vdev)
 	if (ret != 0)
 		goto fail_list;
 
-	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s",
-		p->port_id, RTE_ETHER_ADDR_BYTES(&args.mac), args.queues,
-		args.legacy ? ", legacy header" : "");
+	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s, "
+		"zero-copy %s", p->port_id, RTE_ETHER_ADDR_BYTES(&args.mac), args.queues,
+		args.legacy ? ", legacy header" : "",
+		args.zerocopy == VDP_ZC_OFF ? "off" : args.zerocopy == VDP_ZC_ON ? "on" : "auto");
 	rte_eth_dev_probing_finish(dev);
 	return 0;
 
@@ -675,7 +702,7 @@ static struct rte_vdev_driver vdp_driver = {
 RTE_PMD_REGISTER_VDEV(net_vdevpeer, vdp_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
 	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
-	"peerfeats=<mask> queues=<1..8> legacy=<0|1>");
+	"peerfeats=<mask> queues=<1..8> legacy=<0|1> zerocopy=<auto|on|off>");
 
 /* ---- public API (rte_pmd_vdevpeer.h) ---- */
 static struct vdp_port *

@@ -124,10 +124,12 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	struct vdp_queue *q = queue;
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_chain *c = &q->chain;
-	uint16_t nb_rx = 0, avail, i;
+	uint16_t nb_rx = 0, avail, i, used_before;
 
 	if (!vdp_queue_enter(q))
 		return 0;
+	used_before = vr->used_idx;
+	vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
 	avail = vdp_split_avail_count(vr);
 	if (avail == 0)
 		goto out;
@@ -135,6 +137,7 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		n = avail;
 	for (i = 0; i < n; i++) {
 		enum vdp_fetch r = vdp_split_fetch(vr, &q->port->mm, VDP_DIR_READ, c);
+		struct vdp_net_hdr vh = { 0 };
 		struct rte_mbuf *m;
 		uint32_t len;
 
@@ -143,19 +146,26 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		if (r != VDP_FETCH_OK)
 			break;
 		len = c->len - vr->hdr_len;
-		m = chain_to_mbuf(q, c, vr->hdr_len, len);
-		if (unlikely(m == NULL)) {
-			/* leave the chain with the guest: we retry next burst */
-			vdp_split_unfetch(vr, 1);
-			vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
-			break;
+		/* the header: read once, into our copy */
+		vdp_chain_read(c, 0, &vh, vr->hdr_len);
+		/* zero-copy: the chain is held, given back when m is freed */
+		m = vdp_zc_try(q, c, &vh, len);
+		if (m == NULL) {
+			m = chain_to_mbuf(q, c, vr->hdr_len, len);
+			if (unlikely(m == NULL)) {
+				/* leave the chain with the guest: we retry next burst */
+				vdp_split_unfetch(vr, 1);
+				vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
+				break;
+			}
+			vdp_split_used_put(vr, c->head, 0);
 		}
-		vdp_split_used_put(vr, c->head, 0);
 		vdp_queue_count(q, len);
 		pkts[nb_rx++] = m;
 	}
-	vdp_queue_complete(q);
 out:
+	if (vr->used_idx != used_before)
+		vdp_queue_complete(q);
 	vdp_queue_leave(q);
 	return nb_rx;
 }
