@@ -9,17 +9,63 @@ rx_zc_frames, rx_zc_copied_frames, rx_zc_fallbacks, rx_zc_reclaims,
 rx_zc_forced, rx_zc_inflight.
 """
 
+import os
+import re
+import signal
+
 import pytest
 
 from lib import frames as fr
 from lib import procs as P
-from lib.procs import PortSpec, Transfer, wait_until
+from lib.procs import Guest, PortSpec, Transfer, wait_until
+
+STALLFWD = os.path.join(P.BUILD, "tests", "tools", "vdp-stallfwd")
 
 pytestmark = pytest.mark.vdevpeer_only
 
 
 def xstats(m, port):
     return P.telemetry(m.proc.prefix, "/ethdev/xstats,%d" % port) or {}
+
+
+def stats(m, port):
+    return P.telemetry(m.proc.prefix, "/ethdev/stats,%d" % port) or {}
+
+
+class StallMiddle(P.Middle):
+    """tests/tools/stallfwd.c with our PMD as a plugin: port 0's frames are
+    held (a stalled egress) until SIGUSR1, then forwarded to port 1."""
+
+    kind = "stall"
+
+    def __init__(self, group, ports, hold=4096):
+        super().__init__(group, ports)
+        self.hold = hold
+
+    def argv(self, prefix):
+        return ([STALLFWD] + P.EAL_COMMON + ["-m", "512", "--file-prefix", prefix]
+                + P.MIDDLE_LCORES + ["-d", P.PMD_SO] + P.vdevpeer_vdevs(self.ports)
+                + ["--", "--hold", str(self.hold)])
+
+    def release(self):
+        os.kill(self.proc.pid, signal.SIGUSR1)
+        self.proc.wait_log(r"released \d+ held frames", 20)
+
+    def mbufs_in_use(self):
+        """(before close, after close) as printed at exit."""
+        log = self.proc.log()
+        a = re.search(r"mbufs in use: (\d+)", log)
+        b = re.search(r"mbufs in use after close: (\d+)", log)
+        return (int(a.group(1)) if a else None, int(b.group(1)) if b else None)
+
+
+def stall_pair(procs, hold=4096):
+    if not os.path.exists(STALLFWD):
+        pytest.fail("%s is not built" % STALLFWD, pytrace=False)
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    dv = {"zerocopy": "on"}
+    m = StallMiddle(procs, [PortSpec(a, devargs=dv), PortSpec(b, devargs=dv)], hold).start()
+    return m, a, b
 
 
 def pair(procs, middle, mode, **kw):
@@ -54,3 +100,61 @@ def test_content(procs, middle, backend, mode):
     assert negotiated, "no 'guest ready' line in the middle's log"
     for line in negotiated:
         assert ("IN_ORDER" in line) == (mode == "off"), line
+
+
+def test_stalled_egress(procs):
+    """The egress holds every frame it gets (4096 of them) and never
+    completes. The guest's TX goes on regardless: at most a quarter of its
+    1024-entry ring is held (256), the rest is copied and given back at
+    once. After the stall ends, every held buffer comes back and no mbuf
+    is left in use."""
+    m, a, b = stall_pair(procs, hold=4096)
+    tx = Guest(procs, "flood", a, fwd="txonly",
+               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
+    m.wait_ready(a)
+    # far more than the ring and the hold together: the guest never stalled
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
+               "the middle receiving 30000 frames from the flooding guest",
+               fail_if=m.proc.died_msg)
+    xs = xstats(m, 0)
+    assert xs["rx_zc_inflight"] == 256, xs
+    assert xs["rx_zc_fallbacks"] > 0, xs
+    assert xs["rx_zc_frames"] >= 256, xs
+    m.release()
+    tx.stop()
+    wait_until(lambda: xstats(m, 0)["rx_zc_inflight"] == 0, 20,
+               "every held buffer back", fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_forced"] == 0
+    assert m.stop() == 0
+    assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
+
+
+def test_guest_gone_with_buffers_held(procs):
+    """The sending guest is killed while the middle still holds its
+    buffers. The port gives up on them after a bounded wait (rx_zc_forced)
+    but keeps the guest's memory mapped: when the stall ends they reach the
+    other guest intact, and the mapping is dropped only after that."""
+    m, a, b = stall_pair(procs, hold=4096)
+    frames = fr.build(fr.SIZES_ALL, 10)
+    held_zc = sum(1 for f in frames if len(f) > 129)
+    inp, out = procs.file("in.pcap"), procs.file("out.pcap")
+    fr.write_pcap(inp, frames)
+    rx = Guest(procs, "rx", b, tx_pcap=out, mrg_rxbuf=1).start()
+    m.wait_ready(b)
+    tx = Guest(procs, "tx", a, rx_pcap=inp, mbuf_size=10240, mrg_rxbuf=1).start()
+    m.wait_ready(a)
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) == len(frames), 30,
+               "the middle holding all %d frames" % len(frames), fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_inflight"] == held_zc
+    tx.kill()
+    wait_until(lambda: xstats(m, 0)["rx_zc_forced"] == held_zc, 30,
+               "the port giving up on %d held buffers" % held_zc, fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_inflight"] == 0
+    m.release()
+    rx.wait_counter(rx.pcap_port, "TX-packets", len(frames), 30)
+    m.proc.wait_log(r"guest memory mapping \d+ unmapped", 20)
+    assert rx.stop() == 0
+    diff = fr.compare(frames, fr.read_pcap(out))
+    assert diff is None, diff
+    assert m.stop() == 0
+    assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)

@@ -513,7 +513,8 @@ zc_map_free(struct vdp_zc_map *m)
 		if (m->r[i].base != NULL)
 			munmap(m->r[i].base, m->r[i].len);
 	}
-	VDP_LOG_NOPORT(DEBUG, "%s: guest memory mapping %" PRIu64 " unmapped",
+	VDP_LOG_NOPORT(INFO, "%s: guest memory mapping %" PRIu64 " unmapped (no buffer "
+		       "points into it any more)",
 		       m->name, m->gen);
 	free(m);
 }
