@@ -9,6 +9,7 @@ rx_zc_frames, rx_zc_copied_frames, rx_zc_fallbacks, rx_zc_reclaims,
 rx_zc_forced, rx_zc_inflight.
 """
 
+import json
 import os
 import re
 import signal
@@ -158,3 +159,78 @@ def test_guest_gone_with_buffers_held(procs):
     assert diff is None, diff
     assert m.stop() == 0
     assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
+
+
+GUESTGEN = os.path.join(P.BUILD, "perf", "vdp-guestgen")
+NR_HUGE = "/proc/sys/vm/nr_hugepages"
+GG_PAGES = 160  # the generator's pools and rings, plus the 64 MB it grows by
+
+
+def _free_hugepages():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.fixture
+def hugedir():
+    """A hugetlbfs mount of our own, with GG_PAGES free 2 MB pages (the
+    reservation is raised if need be and put back afterwards)."""
+    import subprocess
+    import tempfile
+    with open(NR_HUGE) as f:
+        old = int(f.read())
+    changed = False
+    if _free_hugepages() < GG_PAGES:
+        with open(NR_HUGE, "w") as f:
+            f.write(str(old + GG_PAGES - _free_hugepages()))
+        changed = True
+    mnt = tempfile.mkdtemp(prefix="vdp-huge-")
+    mounted = False
+    try:
+        if _free_hugepages() < GG_PAGES:
+            pytest.skip("the kernel could not reserve %d free 2 MB hugepages" % GG_PAGES)
+        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True)
+        mounted = True
+        yield mnt
+    finally:
+        if mounted:
+            subprocess.run(["umount", mnt], check=False)
+        os.rmdir(mnt)
+        if changed:
+            with open(NR_HUGE, "w") as f:
+                f.write(str(old))
+
+
+def test_memory_table_change_under_traffic(hugedir, procs, middle, backend):
+    """A DPDK guest on hugepages that allocates memory while sending gets
+    new hugepages mapped, and its virtio_user sends the backend a new
+    memory table (librte_vhost unmaps the old one) while buffers are held
+    zero-copy. Every frame that arrives is intact and in order, and the
+    old mapping is dropped once nothing points into it."""
+    if not os.path.exists(GUESTGEN):
+        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
+    m, a, b = pair(procs, middle, "on")
+    dev = "queues=1,queue_size=1024,mrg_rxbuf=1"
+    pfx = procs.new_prefix("gg")
+    gg = procs.start("guestgen", [
+        GUESTGEN, "--no-pci", "--huge-dir", hugedir, "--single-file-segments",
+        "--file-prefix", pfx, "--lcores", "0@0",
+        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
+        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev),
+        "--", "--size", "1518", "--check", "--period", "0.5", "--periods", "6",
+        "--grow-mem", "64"], prefix=pfx)
+    assert gg.wait(120) == 0, gg.tail(40)
+    out = gg.log()
+    assert "grew memory by 64 MB: ok" in out, out
+    summary = json.loads(out.split("SUMMARY ", 1)[1].splitlines()[0])
+    assert summary["bad_pattern"] == 0 and summary["out_of_order"] == 0, summary
+    assert min(summary["rx_pps"]) > 0, summary
+    log = m.proc.log()
+    maps = re.findall(r"vp0 \([^)]*\): guest memory mapped for zero-copy", log)
+    assert len(maps) >= 2, "no new memory table for the sender:\n" + m.proc.tail(60)
+    assert xstats(m, 0)["rx_zc_frames"] > 0
+    m.proc.wait_log(r"vp0: guest memory mapping \d+ unmapped", 20)
+    assert m.stop() == 0  # before the hugetlbfs mount goes
