@@ -50,6 +50,20 @@ int rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *in
  */
 int rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len);
 
+/**
+ * Zero-copy: tell rx queue rx_queue of port_id which tx queue its frames
+ * go out on (egress_port = UINT16_MAX: none known). When the queue holds
+ * its limit of guest buffers (a quarter of the guest's ring), its rx burst
+ * calls rte_eth_tx_done_cleanup(egress_port, egress_queue, 0) to get some
+ * back before it falls back to copying. Only valid when the application
+ * calls tx_burst on that tx queue from the same lcore as rx_burst on this
+ * rx queue (run to completion), and never from another lcore at the same
+ * time. Call it before the queue is polled (e.g. before starting
+ * forwarding). 0, -ENODEV (not our port) or -EINVAL.
+ */
+int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
+			       uint16_t egress_port, uint16_t egress_queue);
+
 #ifdef __cplusplus
 }
 #endif

@@ -781,3 +781,27 @@ rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len)
 {
 	return vdp_features_str(features, buf, len);
 }
+
+int
+rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_port,
+			   uint16_t egress_queue)
+{
+	struct vdp_port *p = port_of(port_id);
+	struct vdp_queue *q;
+
+	if (p == NULL)
+		return -ENODEV;
+	if (rx_queue >= p->eth_dev->data->nb_rx_queues)
+		return -EINVAL;
+	if (egress_port != UINT16_MAX && !rte_eth_dev_is_valid_port(egress_port))
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	q = p->eth_dev->data->rx_queues[rx_queue];
+	if (q != NULL) {
+		q->zc_eport = egress_port;
+		q->zc_equeue = egress_queue;
+		q->zc_egress = egress_port != UINT16_MAX;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return q != NULL ? 0 : -EINVAL;
+}
