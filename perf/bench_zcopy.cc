@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <unistd.h>
 #include <vector>
 
@@ -199,6 +200,8 @@ main(int argc, char **argv)
 	}
 	benchmark::Initialize(&argc, argv);
 	benchmark::RunSpecifiedBenchmarks();
+	std::string rundir = rte_eal_get_runtime_dir();
 	rte_eal_cleanup();
+	rmdir(rundir.c_str());  /* empty with --no-shconf --no-telemetry */
 	return 0;
 }

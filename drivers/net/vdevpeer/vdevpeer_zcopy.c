@@ -83,11 +83,16 @@ const char *const vdp_zc_stat_names[VDP_ZC_NB] = {
 /*
  * Frames at least this long (without the virtio-net header) are attached
  * rather than copied in zerocopy=auto. Measured with perf/bench_zcopy
- * (guest buffer -> mbuf -> guest buffer, one lcore, see docs/benchmarks.md):
- * attaching costs a second mbuf, the header copy and the completion; it
- * breaks even with copying at about 600 bytes and wins from 1024 up.
+ * (guest buffer -> mbuf(s) -> guest buffer, one lcore, CPU ns per frame,
+ * median of 3 runs on the 2-vCPU EPYC of docs/benchmarks.md):
+ *     size     1024   1518   4000   9000
+ *     copy       35     53    147    361
+ *     attach     46     56    113    204
+ * Attaching costs a second mbuf, the header copy, the extbuf detach at
+ * free and the completion; it breaks even at about 1.7 KB. 2048: frames
+ * that would need more than one 2 KB mbuf to copy.
  */
-#define VDP_ZC_THRESH_AUTO 1024u
+#define VDP_ZC_THRESH_AUTO 2048u
 /* Bytes of each frame copied into the head mbuf: up to two cache lines of
  * headers (Ethernet, VLAN, IPv6, TCP with options fit). */
 #define VDP_ZC_HDR_COPY 128u
