@@ -98,6 +98,8 @@ const char *const vdp_zc_stat_names[VDP_ZC_NB] = {
 #define VDP_ZC_HDR_COPY 128u
 /* Longest header copy an offload request may ask for; longer: copy all. */
 #define VDP_ZC_HDR_COPY_MAX 256u
+/* virtio-net header flag: partial checksum (virtio 1.1, 5.1.6) */
+#define VDP_ZC_HDR_F_NEEDS_CSUM 1
 /* Held buffers per queue at most: ring size / this. */
 #define VDP_ZC_LIMIT_DIV 4u
 /* Reaper period while something waits to be reaped. */
@@ -265,7 +267,7 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	uint32_t hc = VDP_ZC_HDR_COPY, skip, npieces = 0, i, k;
 
 	/* offload requests: their header fields must be in our copy */
-	if (vh->flags & 1) {         /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+	if (vh->flags & VDP_ZC_HDR_F_NEEDS_CSUM) {
 		uint32_t need = (uint32_t)vh->csum_start + vh->csum_offset + 2;
 
 		hc = RTE_MAX(hc, need);
