@@ -11,7 +11,7 @@ For each backend and frame size, one run:
 The backend's two ports listen on A.sock and B.sock; the generator is the
 guest on both. The figure reported is the frame rate received by the guest
 on B, median and min/max over the measured periods (one warm-up period is
-dropped). Both backends run in the same app binary, with the same lcores and
+dropped). All backends run in the same app binary, with the same lcores and
 the same guest devargs.
 
     python3 perf/run-e2e.py [--sizes 64,256,1518,9000] [--periods 5]
@@ -41,10 +41,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-BACKENDS = ("vdevpeer", "vhost")
-# Guest devargs, the same for both backends. These are virtio_user's own
+# vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
+# zerocopy=off, the copy-only data path (which offers IN_ORDER).
+BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost")
+VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off"}
+# Guest devargs, the same for every backend. These are virtio_user's own
 # defaults, spelt out: IN_ORDER and MRG_RXBUF are negotiated when the
-# backend offers them, and both backends offer both.
+# backend offers them. All offer MRG_RXBUF; net_vhost and net_vdevpeer with
+# zerocopy=off offer IN_ORDER, net_vdevpeer with zero-copy possible does not
+# (it gives guest TX buffers back out of order).
 GUEST_DEVARGS = "queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
 APP_LCORES = "0,1"          # main lcore 0 (sleeps), worker lcore 1 on CPU 1
 GUEST_LCORES = "0@0"        # the generator's only lcore, on CPU 0
@@ -305,9 +310,10 @@ def runtime_dir(prefix):
 # ----------------------------------------------------------------- a run
 
 def app_vdevs(backend, sock_a, sock_b):
-    if backend == "vdevpeer":
-        return ["--vdev", "net_vdevpeer0,peer=%s,server=1" % sock_a,
-                "--vdev", "net_vdevpeer1,peer=%s,server=1" % sock_b]
+    if backend in VDEVPEER_DEVARGS:
+        extra = VDEVPEER_DEVARGS[backend]
+        return ["--vdev", "net_vdevpeer0,peer=%s,server=1%s" % (sock_a, extra),
+                "--vdev", "net_vdevpeer1,peer=%s,server=1%s" % (sock_b, extra)]
     if backend == "vhost":
         return ["--vdev", "net_vhost0,iface=%s" % sock_a,
                 "--vdev", "net_vhost1,iface=%s" % sock_b]
@@ -445,12 +451,12 @@ def fmt_mpps(r):
 def table_rows(sizes, results):
     rows = []
     for size in sizes:
-        vd = results.get(("vdevpeer", size))
         vh = results.get(("vhost", size))
-        ratio = "–"
-        if vd and vh and "rx_pps_median" in vd and "rx_pps_median" in vh and vh["rx_pps_median"]:
-            ratio = "%.2f" % (vd["rx_pps_median"] / vh["rx_pps_median"])
         for backend in BACKENDS:
+            vd = results.get((backend, size))
+            ratio = "–"
+            if vd and vh and "rx_pps_median" in vd and "rx_pps_median" in vh and vh["rx_pps_median"]:
+                ratio = "%.2f" % (vd["rx_pps_median"] / vh["rx_pps_median"])
             r = results.get((backend, size))
             if r is None:
                 continue
@@ -461,7 +467,7 @@ def table_rows(sizes, results):
             rows.append([str(size), backend, fmt_mpps(r),
                          "%.2f" % (r["rx_bps_median"] / 1e9),
                          "%.3f" % (r["tx_pps_median"] / 1e6),
-                         ratio if backend == "vdevpeer" else "",
+                         ratio if backend != "vhost" else "",
                          "%d" % r["lost"],
                          "%.0f%%" % r.get("foreign_cpu_pct", 0),
                          "%.0f%% / %.0f%%" % (r.get("worker_cpu_pct", 0), r.get("guest_cpu_pct", 0))])
@@ -534,7 +540,7 @@ def make_plot(sizes, results, png, workdir):
         return False
     dat = os.path.join(workdir, "plot.dat")
     with open(dat, "w") as f:
-        f.write("# idx size vd_med vd_min vd_max vh_med vh_min vh_max\n")
+        f.write("# idx size, then med min max of: vdevpeer vdevpeer-copy vhost\n")
         for i, size in enumerate(sizes):
             cols = [str(i), str(size)]
             for b in BACKENDS:
@@ -555,8 +561,9 @@ set grid ytics
 set key top right
 set xrange [-0.5:%(xmax)f]
 set style data yerrorlines
-plot '%(dat)s' using ($1-0.05):3:4:5:xtic(2) title 'net\\_vdevpeer (ours)' lw 2 pt 7, \\
-     '%(dat)s' using ($1+0.05):6:7:8 title 'net\\_vhost (DPDK)' lw 2 pt 5
+plot '%(dat)s' using ($1-0.07):3:4:5:xtic(2) title 'net\\_vdevpeer (ours, zerocopy=auto)' lw 2 pt 7, \\
+     '%(dat)s' using ($1):6:7:8 title 'net\\_vdevpeer zerocopy=off' lw 2 pt 9, \\
+     '%(dat)s' using ($1+0.07):9:10:11 title 'net\\_vhost (DPDK)' lw 2 pt 5
 """ % {"png": png, "dat": dat, "xmax": len(sizes) - 0.5}
     gpf = os.path.join(workdir, "plot.gp")
     with open(gpf, "w") as f:
@@ -580,7 +587,8 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
                " -l %s --file-prefix <unique> " % args.app_lcores +
                "--vdev net_vdevpeer0,peer=A.sock,server=1 --vdev net_vdevpeer1,peer=B.sock,server=1 "
                "-- --fwd io --stats-period %d" % max(1, int(args.period_sec)))
-    app_cmd_vh = "same, with --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock"
+    app_cmd_vh = ("same, with ,zerocopy=off added to both --vdev net_vdevpeerN (vdevpeer-copy); "
+                  "same, with --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock (vhost)")
     gg_cmd = ("build/perf/vdp-guestgen " + " ".join(EAL_COMMON) +
               " --lcores %s --file-prefix <unique> " % args.guest_lcores +
               "--vdev net_virtio_user0,path=A.sock,%s " % GUEST_DEVARGS +
@@ -638,9 +646,15 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "  one lcore, on CPU 0: tx burst on port 0, rx burst on port 1, in one loop",
         "```",
         "",
-        "Guest devargs are the same for both backends: `%s` — virtio_user's defaults spelt out. "
-        "Both backends offer VIRTIO_F_IN_ORDER and VIRTIO_NET_F_MRG_RXBUF, so the guest "
-        "negotiates both with either backend (split ring, 1024 descriptors per queue)." % GUEST_DEVARGS,
+        "Guest devargs are the same for every backend: `%s` — virtio_user's defaults spelt "
+        "out (split ring, 1024 descriptors per queue). All backends offer "
+        "VIRTIO_NET_F_MRG_RXBUF. VIRTIO_F_IN_ORDER is offered, hence negotiated, by net_vhost "
+        "and by net_vdevpeer with `zerocopy=off` (`vdevpeer-copy`), but not by net_vdevpeer "
+        "as it ships (`vdevpeer`, `zerocopy=auto`): zero-copy gives guest TX buffers back out "
+        "of order. DPDK's virtio_user guest is slower without IN_ORDER (it must walk its "
+        "descriptor free list), so the `vdevpeer` rows pay that guest-side cost, at every "
+        "frame size, although only frames from the zero-copy threshold up are attached "
+        "rather than copied." % GUEST_DEVARGS,
         "",
         "Frame size is the Ethernet frame without FCS, as handed to the guest's tx_burst and "
         "counted by ethdev. **Gbit/s counts frame bytes only: no FCS, no preamble, no "
@@ -655,7 +669,7 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "",
         "`tx Mpps (offered)` is what the guest's tx_burst accepted; `lost` is frames accepted "
         "on tx but never received (dropped by the backend, mostly when the receiving guest's "
-        "ring was full); `vdevpeer/vhost` is the ratio of the medians. `other procs' CPU` is "
+        "ring was full); `vdevpeer/vhost` is the ratio of that row's median to net_vhost's. `other procs' CPU` is "
         "the CPU time (percent of one CPU, both CPUs summed) that processes not started by "
         "the runner used during the measured periods; `CPU got` is the share of its CPU "
         "that the app's worker thread and the generator actually got (100% = never "
@@ -674,8 +688,9 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "lost in the backend.",
         "- The generator writes only the sequence number and lengths per frame (header and "
         "pattern are written once into the tx pool), so its cost per frame hardly depends on "
-        "the size; both backends copy every byte twice (guest tx buffer -> mbuf -> guest rx "
-        "buffer).",
+        "the size; net_vhost and `vdevpeer-copy` copy every byte twice (guest tx buffer -> "
+        "mbuf -> guest rx buffer), `vdevpeer` once for frames it attaches (guest tx buffer -> "
+        "guest rx buffer; only the first 128 bytes go through an mbuf).",
         "- Virtual CPUs: absolute rates depend on the host and its load; report ratios. "
         "When `CPU got` is well below 100% although ours plus other processes' CPU adds up "
         "to less than the 200% the two CPUs have, the vCPUs themselves were not running: "

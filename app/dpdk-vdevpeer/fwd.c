@@ -14,6 +14,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include <rte_pmd_vdevpeer.h>
+
 #include "vdevpeer_app.h"
 
 const struct fwd_engine *const fwd_engines[] = {
@@ -279,7 +281,15 @@ fwd_launch(const struct app_params *p, struct fwd_config *fc)
 		fwd_lcores[i].drain_rx = 0;
 	}
 	for (i = 0; i < fc->nb_streams; i++) {
-		struct fwd_lcore *fl = &fwd_lcores[fc->streams[i].lcore];
+		struct fwd_stream *fs = &fc->streams[i];
+		struct fwd_lcore *fl = &fwd_lcores[fs->lcore];
+
+		/* run to completion: a guest port holding too many zero-copy
+		 * buffers may ask the egress to clean up (same lcore); a stream
+		 * without one egress (bridge, rebuilt streams) forgets an old one */
+		if (fs->rx_port != APP_NO_PORT && rte_pmd_vdevpeer_is_vdevpeer(fs->rx_port))
+			rte_pmd_vdevpeer_zc_egress(fs->rx_port, fs->rx_queue, fs->tx_port,
+						   fs->tx_port == APP_NO_PORT ? 0 : fs->tx_queue);
 
 		if (fl->streams == NULL) {
 			fl->streams = calloc(APP_MAX_STREAMS, sizeof(*fl->streams));

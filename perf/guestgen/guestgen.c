@@ -43,6 +43,7 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_malloc.h>
 #include <rte_mempool.h>
 
 #define GG_NAME "vdp-guestgen"
@@ -67,6 +68,7 @@ struct gg_params {
 	uint32_t warmup;	/* periods printed but not summarised */
 	double link_timeout_s;
 	bool check;
+	uint32_t grow_mb;	/* allocate this much after the first period */
 };
 
 struct gg_counts {
@@ -112,6 +114,10 @@ usage(const char *prg)
 	       "  --check             verify pattern and sequence order of every\n"
 	       "                      received frame\n"
 	       "  --link-timeout SEC  wait this long for both links (default 20)\n"
+	       "  --grow-mem MB       after the first period, allocate MB of memory\n"
+	       "                      (with hugepages, EAL maps new pages and\n"
+	       "                      virtio_user sends the backend a new memory\n"
+	       "                      table while frames are in flight)\n"
 	       "  --help              this text\n",
 	       prg, GG_MIN_SIZE, GG_MAX_SIZE, GG_MAX_BURST);
 }
@@ -169,7 +175,7 @@ parse_seconds(const char *opt, const char *val, double min, double max,
 
 enum {
 	OPT_SIZE = 256, OPT_TX_PORT, OPT_RX_PORT, OPT_BURST, OPT_PERIOD,
-	OPT_PERIODS, OPT_DURATION, OPT_WARMUP, OPT_CHECK, OPT_LINK_TIMEOUT,
+	OPT_PERIODS, OPT_DURATION, OPT_WARMUP, OPT_CHECK, OPT_LINK_TIMEOUT, OPT_GROW_MEM,
 	OPT_HELP,
 };
 
@@ -183,6 +189,7 @@ static const struct option long_opts[] = {
 	{ "duration",     required_argument, NULL, OPT_DURATION },
 	{ "warmup",       required_argument, NULL, OPT_WARMUP },
 	{ "check",        no_argument,       NULL, OPT_CHECK },
+	{ "grow-mem",     required_argument, NULL, OPT_GROW_MEM },
 	{ "link-timeout", required_argument, NULL, OPT_LINK_TIMEOUT },
 	{ "help",         no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -237,6 +244,9 @@ parse_args(int argc, char **argv, struct gg_params *p)
 			break;
 		case OPT_WARMUP:
 			ret = parse_u32("warmup", optarg, 0, 1000, &p->warmup);
+			break;
+		case OPT_GROW_MEM:
+			ret = parse_u32("grow-mem", optarg, 1, 4096, &p->grow_mb);
 			break;
 		case OPT_CHECK:
 			p->check = true;
@@ -487,6 +497,7 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	uint32_t n_periods = p->warmup + p->periods, done = 0, measured = 0;
 	double *rx_pps, *tx_pps, *rx_bps;
 	uint16_t nb_tx, nb_rx, i;
+	void *grown = NULL;
 
 	rx_pps = calloc(p->periods, sizeof(double));
 	tx_pps = calloc(p->periods, sizeof(double));
@@ -561,6 +572,12 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 			last = now;
 			next += period;
 			done++;
+			if (p->grow_mb != 0 && done == 1) {
+				grown = rte_malloc("gg_grow", (size_t)p->grow_mb << 20, 0);
+				printf("grew memory by %u MB: %s\n", p->grow_mb,
+				       grown != NULL ? "ok" : "failed");
+				fflush(stdout);
+			}
 		}
 	}
 
@@ -627,6 +644,7 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	free(rx_pps);
 	free(tx_pps);
 	free(rx_bps);
+	rte_free(grown);
 	if (p->check && (tot.bad_pattern != 0 || tot.out_of_order != 0))
 		return -EIO;
 	return 0;

@@ -91,7 +91,8 @@ struct rte_mempool;
  * segmentation (without RTE_ETH_TX_OFFLOAD_TCP_TSO) into new mbufs from
  * mp with complete checksums, L4 checksums without TCP/UDP_CKSUM and the
  * IPv4 header checksum without IPV4_CKSUM completed in place (on a copy
- * when m is shared). Flags the port handles stay for rte_eth_tx_prepare.
+ * when m is shared or its headers lie in guest memory a zero-copy RX
+ * attached). Flags the port handles stay for rte_eth_tx_prepare.
  * Puts up to max mbufs in out and returns their number; m is consumed
  * (returned in out, or freed). 0: dropped (no mbufs, or inconsistent
  * offload fields).
@@ -99,6 +100,20 @@ struct rte_mempool;
 uint16_t rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
 					struct rte_mempool *mp,
 					struct rte_mbuf **out, uint16_t max);
+
+/**
+ * Zero-copy: tell rx queue rx_queue of port_id which tx queue its frames
+ * go out on (egress_port = UINT16_MAX: none known). When the queue holds
+ * its limit of guest buffers (a quarter of the guest's ring), its rx burst
+ * calls rte_eth_tx_done_cleanup(egress_port, egress_queue, 0) to get some
+ * back before it falls back to copying. Only valid when the application
+ * calls tx_burst on that tx queue from the same lcore as rx_burst on this
+ * rx queue (run to completion), and never from another lcore at the same
+ * time. Call it before the queue is polled (e.g. before starting
+ * forwarding). 0, -ENODEV (not our port) or -EINVAL.
+ */
+int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
+			       uint16_t egress_port, uint16_t egress_queue);
 
 #ifdef __cplusplus
 }

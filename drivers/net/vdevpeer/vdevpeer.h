@@ -26,6 +26,15 @@
  * The pause handshake is Dekker-style: the lcore sets busy then reads
  * allow; the control thread clears allow then reads busy; both with
  * sequentially consistent atomics so at least one sees the other.
+ *
+ * Zero-copy (vdevpeer_zcopy.c) adds two more: the free callback of a
+ * held guest buffer runs on whatever lcore or thread frees the last mbuf
+ * pointing into it (often another port's TX lcore) and only sets that
+ * buffer's done flag; and the reaper (EAL alarm thread, under the
+ * zero-copy lock) frees orphaned buffer tables and unmaps retired guest
+ * memory once nothing points into them. Everything else of a queue's
+ * zero-copy state belongs to whoever owns the ring (lcore or, while
+ * paused, the control thread).
  */
 #ifndef VDEVPEER_H
 #define VDEVPEER_H
@@ -73,6 +82,7 @@ struct vdp_args {
 	struct rte_ether_addr mac;
 	uint64_t peerfeats;
 	uint16_t queues;
+	uint8_t zerocopy;       /* enum vdp_zc_mode */
 };
 
 int vdp_args_parse(const char *name, const char *params, struct vdp_args *a);
@@ -127,6 +137,41 @@ vdp_size_bin(uint32_t len)
 }
 
 struct vdp_port;
+struct vdp_queue;
+
+/* ---- zero-copy of guest TX buffers (vdevpeer_zcopy.c) ---- */
+enum vdp_zc_mode { VDP_ZC_AUTO = 0, VDP_ZC_ON, VDP_ZC_OFF };
+
+/* Per rx queue counters, xstats rx_zc_<name>. */
+enum vdp_zc_stat {
+	VDP_ZC_FRAMES,    /* frames whose payload was attached, not copied */
+	VDP_ZC_COPIED,    /* frames copied although zero-copy was on */
+	VDP_ZC_FALLBACKS, /* ... of which because of the in-flight bound */
+	VDP_ZC_RECLAIMS,  /* tx_done_cleanup calls on the egress port */
+	VDP_ZC_FORCED,    /* buffers still out at teardown: given up on */
+	VDP_ZC_NB
+};
+extern const char *const vdp_zc_stat_names[VDP_ZC_NB];
+
+struct vdp_zc_ctx;   /* a queue's held guest buffers (opaque) */
+struct vdp_zc_map;   /* guest memory mapped by us (opaque) */
+struct rte_vhost_memory;
+
+/* teardown: how long to wait for held buffers before giving up on them */
+#define VDP_ZC_QUIESCE_MS 500u
+
+/* control thread, port lock held */
+int vdp_zc_map_load(struct vdp_port *p, const struct rte_vhost_memory *mem,
+		    struct vdp_memmap *mm);
+void vdp_zc_map_retire(struct vdp_port *p);
+void *vdp_zc_xlate(const struct vdp_port *p, void *lib_addr);
+int vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx);
+uint32_t vdp_zc_quiesce(struct vdp_port *p, unsigned int ms);
+void vdp_zc_queue_orphan(struct vdp_queue *q);
+/* data path (and control thread while the queue is paused) */
+void vdp_zc_complete(struct vdp_queue *q, bool scan_all);
+struct rte_mbuf *vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
+				 const struct vdp_net_hdr *vh, uint32_t len);
 
 struct vdp_queue {
 	struct vdp_vring vr;       /* the guest's ring, valid while allowed */
@@ -157,6 +202,13 @@ struct vdp_queue {
 	uint64_t guest_mac;        /* rx: learned source MAC + VDP_MAC_KNOWN, 0 = none */
 	uint64_t log_tsc;          /* data-path log rate limiting */
 	uint32_t log_count;
+	/* zero-copy (rx queues): NULL when every frame is copied */
+	struct vdp_zc_ctx *zc;
+	uint32_t zc_thresh;        /* frames this long and longer are attached */
+	uint32_t zc_inflight;      /* guest buffers held (owner writes) */
+	uint64_t zc_stat[VDP_ZC_NB];
+	bool zc_egress;            /* reclaim from (zc_eport, zc_equeue) */
+	uint16_t zc_eport, zc_equeue;
 } __rte_cache_aligned;
 
 /*
@@ -211,7 +263,31 @@ struct vdp_port {
 
 	struct rte_vhost_memory *vmem; /* from rte_vhost_get_mem_table */
 	struct vdp_memmap mm;
+	struct vdp_zc_map *zmap;   /* our own mapping of guest memory, or NULL */
+	bool zc_live;              /* zero-copy in use with the current device */
 };
+
+/* Burst hooks: hand back guest buffers whose mbufs were freed; try
+ * zero-copy for one guest TX chain (NULL: copy it). */
+static inline void
+vdp_zc_drain(struct vdp_queue *q)
+{
+	if (q->zc_inflight != 0)
+		vdp_zc_complete(q, false);
+}
+
+static inline struct rte_mbuf *
+vdp_zc_try(struct vdp_queue *q, const struct vdp_chain *c,
+	   const struct vdp_net_hdr *vh, uint32_t len)
+{
+	if (q->zc == NULL)
+		return NULL;
+	if (len < q->zc_thresh) {
+		q->zc_stat[VDP_ZC_COPIED]++;
+		return NULL;
+	}
+	return vdp_zc_rx_chain(q, c, vh, len);
+}
 
 /* vdevpeer_vhost.c */
 int vdp_vhost_register(struct vdp_port *p);

@@ -12,6 +12,10 @@
  *   csum=0|1        host-side checksum/segmentation offload (QNX's
  *                   ifconfig -tcp4csum...): 0 completes everything in
  *                   software on this port, whatever the guest negotiated
+ *   zerocopy=auto|on|off  guest TX buffers attached to mbufs instead of
+ *                   copied: auto (default) for frames from a measured size
+ *                   up, on for every frame longer than its headers, off
+ *                   never (and only then is VIRTIO_F_IN_ORDER offered)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -32,10 +36,11 @@
 #define ARG_QUEUES "queues"
 #define ARG_LEGACY "legacy"
 #define ARG_CSUM "csum"
+#define ARG_ZEROCOPY "zerocopy"
 
 const char *const vdp_valid_args[] = {
 	ARG_PEER, ARG_SERVER, ARG_BIND, ARG_MAC, ARG_PEERFEATS, ARG_QUEUES,
-	ARG_LEGACY, ARG_CSUM, NULL
+	ARG_LEGACY, ARG_CSUM, ARG_ZEROCOPY, NULL
 };
 
 struct arg_ctx {
@@ -141,6 +146,15 @@ handle_arg(const char *key, const char *val, void *opaque)
 		return parse_bool(c, key, val, &a->legacy);
 	} else if (strcmp(key, ARG_CSUM) == 0) {
 		return parse_bool(c, key, val, &a->csum);
+	} else if (strcmp(key, ARG_ZEROCOPY) == 0) {
+		if (strcmp(val, "auto") == 0)
+			a->zerocopy = VDP_ZC_AUTO;
+		else if (strcmp(val, "on") == 0)
+			a->zerocopy = VDP_ZC_ON;
+		else if (strcmp(val, "off") == 0)
+			a->zerocopy = VDP_ZC_OFF;
+		else
+			return bad(c, key, val, "auto, on or off");
 	} else if (strcmp(key, ARG_BIND) == 0) {
 		/* QNX gives a path (/dev/vdevpeers/vp0): the port is its basename */
 		const char *base = strrchr(val, '/');
@@ -220,7 +234,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 	if (kv == NULL) {
 		VDP_LOG_NOPORT(ERR, "%s: cannot parse devargs '%s': expected "
 			       "key=value[,key=value...] with keys peer, server, bind, "
-			       "mac, peerfeats, queues, legacy, csum", name, params);
+			       "mac, peerfeats, queues, legacy, csum, zerocopy", name, params);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < kv->count; i++) {
@@ -231,7 +245,8 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 			known |= strcmp(*k, key) == 0;
 		if (!known) {
 			VDP_LOG_NOPORT(ERR, "%s: unknown devarg '%s': accepted: peer, "
-				       "server, bind, mac, peerfeats, queues, legacy, csum",
+				       "server, bind, mac, peerfeats, queues, legacy, csum, "
+				       "zerocopy",
 				       name, key);
 			ret = -EINVAL;
 			goto out;

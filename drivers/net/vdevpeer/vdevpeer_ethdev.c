@@ -240,6 +240,11 @@ eth_vdevpeer_stop(struct rte_eth_dev *dev)
 	pthread_mutex_lock(&p->lock);
 	p->started = false;
 	vdp_port_apply_queues(p);
+	/* zero-copy buffers still held go back to the guest as they come;
+	 * those not back in time stay held across a restart */
+	if (p->running && vdp_zc_quiesce(p, VDP_ZC_QUIESCE_MS) != 0)
+		VDP_LOG(WARNING, p, "stopped with zero-copy buffers still held "
+			"by the application");
 	pthread_mutex_unlock(&p->lock);
 	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STOPPED);
 	return 0;
@@ -273,6 +278,7 @@ queue_free(struct vdp_port *p, struct vdp_queue *q)
 		return;
 	pthread_mutex_lock(&p->lock);
 	vdp_queue_pause(q);
+	vdp_zc_queue_orphan(q);
 	if (q->ring_ok && p->vid >= 0)
 		rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail, q->vr.used_idx);
 	pthread_mutex_unlock(&p->lock);
@@ -407,6 +413,7 @@ queue_reset(struct vdp_queue *q)
 	if (q == NULL)
 		return;
 	q->pkts = q->bytes = q->calls = q->drop_paused = 0;
+	memset(q->zc_stat, 0, sizeof(q->zc_stat));
 	memset(q->bins, 0, sizeof(q->bins));
 	memset(q->ol, 0, sizeof(q->ol));
 	memset(q->err_acc, 0, sizeof(q->err_acc));
@@ -450,11 +457,15 @@ xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
 	snprintf(names[i].name, sizeof(names[i].name), "%s_%s%s", dir, what, name);
 }
 
+/* zero-copy: rx_zc_<stat> counters, then rx_zc_inflight */
+#define VDP_XSTATS_ZC (VDP_ZC_NB + 1)
+
 static int
 eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 			      struct rte_eth_xstat_name *names, unsigned int size)
 {
-	unsigned int n = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT, i = 0;
+	unsigned int n = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT + VDP_XSTATS_ZC,
+		     i = 0;
 
 	RTE_SET_USED(dev);
 	if (names == NULL || size < n)
@@ -472,6 +483,9 @@ eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 			xstat_name(names, i++, dir, "drop_", vdp_err_names[e]);
 	}
+	for (int z = 0; z < VDP_ZC_NB; z++)
+		xstat_name(names, i++, "rx", "zc_", vdp_zc_stat_names[z]);
+	xstat_name(names, i++, "rx", "zc_", "inflight");
 	return (int)n;
 }
 
@@ -479,7 +493,8 @@ static int
 eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
 {
 	struct vdp_port *p = dev->data->dev_private;
-	unsigned int total = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT, i = 0;
+	unsigned int total = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT +
+			     VDP_XSTATS_ZC, i = 0;
 
 	if (xs == NULL || n < total)
 		return (int)total;
@@ -509,6 +524,15 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
 		}
 		i = base + VDP_XSTATS_PER_DIR;
+	}
+	for (uint16_t qi = 0; qi < dev->data->nb_rx_queues; qi++) {
+		const struct vdp_queue *q = dev->data->rx_queues[qi];
+
+		if (q == NULL)
+			continue;
+		for (int z = 0; z < VDP_ZC_NB; z++)
+			xs[i + z].value += q->zc_stat[z];
+		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc_inflight, __ATOMIC_RELAXED);
 	}
 	return (int)total;
 }
@@ -594,6 +618,7 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		eth_vdevpeer_tx_queue_release(dev, i);
 	free(p->vmem);
 	p->vmem = NULL;
+	vdp_zc_map_retire(p);
 	VDP_LOG(INFO, p, "closed");
 	pthread_mutex_destroy(&p->lock);
 	return 0;
@@ -682,6 +707,9 @@ vdp_probe(struct rte_vdev_device *vdev)
 		p->offered &= ~(VDP_BIT(VDP_F_VERSION_1) | VDP_BIT(VDP_F_MRG_RXBUF));
 	if (args.queues == 1)
 		p->offered &= ~VDP_BIT(VDP_F_MQ);
+	/* zero-copy gives guest TX buffers back out of order */
+	if (args.zerocopy != VDP_ZC_OFF)
+		p->offered &= ~VDP_BIT(VDP_F_IN_ORDER);
 
 	dev->data->mac_addrs = rte_zmalloc_socket(name, sizeof(struct rte_ether_addr), 0,
 						  vdev->device.numa_node);
@@ -706,9 +734,10 @@ vdp_probe(struct rte_vdev_device *vdev)
 	if (ret != 0)
 		goto fail_list;
 
-	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s%s",
-		p->port_id, RTE_ETHER_ADDR_BYTES(&args.mac), args.queues,
+	VDP_LOG(INFO, p, "port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s, "
+		"zero-copy %s%s", p->port_id, RTE_ETHER_ADDR_BYTES(&args.mac), args.queues,
 		args.legacy ? ", legacy header" : "",
+		args.zerocopy == VDP_ZC_OFF ? "off" : args.zerocopy == VDP_ZC_ON ? "on" : "auto",
 		args.csum ? "" : ", host-side offload off (csum=0): checksums and "
 		"segmentation in software");
 	rte_eth_dev_probing_finish(dev);
@@ -745,7 +774,7 @@ static struct rte_vdev_driver vdp_driver = {
 RTE_PMD_REGISTER_VDEV(net_vdevpeer, vdp_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
 	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
-	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1>");
+	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1> zerocopy=<auto|on|off>");
 
 /* ---- public API (rte_pmd_vdevpeer.h) ---- */
 static struct vdp_port *
@@ -812,6 +841,7 @@ port_info_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_info *info)
 	info->hdr_len = p->running ? p->hdr_len : 0;
 	info->packed = (info->negotiated & VDP_BIT(VDP_F_RING_PACKED)) != 0;
 	info->nb_vrings = p->running ? p->nb_vrings : 0;
+	info->zero_copy = p->running && p->zc_live;
 	memcpy(info->mac, p->args.mac.addr_bytes, sizeof(info->mac));
 	RTE_BUILD_BUG_ON(VDP_MAX_VRINGS > RTE_PMD_VDEVPEER_MAX_VRINGS);
 	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
@@ -824,6 +854,8 @@ port_info_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_info *info)
 			info->vring_size[v] = q->vr.size;
 		if (__atomic_load_n(&q->allow, __ATOMIC_RELAXED))
 			info->vring_polled |= 1u << v;
+		if (q->is_rx)
+			info->inflight += __atomic_load_n(&q->zc_inflight, __ATOMIC_RELAXED);
 		if (q->is_rx && !info->guest_mac_known) {
 			uint64_t mac = __atomic_load_n(&q->guest_mac, __ATOMIC_RELAXED);
 
@@ -897,4 +929,28 @@ rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
 	int n = vdp_sw_offload(m, tx_capa, mp, out, max);
 
 	return n < 0 ? 0 : (uint16_t)n;
+}
+
+int
+rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_port,
+			   uint16_t egress_queue)
+{
+	struct vdp_port *p = port_of(port_id);
+	struct vdp_queue *q;
+
+	if (p == NULL)
+		return -ENODEV;
+	if (rx_queue >= p->eth_dev->data->nb_rx_queues)
+		return -EINVAL;
+	if (egress_port != UINT16_MAX && !rte_eth_dev_is_valid_port(egress_port))
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	q = p->eth_dev->data->rx_queues[rx_queue];
+	if (q != NULL) {
+		q->zc_eport = egress_port;
+		q->zc_equeue = egress_queue;
+		q->zc_egress = egress_port != UINT16_MAX;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return q != NULL ? 0 : -EINVAL;
 }

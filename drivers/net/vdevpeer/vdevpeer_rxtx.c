@@ -222,6 +222,50 @@ mbuf_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t off, bool udp)
 	mbuf_write(m, start + off, v, 2);
 }
 
+/*
+ * True when frame bytes [0, len) of m lie in segments only we own: no
+ * guest memory attached as an external buffer (zero-copy), nothing shared.
+ * Only such bytes may be written, or handed on as validated headers.
+ */
+static inline bool
+mbuf_prefix_private(const struct rte_mbuf *m, uint32_t len)
+{
+	for (; m != NULL; m = m->next) {
+		if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1)
+			return false;
+		if (m->data_len >= len)
+			return true;
+		len -= m->data_len;
+	}
+	return len == 0;
+}
+
+/*
+ * A zero-copy frame whose offload work would write into (or whose headers
+ * would be read from) guest memory: copy it into our own mbufs, with the
+ * header bytes the offload request was validated against (hp[0..hl)) rather
+ * than a second read of guest memory. The original is freed (the guest gets
+ * its buffer back). NULL when the pool ran dry (m freed, counted).
+ */
+static struct rte_mbuf *
+vdp_rx_privatize(struct vdp_queue *q, struct rte_mbuf *m, const uint8_t *hp, uint32_t hl)
+{
+	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS];
+	struct rte_mbuf *c = NULL;
+	uint32_t n;
+
+	if (mbuf_to_iov(m, iov, &n))
+		c = iov_to_mbuf(q->mp, m->port, iov, n, m->pkt_len);
+	if (unlikely(c == NULL)) {
+		vdp_vring_err(&q->vr, VDP_ERR_NO_MBUF, 0, 0);
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	mbuf_write(c, 0, hp, RTE_MIN(hl, c->pkt_len));
+	rte_pktmbuf_free(m);
+	return c;
+}
+
 /* Hand out software segments parked by an earlier burst. */
 static inline uint16_t
 vdp_pend_drain(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
@@ -328,6 +372,26 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 		rte_pktmbuf_free(m);
 		return 0;
 	}
+	/*
+	 * Zero-copy frames: every path below except software segmentation
+	 * (which reads m and builds new mbufs) writes a checksum into m or
+	 * hands its headers on. Those bytes must be ours: the head mbuf's
+	 * header copy normally covers them (csum_start + csum_offset + 2, and
+	 * for TSO csum_start is the parsed L2 + L3 length, well inside it);
+	 * where it does not, copy the frame rather than touch guest memory.
+	 */
+	if (r.kind != VDP_OL_PLAIN &&
+	    (r.kind != VDP_OL_TSO || (hw && p->rx_ol_csum && p->rx_ol_lro))) {
+		const uint32_t need = RTE_MAX((uint32_t)r.csum_start + r.csum_offset + 2,
+					      (uint32_t)r.h.l2_len + r.h.l3_len + r.h.l4_len);
+
+		if (unlikely(!mbuf_prefix_private(m, need))) {
+			m = vdp_rx_privatize(q, m, hp, avail);
+			if (m == NULL)
+				return 0;
+			hp = rte_pktmbuf_read(m, 0, avail, buf);
+		}
+	}
 	switch (r.kind) {
 	case VDP_OL_PLAIN:
 		break;
@@ -387,10 +451,12 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	struct vdp_queue *q = queue;
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_chain *c = &q->chain;
-	uint16_t nb_rx, avail, i;
+	uint16_t nb_rx, avail, i, used_before;
 
 	if (!vdp_queue_enter(q))
 		return 0;
+	used_before = vr->used_idx;
+	vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
 	nb_rx = vdp_pend_drain(q, pkts, n);
 	if (nb_rx == n)
 		goto out;
@@ -410,16 +476,21 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		if (r != VDP_FETCH_OK)
 			break;
 		len = c->len - vr->hdr_len;
-		m = chain_to_mbuf(q, c, vr->hdr_len, len);
-		if (unlikely(m == NULL)) {
-			/* leave the chain with the guest: we retry next burst */
-			vdp_split_unfetch(vr, 1);
-			vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
-			break;
-		}
-		/* the header: read once, into our copy */
+		/* the header: read once, into our copy; zero-copy and the
+		 * offload dispatch below both use this copy */
 		vdp_chain_read(c, 0, &vh, vr->hdr_len);
-		vdp_split_used_put(vr, c->head, 0);
+		/* zero-copy: the chain is held, given back when m is freed */
+		m = vdp_zc_try(q, c, &vh, len);
+		if (m == NULL) {
+			m = chain_to_mbuf(q, c, vr->hdr_len, len);
+			if (unlikely(m == NULL)) {
+				/* leave the chain with the guest: we retry next burst */
+				vdp_split_unfetch(vr, 1);
+				vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
+				break;
+			}
+			vdp_split_used_put(vr, c->head, 0);
+		}
 		if (unlikely((vh.flags | vh.gso_type) != 0)) {
 			nb_rx = (uint16_t)(nb_rx + vdp_rx_offload(q, m, &vh, pkts + nb_rx,
 								    (uint16_t)(n - nb_rx)));
@@ -430,8 +501,9 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (nb_rx != 0)
 		vdp_queue_learn_mac(q, pkts[0]);
-	vdp_queue_complete(q);
 out:
+	if (vr->used_idx != used_before)
+		vdp_queue_complete(q);
 	vdp_queue_leave(q);
 	return nb_rx;
 }
@@ -750,8 +822,9 @@ drop_segs:
 			rte_pktmbuf_free(out[i]);
 		goto drop;
 	}
-	/* in place, on our own copy when the mbuf is shared */
-	if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1) {
+	/* in place, on our own copy when the headers are shared or in
+	 * memory we do not own (a zero-copy frame's guest buffer) */
+	if (!mbuf_prefix_private(m, hl)) {
 		struct rte_mbuf *c = rte_pktmbuf_copy(m, mp, 0, UINT32_MAX);
 
 		if (c == NULL)

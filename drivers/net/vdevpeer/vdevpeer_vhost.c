@@ -153,6 +153,15 @@ load_memmap(struct vdp_port *p)
 		mm.r[i].hva = r->host_user_addr;
 	}
 	mm.nregions = mem->nregions;
+	/* zero-copy: our own mapping, which outlives librte_vhost's */
+	p->zc_live = false;
+	if (p->args.zerocopy != VDP_ZC_OFF &&
+	    !(p->negotiated & VDP_BIT(VDP_F_IN_ORDER))) {
+		if (vdp_zc_map_load(p, mem, &mm) == 0)
+			p->zc_live = true;
+		else
+			vdp_zc_map_retire(p);
+	}
 	free(p->vmem);
 	p->vmem = mem;
 	p->mm = mm;
@@ -176,11 +185,13 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	struct rte_vhost_vring vring;
 	uint16_t last_avail, last_used;
 	struct vdp_vring *vr;
+	bool same_ring;
 
 	if (q == NULL)
 		return 0;  /* the application did not set this queue up (yet) */
 	vr = &q->vr;
-	if (keep_idx && q->ring_ok) {
+	same_ring = keep_idx && q->ring_ok;
+	if (same_ring) {
 		last_avail = vr->last_avail;
 		last_used = vr->used_idx;
 	} else if (rte_vhost_get_vring_base(p->vid, v, &last_avail, &last_used) != 0) {
@@ -194,8 +205,9 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	}
 	for (int e = 0; e < VDP_ERR_MAX; e++)
 		q->err_acc[e] += vr->err[e];
-	if (vdp_vring_init(vr, vring.desc, vring.avail, vring.used,
-			   vring.size, last_avail, last_used) != 0) {
+	if (vdp_vring_init(vr, vdp_zc_xlate(p, vring.desc), vdp_zc_xlate(p, vring.avail),
+			   vdp_zc_xlate(p, vring.used), vring.size, last_avail,
+			   last_used) != 0) {
 		VDP_LOG(ERR, p, "vring %u: size %u refused (a power of two "
 			"up to %u expected)", v, vring.size, VDP_RING_SIZE_MAX);
 		return -EINVAL;
@@ -213,6 +225,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	q->callfd = vring.callfd;
 	vdp_split_suppress_kicks(vr);
 	q->ring_ok = true;
+	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
 	return 0;
 }
 
@@ -298,6 +311,13 @@ pre_msg(int vid, void *msg)
 	if (p->running && !p->reconf) {
 		p->reconf = true;
 		pause_all(p);
+		/*
+		 * Held zero-copy buffers need no wait here: they point into
+		 * our own mapping of guest memory, which stays until the last
+		 * of them is freed, whatever librte_vhost unmaps now. Give
+		 * back what is done already.
+		 */
+		vdp_zc_quiesce(p, 0);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -447,11 +467,20 @@ destroy_device(int vid)
 		return;
 	pthread_mutex_lock(&p->lock);
 	if (p->vid == vid && p->running) {
+		uint32_t left;
+
 		p->running = false;
 		pause_all(p);
+		/* held buffers back to the guest before the ring indexes go */
+		left = vdp_zc_quiesce(p, VDP_ZC_QUIESCE_MS);
 		save_ring_bases(p);
-		VDP_LOG(INFO, p, "guest stopped: rings handed back");
+		VDP_LOG(INFO, p, "guest stopped: rings handed back%s",
+			left != 0 ? " (some zero-copy buffers still held)" : "");
 	}
+	for (uint16_t i = 0; i < p->eth_dev->data->nb_rx_queues; i++)
+		if (p->eth_dev->data->rx_queues[i] != NULL)
+			vdp_zc_queue_orphan(p->eth_dev->data->rx_queues[i]);
+	vdp_zc_map_retire(p);
 	p->reconf = false;
 	free(p->vmem);
 	p->vmem = NULL;

@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Zero-copy of guest TX buffers (devarg zerocopy=auto|on|off): frames
+arrive intact in every mode, buffers held by the application come back,
+a stalled egress port never stops a guest's TX, and guest memory stays
+mapped while an mbuf points into it (guest gone, memory table changed).
+
+Counters come from the middle's xstats over DPDK telemetry:
+rx_zc_frames, rx_zc_copied_frames, rx_zc_fallbacks, rx_zc_reclaims,
+rx_zc_forced, rx_zc_inflight.
+"""
+
+import json
+import os
+import re
+import signal
+
+import pytest
+
+from lib import frames as fr
+from lib import procs as P
+from lib.procs import Guest, PortSpec, Transfer, wait_until
+
+STALLFWD = os.path.join(P.BUILD, "tests", "tools", "vdp-stallfwd")
+
+pytestmark = pytest.mark.vdevpeer_only
+
+
+def xstats(m, port):
+    return P.telemetry(m.proc.prefix, "/ethdev/xstats,%d" % port) or {}
+
+
+def stats(m, port):
+    return P.telemetry(m.proc.prefix, "/ethdev/stats,%d" % port) or {}
+
+
+class StallMiddle(P.Middle):
+    """tests/tools/stallfwd.c with our PMD as a plugin: port 0's frames are
+    held (a stalled egress) until SIGUSR1, then forwarded to port 1."""
+
+    kind = "stall"
+
+    def __init__(self, group, ports, hold=4096):
+        super().__init__(group, ports)
+        self.hold = hold
+
+    def argv(self, prefix):
+        return ([STALLFWD] + P.EAL_COMMON + ["-m", "512", "--file-prefix", prefix]
+                + P.MIDDLE_LCORES + ["-d", P.PMD_SO] + P.vdevpeer_vdevs(self.ports)
+                + ["--", "--hold", str(self.hold)])
+
+    def release(self):
+        os.kill(self.proc.pid, signal.SIGUSR1)
+        self.proc.wait_log(r"released \d+ held frames", 20)
+
+    def mbufs_in_use(self):
+        """(before close, after close) as printed at exit."""
+        log = self.proc.log()
+        a = re.search(r"mbufs in use: (\d+)", log)
+        b = re.search(r"mbufs in use after close: (\d+)", log)
+        return (int(a.group(1)) if a else None, int(b.group(1)) if b else None)
+
+
+def stall_pair(procs, hold=4096):
+    if not os.path.exists(STALLFWD):
+        pytest.fail("%s is not built" % STALLFWD, pytrace=False)
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    dv = {"zerocopy": "on"}
+    m = StallMiddle(procs, [PortSpec(a, devargs=dv), PortSpec(b, devargs=dv)], hold).start()
+    return m, a, b
+
+
+def pair(procs, middle, mode, **kw):
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    dv = {"zerocopy": mode}
+    m = middle([PortSpec(a, devargs=dv), PortSpec(b, devargs=dv)], **kw).start()
+    return m, a, b
+
+
+@pytest.mark.parametrize("mode", ["auto", "on", "off"])
+def test_content(procs, middle, backend, mode):
+    """Frames of 60..9000 bytes, A to B, byte-identical and in order; the
+    counters say which frames went zero-copy: every frame past its header
+    copy with on, the large ones with auto, none with off. IN_ORDER is
+    negotiated only with off. Afterwards nothing is held."""
+    m, a, b = pair(procs, middle, mode)
+    frames = fr.build(fr.SIZES_ALL, 10)
+    t = Transfer(procs, m, a, b, tx_opts={"mrg_rxbuf": 1}, rx_opts={"mrg_rxbuf": 1})
+    t.check(frames)
+    xs = xstats(m, 0)
+    big = sum(1 for f in frames if len(f) >= 2048)  # VDP_ZC_THRESH_AUTO
+    over_hdr = sum(1 for f in frames if len(f) > 129)
+    if mode == "on":
+        assert xs["rx_zc_frames"] == over_hdr, xs
+    elif mode == "auto":
+        assert xs["rx_zc_frames"] == big, xs
+    else:
+        assert xs["rx_zc_frames"] == 0 and xs["rx_zc_copied_frames"] == 0, xs
+    wait_until(lambda: xstats(m, 0)["rx_zc_inflight"] == 0, 10, "no buffer held")
+    log = m.proc.log()
+    negotiated = [l for l in log.splitlines() if "guest ready" in l]
+    assert negotiated, "no 'guest ready' line in the middle's log"
+    for line in negotiated:
+        assert ("IN_ORDER" in line) == (mode == "off"), line
+
+
+def test_stalled_egress(procs):
+    """The egress holds every frame it gets (4096 of them) and never
+    completes. The guest's TX goes on regardless: at most a quarter of its
+    1024-entry ring is held (256), the rest is copied and given back at
+    once. After the stall ends, every held buffer comes back and no mbuf
+    is left in use."""
+    m, a, b = stall_pair(procs, hold=4096)
+    tx = Guest(procs, "flood", a, fwd="txonly",
+               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
+    m.wait_ready(a)
+    # far more than the ring and the hold together: the guest never stalled
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
+               "the middle receiving 30000 frames from the flooding guest",
+               fail_if=m.proc.died_msg)
+    xs = xstats(m, 0)
+    assert xs["rx_zc_inflight"] == 256, xs
+    assert xs["rx_zc_fallbacks"] > 0, xs
+    assert xs["rx_zc_frames"] >= 256, xs
+    # the same state in the driver's telemetry (and show peer)
+    peer = P.telemetry(m.proc.prefix, "/vdevpeer/peer,0")
+    assert peer["zero_copy"] == 1 and peer["inflight"] == 256, peer
+    m.release()
+    tx.stop()
+    wait_until(lambda: xstats(m, 0)["rx_zc_inflight"] == 0, 20,
+               "every held buffer back", fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_forced"] == 0
+    assert P.telemetry(m.proc.prefix, "/vdevpeer/peer,0")["inflight"] == 0
+    assert m.stop() == 0
+    assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
+
+
+def test_guest_gone_with_buffers_held(procs):
+    """The sending guest is killed while the middle still holds its
+    buffers. The port gives up on them after a bounded wait (rx_zc_forced)
+    but keeps the guest's memory mapped: when the stall ends they reach the
+    other guest intact, and the mapping is dropped only after that."""
+    m, a, b = stall_pair(procs, hold=4096)
+    frames = fr.build(fr.SIZES_ALL, 10)
+    held_zc = sum(1 for f in frames if len(f) > 129)
+    inp, out = procs.file("in.pcap"), procs.file("out.pcap")
+    fr.write_pcap(inp, frames)
+    rx = Guest(procs, "rx", b, tx_pcap=out, mrg_rxbuf=1).start()
+    m.wait_ready(b)
+    tx = Guest(procs, "tx", a, rx_pcap=inp, mbuf_size=10240, mrg_rxbuf=1).start()
+    m.wait_ready(a)
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) == len(frames), 30,
+               "the middle holding all %d frames" % len(frames), fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_inflight"] == held_zc
+    tx.kill()
+    wait_until(lambda: xstats(m, 0)["rx_zc_forced"] == held_zc, 30,
+               "the port giving up on %d held buffers" % held_zc, fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_inflight"] == 0
+    m.release()
+    rx.wait_counter(rx.pcap_port, "TX-packets", len(frames), 30)
+    m.proc.wait_log(r"guest memory mapping \d+ unmapped", 20)
+    assert rx.stop() == 0
+    diff = fr.compare(frames, fr.read_pcap(out))
+    assert diff is None, diff
+    assert m.stop() == 0
+    assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
+
+
+GUESTGEN = os.path.join(P.BUILD, "perf", "vdp-guestgen")
+NR_HUGE = "/proc/sys/vm/nr_hugepages"
+GG_PAGES = 160  # the generator's pools and rings, plus the 64 MB it grows by
+
+
+def _free_hugepages():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("HugePages_Free:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.fixture
+def hugedir():
+    """A hugetlbfs mount of our own, with GG_PAGES free 2 MB pages (the
+    reservation is raised if need be and put back afterwards)."""
+    import subprocess
+    import tempfile
+    with open(NR_HUGE) as f:
+        old = int(f.read())
+    changed = False
+    if _free_hugepages() < GG_PAGES:
+        with open(NR_HUGE, "w") as f:
+            f.write(str(old + GG_PAGES - _free_hugepages()))
+        changed = True
+    mnt = tempfile.mkdtemp(prefix="vdp-huge-")
+    mounted = False
+    try:
+        if _free_hugepages() < GG_PAGES:
+            pytest.skip("the kernel could not reserve %d free 2 MB hugepages" % GG_PAGES)
+        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True)
+        mounted = True
+        yield mnt
+    finally:
+        if mounted:
+            subprocess.run(["umount", mnt], check=False)
+        os.rmdir(mnt)
+        if changed:
+            with open(NR_HUGE, "w") as f:
+                f.write(str(old))
+
+
+def test_memory_table_change_under_traffic(hugedir, procs, middle, backend):
+    """A DPDK guest on hugepages that allocates memory while sending gets
+    new hugepages mapped, and its virtio_user sends the backend a new
+    memory table (librte_vhost unmaps the old one) while buffers are held
+    zero-copy. Every frame that arrives is intact and in order, and the
+    old mapping is dropped once nothing points into it."""
+    if not os.path.exists(GUESTGEN):
+        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
+    m, a, b = pair(procs, middle, "on")
+    dev = "queues=1,queue_size=1024,mrg_rxbuf=1"
+    pfx = procs.new_prefix("gg")
+    gg = procs.start("guestgen", [
+        GUESTGEN, "--no-pci", "--huge-dir", hugedir, "--single-file-segments",
+        "--file-prefix", pfx, "--lcores", "0@0",
+        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
+        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev),
+        "--", "--size", "1518", "--check", "--period", "0.5", "--periods", "6",
+        "--grow-mem", "64"], prefix=pfx)
+    assert gg.wait(120) == 0, gg.tail(40)
+    out = gg.log()
+    assert "grew memory by 64 MB: ok" in out, out
+    summary = json.loads(out.split("SUMMARY ", 1)[1].splitlines()[0])
+    assert summary["bad_pattern"] == 0 and summary["out_of_order"] == 0, summary
+    assert min(summary["rx_pps"]) > 0, summary
+    log = m.proc.log()
+    maps = re.findall(r"vp0 \([^)]*\): guest memory mapped for zero-copy", log)
+    assert len(maps) >= 2, "no new memory table for the sender:\n" + m.proc.tail(60)
+    assert xstats(m, 0)["rx_zc_frames"] > 0
+    m.proc.wait_log(r"vp0: guest memory mapping \d+ unmapped", 20)
+    assert m.stop() == 0  # before the hugetlbfs mount goes
