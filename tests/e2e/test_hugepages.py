@@ -7,50 +7,20 @@ The test reserves 2 MB hugepages if the machine has too few free, and puts
 the reservation and the mount back as they were afterwards."""
 
 import os
-import subprocess
-import tempfile
 
 import pytest
 
 from lib import frames as fr
 from lib import procs as P
+from lib.huge import hugetlbfs
 
-NR = "/proc/sys/vm/nr_hugepages"
 NEED_FREE = 300  # the app's -m 512 is 256 pages of 2 MB, plus slack
-
-
-def _free_pages():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("HugePages_Free:"):
-                return int(line.split()[1])
-    return 0
 
 
 @pytest.fixture
 def hugedir():
-    with open(NR) as f:
-        old = int(f.read())
-    changed = False
-    if _free_pages() < NEED_FREE:
-        with open(NR, "w") as f:
-            f.write(str(old + NEED_FREE - _free_pages()))
-        changed = True
-    mnt = tempfile.mkdtemp(prefix="vdp-huge-")
-    mounted = False
-    try:
-        if _free_pages() < NEED_FREE:
-            pytest.skip("the kernel could not reserve %d free 2 MB hugepages" % NEED_FREE)
-        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True)
-        mounted = True
+    with hugetlbfs(NEED_FREE) as mnt:
         yield mnt
-    finally:
-        if mounted:
-            subprocess.run(["umount", mnt], check=False)
-        os.rmdir(mnt)
-        if changed:
-            with open(NR, "w") as f:
-                f.write(str(old))
 
 
 class HugeMiddle(P.VdevpeerMiddle):

@@ -18,6 +18,7 @@ import pytest
 
 from lib import frames as fr
 from lib import procs as P
+from lib.huge import hugetlbfs
 from lib.procs import Guest, PortSpec, Transfer, wait_until
 
 STALLFWD = os.path.join(P.BUILD, "tests", "tools", "vdp-stallfwd")
@@ -166,46 +167,14 @@ def test_guest_gone_with_buffers_held(procs):
 
 
 GUESTGEN = os.path.join(P.BUILD, "perf", "vdp-guestgen")
-NR_HUGE = "/proc/sys/vm/nr_hugepages"
 GG_PAGES = 160  # the generator's pools and rings, plus the 64 MB it grows by
-
-
-def _free_hugepages():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("HugePages_Free:"):
-                return int(line.split()[1])
-    return 0
 
 
 @pytest.fixture
 def hugedir():
-    """A hugetlbfs mount of our own, with GG_PAGES free 2 MB pages (the
-    reservation is raised if need be and put back afterwards)."""
-    import subprocess
-    import tempfile
-    with open(NR_HUGE) as f:
-        old = int(f.read())
-    changed = False
-    if _free_hugepages() < GG_PAGES:
-        with open(NR_HUGE, "w") as f:
-            f.write(str(old + GG_PAGES - _free_hugepages()))
-        changed = True
-    mnt = tempfile.mkdtemp(prefix="vdp-huge-")
-    mounted = False
-    try:
-        if _free_hugepages() < GG_PAGES:
-            pytest.skip("the kernel could not reserve %d free 2 MB hugepages" % GG_PAGES)
-        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True)
-        mounted = True
+    """A hugetlbfs mount of our own with GG_PAGES free 2 MB pages."""
+    with hugetlbfs(GG_PAGES) as mnt:
         yield mnt
-    finally:
-        if mounted:
-            subprocess.run(["umount", mnt], check=False)
-        os.rmdir(mnt)
-        if changed:
-            with open(NR_HUGE, "w") as f:
-                f.write(str(old))
 
 
 def test_memory_table_change_under_traffic(hugedir, procs, middle, backend):
