@@ -81,49 +81,17 @@ vdp_queue_count(struct vdp_queue *q, uint32_t len)
 	q->bins[vdp_size_bin(len)]++;
 }
 
+/* Copy len bytes at offset off of a gather source into dst. */
+typedef void (*vdp_gather_fn)(const void *src, uint32_t off, void *dst, uint32_t len);
+
 /*
- * Copy chain bytes [off, off + len) into freshly allocated mbufs, chained
- * when they do not fit one. NULL when the pool ran dry.
+ * Copy len bytes of src into freshly allocated mbufs, chained when they do
+ * not fit one. NULL when the pool ran dry. Inlined with a constant copy
+ * function, so each caller gets its own loop.
  */
-static struct rte_mbuf *
-chain_to_mbuf(struct vdp_queue *q, const struct vdp_chain *c, uint32_t off, uint32_t len)
-{
-	struct rte_mbuf *head, *m, *prev = NULL;
-	uint32_t done = 0;
-
-	head = rte_pktmbuf_alloc(q->mp);
-	if (unlikely(head == NULL))
-		return NULL;
-	m = head;
-	for (;;) {
-		uint32_t room = rte_pktmbuf_tailroom(m);
-		uint32_t n = RTE_MIN(room, len - done);
-
-		vdp_chain_read(c, off + done, rte_pktmbuf_mtod(m, void *), n);
-		m->data_len = (uint16_t)n;
-		done += n;
-		if (prev != NULL) {
-			prev->next = m;
-			head->nb_segs++;
-		}
-		if (done == len)
-			break;
-		prev = m;
-		m = rte_pktmbuf_alloc(q->mp);
-		if (unlikely(m == NULL)) {
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-	}
-	head->pkt_len = len;
-	head->port = q->port->port_id;
-	return head;
-}
-
-/* Gather [iov] into freshly allocated mbufs, chained when needed. */
-static struct rte_mbuf *
-iov_to_mbuf(struct rte_mempool *mp, uint16_t port, const struct vdp_iov *iov, uint32_t n,
-	    uint32_t len)
+static __rte_always_inline struct rte_mbuf *
+gather_to_mbuf(struct rte_mempool *mp, uint16_t port, vdp_gather_fn copy,
+	       const void *src, uint32_t len)
 {
 	struct rte_mbuf *head, *m, *prev = NULL;
 	uint32_t done = 0;
@@ -135,7 +103,7 @@ iov_to_mbuf(struct rte_mempool *mp, uint16_t port, const struct vdp_iov *iov, ui
 	for (;;) {
 		uint32_t k = RTE_MIN(rte_pktmbuf_tailroom(m), len - done);
 
-		vdp_iov_copy(iov, n, done, rte_pktmbuf_mtod(m, void *), k);
+		copy(src, done, rte_pktmbuf_mtod(m, void *), k);
 		m->data_len = (uint16_t)k;
 		done += k;
 		if (prev != NULL) {
@@ -154,6 +122,51 @@ iov_to_mbuf(struct rte_mempool *mp, uint16_t port, const struct vdp_iov *iov, ui
 	head->pkt_len = len;
 	head->port = port;
 	return head;
+}
+
+struct chain_src {
+	const struct vdp_chain *c;
+	uint32_t off;
+};
+
+static void
+copy_from_chain(const void *src, uint32_t off, void *dst, uint32_t len)
+{
+	const struct chain_src *cs = src;
+
+	vdp_chain_read(cs->c, cs->off + off, dst, len);
+}
+
+/* Chain bytes [off, off + len) into new mbufs. */
+static struct rte_mbuf *
+chain_to_mbuf(struct vdp_queue *q, const struct vdp_chain *c, uint32_t off, uint32_t len)
+{
+	const struct chain_src cs = { .c = c, .off = off };
+
+	return gather_to_mbuf(q->mp, q->port->port_id, copy_from_chain, &cs, len);
+}
+
+struct iov_src {
+	const struct vdp_iov *iov;
+	uint32_t n;
+};
+
+static void
+copy_from_iov(const void *src, uint32_t off, void *dst, uint32_t len)
+{
+	const struct iov_src *is = src;
+
+	vdp_iov_copy(is->iov, is->n, off, dst, len);
+}
+
+/* Gather [iov] into new mbufs. */
+static struct rte_mbuf *
+iov_to_mbuf(struct rte_mempool *mp, uint16_t port, const struct vdp_iov *iov, uint32_t n,
+	    uint32_t len)
+{
+	const struct iov_src is = { .iov = iov, .n = n };
+
+	return gather_to_mbuf(mp, port, copy_from_iov, &is, len);
 }
 
 /* mbuf segments as a gather list; false when there are too many. */
