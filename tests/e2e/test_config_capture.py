@@ -147,22 +147,10 @@ def test_config_missing_file(procs, app):
     assert "--config /nonexistent.ini: No such file" in p.output()
 
 
-class HugeMiddle(P.VdevpeerMiddle):
-    """dpdk-dumpcap is a secondary process: the app must be on hugepages."""
-
-    def __init__(self, group, ports, huge_dir):
-        super().__init__(group, ports)
-        self.huge_dir = huge_dir
-
-    def argv(self, prefix):
-        argv = super().argv(prefix)
-        i = argv.index("--no-huge")
-        return argv[:i] + ["--huge-dir", self.huge_dir] + argv[i + 1:]
-
-
 def test_dumpcap(procs, hugedir):  # noqa: F811
+    # dpdk-dumpcap is a secondary process: the app must be on hugepages
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
-    m = HugeMiddle(procs, [P.PortSpec(a, devargs={"bind": "vp0"}),
+    m = P.HugeMiddle(procs, [P.PortSpec(a, devargs={"bind": "vp0"}),
                            P.PortSpec(b, devargs={"bind": "vp1"})], hugedir).start()
     P.Guest(procs, "rx", b, fwd="rxonly").start()
     P.Guest(procs, "tx", a, fwd="txonly", mac="02:00:00:00:cc:01").start()

@@ -23,22 +23,9 @@ def hugedir():
         yield mnt
 
 
-class HugeMiddle(P.VdevpeerMiddle):
-    """dpdk-vdevpeer with its memory on hugepages instead of --no-huge."""
-
-    def __init__(self, group, ports, huge_dir):
-        super().__init__(group, ports)
-        self.huge_dir = huge_dir
-
-    def argv(self, prefix):
-        argv = super().argv(prefix)
-        i = argv.index("--no-huge")
-        return argv[:i] + ["--huge-dir", self.huge_dir] + argv[i + 1:]
-
-
 def test_app_on_hugepages(procs, hugedir):
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
-    m = HugeMiddle(procs, [P.PortSpec(a), P.PortSpec(b)], hugedir).start()
+    m = P.HugeMiddle(procs, [P.PortSpec(a), P.PortSpec(b)], hugedir).start()
     # the app's memory really lives in our hugetlbfs mount
     assert any(n.startswith(m.proc.prefix) for n in os.listdir(hugedir)), os.listdir(hugedir)
     t = P.Transfer(procs, m, a, b, tx_opts={"mrg_rxbuf": 1}, rx_opts={"mrg_rxbuf": 1})

@@ -623,6 +623,19 @@ class VdevpeerMiddle(Middle):
                 + ["--", "--stats-period", "1"] + self.app_args)
 
 
+class HugeMiddle(VdevpeerMiddle):
+    """dpdk-vdevpeer with its memory on hugepages instead of --no-huge."""
+
+    def __init__(self, group, ports, huge_dir):
+        super().__init__(group, ports)
+        self.huge_dir = huge_dir
+
+    def argv(self, prefix):
+        argv = super().argv(prefix)
+        i = argv.index("--no-huge")
+        return argv[:i] + ["--huge-dir", self.huge_dir] + argv[i + 1:]
+
+
 class PluginMiddle(Middle):
     """Stock testpmd with our PMD loaded as a plugin (-d)."""
 
