@@ -32,6 +32,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -309,6 +310,30 @@ def runtime_dir(prefix):
 
 # ----------------------------------------------------------------- a run
 
+def telemetry(prefix, cmd, timeout=5):
+    """One query on the DPDK telemetry v2 socket of the process with
+    --file-prefix prefix; the decoded value of cmd."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(timeout)
+    try:
+        s.connect(os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2"))
+        info = json.loads(s.recv(64 * 1024).decode())
+        s.send(cmd.encode())
+        reply = json.loads(s.recv(int(info.get("max_output_len", 16384)) + 1024).decode())
+    finally:
+        s.close()
+    return reply.get(cmd.split(",")[0])
+
+
+def worker_cycles(prefix):
+    """(tsc_hz, cycles, busy_cycles, frames) summed over the app's workers
+    (/vdevpeer/fwd/lcores: a round that received frames is busy)."""
+    t = telemetry(prefix, "/vdevpeer/fwd/lcores")
+    lc = [v for k, v in t.items() if k.startswith("lcore")]
+    return (t["tsc_hz"], sum(v["cycles"] for v in lc), sum(v["busy_cycles"] for v in lc),
+            sum(v["frames"] for v in lc))
+
+
 def app_vdevs(backend, sock_a, sock_b):
     if backend in VDEVPEER_DEVARGS:
         extra = VDEVPEER_DEVARGS[backend]
@@ -402,8 +427,15 @@ def one_run(args, backend, size, app_cpu, guest_cpu, workdir, tag):
                     t_meas = time.monotonic()
                     own0 = [task_ticks(app.pid, t) for t in res["placement"]["worker_tids"]]
                     own0.append(task_ticks(gg.pid, gg.pid))
+                    cyc0 = worker_cycles(app_prefix)
             elif line.startswith("SUMMARY "):
                 summary = json.loads(line[len("SUMMARY "):])
+                if load0 is not None:
+                    cyc1 = worker_cycles(app_prefix)
+                    hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
+                    res["worker_busy_pct"] = 100.0 * busy / total if total else 0.0
+                    if frames:
+                        res["worker_ns_per_frame"] = 1e9 * busy / hz / frames
         if load0 is not None:
             # The sampling window includes the ~0.2 s drain; close enough.
             secs = time.monotonic() - t_meas
@@ -448,26 +480,32 @@ def fmt_mpps(r):
                                  r["rx_pps_max"] / 1e6)
 
 
+def ratio(vd, vh, key, invert=False):
+    if not vd or not vh or not vd.get(key) or not vh.get(key):
+        return "–"
+    return "%.2f" % (vh[key] / vd[key] if invert else vd[key] / vh[key])
+
+
 def table_rows(sizes, results):
     rows = []
     for size in sizes:
         vh = results.get(("vhost", size))
         for backend in BACKENDS:
-            vd = results.get((backend, size))
-            ratio = "–"
-            if vd and vh and "rx_pps_median" in vd and "rx_pps_median" in vh and vh["rx_pps_median"]:
-                ratio = "%.2f" % (vd["rx_pps_median"] / vh["rx_pps_median"])
             r = results.get((backend, size))
             if r is None:
                 continue
             if "error" in r:
                 rows.append([str(size), backend, "FAILED", "–", "–", "–", "–",
-                             r["error"].splitlines()[0][:70], ""])
+                             r["error"].splitlines()[0][:70], "", "", "", ""])
                 continue
+            ns = r.get("worker_ns_per_frame")
             rows.append([str(size), backend, fmt_mpps(r),
                          "%.2f" % (r["rx_bps_median"] / 1e9),
                          "%.3f" % (r["tx_pps_median"] / 1e6),
-                         ratio if backend != "vhost" else "",
+                         ratio(r, vh, "rx_pps_median") if backend != "vhost" else "",
+                         "%.0f%%" % r.get("worker_busy_pct", 0),
+                         "%.1f" % ns if ns else "–",
+                         ratio(r, vh, "worker_ns_per_frame", invert=True) if backend != "vhost" else "",
                          "%d" % r["lost"],
                          "%.0f%%" % r.get("foreign_cpu_pct", 0),
                          "%.0f%% / %.0f%%" % (r.get("worker_cpu_pct", 0), r.get("guest_cpu_pct", 0))])
@@ -475,8 +513,8 @@ def table_rows(sizes, results):
 
 
 HEADER = ["size (B)", "backend", "rx Mpps median [min–max]", "rx Gbit/s",
-          "tx Mpps (offered)", "vdevpeer/vhost", "lost", "other procs' CPU",
-          "CPU got: worker / guest"]
+          "tx Mpps (offered)", "rate vs vhost", "worker busy", "worker ns/frame",
+          "cost vs vhost", "lost", "other procs' CPU", "CPU got: worker / guest"]
 
 
 def print_table(rows):

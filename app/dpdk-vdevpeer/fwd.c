@@ -44,7 +44,18 @@ struct fwd_lcore {
 	const struct fwd_engine *engine;
 	int drained;               /* atomic: a drain round received nothing */
 	uint64_t drain_rx;         /* frames received since draining began */
-};
+	/*
+	 * Where the worker's time goes, in TSC cycles, since the app started
+	 * (kept across stream rebuilds). A round (every stream polled once)
+	 * that received at least one frame counts as busy. busy / frames is
+	 * what the backends cost per frame whether or not the traffic
+	 * source saturates the worker: perf/run-e2e.py compares it. One
+	 * rdtsc per round; written by the worker, read by the main lcore.
+	 */
+	uint64_t cycles_total;
+	uint64_t cycles_busy;
+	uint64_t frames;           /* received in busy rounds */
+} __rte_cache_aligned;
 
 static struct fwd_lcore fwd_lcores[RTE_MAX_LCORE];
 
@@ -241,6 +252,7 @@ fwd_lcore_loop(void *arg)
 	struct fwd_lcore *fl = arg;
 	void (*stream_fwd)(struct fwd_stream *) = fl->engine->stream_fwd;
 	uint64_t rx_before = 0, rx_drain_start = 0, now;
+	uint64_t rx_seen = lcore_rx_sum(fl), tsc_prev = rte_rdtsc(), tsc, rx;
 	bool drain_begun = false;
 	unsigned int i;
 	int state;
@@ -248,6 +260,15 @@ fwd_lcore_loop(void *arg)
 	for (;;) {
 		for (i = 0; i < fl->nb_streams; i++)
 			stream_fwd(fl->streams[i]);
+		tsc = rte_rdtsc();
+		rx = lcore_rx_sum(fl);
+		fwd_counter_add(&fl->cycles_total, tsc - tsc_prev);
+		if (rx != rx_seen) {
+			fwd_counter_add(&fl->cycles_busy, tsc - tsc_prev);
+			fwd_counter_add(&fl->frames, rx - rx_seen);
+			rx_seen = rx;
+		}
+		tsc_prev = tsc;
 		state = __atomic_load_n(&fwd_state, __ATOMIC_ACQUIRE);
 		if (likely(state == FWD_RUN))
 			continue;
@@ -359,6 +380,21 @@ fwd_stop_and_wait(unsigned int drain_ms)
 	__atomic_store_n(&fwd_state, FWD_STOP, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	fflush(stdout);
+}
+
+int
+fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c)
+{
+	const struct fwd_lcore *fl;
+
+	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore) ||
+	    lcore == rte_get_main_lcore())
+		return -EINVAL;
+	fl = &fwd_lcores[lcore];
+	c->total = fwd_counter_read(&fl->cycles_total);
+	c->busy = fwd_counter_read(&fl->cycles_busy);
+	c->frames = fwd_counter_read(&fl->frames);
+	return 0;
 }
 
 void

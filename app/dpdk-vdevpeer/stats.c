@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Periodic per-port table and the final report. Main lcore only. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_telemetry.h>
 
 #include "vdevpeer_app.h"
 
@@ -16,6 +19,67 @@ struct port_snap {
 };
 
 static struct port_snap prev_snap[RTE_MAX_ETHPORTS];
+static struct fwd_cycles prev_cycles[RTE_MAX_LCORE];
+
+/*
+ * /vdevpeer/fwd/lcores: per worker lcore, TSC cycles since start (all and
+ * in rounds that received frames), those frames, and the TSC rate. A
+ * reader takes two samples and divides: perf/run-e2e.py does.
+ */
+static int
+tel_fwd_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
+	       struct rte_tel_data *d)
+{
+	struct rte_tel_data *one;
+	struct fwd_cycles c;
+	char name[16];
+	unsigned int lcore;
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (fwd_lcore_cycles(lcore, &c) != 0)
+			continue;
+		one = rte_tel_data_alloc();
+		if (one == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(one);
+		rte_tel_data_add_dict_u64(one, "cycles", c.total);
+		rte_tel_data_add_dict_u64(one, "busy_cycles", c.busy);
+		rte_tel_data_add_dict_u64(one, "frames", c.frames);
+		snprintf(name, sizeof(name), "lcore%u", lcore);
+		rte_tel_data_add_dict_container(d, name, one, 0);
+	}
+	return 0;
+}
+
+/* "lcore 1: busy 63.2% 210 cycles/frame" for each worker, since the last call. */
+static void
+print_lcore_cycles(bool since_start)
+{
+	struct fwd_cycles c, *p;
+	unsigned int lcore;
+	uint64_t total, busy, frames;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (fwd_lcore_cycles(lcore, &c) != 0)
+			continue;
+		p = &prev_cycles[lcore];
+		total = since_start ? c.total : c.total - p->total;
+		busy = since_start ? c.busy : c.busy - p->busy;
+		frames = since_start ? c.frames : c.frames - p->frames;
+		if (!since_start)
+			*p = c;
+		if (total == 0)
+			continue;
+		printf("lcore %u: busy %.1f%% of its cycles", lcore,
+		       100.0 * (double)busy / (double)total);
+		if (frames != 0)
+			printf(", %.0f cycles per received frame",
+			       (double)busy / (double)frames);
+		printf("\n");
+	}
+}
 
 uint64_t
 fwd_tx_drops(const struct fwd_config *fc, uint16_t port)
@@ -51,6 +115,8 @@ stats_init(const struct app_ports *ap)
 		if (ap->used[port])
 			stats_snap_port(port);
 	}
+	rte_telemetry_register_cmd("/vdevpeer/fwd/lcores", tel_fwd_lcores,
+				   "Worker lcores: TSC cycles (all, busy), frames. No parameters");
 }
 
 static uint64_t
@@ -100,6 +166,7 @@ stats_print_period(const struct app_ports *ap, const struct fwd_config *fc)
 		       fwd_tx_drops(fc, port) + st.oerrors);
 		*prev = now;
 	}
+	print_lcore_cycles(false);
 	printf("\n");
 	fflush(stdout);
 }
@@ -166,6 +233,7 @@ stats_print_final(const struct app_ports *ap, const struct fwd_config *fc)
 			printf("Mbuf pool %s: %u in use\n", ap->pools[i]->name,
 			       rte_mempool_in_use_count(ap->pools[i]));
 	stats_print_streams(fc);
+	print_lcore_cycles(true);
 	fflush(stdout);
 }
 

@@ -282,6 +282,15 @@ int fwd_launch(const struct app_params *p, struct fwd_config *fc);
  */
 void fwd_stop_and_wait(unsigned int drain_ms);
 void fwd_free(struct fwd_config *fc);
+
+/* A worker's TSC cycles since start: all, in rounds that received frames,
+ * and the frames received in those rounds (fwd.c). -EINVAL: not a worker. */
+struct fwd_cycles {
+	uint64_t total;
+	uint64_t busy;
+	uint64_t frames;
+};
+int fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c);
 /* The app should stop (signal, `quit`). Safe in signal handlers. */
 bool fwd_quit_requested(void);
 void fwd_request_quit(void);
