@@ -52,6 +52,7 @@ VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off"}
 # zerocopy=off offer IN_ORDER, net_vdevpeer with zero-copy possible does not
 # (it gives guest TX buffers back out of order).
 GUEST_DEVARGS = "queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
+VHOST_TSO_DEVARGS = ",tso=1"
 APP_LCORES = "0,1"          # main lcore 0 (sleeps), worker lcore 1 on CPU 1
 GUEST_LCORES = "0@0"        # the generator's only lcore, on CPU 0
 EAL_COMMON = ["--no-pci", "--no-huge", "-m", "1024", "--log-level", "lib.eal:notice"]
@@ -334,14 +335,31 @@ def worker_cycles(prefix):
             sum(v["frames"] for v in lc))
 
 
-def app_vdevs(backend, sock_a, sock_b):
+class Cell:
+    """One column of the table: raw frames of one size, or TCP/IPv4 frames
+    of one size that the guest hands over for segmentation (TSO)."""
+
+    def __init__(self, size, tso_mss=0):
+        self.size, self.tso_mss = size, tso_mss
+        self.label = "%d TSO" % size if tso_mss else str(size)
+
+    def __eq__(self, other):
+        return isinstance(other, Cell) and self.label == other.label
+
+    def __hash__(self):
+        return hash(self.label)
+
+
+def app_vdevs(backend, sock_a, sock_b, cell):
     if backend in VDEVPEER_DEVARGS:
         extra = VDEVPEER_DEVARGS[backend]
         return ["--vdev", "net_vdevpeer0,peer=%s,server=1%s" % (sock_a, extra),
                 "--vdev", "net_vdevpeer1,peer=%s,server=1%s" % (sock_b, extra)]
     if backend == "vhost":
-        return ["--vdev", "net_vhost0,iface=%s" % sock_a,
-                "--vdev", "net_vhost1,iface=%s" % sock_b]
+        # net_vhost offers HOST_TSO4/6 only with tso=1
+        tso = VHOST_TSO_DEVARGS if cell.tso_mss else ""
+        return ["--vdev", "net_vhost0,iface=%s%s" % (sock_a, tso),
+                "--vdev", "net_vhost1,iface=%s%s" % (sock_b, tso)]
     raise RunError("unknown backend %s" % backend)
 
 
@@ -358,25 +376,26 @@ def wait_for(cond, timeout, what, procs):
     raise RunError("timed out after %.0f s waiting for %s" % (timeout, what))
 
 
-def one_run(args, backend, size, app_cpu, guest_cpu, workdir, tag):
+def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
     """Returns a result dict; raises RunError on failure. Cleans up always."""
     sock_a = os.path.join(workdir, "%s-A.sock" % tag)
     sock_b = os.path.join(workdir, "%s-B.sock" % tag)
     app_prefix = "vdp-e2e-%d-%s-app" % (os.getpid(), tag)
     gg_prefix = "vdp-e2e-%d-%s-guest" % (os.getpid(), tag)
     app_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", app_prefix]
-                + app_vdevs(backend, sock_a, sock_b)
+                + app_vdevs(backend, sock_a, sock_b, cell)
                 + ["--", "--fwd", "io", "--stats-period", str(max(1, int(args.period_sec)))])
     gg_argv = ([args.guestgen] + EAL_COMMON + ["--lcores", args.guest_lcores,
                                                "--file-prefix", gg_prefix,
                                                "--vdev", "net_virtio_user0,path=%s,%s" % (sock_a, GUEST_DEVARGS),
                                                "--vdev", "net_virtio_user1,path=%s,%s" % (sock_b, GUEST_DEVARGS),
-                                               "--", "--size", str(size), "--burst", str(args.burst),
+                                               "--", "--size", str(cell.size), "--burst", str(args.burst),
                                                "--period", str(args.period_sec),
                                                "--periods", str(args.periods), "--warmup", "1"]
+               + (["--tso", str(cell.tso_mss)] if cell.tso_mss else [])
                + (["--check"] if args.check else []))
     app = gg = None
-    res = {"backend": backend, "size": size}
+    res = {"backend": backend, "size": cell.size, "cell": cell.label}
     try:
         app = Proc("dpdk-vdevpeer", app_argv, os.path.join(workdir, "%s-app.log" % tag))
         wait_for(lambda: os.path.exists(sock_a) and os.path.exists(sock_b), 20,
@@ -421,7 +440,7 @@ def one_run(args, backend, size, app_cpu, guest_cpu, workdir, tag):
                 raise RunError("vdp-guestgen exited (rc %s) without a summary:\n%s"
                                % (gg.p.wait(), gg.tail()))
             if line.startswith("period "):
-                log("  %-8s %5d B  %s" % (backend, size, line))
+                log("  %-8s %9s B  %s" % (backend, cell.label, line))
                 if "(warm-up)" in line:
                     load0 = proc_cpu_ticks()
                     t_meas = time.monotonic()
@@ -486,20 +505,20 @@ def ratio(vd, vh, key, invert=False):
     return "%.2f" % (vh[key] / vd[key] if invert else vd[key] / vh[key])
 
 
-def table_rows(sizes, results):
+def table_rows(cells, results):
     rows = []
-    for size in sizes:
-        vh = results.get(("vhost", size))
+    for cell in cells:
+        vh = results.get(("vhost", cell))
         for backend in BACKENDS:
-            r = results.get((backend, size))
+            r = results.get((backend, cell))
             if r is None:
                 continue
             if "error" in r:
-                rows.append([str(size), backend, "FAILED", "–", "–", "–", "–",
+                rows.append([cell.label, backend, "FAILED", "–", "–", "–", "–",
                              r["error"].splitlines()[0][:70], "", "", "", ""])
                 continue
             ns = r.get("worker_ns_per_frame")
-            rows.append([str(size), backend, fmt_mpps(r),
+            rows.append([cell.label, backend, fmt_mpps(r),
                          "%.2f" % (r["rx_bps_median"] / 1e9),
                          "%.3f" % (r["tx_pps_median"] / 1e6),
                          ratio(r, vh, "rx_pps_median") if backend != "vhost" else "",
@@ -568,7 +587,7 @@ def machine():
             "dpdk": dpdk, "mem": mem}
 
 
-def make_plot(sizes, results, png, workdir):
+def make_plot(cells, results, png, workdir):
     gp = shutil.which("gnuplot")
     if gp is None:
         log("gnuplot not found (apt-get install gnuplot-nox): no plot")
@@ -579,10 +598,10 @@ def make_plot(sizes, results, png, workdir):
     dat = os.path.join(workdir, "plot.dat")
     with open(dat, "w") as f:
         f.write("# idx size, then med min max of: vdevpeer vdevpeer-copy vhost\n")
-        for i, size in enumerate(sizes):
-            cols = [str(i), str(size)]
+        for i, cell in enumerate(cells):
+            cols = [str(i), '"%s"' % cell.label]
             for b in BACKENDS:
-                r = results.get((b, size))
+                r = results.get((b, cell))
                 if r and "rx_pps_median" in r:
                     cols += ["%.6f" % (r[k] / 1e6) for k in ("rx_pps_median", "rx_pps_min", "rx_pps_max")]
                 else:
@@ -602,7 +621,7 @@ set style data yerrorlines
 plot '%(dat)s' using ($1-0.07):3:4:5:xtic(2) title 'net\\_vdevpeer (ours, zerocopy=auto)' lw 2 pt 7, \\
      '%(dat)s' using ($1):6:7:8 title 'net\\_vdevpeer zerocopy=off' lw 2 pt 9, \\
      '%(dat)s' using ($1+0.07):9:10:11 title 'net\\_vhost (DPDK)' lw 2 pt 5
-""" % {"png": png, "dat": dat, "xmax": len(sizes) - 0.5}
+""" % {"png": png, "dat": dat, "xmax": len(cells) - 0.5}
     gpf = os.path.join(workdir, "plot.gp")
     with open(gpf, "w") as f:
         f.write(script)
@@ -620,19 +639,54 @@ plot '%(dat)s' using ($1-0.07):3:4:5:xtic(2) title 'net\\_vdevpeer (ours, zeroco
     return True
 
 
-def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
+def tso_text(args, cells, results):
+    """The paragraph on the TSO cell, with what the receiving guest saw."""
+    tso = [c for c in cells if c.tso_mss]
+    if not tso:
+        return []
+    c = tso[0]
+    seen = []
+    for b in BACKENDS:
+        r = results.get((b, c))
+        if r and "rx_pkts" in r:
+            seen.append("%s %d of %d" % (b, r.get("rx_gso", 0), r["rx_pkts"]))
+    return [
+        "The `%s` cell is bulk TCP the way a guest's stack sends it with segmentation "
+        "offload: the generator sends TCP/IPv4 frames of %d bytes and asks its virtio device "
+        "to segment them at MSS %d (`--tso %d`: VIRTIO_NET_F_CSUM and HOST_TSO4 on the "
+        "sending port), and asks for LRO on the receiving port (GUEST_CSUM, GUEST_TSO4/6). "
+        "Like a TCP sender it keeps at most a window of 1 MiB of payload unacknowledged "
+        "(sent but not yet received; `--window`), so its tx pool is small and its data warm "
+        "in the shared cache, as a socket buffer's would be. net_vhost runs with `tso=1` "
+        "(else it offers no HOST_TSO4). Both backends deliver each frame whole, but only "
+        "net_vdevpeer passes its GSO metadata on: frames the receiving guest saw marked GSO "
+        "(RTE_MBUF_F_RX_LRO): %s. net_vhost hands the app its offload flags as RX flags "
+        "(`RTE_MBUF_F_RX_LRO`, its default compliant mode) and its enqueue writes GSO "
+        "headers only from TX flags, so its guest receives a %d-byte frame with no GSO type: "
+        "a Linux guest would have to accept a frame far above its MTU. With "
+        "`legacy-ol-flags=1` net_vhost would set TX flags instead, and an ethdev app would "
+        "have to segment in software, as net_vhost advertises no TSO capability."
+        % (c.label, c.size, c.tso_mss, c.tso_mss, "; ".join(seen) or "no data", c.size),
+        "",
+    ]
+
+
+def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
     app_cmd = ("build/app/dpdk-vdevpeer " + " ".join(EAL_COMMON) +
                " -l %s --file-prefix <unique> " % args.app_lcores +
                "--vdev net_vdevpeer0,peer=A.sock,server=1 --vdev net_vdevpeer1,peer=B.sock,server=1 "
                "-- --fwd io --stats-period %d" % max(1, int(args.period_sec)))
     app_cmd_vh = ("same, with ,zerocopy=off added to both --vdev net_vdevpeerN (vdevpeer-copy); "
-                  "same, with --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock (vhost)")
+                  "same, with --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock (vhost; "
+                  "each with ,tso=1 in the TSO cell)")
     gg_cmd = ("build/perf/vdp-guestgen " + " ".join(EAL_COMMON) +
               " --lcores %s --file-prefix <unique> " % args.guest_lcores +
               "--vdev net_virtio_user0,path=A.sock,%s " % GUEST_DEVARGS +
               "--vdev net_virtio_user1,path=B.sock,%s " % GUEST_DEVARGS +
               "-- --size S --burst %d --period %g --periods %d --warmup 1%s"
-              % (args.burst, args.period_sec, args.periods, " --check" if args.check else ""))
+              "  (TSO cell: --size %d --tso %d)"
+              % (args.burst, args.period_sec, args.periods, " --check" if args.check else "",
+                 args.tso_size, args.tso_mss))
     loads = [r.get("foreign_cpu_pct", 0) for r in results.values() if "foreign_cpu_pct" in r]
     busiest = max(loads) if loads else 0
     noisy = ""
@@ -684,6 +738,7 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "  one lcore, on CPU 0: tx burst on port 0, rx burst on port 1, in one loop",
         "```",
         "",
+    ] + tso_text(args, cells, results) + [
         "Guest devargs are the same for every backend: `%s` — virtio_user's defaults spelt "
         "out (split ring, 1024 descriptors per queue). All backends offer "
         "VIRTIO_NET_F_MRG_RXBUF. VIRTIO_F_IN_ORDER is offered, hence negotiated, by net_vhost "
@@ -707,7 +762,13 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "",
         "`tx Mpps (offered)` is what the guest's tx_burst accepted; `lost` is frames accepted "
         "on tx but never received (dropped by the backend, mostly when the receiving guest's "
-        "ring was full); `vdevpeer/vhost` is the ratio of that row's median to net_vhost's. `other procs' CPU` is "
+        "ring was full); `rate vs vhost` is the ratio of that row's median rate to "
+        "net_vhost's. `worker busy` is the share of the forwarding worker's cycles spent in "
+        "polling rounds that received frames, and `worker ns/frame` those cycles per frame "
+        "(the app's own accounting, /vdevpeer/fwd/lcores, sampled over the measured periods): "
+        "what the backend costs per frame, whether or not the generator kept it saturated. "
+        "`cost vs vhost` is net_vhost's ns/frame divided by the row's: above 1, the backend "
+        "needs less CPU per frame than net_vhost. `other procs' CPU` is "
         "the CPU time (percent of one CPU, both CPUs summed) that processes not started by "
         "the runner used during the measured periods; `CPU got` is the share of its CPU "
         "that the app's worker thread and the generator actually got (100% = never "
@@ -721,9 +782,12 @@ def write_markdown(args, sizes, results, rows, m, started, png_ok, cmdline):
         "",
         "- One machine with 2 vCPUs: the generator (both guests) shares one CPU, the "
         "backend's single worker has the other. Whichever of the two saturates first sets "
-        "the rate, so the ratio understates a backend difference when the generator is the "
-        "bottleneck. Compare the `tx Mpps` column with the rx column: equal means nothing was "
-        "lost in the backend.",
+        "the rate, so the rate ratio understates a backend difference when the generator is "
+        "the bottleneck: then `worker busy` is well below the ~93% a saturated worker shows "
+        "(a round that finds the generator's ring momentarily empty counts as idle even "
+        "under full load), and `cost vs vhost` is the comparison that still holds. Compare "
+        "the `tx Mpps` column with the rx column: equal means nothing was lost in the "
+        "backend.",
         "- The generator writes only the sequence number and lengths per frame (header and "
         "pattern are written once into the tx pool), so its cost per frame hardly depends on "
         "the size; net_vhost and `vdevpeer-copy` copy every byte twice (guest tx buffer -> "
@@ -755,6 +819,11 @@ def main():
                          "next to it as .png")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build dir")
     ap.add_argument("--burst", type=int, default=32, help="generator burst (default 32)")
+    ap.add_argument("--tso-size", type=int, default=65000,
+                    help="also run TCP/IPv4 frames of this size that the guest hands over "
+                         "for segmentation (TSO) and the receiver takes whole (LRO); "
+                         "0: do not (default 65000)")
+    ap.add_argument("--tso-mss", type=int, default=1448, help="MSS of those frames (default 1448)")
     ap.add_argument("--check", action="store_true",
                     help="have the generator verify pattern and order of every frame")
     ap.add_argument("--app-lcores", default=APP_LCORES, help="app -l list (default %s)" % APP_LCORES)
@@ -771,6 +840,11 @@ def main():
         ap.error("--sizes %s: expected a comma list of integers" % args.sizes)
     if not sizes or any(s < 60 or s > 9600 for s in sizes):
         ap.error("--sizes %s: every size must be in 60..9600" % args.sizes)
+    cells = [Cell(s) for s in sizes]
+    if args.tso_size:
+        if not 1600 <= args.tso_size <= 65407 or not 536 <= args.tso_mss <= 9000:
+            ap.error("--tso-size must be in 1600..65407 and --tso-mss in 536..9000")
+        cells.append(Cell(args.tso_size, args.tso_mss))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for b in backends:
         if b not in BACKENDS:
@@ -797,17 +871,17 @@ def main():
     results = {}
     failed = 0
     try:
-        total = len(sizes) * len(backends)
+        total = len(cells) * len(backends)
         n = 0
-        for size in sizes:
+        for cell in cells:
             for backend in backends:
                 n += 1
-                log("[%d/%d] %s, %d B frames" % (n, total, backend, size))
+                log("[%d/%d] %s, %s B frames" % (n, total, backend, cell.label))
                 if args.wait_quiet > 0:
                     wait_quiet(args.wait_quiet, {os.getpid()})
-                tag = "%s-%d" % (backend, size)
+                tag = "%s-%s" % (backend, cell.label.replace(" ", ""))
                 try:
-                    r = one_run(args, backend, size, app_cpu, guest_cpu, workdir, tag)
+                    r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
                     log("  => %s Mpps rx (median [min–max]), %.2f Gbit/s, lost %d, "
                         "other procs %.0f%% CPU"
                         % (fmt_mpps(r), r["rx_bps_median"] / 1e9, r["lost"],
@@ -815,15 +889,16 @@ def main():
                 except RunError as e:
                     failed += 1
                     log("  FAILED: %s" % e)
-                    r = {"backend": backend, "size": size, "error": str(e)}
-                results[(backend, size)] = r
-        rows = table_rows(sizes, results)
+                    r = {"backend": backend, "size": cell.size, "cell": cell.label,
+                         "error": str(e)}
+                results[(backend, cell)] = r
+        rows = table_rows(cells, results)
         print_table(rows)
         out_dir = os.path.dirname(os.path.abspath(args.out))
         os.makedirs(out_dir, exist_ok=True)
         png = os.path.splitext(os.path.abspath(args.out))[0] + ".png"
-        png_ok = make_plot(sizes, results, png, workdir)
-        write_markdown(args, sizes, results, rows, machine(), started, png_ok, cmdline)
+        png_ok = make_plot(cells, results, png, workdir)
+        write_markdown(args, cells, results, rows, machine(), started, png_ok, cmdline)
         with open(os.path.join(workdir, "results.json"), "w") as f:
             json.dump([v for v in results.values()], f, indent=1, default=list)
         log("wrote %s%s; logs kept in %s" % (args.out, " and " + png if png_ok else "",

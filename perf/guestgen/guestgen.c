@@ -9,11 +9,21 @@
  *
  *   vdp-guestgen [EAL] -- --size S [--burst N] [--period SEC]
  *                 [--periods N | --duration SEC] [--warmup N] [--check]
+ *                 [--tso MSS]
  *
  * Frame layout (S bytes, Ethernet without FCS, as ethdev counts bytes):
  *   0..13   Ethernet header, ethertype 0x88b5 (IEEE local experimental)
  *   14..21  sequence number, little endian, +1 per frame sent
  *   22..S-1 fixed pattern: byte at frame offset i is pattern_byte(i)
+ *
+ * With --tso MSS the frame is a TCP/IPv4 segment of up to 64 KiB that the
+ * guest hands to its virtio-net device for segmentation (TSO, VIRTIO_NET_F
+ * _HOST_TSO4), the way a Linux guest sends bulk TCP: Ethernet, IPv4 (20),
+ * TCP (20), then the sequence number and the pattern from offset 54. The
+ * receiving port asks for LRO (VIRTIO_NET_F_GUEST_TSO4/6), so a backend
+ * that passes GSO frames through delivers one frame per frame sent; one
+ * that segments delivers ceil(payload / MSS) frames, and the generator
+ * then counts TCP payload bytes, not frames (rx_payload_bps).
  *
  * The tx pool's buffers are filled with header and pattern once, at pool
  * creation, so each send only writes the sequence number and the lengths:
@@ -28,6 +38,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -40,6 +51,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -50,10 +63,20 @@
 #define GG_EXIT_USAGE 2
 
 #define GG_ETHERTYPE 0x88b5
-#define GG_SEQ_OFF RTE_ETHER_HDR_LEN
-#define GG_PAYLOAD_OFF (GG_SEQ_OFF + 8)
+#define GG_L3_OFF RTE_ETHER_HDR_LEN
+#define GG_TCP_HDRS (RTE_ETHER_HDR_LEN + 20 + 20)	/* Ethernet, IPv4, TCP */
 #define GG_MIN_SIZE 60		/* shortest Ethernet frame without FCS */
 #define GG_MAX_SIZE 9600
+/* --tso: IPv4 total length fits 16 bits; the tx mbuf's buf_len too */
+#define GG_TSO_MAX_SIZE (RTE_ETHER_HDR_LEN + 65535 - RTE_PKTMBUF_HEADROOM)
+/*
+ * --tso's default window: 1 MiB, 16 frames of 64 KiB. The receiving
+ * guest's ring (1024 buffers of 2 KiB, 32 per 64 KiB frame) holds 32 such
+ * frames: a window of twice that would overrun it whatever the backend.
+ */
+#define GG_TSO_WINDOW (1024u * 1024)
+#define GG_TX_CACHE 32		/* tx pool's lcore cache with --window */
+#define GG_TX_LAG 64		/* sent mbufs the tx ring holds, with --window */
 #define GG_MAX_BURST 512
 #define GG_MAX_PERIODS 100000
 #define GG_RX_DATA_ROOM RTE_MBUF_DEFAULT_BUF_SIZE	/* 2048 + headroom */
@@ -69,11 +92,16 @@ struct gg_params {
 	double link_timeout_s;
 	bool check;
 	uint32_t grow_mb;	/* allocate this much after the first period */
+	uint32_t tso_mss;	/* 0: raw frames; else TCP/IPv4 with TSO */
+	uint64_t window_bytes;	/* 0: send at will; else see tx_window() */
+	uint32_t seq_off;	/* where the sequence number is */
 };
 
 struct gg_counts {
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t rx_pkts, rx_bytes;
+	uint64_t rx_payload;	/* bytes after the sequence number's offset */
+	uint64_t rx_gso;	/* frames the device said are GSO (RX_LRO) */
 	uint64_t bad_pattern, out_of_order, seq_gaps;
 };
 
@@ -102,7 +130,13 @@ usage(const char *prg)
 	       "\n"
 	       "Options:\n"
 	       "  --size S            frame size in bytes without FCS, %u..%u\n"
-	       "                      (required)\n"
+	       "                      (required; with --tso up to %u)\n"
+	       "  --tso MSS           send TCP/IPv4 frames of --size bytes for the\n"
+	       "                      device to segment at MSS (536..9000); the rx\n"
+	       "                      port asks for LRO. Both ports must offer it.\n"
+	       "  --window KIB        at most KIB of payload sent and not yet\n"
+	       "                      received, like a TCP window (0: no limit;\n"
+	       "                      default 0, with --tso %u)\n"
 	       "  --tx-port P         port to send on (default 0)\n"
 	       "  --rx-port P         port to receive on (default 1)\n"
 	       "  --burst N           frames per tx/rx burst, 1..%u (default 32)\n"
@@ -119,7 +153,8 @@ usage(const char *prg)
 	       "                      virtio_user sends the backend a new memory\n"
 	       "                      table while frames are in flight)\n"
 	       "  --help              this text\n",
-	       prg, GG_MIN_SIZE, GG_MAX_SIZE, GG_MAX_BURST);
+	       prg, GG_MIN_SIZE, GG_MAX_SIZE, (unsigned int)GG_TSO_MAX_SIZE,
+	       GG_TSO_WINDOW / 1024, GG_MAX_BURST);
 }
 
 static int
@@ -176,7 +211,7 @@ parse_seconds(const char *opt, const char *val, double min, double max,
 enum {
 	OPT_SIZE = 256, OPT_TX_PORT, OPT_RX_PORT, OPT_BURST, OPT_PERIOD,
 	OPT_PERIODS, OPT_DURATION, OPT_WARMUP, OPT_CHECK, OPT_LINK_TIMEOUT, OPT_GROW_MEM,
-	OPT_HELP,
+	OPT_TSO, OPT_WINDOW, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -190,6 +225,8 @@ static const struct option long_opts[] = {
 	{ "warmup",       required_argument, NULL, OPT_WARMUP },
 	{ "check",        no_argument,       NULL, OPT_CHECK },
 	{ "grow-mem",     required_argument, NULL, OPT_GROW_MEM },
+	{ "tso",          required_argument, NULL, OPT_TSO },
+	{ "window",       required_argument, NULL, OPT_WINDOW },
 	{ "link-timeout", required_argument, NULL, OPT_LINK_TIMEOUT },
 	{ "help",         no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -201,7 +238,7 @@ parse_args(int argc, char **argv, struct gg_params *p)
 {
 	double duration = 0;
 	uint32_t v;
-	bool have_periods = false;
+	bool have_periods = false, have_window = false;
 	int opt, ret = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -218,8 +255,16 @@ parse_args(int argc, char **argv, struct gg_params *p)
 	       (opt = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SIZE:
-			ret = parse_u32("size", optarg, GG_MIN_SIZE, GG_MAX_SIZE,
+			ret = parse_u32("size", optarg, GG_MIN_SIZE, GG_TSO_MAX_SIZE,
 					&p->size);
+			break;
+		case OPT_TSO:
+			ret = parse_u32("tso", optarg, 536, 9000, &p->tso_mss);
+			break;
+		case OPT_WINDOW:
+			ret = parse_u32("window", optarg, 0, 1024 * 1024, &v);
+			p->window_bytes = (uint64_t)v * 1024;
+			have_window = true;
 			break;
 		case OPT_TX_PORT:
 			ret = parse_u32("tx-port", optarg, 0, RTE_MAX_ETHPORTS - 1, &v);
@@ -283,6 +328,26 @@ parse_args(int argc, char **argv, struct gg_params *p)
 			"%u..%u)\n", GG_NAME, GG_MIN_SIZE, GG_MAX_SIZE);
 		return -EINVAL;
 	}
+	if (p->size > GG_MAX_SIZE && p->tso_mss == 0) {
+		fprintf(stderr, "%s: --size %u: frames above %u bytes need --tso "
+			"(a device segments them)\n", GG_NAME, p->size, GG_MAX_SIZE);
+		return -EINVAL;
+	}
+	if (p->tso_mss != 0 && p->size <= GG_TCP_HDRS + p->tso_mss) {
+		fprintf(stderr, "%s: --tso %u: --size %u leaves no more than one "
+			"segment of payload; give at least %u\n", GG_NAME,
+			p->tso_mss, p->size, GG_TCP_HDRS + p->tso_mss + 1);
+		return -EINVAL;
+	}
+	p->seq_off = p->tso_mss != 0 ? GG_TCP_HDRS : RTE_ETHER_HDR_LEN;
+	if (!have_window && p->tso_mss != 0)
+		p->window_bytes = GG_TSO_WINDOW;
+	if (p->window_bytes != 0 && p->window_bytes < p->size - p->seq_off) {
+		fprintf(stderr, "%s: --window %" PRIu64 " KiB is less than one "
+			"frame's payload (%u bytes)\n", GG_NAME, p->window_bytes / 1024,
+			p->size - p->seq_off);
+		return -EINVAL;
+	}
 	if (duration > 0 && have_periods) {
 		fprintf(stderr, "%s: give --periods or --duration, not both\n",
 			GG_NAME);
@@ -337,20 +402,46 @@ tx_buf_fill(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 	memcpy(eh->dst_addr.addr_bytes, "\x02\x00\x00\x00\x00\x02", 6);
 	memcpy(eh->src_addr.addr_bytes, "\x02\x00\x00\x00\x00\x01", 6);
 	eh->ether_type = rte_cpu_to_be_16(GG_ETHERTYPE);
-	memset(d + GG_SEQ_OFF, 0, 8);
-	for (i = GG_PAYLOAD_OFF; i < p->size; i++)
+	if (p->tso_mss != 0) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + GG_L3_OFF);
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		memset(ip, 0, sizeof(*ip) + sizeof(*th));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(p->size - GG_L3_OFF));
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_TCP;
+		ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 1));
+		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 2));
+		th->src_port = rte_cpu_to_be_16(5001);
+		th->dst_port = rte_cpu_to_be_16(5002);
+		th->data_off = 5 << 4;
+		th->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+		th->rx_win = rte_cpu_to_be_16(65535);
+	}
+	memset(d + p->seq_off, 0, 8);
+	for (i = p->seq_off + 8; i < p->size; i++)
 		d[i] = pattern_byte(i);
 }
 
 static int
-port_setup(uint16_t port, struct rte_mempool *rx_pool, uint32_t size)
+port_setup(uint16_t port, struct rte_mempool *rx_pool, const struct gg_params *p)
 {
+	const uint32_t size = p->size;
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	char name[RTE_ETH_NAME_MAX_LEN] = "?";
 	uint32_t mtu = size > RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN ?
 		size - RTE_ETHER_HDR_LEN : RTE_ETHER_MTU;
+	struct rte_eth_txconf txconf;
+	const uint64_t tso_tx = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	const uint64_t tso_rx = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 	int ret;
+
+	if (p->tso_mss != 0)   /* the segments' MTU; the frames are bigger */
+		mtu = RTE_MAX((uint32_t)RTE_ETHER_MTU, p->tso_mss + 40);
 
 	rte_eth_dev_get_name_by_port(port, name);
 	ret = rte_eth_dev_info_get(port, &info);
@@ -372,13 +463,38 @@ port_setup(uint16_t port, struct rte_mempool *rx_pool, uint32_t size)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (p->tso_mss != 0 && port == p->tx_port) {
+		if ((info.tx_offload_capa & tso_tx) != tso_tx) {
+			fprintf(stderr, "%s: port %u (%s): --tso: no TCP segmentation "
+				"offload (the backend did not offer VIRTIO_NET_F_CSUM "
+				"and HOST_TSO4)\n", GG_NAME, port, name);
+			return -ENOTSUP;
+		}
+		conf.txmode.offloads |= tso_tx;
+	}
+	if (p->tso_mss != 0 && port == p->rx_port) {
+		if ((info.rx_offload_capa & tso_rx) != tso_rx) {
+			fprintf(stderr, "%s: port %u (%s): --tso: no LRO (the backend "
+				"did not offer VIRTIO_NET_F_GUEST_CSUM and GUEST_TSO4/6)\n",
+				GG_NAME, port, name);
+			return -ENOTSUP;
+		}
+		conf.rxmode.offloads |= tso_rx;
+		conf.rxmode.max_lro_pkt_size = info.max_lro_pkt_size;
+	}
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret == 0)
 		ret = rte_eth_rx_queue_setup(port, 0, GG_NB_DESC,
 					     rte_eth_dev_socket_id(port), NULL, rx_pool);
+	/* With a window, the tx pool is small: have the driver free sent
+	 * mbufs once GG_TX_LAG are done, not when its ring is nearly full. */
+	txconf = info.default_txconf;
+	txconf.offloads = conf.txmode.offloads;
+	if (p->window_bytes != 0)
+		txconf.tx_free_thresh = GG_NB_DESC - GG_TX_LAG;
 	if (ret == 0)
 		ret = rte_eth_tx_queue_setup(port, 0, GG_NB_DESC,
-					     rte_eth_dev_socket_id(port), NULL);
+					     rte_eth_dev_socket_id(port), &txconf);
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	if (ret != 0) {
@@ -430,25 +546,25 @@ wait_links(const struct gg_params *p)
 
 /* Sequence number and pattern of one received frame (maybe a chain). */
 static void
-check_frame(const struct rte_mbuf *m, uint32_t size, uint64_t *next_seq,
+check_frame(const struct rte_mbuf *m, const struct gg_params *p, uint64_t *next_seq,
 	    struct gg_counts *c)
 {
 	const struct rte_mbuf *seg;
 	uint64_t seq;
 	uint32_t off = 0, i;
-	bool bad = m->pkt_len != size;
+	bool bad = m->pkt_len != p->size;
 
-	if (m->data_len < GG_PAYLOAD_OFF) {
+	if (m->data_len < p->seq_off + 8) {
 		c->bad_pattern++;
 		return;
 	}
-	memcpy(&seq, rte_pktmbuf_mtod_offset(m, const uint8_t *, GG_SEQ_OFF), 8);
+	memcpy(&seq, rte_pktmbuf_mtod_offset(m, const uint8_t *, p->seq_off), 8);
 	seq = rte_le_to_cpu_64(seq);
 	for (seg = m; seg != NULL && !bad; seg = seg->next) {
 		const uint8_t *d = rte_pktmbuf_mtod(seg, const uint8_t *);
 
 		for (i = 0; i < seg->data_len; i++, off++)
-			if (off >= GG_PAYLOAD_OFF && d[i] != pattern_byte(off)) {
+			if (off >= p->seq_off + 8 && d[i] != pattern_byte(off)) {
 				bad = true;
 				break;
 			}
@@ -462,6 +578,83 @@ check_frame(const struct rte_mbuf *m, uint32_t size, uint64_t *next_seq,
 	if (seq > *next_seq)
 		c->seq_gaps += seq - *next_seq;
 	*next_seq = seq + 1;
+}
+
+/* Count (and with --check, verify) received frames, then free them. */
+static void
+rx_account(const struct gg_params *p, struct rte_mbuf **rx, uint16_t nb,
+	   uint64_t *next_seq, struct gg_counts *c)
+{
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		c->rx_bytes += rx[i]->pkt_len;
+		if (rx[i]->ol_flags & RTE_MBUF_F_RX_LRO)
+			c->rx_gso++;
+		if (rx[i]->pkt_len > p->seq_off)
+			c->rx_payload += rx[i]->pkt_len - p->seq_off;
+		if (p->check)
+			check_frame(rx[i], p, next_seq, c);
+	}
+	c->rx_pkts += nb;
+	if (nb != 0)
+		rte_pktmbuf_free_bulk(rx, nb);
+}
+
+/*
+ * --window: like a TCP sender, keep at most p->window_bytes of payload
+ * sent but not yet received. When nothing arrives for GG_WINDOW_RTO_US
+ * with the window full, what is outstanding counts as lost and the window
+ * opens again (the backend dropped it; "lost" in the summary says so).
+ * Returns the frames to send now (at most the burst).
+ */
+#define GG_WINDOW_RTO_US 5000
+
+struct gg_window {
+	uint64_t lost_bytes;	/* payload written off as lost */
+	uint64_t last_rx;	/* rx_payload at the last progress */
+	uint64_t stall_since;	/* timer cycles; 0: not stalled */
+	uint64_t timeouts;
+};
+
+static uint16_t
+tx_window(const struct gg_params *p, const struct gg_counts *c, struct gg_window *w)
+{
+	uint64_t frame = p->size - p->seq_off, sent, out, now;
+
+	if (p->window_bytes == 0)
+		return (uint16_t)p->burst;
+	sent = c->tx_pkts * frame;
+	out = sent - c->rx_payload - w->lost_bytes;
+	if (sent < c->rx_payload + w->lost_bytes)   /* segments of a lost frame came late */
+		out = 0;
+	if (out + frame <= p->window_bytes) {
+		w->stall_since = 0;
+		return (uint16_t)RTE_MIN((uint64_t)p->burst,
+					 (p->window_bytes - out) / frame);
+	}
+	now = rte_get_timer_cycles();
+	if (c->rx_payload != w->last_rx || w->stall_since == 0) {
+		w->last_rx = c->rx_payload;
+		w->stall_since = now;
+	} else if (now - w->stall_since > rte_get_timer_hz() / 1000000 * GG_WINDOW_RTO_US) {
+		w->lost_bytes += out;
+		w->timeouts++;
+		w->stall_since = 0;
+	}
+	return 0;
+}
+
+/* --tso: ask the device to segment this TCP/IPv4 frame at mss. */
+static inline void
+tso_request(struct rte_mbuf *m, uint32_t mss)
+{
+	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
+		       RTE_MBUF_F_TX_TCP_CKSUM;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = (uint16_t)mss;
 }
 
 static double
@@ -494,19 +687,22 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	uint64_t period = (uint64_t)(p->period_s * hz);
 	uint64_t start, next, last, now, tx_nomem = 0;
 	uint64_t seq = 0, next_rx_seq = 0;
+	struct gg_window win = { 0 };
 	uint32_t n_periods = p->warmup + p->periods, done = 0, measured = 0;
-	double *rx_pps, *tx_pps, *rx_bps;
+	double *rx_pps, *tx_pps, *rx_bps, *rx_pay;
 	uint16_t nb_tx, nb_rx, i;
 	void *grown = NULL;
 
 	rx_pps = calloc(p->periods, sizeof(double));
 	tx_pps = calloc(p->periods, sizeof(double));
 	rx_bps = calloc(p->periods, sizeof(double));
-	if (rx_pps == NULL || tx_pps == NULL || rx_bps == NULL) {
+	rx_pay = calloc(p->periods, sizeof(double));
+	if (rx_pps == NULL || tx_pps == NULL || rx_bps == NULL || rx_pay == NULL) {
 		fprintf(stderr, "%s: out of memory\n", GG_NAME);
 		free(rx_pps);
 		free(tx_pps);
 		free(rx_bps);
+		free(rx_pay);
 		return -ENOMEM;
 	}
 	memset(&tot, 0, sizeof(tot));
@@ -515,35 +711,36 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	next = start + period;
 
 	while (!gg_quit && done < n_periods) {
-		if (rte_pktmbuf_alloc_bulk(tx_pool, tx, p->burst) == 0) {
-			for (i = 0; i < p->burst; i++) {
+		uint16_t want = tx_window(p, &tot, &win);
+
+		if (want != 0 && rte_pktmbuf_alloc_bulk(tx_pool, tx, want) == 0) {
+			for (i = 0; i < want; i++) {
 				uint64_t s = rte_cpu_to_le_64(seq + i);
 
 				tx[i]->data_len = p->size;
 				tx[i]->pkt_len = p->size;
 				memcpy(rte_pktmbuf_mtod_offset(tx[i], uint8_t *,
-							       GG_SEQ_OFF), &s, 8);
+							       p->seq_off), &s, 8);
+				if (p->tso_mss != 0)
+					tso_request(tx[i], p->tso_mss);
 			}
-			nb_tx = rte_eth_tx_burst(p->tx_port, 0, tx, p->burst);
+			nb_tx = want;
+			/* the driver writes the pseudo-header checksum */
+			if (p->tso_mss != 0)
+				nb_tx = rte_eth_tx_prepare(p->tx_port, 0, tx, nb_tx);
+			nb_tx = rte_eth_tx_burst(p->tx_port, 0, tx, nb_tx);
 			/* Unsent frames are the tail: their numbers are reused. */
-			if (nb_tx < p->burst)
-				rte_pktmbuf_free_bulk(tx + nb_tx, p->burst - nb_tx);
+			if (nb_tx < want)
+				rte_pktmbuf_free_bulk(tx + nb_tx, want - nb_tx);
 			seq += nb_tx;
 			tot.tx_pkts += nb_tx;
 			tot.tx_bytes += (uint64_t)nb_tx * p->size;
-		} else {
+		} else if (want != 0) {
 			tx_nomem++;
 		}
 
 		nb_rx = rte_eth_rx_burst(p->rx_port, 0, rx, GG_MAX_BURST);
-		for (i = 0; i < nb_rx; i++) {
-			tot.rx_bytes += rx[i]->pkt_len;
-			if (p->check)
-				check_frame(rx[i], p->size, &next_rx_seq, &tot);
-		}
-		tot.rx_pkts += nb_rx;
-		if (nb_rx != 0)
-			rte_pktmbuf_free_bulk(rx, nb_rx);
+		rx_account(p, rx, nb_rx, &next_rx_seq, &tot);
 
 		now = rte_get_timer_cycles();
 		if (now < next)
@@ -553,12 +750,16 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 			double rpps = rate(tot.rx_pkts - prev.rx_pkts, cyc);
 			double tpps = rate(tot.tx_pkts - prev.tx_pkts, cyc);
 			double rbps = 8 * rate(tot.rx_bytes - prev.rx_bytes, cyc);
+			double rpay = 8 * rate(tot.rx_payload - prev.rx_payload, cyc);
 			bool warm = done < p->warmup;
 
 			printf("period %u%s: rx %.0f pps %.3f Gbit/s | tx %.0f pps | "
-			       "rx-total %" PRIu64 " tx-total %" PRIu64 "%s\n",
+			       "rx-total %" PRIu64 " tx-total %" PRIu64,
 			       done + 1, warm ? " (warm-up)" : "", rpps, rbps / 1e9,
-			       tpps, tot.rx_pkts, tot.tx_pkts,
+			       tpps, tot.rx_pkts, tot.tx_pkts);
+			if (p->tso_mss != 0)
+				printf(" | tcp payload %.3f Gbit/s", rpay / 1e9);
+			printf("%s\n",
 			       p->check && (tot.bad_pattern || tot.out_of_order) ?
 			       " CHECK-FAILED" : "");
 			fflush(stdout);
@@ -566,6 +767,7 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 				rx_pps[measured] = rpps;
 				tx_pps[measured] = tpps;
 				rx_bps[measured] = rbps;
+				rx_pay[measured] = rpay;
 				measured++;
 			}
 			prev = tot;
@@ -585,26 +787,21 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	now = rte_get_timer_cycles();
 	while (rte_get_timer_cycles() < now + hz / 5) {
 		nb_rx = rte_eth_rx_burst(p->rx_port, 0, rx, GG_MAX_BURST);
-		for (i = 0; i < nb_rx; i++) {
-			tot.rx_bytes += rx[i]->pkt_len;
-			if (p->check)
-				check_frame(rx[i], p->size, &next_rx_seq, &tot);
-		}
-		tot.rx_pkts += nb_rx;
-		if (nb_rx != 0)
-			rte_pktmbuf_free_bulk(rx, nb_rx);
+		rx_account(p, rx, nb_rx, &next_rx_seq, &tot);
 	}
 
 	{
 		double pps_sorted[measured ? measured : 1];
 		double bps_sorted[measured ? measured : 1];
 		double tx_sorted[measured ? measured : 1];
+		double pay_sorted[measured ? measured : 1];
 		double rmin = 0, rmax = 0;
 		uint32_t k;
 
 		memcpy(pps_sorted, rx_pps, measured * sizeof(double));
 		memcpy(bps_sorted, rx_bps, measured * sizeof(double));
 		memcpy(tx_sorted, tx_pps, measured * sizeof(double));
+		memcpy(pay_sorted, rx_pay, measured * sizeof(double));
 		printf("SUMMARY {\"size\": %u, \"burst\": %u, \"period_s\": %g, "
 		       "\"warmup_periods\": %u, \"periods\": %u, \"interrupted\": %s, "
 		       "\"rx_pps\": [", p->size, p->burst, p->period_s, p->warmup,
@@ -626,24 +823,28 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 		}
 		printf("], \"rx_pps_median\": %.0f, \"rx_pps_min\": %.0f, "
 		       "\"rx_pps_max\": %.0f, \"rx_bps_median\": %.0f, "
-		       "\"tx_pps_median\": %.0f, ",
+		       "\"tx_pps_median\": %.0f, \"tso_mss\": %u, "
+		       "\"rx_payload_bps_median\": %.0f, ",
 		       measured ? median(pps_sorted, measured) : 0, rmin, rmax,
 		       measured ? median(bps_sorted, measured) : 0,
-		       measured ? median(tx_sorted, measured) : 0);
+		       measured ? median(tx_sorted, measured) : 0, p->tso_mss,
+		       measured ? median(pay_sorted, measured) : 0);
 		printf("\"tx_pkts\": %" PRIu64 ", \"rx_pkts\": %" PRIu64
 		       ", \"tx_bytes\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 		       ", \"lost\": %" PRId64 ", \"tx_nomem\": %" PRIu64
 		       ", \"check\": %s, \"bad_pattern\": %" PRIu64
-		       ", \"out_of_order\": %" PRIu64 ", \"seq_gaps\": %" PRIu64 "}\n",
+		       ", \"out_of_order\": %" PRIu64 ", \"seq_gaps\": %" PRIu64
+		       ", \"window_timeouts\": %" PRIu64 ", \"rx_gso\": %" PRIu64 "}\n",
 		       tot.tx_pkts, tot.rx_pkts, tot.tx_bytes, tot.rx_bytes,
 		       (int64_t)(tot.tx_pkts - tot.rx_pkts), tx_nomem,
 		       p->check ? "true" : "false", tot.bad_pattern,
-		       tot.out_of_order, tot.seq_gaps);
+		       tot.out_of_order, tot.seq_gaps, win.timeouts, tot.rx_gso);
 		fflush(stdout);
 	}
 	free(rx_pps);
 	free(tx_pps);
 	free(rx_bps);
+	free(rx_pay);
 	rte_free(grown);
 	if (p->check && (tot.bad_pattern != 0 || tot.out_of_order != 0))
 		return -EIO;
@@ -655,7 +856,7 @@ main(int argc, char **argv)
 {
 	struct gg_params p;
 	struct rte_mempool *tx_pool = NULL, *rx_pool = NULL;
-	uint32_t tx_room, nb_mbufs;
+	uint32_t tx_room, nb_mbufs, nb_tx_mbufs;
 	int ret, status = EXIT_FAILURE;
 
 	if (want_help(argc, argv)) {
@@ -697,8 +898,21 @@ main(int argc, char **argv)
 	nb_mbufs = 4 * 1024 + 2 * GG_MAX_BURST + 512;
 	tx_room = RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
 			  p.size + RTE_PKTMBUF_HEADROOM);
-	tx_pool = rte_pktmbuf_pool_create("gg_tx", nb_mbufs, 256, 0, tx_room,
-					  rte_socket_id());
+	/*
+	 * A window bounds what is in flight: then the pool need not be bigger
+	 * than a few windows. A TCP sender's data are in its socket buffer,
+	 * recently written, not spread over a pool of hundreds of MB; a small
+	 * pool keeps ours as warm (in the shared cache) as that.
+	 */
+	if (p.window_bytes != 0)
+		nb_tx_mbufs = RTE_MIN(nb_mbufs, (uint32_t)(2 * (p.window_bytes /
+				(p.size - p.seq_off) + 1) + GG_TX_LAG + 2 * p.burst +
+				2 * GG_TX_CACHE));
+	else
+		nb_tx_mbufs = nb_mbufs;
+	tx_pool = rte_pktmbuf_pool_create("gg_tx", nb_tx_mbufs,
+					  p.window_bytes != 0 ? GG_TX_CACHE : 256, 0,
+					  tx_room, rte_socket_id());
 	rx_pool = rte_pktmbuf_pool_create("gg_rx", 2 * nb_mbufs, 256, 0,
 					  GG_RX_DATA_ROOM, rte_socket_id());
 	if (tx_pool == NULL || rx_pool == NULL) {
@@ -708,12 +922,12 @@ main(int argc, char **argv)
 	}
 	rte_mempool_obj_iter(tx_pool, tx_buf_fill, &p);
 
-	if (port_setup(p.tx_port, rx_pool, p.size) != 0 ||
-	    port_setup(p.rx_port, rx_pool, p.size) != 0)
+	if (port_setup(p.tx_port, rx_pool, &p) != 0 ||
+	    port_setup(p.rx_port, rx_pool, &p) != 0)
 		goto out;
 	printf("size %u burst %u period %g s warm-up %u periods %u check %s "
-	       "lcore %u\n", p.size, p.burst, p.period_s, p.warmup, p.periods,
-	       p.check ? "on" : "off", rte_lcore_id());
+	       "tso %u lcore %u\n", p.size, p.burst, p.period_s, p.warmup,
+	       p.periods, p.check ? "on" : "off", p.tso_mss, rte_lcore_id());
 	fflush(stdout);
 	if (wait_links(&p) != 0)
 		goto out;

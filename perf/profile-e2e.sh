@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Where the time goes in one end-to-end cell of perf/run-e2e.py: the same
+# two processes (dpdk-vdevpeer forwarding on CPU 1, vdp-guestgen on CPU 0),
+# with `perf record` sampling one CPU for a few seconds in the middle of the
+# run, then the top symbols. Used for the profiles in docs/performance.md.
+#
+#   perf/profile-e2e.sh SIZE BACKEND [CPU]
+#     SIZE     frame size in bytes (64..9600)
+#     BACKEND  vdevpeer | vdevpeer-copy | vdevpeer-zc | vhost
+#              (zerocopy=auto | off | on, or DPDK's net_vhost)
+#     CPU      1 (default): the backend's worker; 0: the generator guest
+#
+# Needs perf (linux-perf) and a build in build/. Everything it starts is
+# stopped by PID and its sockets and DPDK runtime directories are removed,
+# also on failure or Ctrl-C.
+set -euo pipefail
+
+usage() { sed -n '5,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 2 ] || usage
+SIZE=$1 BACKEND=$2 CPU=${3:-1}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+command -v perf >/dev/null || { echo "perf not found (apt-get install linux-perf)" >&2; exit 1; }
+
+W=$(mktemp -d /tmp/vdp-profile.XXXXXX)
+TAG=vdp-prof-$$
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$W" "/var/run/dpdk/$TAG-app" "/var/run/dpdk/$TAG-gg"
+}
+trap cleanup EXIT INT TERM
+
+case $BACKEND in
+vhost)         V=(--vdev "net_vhost0,iface=$W/A.sock" --vdev "net_vhost1,iface=$W/B.sock") ;;
+vdevpeer)      X="" ;;
+vdevpeer-copy) X=",zerocopy=off" ;;
+vdevpeer-zc)   X=",zerocopy=on" ;;
+*) echo "unknown backend '$BACKEND'" >&2; usage ;;
+esac
+[ "$BACKEND" = vhost ] || V=(--vdev "net_vdevpeer0,peer=$W/A.sock,server=1$X"
+                             --vdev "net_vdevpeer1,peer=$W/B.sock,server=1$X")
+EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
+G="queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
+
+"$BUILD/app/dpdk-vdevpeer" "${EAL[@]}" -l 0,1 --file-prefix "$TAG-app" "${V[@]}" \
+	-- --fwd io --stats-period 2 >"$W/app.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -S "$W/A.sock" ] && [ -S "$W/B.sock" ] && break; sleep 0.1; done
+[ -S "$W/B.sock" ] || { cat "$W/app.log"; exit 1; }
+"$BUILD/perf/vdp-guestgen" "${EAL[@]}" --lcores 0@0 --file-prefix "$TAG-gg" \
+	--vdev "net_virtio_user0,path=$W/A.sock,$G" --vdev "net_virtio_user1,path=$W/B.sock,$G" \
+	-- --size "$SIZE" --period 1 --periods 8 >"$W/gg.log" 2>&1 &
+GG=$!
+PIDS+=($GG)
+# start sampling once traffic flows (the generator prints its periods)
+for _ in $(seq 300); do grep -q '^period 2' "$W/gg.log" && break; sleep 0.1; done
+perf record -q -C "$CPU" -o "$W/perf.data" -- sleep 4 >/dev/null 2>&1
+wait "$GG" || { cat "$W/gg.log"; exit 1; }
+echo "== $BACKEND, $SIZE B, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo generator guest))"
+grep '^period' "$W/gg.log" | tail -3
+kill -INT "${PIDS[0]}"; wait "${PIDS[0]}" || true
+grep '^lcore' "$W/app.log" | tail -1
+perf report -i "$W/perf.data" --no-children --sort dso,sym --percent-limit 1.5 --stdio 2>/dev/null |
+	grep -v '^#' | grep -v '^$' | head -25
