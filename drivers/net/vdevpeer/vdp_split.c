@@ -119,6 +119,98 @@ vdp_split_avail_count(struct vdp_vring *vr)
 	return n;
 }
 
+/*
+ * Write prefetch (PREFETCHW: fetch the line for ownership, so that the
+ * copy into a receive buffer the other guest's CPU last touched does not
+ * wait for the invalidation). Baseline x86-64 compilers turn
+ * __builtin_prefetch(p, 1, ...) into a read prefetch; the instruction is
+ * used only where CPUID says the CPU has it.
+ */
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+static inline void
+prefetch_w2(const uint8_t *p, bool two)
+{
+	__asm__ volatile("prefetchw %0" : : "m"(*(const volatile uint8_t *)p));
+	if (two)
+		__asm__ volatile("prefetchw %0" : : "m"(*(const volatile uint8_t *)(p + 64)));
+}
+
+static int
+have_prefetchw(void)
+{
+	static int have = -1;   /* racy first use is harmless: same answer */
+	unsigned int a, b, c, d;
+
+	if (have < 0)
+		have = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW);
+	return have;
+}
+#else
+static inline void
+prefetch_w2(const uint8_t *p, bool two)
+{
+	__builtin_prefetch(p, 1, 3);
+	if (two)
+		__builtin_prefetch(p + 64, 1, 3);
+}
+
+static int
+have_prefetchw(void)
+{
+	return 1;
+}
+#endif
+
+/*
+ * Warm the cache for the next n chains before walking them: the guest
+ * wrote their avail slots, descriptors and (for its TX) data on its own
+ * CPU, and the receiving guest last touched its RX buffers on its CPU, so
+ * each first touch here is a cache miss on another core. Walking frame
+ * by frame, copies stall on those misses one after the other; this pass
+ * issues the loads of all n together (they are independent) and
+ * prefetches each chain's first buffer (two lines: the virtio-net header
+ * and the start of the frame), for writing when it is a receive buffer.
+ * Hints only: nothing read here is trusted; the walk reads and checks
+ * every field again. Measured with perf/run-e2e.py at 64 B while the two
+ * vCPUs were far apart (cross-core misses ~100 ns): 123 -> 114 ns per
+ * frame in the worker, the copy-path memmove stalls being the rest.
+ */
+void
+vdp_split_prefetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		   uint16_t n, bool for_write)
+{
+	uint16_t i, head, ready = (uint16_t)(vr->avail_cache - vr->last_avail);
+	bool w = for_write && have_prefetchw();
+	const struct vdp_desc *d;
+	uint64_t len;
+	uint8_t *p;
+
+	if (ready < n)
+		ready = vdp_split_avail_count(vr);
+	if (n > ready)
+		n = ready;
+	for (i = 0; i < n; i++) {
+		head = __atomic_load_n(&vr->avail->ring[(uint16_t)(vr->last_avail + i) &
+							 vr->mask], __ATOMIC_RELAXED);
+		d = &vr->desc[head & vr->mask];
+		if (d->flags & VDP_DESC_F_INDIRECT)
+			continue;
+		len = 128;
+		p = vdp_gpa_to_hva(mm, d->addr, &len);
+		if (p == NULL)
+			continue;
+		if (w) {
+			prefetch_w2(p, len > 64);
+		} else {
+			__builtin_prefetch(p, 0, 3);
+			if (len > 64)
+				__builtin_prefetch(p + 64, 0, 3);
+		}
+	}
+}
+
 /* ---- descriptor chains ---- */
 
 struct vdp_desc_val {
