@@ -494,6 +494,38 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
 
 # ------------------------------------------------------------- reporting
 
+def merge_rounds(runs):
+    """One result from the rounds of one (backend, cell): rates over all
+    measured periods of all rounds (median, min, max), worker cost as the
+    median of the rounds', counters summed, CPU shares averaged."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[-1]
+    med = statistics.median
+    out = dict(ok[0])
+    for key in ("rx_pps", "tx_pps", "rx_bps"):
+        out[key] = [v for r in ok for v in r.get(key, [])]
+    out["rx_pps_median"] = med(out["rx_pps"])
+    out["rx_pps_min"], out["rx_pps_max"] = min(out["rx_pps"]), max(out["rx_pps"])
+    out["rx_bps_median"] = med(out["rx_bps"])
+    out["tx_pps_median"] = med(out["tx_pps"])
+    for key in ("lost", "tx_pkts", "rx_pkts", "rx_gso", "bad_pattern", "out_of_order"):
+        out[key] = sum(r.get(key, 0) for r in ok)
+    for key in ("worker_ns_per_frame", "worker_busy_pct"):
+        vals = [r[key] for r in ok if key in r]
+        if vals:
+            out[key] = med(vals)
+    for key in ("foreign_cpu_pct", "worker_cpu_pct", "guest_cpu_pct"):
+        vals = [r[key] for r in ok if key in r]
+        if vals:
+            out[key] = max(vals) if key == "foreign_cpu_pct" else min(vals)
+    out["rounds"] = len(ok)
+    out["round_ns_per_frame"] = [r.get("worker_ns_per_frame") for r in ok]
+    if len(ok) < len(runs):
+        out["failed_rounds"] = len(runs) - len(ok)
+    return out
+
+
 def fmt_mpps(r):
     return "%.3f [%.3f–%.3f]" % (r["rx_pps_median"] / 1e6, r["rx_pps_min"] / 1e6,
                                  r["rx_pps_max"] / 1e6)
@@ -720,11 +752,19 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         cmdline,
         "```",
         "",
-        "Each cell is one run: the runner starts the forwarding app with the two ports of one "
+        "Each cell is %s: the runner starts the forwarding app with the two ports of one "
         "backend, then the generator guest, waits until the app reports both links up and the "
         "guest sees both links up, drops one warm-up period of %g s and measures %d periods "
         "of %g s. The figure is the frame rate received by the guest on its second port; the "
-        "spread is the min and max of the per-period rates." % (args.period_sec, args.periods, args.period_sec),
+        "spread is the min and max of the per-period rates.%s"
+        % ("one run" if args.rounds == 1 else "%d runs" % args.rounds,
+           args.period_sec, args.periods, args.period_sec,
+           "" if args.rounds == 1 else
+           " The backends take turns, round by round (each round starts with the next "
+           "backend), and a cell's median, min and max are over the periods of all its "
+           "rounds; `worker ns/frame` is the median of the rounds' figures. This host's "
+           "speed changes over minutes (the two vCPUs land on nearer or farther physical "
+           "cores), so a single run per backend can compare a fast minute with a slow one."),
         "",
         "Processes and placement (checked by the runner from argv before starting and from "
         "the threads' real CPU affinity while running; it refuses any set-up that would put "
@@ -811,6 +851,11 @@ def main():
     ap.add_argument("--sizes", default="64,256,1518,9000",
                     help="frame sizes in bytes without FCS (default 64,256,1518,9000)")
     ap.add_argument("--periods", type=int, default=5, help="measured periods per run (default 5)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every (size, backend) cell this many times, the backends "
+                         "taking turns, and merge the rounds (default 1). On a shared host "
+                         "whose speed changes over minutes, rounds spread those changes "
+                         "over all backends instead of penalising whichever ran then")
     ap.add_argument("--period-sec", type=float, default=2.0, help="seconds per period (default 2)")
     ap.add_argument("--backends", default=",".join(BACKENDS),
                     help="comma list of %s (default both)" % ",".join(BACKENDS))
@@ -849,8 +894,8 @@ def main():
     for b in backends:
         if b not in BACKENDS:
             ap.error("--backends: unknown backend %r (known: %s)" % (b, ", ".join(BACKENDS)))
-    if args.periods < 1 or args.period_sec < 0.1:
-        ap.error("--periods must be >= 1 and --period-sec >= 0.1")
+    if args.periods < 1 or args.period_sec < 0.1 or args.rounds < 1:
+        ap.error("--periods and --rounds must be >= 1 and --period-sec >= 0.1")
     args.app = os.path.join(args.build, "app", "dpdk-vdevpeer")
     args.guestgen = os.path.join(args.build, "perf", "vdp-guestgen")
     for exe in (args.app, args.guestgen):
@@ -871,27 +916,35 @@ def main():
     results = {}
     failed = 0
     try:
-        total = len(cells) * len(backends)
+        total = len(cells) * len(backends) * args.rounds
         n = 0
         for cell in cells:
+            runs = {b: [] for b in backends}
+            for rnd in range(args.rounds):
+                # each round starts with the next backend: no backend is
+                # always the one that runs right after another
+                order = backends[rnd % len(backends):] + backends[:rnd % len(backends)]
+                for backend in order:
+                    n += 1
+                    log("[%d/%d] %s, %s B frames%s" % (n, total, backend, cell.label,
+                                                      ", round %d" % (rnd + 1) if args.rounds > 1 else ""))
+                    if args.wait_quiet > 0:
+                        wait_quiet(args.wait_quiet, {os.getpid()})
+                    tag = "%s-%s-%d" % (backend, cell.label.replace(" ", ""), rnd)
+                    try:
+                        r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
+                        log("  => %s Mpps rx (median [min–max]), %.2f Gbit/s, lost %d, "
+                            "worker %.1f ns/frame, other procs %.0f%% CPU"
+                            % (fmt_mpps(r), r["rx_bps_median"] / 1e9, r["lost"],
+                               r.get("worker_ns_per_frame", 0), r.get("foreign_cpu_pct", 0)))
+                    except RunError as e:
+                        failed += 1
+                        log("  FAILED: %s" % e)
+                        r = {"backend": backend, "size": cell.size, "cell": cell.label,
+                             "error": str(e)}
+                    runs[backend].append(r)
             for backend in backends:
-                n += 1
-                log("[%d/%d] %s, %s B frames" % (n, total, backend, cell.label))
-                if args.wait_quiet > 0:
-                    wait_quiet(args.wait_quiet, {os.getpid()})
-                tag = "%s-%s" % (backend, cell.label.replace(" ", ""))
-                try:
-                    r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
-                    log("  => %s Mpps rx (median [min–max]), %.2f Gbit/s, lost %d, "
-                        "other procs %.0f%% CPU"
-                        % (fmt_mpps(r), r["rx_bps_median"] / 1e9, r["lost"],
-                           r.get("foreign_cpu_pct", 0)))
-                except RunError as e:
-                    failed += 1
-                    log("  FAILED: %s" % e)
-                    r = {"backend": backend, "size": cell.size, "cell": cell.label,
-                         "error": str(e)}
-                results[(backend, cell)] = r
+                results[(backend, cell)] = merge_rounds(runs[backend])
         rows = table_rows(cells, results)
         print_table(rows)
         out_dir = os.path.dirname(os.path.abspath(args.out))
