@@ -478,7 +478,6 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		goto out;
 	if (avail > n - nb_rx)
 		avail = (uint16_t)(n - nb_rx);
-	vdp_split_prefetch(vr, &q->port->mm, avail, false);
 	for (i = 0; i < avail && nb_rx < n; i++) {
 		enum vdp_fetch r = vdp_split_fetch(vr, &q->port->mm, VDP_DIR_READ, c);
 		struct vdp_net_hdr vh = { 0 };
@@ -744,7 +743,6 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	/* frames verified by a NIC (or a guest's offload contract) */
 	dv = __atomic_load_n(&q->port->csum_on, __ATOMIC_RELAXED) &&
 	     (q->port->feat & VDP_BIT(VDP_F_GUEST_CSUM));
-	vdp_split_prefetch(vr, &q->port->mm, n, true);
 	for (; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct vdp_net_hdr *h = &hdr;

@@ -188,11 +188,6 @@ void vdp_vring_break(struct vdp_vring *vr, enum vdp_err e, uint32_t a, uint32_t 
  */
 uint16_t vdp_split_avail_count(struct vdp_vring *vr);
 
-/* Prefetch the descriptors and first buffer lines of the next n chains
- * the guest published (for_write: receive buffers we will fill). */
-void vdp_split_prefetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
-			uint16_t n, bool for_write);
-
 /* ---- descriptor chains ---- */
 #define VDP_CHAIN_MAX_SEGS 128
 
