@@ -393,14 +393,15 @@ struct Fdb {
 	}
 };
 
+/* bridge_mac_lookup over the set-up's keys: all known (hit) or none. */
 void
-BM_bridge_lookup_hit(benchmark::State &state)
+bridge_lookup(benchmark::State &state, bool hit)
 {
 	Fdb fdb;
 	uint64_t n = 0, found = 0;
 	uint32_t i = 0;
 
-	if (!fdb.setup((uint32_t)state.range(0), (uint32_t)state.range(1), true)) {
+	if (!fdb.setup((uint32_t)state.range(0), (uint32_t)state.range(1), hit)) {
 		state.SkipWithError("table set-up failed");
 		return;
 	}
@@ -411,32 +412,22 @@ BM_bridge_lookup_hit(benchmark::State &state)
 		found += port != BRIDGE_NO_PORT;
 		n++;
 	}
-	if (found != n)
-		state.SkipWithError("a known MAC was not found");
+	if (found != (hit ? n : 0))
+		state.SkipWithError(hit ? "a known MAC was not found" :
+					  "an unknown MAC was found");
 	set_counters(state, n, "time/lookup");
+}
+
+void
+BM_bridge_lookup_hit(benchmark::State &state)
+{
+	bridge_lookup(state, true);
 }
 
 void
 BM_bridge_lookup_miss(benchmark::State &state)
 {
-	Fdb fdb;
-	uint64_t n = 0, found = 0;
-	uint32_t i = 0;
-
-	if (!fdb.setup((uint32_t)state.range(0), (uint32_t)state.range(1), false)) {
-		state.SkipWithError("table set-up failed");
-		return;
-	}
-	for (auto _ : state) {
-		uint16_t port = bridge_mac_lookup(fdb.t, fdb.keys[i++ & (kKeys - 1)]);
-
-		benchmark::DoNotOptimize(port);
-		found += port != BRIDGE_NO_PORT;
-		n++;
-	}
-	if (found != 0)
-		state.SkipWithError("an unknown MAC was found");
-	set_counters(state, n, "time/lookup");
+	bridge_lookup(state, false);
 }
 
 void

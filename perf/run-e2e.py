@@ -507,7 +507,6 @@ def merge_rounds(runs):
     for key in ("rx_pps", "tx_pps", "rx_bps"):
         out[key] = [v for r in ok for v in r.get(key, [])]
     out["rx_pps_min"], out["rx_pps_max"] = min(out["rx_pps"]), max(out["rx_pps"])
-    out["round_rx_pps_median"] = [r["rx_pps_median"] for r in ok]
     for key in ("lost", "tx_pkts", "rx_pkts", "rx_gso", "bad_pattern", "out_of_order"):
         out[key] = sum(r.get(key, 0) for r in ok)
     vals = [r["worker_ns_per_frame"] for r in ok if "worker_ns_per_frame" in r]
@@ -518,7 +517,6 @@ def merge_rounds(runs):
         if vals:
             out[key] = max(vals) if key == "foreign_cpu_pct" else min(vals)
     out["rounds"] = len(ok)
-    out["round_ns_per_frame"] = [r.get("worker_ns_per_frame") for r in ok]
     if len(ok) < len(runs):
         out["failed_rounds"] = len(runs) - len(ok)
     return out
@@ -759,11 +757,13 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
            args.period_sec, args.periods, args.period_sec,
            "" if args.rounds == 1 else
            " The backends take turns, round by round (each round starts with the next "
-           "backend). A cell's figure is its best round's median (and that round's other "
-           "columns; `worker ns/frame` is the lowest of the rounds'); min and max are over "
-           "the periods of all its rounds, so a wide spread shows a disturbed round. This "
-           "host's speed changes over minutes (the two vCPUs land on nearer or farther "
-           "physical cores: a 64 B worker then needs ~115 instead of ~50 ns per frame), so "
+           "backend). A cell's figure is its best round's median, with that round's Gbit/s, "
+           "tx rate and worker busy; `worker ns/frame` is the lowest of the rounds', `lost` "
+           "the sum over all rounds and the CPU columns the worst round's; min and max are "
+           "over the periods of all its rounds, so a wide spread shows a disturbed round. "
+           "This host's speed changes over minutes, for traffic between the two vCPUs only "
+           "(probably nearer or farther physical cores: a 64 B worker then needs ~115 "
+           "instead of ~50 ns per frame), so "
            "a single run per backend can compare a fast minute with a slow one; the best "
            "of several rounds compares both backends in the host's fast state."),
         "",

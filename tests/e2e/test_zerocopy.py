@@ -170,6 +170,22 @@ GUESTGEN = os.path.join(P.BUILD, "perf", "vdp-guestgen")
 GG_PAGES = 160  # the generator's pools and rings, plus the 64 MB it grows by
 
 
+def run_guestgen(procs, a, b, eal, args):
+    """perf/vdp-guestgen as the guest on both sockets (virtio_user, one
+    lcore); waits for it to exit 0. Returns (its output, its SUMMARY)."""
+    if not os.path.exists(GUESTGEN):
+        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
+    dev = "queues=1,queue_size=1024,mrg_rxbuf=1"
+    pfx = procs.new_prefix("gg")
+    gg = procs.start("guestgen", [GUESTGEN, "--no-pci"] + eal + [
+        "--file-prefix", pfx, "--lcores", "0@0",
+        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
+        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev), "--"] + args, prefix=pfx)
+    assert gg.wait(120) == 0, gg.tail(40)
+    out = gg.log()
+    return out, json.loads(out.split("SUMMARY ", 1)[1].splitlines()[0])
+
+
 @pytest.fixture
 def hugedir():
     """A hugetlbfs mount of our own with GG_PAGES free 2 MB pages."""
@@ -183,22 +199,12 @@ def test_memory_table_change_under_traffic(hugedir, procs, middle, backend):
     memory table (librte_vhost unmaps the old one) while buffers are held
     zero-copy. Every frame that arrives is intact and in order, and the
     old mapping is dropped once nothing points into it."""
-    if not os.path.exists(GUESTGEN):
-        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
     m, a, b = pair(procs, middle, "on")
-    dev = "queues=1,queue_size=1024,mrg_rxbuf=1"
-    pfx = procs.new_prefix("gg")
-    gg = procs.start("guestgen", [
-        GUESTGEN, "--no-pci", "--huge-dir", hugedir, "--single-file-segments",
-        "--file-prefix", pfx, "--lcores", "0@0",
-        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
-        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev),
-        "--", "--size", "1518", "--check", "--period", "0.5", "--periods", "6",
-        "--grow-mem", "64"], prefix=pfx)
-    assert gg.wait(120) == 0, gg.tail(40)
-    out = gg.log()
+    out, summary = run_guestgen(procs, a, b,
+                                ["--huge-dir", hugedir, "--single-file-segments"],
+                                ["--size", "1518", "--check", "--period", "0.5", "--periods", "6",
+                                 "--grow-mem", "64"])
     assert "grew memory by 64 MB: ok" in out, out
-    summary = json.loads(out.split("SUMMARY ", 1)[1].splitlines()[0])
     assert summary["bad_pattern"] == 0 and summary["out_of_order"] == 0, summary
     assert min(summary["rx_pps"]) > 0, summary
     log = m.proc.log()
@@ -216,19 +222,10 @@ def test_tso_stream_whole_and_worker_cycles(procs, middle, backend):
     byte-identical and in order, attached zero-copy; and the app's own
     worker accounting (/vdevpeer/fwd/lcores) counted every frame it
     received, in busy cycles that are part of all its cycles."""
-    if not os.path.exists(GUESTGEN):
-        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
     m, a, b = pair(procs, middle, "auto")
-    dev = "queues=1,queue_size=1024,mrg_rxbuf=1"
-    pfx = procs.new_prefix("gg")
-    gg = procs.start("guestgen", [
-        GUESTGEN, "--no-pci", "--no-huge", "-m", "512", "--file-prefix", pfx, "--lcores", "0@0",
-        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
-        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev),
-        "--", "--size", "65000", "--tso", "1448", "--check", "--period", "0.5",
-        "--periods", "4"], prefix=pfx)
-    assert gg.wait(120) == 0, gg.tail(40)
-    summary = json.loads(gg.log().split("SUMMARY ", 1)[1].splitlines()[0])
+    _, summary = run_guestgen(procs, a, b, ["--no-huge", "-m", "512"],
+                              ["--size", "65000", "--tso", "1448", "--check", "--period", "0.5",
+                               "--periods", "4"])
     assert summary["bad_pattern"] == 0 and summary["out_of_order"] == 0, summary
     assert summary["rx_pkts"] > 0 and summary["rx_gso"] == summary["rx_pkts"], summary
     assert summary["rx_bytes"] == 65000 * summary["rx_pkts"], summary
