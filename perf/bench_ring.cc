@@ -132,6 +132,7 @@ BM_dequeue(benchmark::State &state)
 	rig.add_buffers(nbufs, buf_len, false);
 	for (auto _ : state) {
 		rig.post(kBurst);
+		vdp_vring_burst_begin(&rig.vr);
 		uint16_t n = vdp_split_avail_count(&rig.vr);
 
 		for (uint16_t i = 0; i < n; i++) {
@@ -168,6 +169,7 @@ BM_enqueue(benchmark::State &state)
 	rig.add_buffers(nbufs, buf_len, true);
 	for (auto _ : state) {
 		rig.post(kRingSize);
+		vdp_vring_burst_begin(&rig.vr);
 		for (uint32_t i = 0; i < kBurst; i++) {
 			int r = vdp_split_enqueue_frame(&rig.vr, &rig.m.mm, &hdr, &iov, 1);
 

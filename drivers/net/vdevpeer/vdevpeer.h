@@ -193,6 +193,7 @@ struct vdp_queue {
 	uint64_t calls;            /* guest interrupts sent */
 	uint64_t bins[VDP_NB_BINS];
 	uint64_t err_acc[VDP_ERR_MAX]; /* counts of earlier ring generations */
+	uint64_t budget_acc;       /* ... and their vr.budget_stops */
 	uint64_t ol[VDP_OL_NB];    /* offload work, by kind */
 	/* rx: segments made in software not yet handed out */
 	uint16_t pend_head;

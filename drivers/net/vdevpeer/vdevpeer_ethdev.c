@@ -418,6 +418,7 @@ queue_reset(struct vdp_queue *q)
 	memset(q->ol, 0, sizeof(q->ol));
 	memset(q->err_acc, 0, sizeof(q->err_acc));
 	memset(q->vr.err, 0, sizeof(q->vr.err));
+	q->budget_acc = q->vr.budget_stops = 0;
 }
 
 static int
@@ -445,8 +446,9 @@ const char *const vdp_ol_stat_names[VDP_OL_NB] = {
 	[VDP_OL_DATA_VALID] = "data_valid_packets",
 };
 
-/* per direction: bins, guest notifications, offload work, drop reasons */
-#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 1 + VDP_OL_NB + VDP_ERR_MAX - VDP_ERR_FIRST)
+/* per direction: bins, guest notifications, bursts cut short by their
+ * work budget, offload work, drop reasons */
+#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 2 + VDP_OL_NB + VDP_ERR_MAX - VDP_ERR_FIRST)
 /* per port: the features negotiated, and those in use after sanitising */
 #define VDP_XSTATS_PORT 2
 
@@ -478,6 +480,7 @@ eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 		for (int b = 0; b < VDP_NB_BINS; b++)
 			xstat_name(names, i++, dir, "", vdp_bin_names[b]);
 		xstat_name(names, i++, dir, "", "guest_notifications");
+		xstat_name(names, i++, dir, "", "burst_budget_stops");
 		for (int o = 0; o < VDP_OL_NB; o++)
 			xstat_name(names, i++, dir, "", vdp_ol_stat_names[o]);
 		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
@@ -517,6 +520,7 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 			for (int b = 0; b < VDP_NB_BINS; b++)
 				xs[k++].value += q->bins[b];
 			xs[k++].value += q->calls;
+			xs[k++].value += q->budget_acc + q->vr.budget_stops;
 			for (int o = 0; o < VDP_OL_NB; o++)
 				xs[k++].value += q->ol[o];
 			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)

@@ -468,6 +468,7 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 
 	if (!vdp_queue_enter(q))
 		return 0;
+	vdp_vring_burst_begin(vr);
 	used_before = vr->used_idx;
 	vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
 	nb_rx = vdp_pend_drain(q, pkts, n);
@@ -740,6 +741,7 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 		q->drop_paused += n;  /* link down, queue disabled or stopped */
 		goto free;
 	}
+	vdp_vring_burst_begin(vr);
 	/* frames verified by a NIC (or a guest's offload contract) */
 	dv = __atomic_load_n(&q->port->csum_on, __ATOMIC_RELAXED) &&
 	     (q->port->feat & VDP_BIT(VDP_F_GUEST_CSUM));

@@ -205,6 +205,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	}
 	for (int e = 0; e < VDP_ERR_MAX; e++)
 		q->err_acc[e] += vr->err[e];
+	q->budget_acc += vr->budget_stops;
 	if (vdp_vring_init(vr, vdp_zc_xlate(p, vring.desc), vdp_zc_xlate(p, vring.avail),
 			   vdp_zc_xlate(p, vring.used), vring.size, last_avail,
 			   last_used) != 0) {

@@ -120,6 +120,8 @@ enum vdp_err {
 	VDP_ERR_BAD_CSUM_HDR,   /* csum_start/csum_offset outside the frame */
 	VDP_ERR_BAD_GSO,        /* GSO header inconsistent with the frame */
 	VDP_ERR_BAD_TX_OFFLOAD, /* host frame with offload fields that do not fit it */
+	VDP_ERR_BURST_BUDGET,   /* guest RX frame dropped: the guest's bad or short
+				 * buffers used up this burst's work budget */
 	VDP_ERR_MAX
 };
 #define VDP_ERR_FIRST VDP_ERR_NO_RX_BUF
@@ -148,10 +150,47 @@ struct vdp_vring {
 	bool broken;          /* ring no longer trustworthy: queue stopped */
 	uint16_t hdr_len;     /* virtio-net header length: 10 or 12 */
 
+	/* work budget of the current burst (vdp_vring_burst_begin) */
+	uint32_t budget_desc; /* descriptors the walkers may still read */
+	uint32_t budget_bad;  /* chains they may still refuse */
+	bool budget_hit;      /* this burst ran out (counted once) */
+
 	uint64_t err[VDP_ERR_MAX];
+	uint64_t budget_stops; /* bursts cut short by their budget */
 	vdp_err_fn on_err;    /* optional: rate-limited logging by the owner */
 	void *err_ctx;
 };
+
+/*
+ * The work of one burst is bounded by numbers, not by the guest's good
+ * behaviour (whatever it writes into its rings):
+ *  - a chain is walked for at most VDP_CHAIN_MAX_SEGS buffer descriptors
+ *    (plus the one pointing to an indirect table): a longer chain, a loop
+ *    or an indirect table chained past that is refused at that point
+ *    (VDP_ERR_CHAIN_TOO_LONG), never walked to its end;
+ *  - a burst reads at most VDP_BURST_DESC_MAX descriptors in all and
+ *    refuses at most VDP_BURST_BAD_MAX chains (bad ones, and with
+ *    MRG_RXBUF first buffers shorter than the header). When either runs
+ *    out, fetches return VDP_FETCH_LIMIT: guest TX chains wait for the
+ *    next burst, guest RX frames of this burst are dropped
+ *    (VDP_ERR_BURST_BUDGET). A chain is never walked in part: one that
+ *    does not fit what is left of the budget stays for the next burst.
+ * Sizes: a legitimate burst of 32 frames of 64 KiB in 2 KiB buffers reads
+ * about 1100 descriptors, 8192 leaves room for bursts of 128 such frames
+ * or of 32 frames in 256 buffers each. Worst case measured with a hostile
+ * guest: docs/security.md.
+ */
+#define VDP_BURST_DESC_MAX 8192u
+#define VDP_BURST_BAD_MAX 64u
+
+/* Start a burst: a fresh work budget (also set by vdp_vring_init). */
+static inline void
+vdp_vring_burst_begin(struct vdp_vring *vr)
+{
+	vr->budget_desc = VDP_BURST_DESC_MAX;
+	vr->budget_bad = VDP_BURST_BAD_MAX;
+	vr->budget_hit = false;
+}
 
 /*
  * Reset the device-side state of a ring. Validates the layout: size a
@@ -214,12 +253,16 @@ enum vdp_fetch {
 	VDP_FETCH_BAD = 2,    /* chain invalid: counted, returned to the used
 			       * ring with len 0, last_avail advanced */
 	VDP_FETCH_BROKEN = 3, /* ring broken: queue must stop */
+	VDP_FETCH_LIMIT = 4,  /* this burst's work budget is spent: nothing
+			       * consumed, try again in the next burst */
 };
 
 /*
  * Take the next available chain and resolve it to host segments. The caller
  * should have checked vdp_split_avail_count() > 0 (if not, fetch reads
- * avail idx itself and may return VDP_FETCH_EMPTY).
+ * avail idx itself and may return VDP_FETCH_EMPTY). The descriptors read
+ * and a refused chain are charged to the burst's budget
+ * (VDP_FETCH_LIMIT once it is spent).
  * VDP_DIR_READ chains are also checked against vr->hdr_len: shorter is a
  * bad chain (VDP_ERR_SHORT_CHAIN), longer than hdr_len + VDP_TX_FRAME_MAX
  * too (VDP_ERR_TOO_BIG). An indirect table must lie in one region and be
@@ -287,7 +330,7 @@ struct vdp_iov {
  * dropped the frame (counted), or -1 when the ring broke.
  * Drops: VDP_ERR_NO_RX_BUF (ring empty or ran out), VDP_ERR_RX_TOO_SMALL
  * (non-mergeable chain too small, or more than VDP_MRG_MAX_BUFS buffers
- * needed). Buffers taken for a dropped frame stay with the guest (not
+ * needed), VDP_ERR_BURST_BUDGET (the burst's budget ran out). Buffers taken for a dropped frame stay with the guest (not
  * consumed), except those taken before a bad chain met while gathering:
  * they come back with used len 0. Bad chains met on the way (and, with
  * MRG_RXBUF, a first buffer shorter than the header: VDP_ERR_SHORT_CHAIN)

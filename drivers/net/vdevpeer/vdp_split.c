@@ -9,7 +9,9 @@
  *    atomic load, into a local; checks and uses are on the local only;
  *  - every guest address is translated with vdp_gpa_to_hva() before use,
  *    byte range included, so nothing outside guest memory is touched;
- *  - every walk is bounded by the size of the table it walks.
+ *  - every walk is bounded by the size of the table it walks and by
+ *    VDP_CHAIN_MAX_SEGS buffers, and every burst by its work budget
+ *    (VDP_BURST_DESC_MAX descriptors, VDP_BURST_BAD_MAX refused chains).
  *
  * Two kinds of failure: a bad chain (its own fault: counted, given back
  * to the guest with used len 0, the ring goes on) and a broken ring (the
@@ -43,6 +45,7 @@ const char *const vdp_err_names[VDP_ERR_MAX] = {
 	[VDP_ERR_BAD_CSUM_HDR] = "bad_csum_offset",
 	[VDP_ERR_BAD_GSO] = "bad_gso",
 	[VDP_ERR_BAD_TX_OFFLOAD] = "bad_offload_request",
+	[VDP_ERR_BURST_BUDGET] = "burst_budget",
 };
 
 #define VDP_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -75,6 +78,7 @@ vdp_vring_init(struct vdp_vring *vr, void *desc, void *avail, void *used,
 	vr->signalled_used = used_idx;
 	vr->signalled_valid = false;
 	vr->hdr_len = VDP_NET_HDR_LEN_MRG;
+	vdp_vring_burst_begin(vr);
 	return 0;
 }
 
@@ -143,9 +147,11 @@ struct vdp_walk_err {
 	enum vdp_err err;
 	bool fatal;      /* the main table is corrupt: break the ring */
 	uint32_t where;  /* descriptor index the error was found at */
+	uint32_t ndesc;  /* descriptors read, charged to the burst */
 };
 
 #define VDP_WALK_OK VDP_ERR_MAX
+#define VDP_WALK_LIMIT VDP_ERR_NONE  /* the budget ran out before the end */
 
 static inline enum vdp_err
 vdp_walk_fail(struct vdp_walk_err *we, enum vdp_err e, bool fatal, uint32_t where)
@@ -157,9 +163,10 @@ vdp_walk_fail(struct vdp_walk_err *we, enum vdp_err e, bool fatal, uint32_t wher
 }
 
 /*
- * Resolve the chain at head into host segments. Descriptors past
- * VDP_CHAIN_MAX_SEGS segments are still walked and checked (so that a loop
- * is told from a long chain) but not stored.
+ * Resolve the chain at head into host segments. The walk reads at most
+ * VDP_CHAIN_MAX_SEGS + 2 descriptors (the buffers, one indirect pointer,
+ * and the one found past the limit), and never more than the budget left
+ * (VDP_WALK_LIMIT: nothing decided, nothing consumed).
  */
 static enum vdp_err
 vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
@@ -167,6 +174,7 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 	       struct vdp_walk_err *we)
 {
 	const uint16_t want_write = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
+	const uint32_t budget = vr->budget_desc;
 	const struct vdp_desc *tbl = vr->desc;
 	uint32_t tsize = vr->size;
 	uint32_t idx = head;
@@ -176,6 +184,7 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 	bool in_indirect = false;
 	struct vdp_desc_val d;
 
+	we->ndesc = 0;
 	for (;;) {
 		/* Out of range: the main table is corrupt; an indirect
 		 * table is just this chain's own bad data. */
@@ -183,8 +192,11 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 			return vdp_walk_fail(we, VDP_ERR_BAD_DESC, !in_indirect, idx);
 		if (VDP_UNLIKELY(++walked > tsize))
 			return vdp_walk_fail(we, VDP_ERR_LOOP, !in_indirect, idx);
+		if (VDP_UNLIKELY(we->ndesc == budget))
+			return vdp_walk_fail(we, VDP_WALK_LIMIT, false, idx);
 
 		vdp_desc_load(&tbl[idx], &d);
+		we->ndesc++;
 
 		if (VDP_UNLIKELY(d.flags & VDP_DESC_F_INDIRECT)) {
 			uint64_t tlen = d.len;
@@ -221,7 +233,9 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 		if (VDP_UNLIKELY(d.len == 0))
 			return vdp_walk_fail(we, VDP_ERR_ZERO_LEN, false, idx);
 
-		/* One segment per region the buffer touches. */
+		/* One segment per region the buffer touches; the walk ends
+		 * at the first segment past the limit (a longer chain, or a
+		 * loop longer than it, is refused there, not walked on). */
 		uint64_t gpa = d.addr;
 		uint64_t rem = d.len;
 
@@ -231,10 +245,10 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 			if (VDP_UNLIKELY(p == NULL))
 				return vdp_walk_fail(we, VDP_ERR_BAD_ADDR, false, idx);
-			if (VDP_LIKELY(nseg < VDP_CHAIN_MAX_SEGS)) {
-				c->seg[nseg].hva = p;
-				c->seg[nseg].len = (uint32_t)l;
-			}
+			if (VDP_UNLIKELY(nseg == VDP_CHAIN_MAX_SEGS))
+				return vdp_walk_fail(we, VDP_ERR_CHAIN_TOO_LONG, false, idx);
+			c->seg[nseg].hva = p;
+			c->seg[nseg].len = (uint32_t)l;
 			nseg++;
 			gpa += l;
 			rem -= l;
@@ -246,8 +260,6 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 		idx = d.next;
 	}
 
-	if (VDP_UNLIKELY(nseg > VDP_CHAIN_MAX_SEGS))
-		return vdp_walk_fail(we, VDP_ERR_CHAIN_TOO_LONG, false, idx);
 	if (VDP_UNLIKELY(total > UINT32_MAX))
 		return vdp_walk_fail(we, VDP_ERR_TOO_BIG, false, idx);
 	if (dir == VDP_DIR_READ) {
@@ -262,6 +274,17 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 	return VDP_WALK_OK;
 }
 
+/* The burst's budget is spent: say so (once per burst) and stop. */
+static inline enum vdp_fetch
+vdp_split_limit(struct vdp_vring *vr)
+{
+	if (!vr->budget_hit) {
+		vr->budget_hit = true;
+		vr->budget_stops++;
+	}
+	return VDP_FETCH_LIMIT;
+}
+
 /* Give a chain we refuse back to the guest, empty, and move on. */
 static inline void
 vdp_split_drop_chain(struct vdp_vring *vr, uint16_t head, enum vdp_err e,
@@ -270,6 +293,7 @@ vdp_split_drop_chain(struct vdp_vring *vr, uint16_t head, enum vdp_err e,
 	vdp_vring_err(vr, e, head, where);
 	vdp_split_used_put(vr, head, 0);
 	vr->last_avail++;
+	vr->budget_bad--;
 }
 
 enum vdp_fetch
@@ -278,9 +302,12 @@ vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 {
 	struct vdp_walk_err we;
 	uint16_t slot, head;
+	enum vdp_err e;
 
 	if (VDP_UNLIKELY(vr->broken))
 		return VDP_FETCH_BROKEN;
+	if (VDP_UNLIKELY(vr->budget_desc == 0 || vr->budget_bad == 0))
+		return vdp_split_limit(vr);
 	/* Callers are told to check avail_count first; be safe anyway. */
 	if (VDP_UNLIKELY(vr->last_avail == vr->avail_cache) &&
 	    vdp_split_avail_count(vr) == 0)
@@ -292,9 +319,15 @@ vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		vdp_vring_break(vr, VDP_ERR_BAD_DESC, head, slot);
 		return VDP_FETCH_BROKEN;
 	}
-	if (VDP_LIKELY(vdp_split_walk(vr, mm, dir, head, c, &we) == VDP_WALK_OK)) {
+	e = vdp_split_walk(vr, mm, dir, head, c, &we);
+	vr->budget_desc -= we.ndesc;
+	if (VDP_LIKELY(e == VDP_WALK_OK)) {
 		vr->last_avail++;
 		return VDP_FETCH_OK;
+	}
+	if (VDP_UNLIKELY(e == VDP_WALK_LIMIT)) {
+		vr->budget_desc = 0;  /* nothing more this burst */
+		return vdp_split_limit(vr);
 	}
 	if (we.fatal) {
 		vdp_vring_break(vr, we.err, head, we.where);
@@ -446,21 +479,24 @@ vdp_src_done(const struct vdp_src *s)
 	return true;
 }
 
-/* Fetch the next writable chain, skipping (already returned) bad ones. */
+/* Fetch the next writable chain, skipping (already returned) bad ones;
+ * the burst's budget bounds how many. */
 static inline enum vdp_fetch
 vdp_split_fetch_rx(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		   struct vdp_chain *c, uint32_t *nbad)
 {
 	enum vdp_fetch r;
 
-	for (;;) {
-		r = vdp_split_fetch(vr, mm, VDP_DIR_WRITE, c);
-		if (r != VDP_FETCH_BAD)
-			return r;
-		/* Bounded: one ring's worth of bad chains per frame. */
-		if (++*nbad > vr->size)
-			return VDP_FETCH_EMPTY;
-	}
+	while ((r = vdp_split_fetch(vr, mm, VDP_DIR_WRITE, c)) == VDP_FETCH_BAD)
+		++*nbad;
+	return r;
+}
+
+/* Why a frame could not be given a buffer (counted by the caller). */
+static inline enum vdp_err
+vdp_split_rx_miss(enum vdp_fetch r)
+{
+	return r == VDP_FETCH_LIMIT ? VDP_ERR_BURST_BUDGET : VDP_ERR_NO_RX_BUF;
 }
 
 static int
@@ -476,8 +512,10 @@ vdp_split_enqueue_one(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (r == VDP_FETCH_BROKEN)
 		return -1;
 	if (r != VDP_FETCH_OK) {
-		vdp_vring_err(vr, VDP_ERR_NO_RX_BUF, 0, 0);
-		return VDP_ERR_NO_RX_BUF;
+		enum vdp_err e = vdp_split_rx_miss(r);
+
+		vdp_vring_err(vr, e, 0, 0);
+		return e;
 	}
 	if (c.len < needed) {
 		/* Not consumed: the guest may post a bigger one later. */
@@ -534,14 +572,16 @@ vdp_split_enqueue_mrg(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		if (r == VDP_FETCH_BROKEN)
 			return -1;
 		if (r != VDP_FETCH_OK) {
-			err = VDP_ERR_NO_RX_BUF;
+			err = vdp_split_rx_miss(r);
 			goto fail;
 		}
 		if (nbufs == 0 && c->len < vr->hdr_len) {
 			/* The header must fit in the first buffer (virtio 1.1
-			 * 5.1.6.3.1): refuse this one like a bad chain. */
+			 * 5.1.6.3.1): refuse this one like a bad chain, and
+			 * charge it to the burst like one. */
 			vdp_vring_err(vr, VDP_ERR_SHORT_CHAIN, c->head, c->len);
 			vdp_split_used_put(vr, c->head, 0);
+			vr->budget_bad--;
 			rewind_to = vr->last_avail;
 			continue;
 		}

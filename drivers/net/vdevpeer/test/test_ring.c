@@ -7,6 +7,8 @@
  * One line per check, then "N passed, N failed"; exit status 1 on failure.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -768,6 +770,7 @@ test_wrap(void)
 		}
 		if (vdp_split_avail_count(&f.vr) != burst)
 			bad++;
+		vdp_vring_burst_begin(&f.vr);
 		for (uint32_t i = 0; i < burst; i++) {
 			uint32_t fr, k;
 
@@ -810,6 +813,7 @@ test_wrap(void)
 			f.g.desc[h].addr = gpa[h];
 		}
 		guest_ring_publish(&f.g);
+		vdp_vring_burst_begin(&f.vr);
 		if (vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) != 0)
 			bad++;
 		vdp_split_used_flush(&f.vr);
@@ -966,13 +970,27 @@ test_hostile(void)
 	uint64_t end = GPA_BASE + REGION1 + REGION2;
 	int h;
 
-	/* Loop in the main table. */
+	/* Loop in the main table of a ring no longer than the chain limit:
+	 * found as a loop (more steps than the table has entries). */
+	struct fx_opts o64 = opts_tx;
+
+	o64.size = 64;
+	fx_init(&f, &o64);
+	h = raw_chain(&f, 2, idx);
+	f.g.desc[idx[1]].flags = VDP_DESC_F_NEXT;
+	f.g.desc[idx[1]].next = idx[0];
+	guest_ring_push_head(&f.g, (uint16_t)h, true);
+	expect_fetch(&f, VDP_DIR_READ, h, VDP_ERR_LOOP, BROKEN, "loop (next points back), 64-entry ring");
+	fx_fini(&f);
+	/* In a bigger ring the walk stops at the chain limit, long before it
+	 * could tell a loop from a long chain: refused as too long. */
 	fx_init(&f, &opts_tx);
 	h = raw_chain(&f, 2, idx);
 	f.g.desc[idx[1]].flags = VDP_DESC_F_NEXT;
 	f.g.desc[idx[1]].next = idx[0];
 	guest_ring_push_head(&f.g, (uint16_t)h, true);
-	expect_fetch(&f, VDP_DIR_READ, h, VDP_ERR_LOOP, BROKEN, "loop (next points back)");
+	expect_fetch(&f, VDP_DIR_READ, h, VDP_ERR_CHAIN_TOO_LONG, BAD_CHAIN,
+		     "loop (next points back), 256-entry ring");
 	fx_fini(&f);
 
 	/* Self loop, ring of 1. */
@@ -1168,17 +1186,27 @@ test_hostile(void)
 	CHECK(f.g.nfree == f.g.size, "hostile: guest got every descriptor back");
 	fx_fini(&f);
 
-	/* A long loop: tail of a 200-descriptor chain back to its middle. */
+	/* A long loop: tail of a 200-descriptor chain back to its middle.
+	 * The walk stops at the segment limit: it reads at most
+	 * VDP_CHAIN_MAX_SEGS + 1 descriptors, not the whole loop. */
 	fx_init(&f, &opts_tx);
 	h = raw_chain(&f, 200, idx);
 	f.g.desc[idx[199]].flags = VDP_DESC_F_NEXT;
 	f.g.desc[idx[199]].next = idx[100];
 	guest_ring_push_head(&f.g, (uint16_t)h, true);
-	expect_fetch(&f, VDP_DIR_READ, h, VDP_ERR_LOOP, BROKEN, "loop after 200 descriptors (beyond the segment limit)");
+	vdp_vring_burst_begin(&f.vr);
+	expect_fetch(&f, VDP_DIR_READ, h, VDP_ERR_CHAIN_TOO_LONG, BAD_CHAIN,
+		     "loop after 200 descriptors (beyond the segment limit)");
+	CHECK(VDP_BURST_DESC_MAX - f.vr.budget_desc <= VDP_CHAIN_MAX_SEGS + 1 + 1,
+	      "hostile: that walk read %u descriptors (at most %u + 1, then the next frame's 1)",
+	      VDP_BURST_DESC_MAX - f.vr.budget_desc, VDP_CHAIN_MAX_SEGS + 1);
 	fx_fini(&f);
 
-	/* Loop on an RX ring while enqueueing: the ring breaks, enqueue says -1. */
-	fx_init(&f, &opts_mrg);
+	/* Loop on a small RX ring while enqueueing: the ring breaks, enqueue says -1. */
+	struct fx_opts o64m = opts_mrg;
+
+	o64m.size = 64;
+	fx_init(&f, &o64m);
 	h = raw_chain(&f, 2, idx);
 	f.g.desc[idx[0]].flags |= VDP_DESC_F_WRITE;
 	f.g.desc[idx[1]].flags = VDP_DESC_F_NEXT | VDP_DESC_F_WRITE;
@@ -1189,6 +1217,200 @@ test_hostile(void)
 	iov.len = 64;
 	CHECK(vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == -1 && f.vr.broken &&
 	      fx_only_err(&f, VDP_ERR_LOOP), "hostile: loop met during mergeable RX -> -1, ring broken");
+	fx_fini(&f);
+	/* ... and on a big one it is a chain too long: skipped, the frame
+	 * goes into the buffer posted after it. */
+	fx_init(&f, &opts_mrg);
+	h = raw_chain(&f, 2, idx);
+	f.g.desc[idx[0]].flags |= VDP_DESC_F_WRITE;
+	f.g.desc[idx[1]].flags = VDP_DESC_F_NEXT | VDP_DESC_F_WRITE;
+	f.g.desc[idx[1]].next = idx[0];
+	guest_ring_push_head(&f.g, (uint16_t)h, true);
+	post_rx(&f, 128, NULL);
+	fx_mark(&f);
+	CHECK(vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0 && !f.vr.broken &&
+	      fx_only_err(&f, VDP_ERR_CHAIN_TOO_LONG),
+	      "hostile: loop met during mergeable RX on a 256-entry ring -> skipped, frame delivered");
+	fx_fini(&f);
+}
+
+/* ---- the work bound of one burst (hostile guests, issue 10 item 1) ---- */
+
+/*
+ * A guest that posts 1..11-byte writable buffers (shorter than the
+ * virtio-net header) as fast as the device refuses them, one slot ahead,
+ * watching the used ring to see how far the device got (the elements are
+ * written before the index is published). Without a budget one enqueue
+ * call never returns while this goes on.
+ */
+struct short_poster {
+	struct fx *f;
+	uint16_t head;
+	uint32_t max_posts;  /* gives up after this many */
+	uint32_t posted;
+	int stop;            /* atomic */
+};
+
+#define USED_MARK 0xffffu
+
+static void *
+short_poster_run(void *arg)
+{
+	struct short_poster *sp = arg;
+	struct guest_ring *g = &sp->f->g;
+	uint16_t mask = (uint16_t)(g->size - 1);
+	uint16_t seen = g->last_used;
+
+	while (sp->posted < sp->max_posts && !__atomic_load_n(&sp->stop, __ATOMIC_RELAXED)) {
+		struct vdp_used_elem *e = &g->used->ring[seen & mask];
+
+		if (__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) != sp->head)
+			continue;
+		/* refused: mark the slot again, post one more */
+		__atomic_store_n(&e->id, USED_MARK, __ATOMIC_RELAXED);
+		seen++;
+		g->desc[sp->head].len = 1 + sp->posted % 11;
+		guest_ring_push_head(g, sp->head, true);
+		sp->posted++;
+	}
+	return NULL;
+}
+
+static void
+test_budget(void)
+{
+	struct vdp_net_hdr hdr = { 0 };
+	uint8_t frame[64] = { 0 };
+	struct vdp_iov iov = { frame, sizeof(frame) };
+	struct fx_opts o = opts_mrg;
+	struct vdp_chain c;
+	struct fx f;
+	int h, r;
+
+	/* A ring full of too-short first buffers, then a good one: each
+	 * burst refuses at most VDP_BURST_BAD_MAX of them, drops its frame,
+	 * and a later burst gets the frame through. */
+	fx_init(&f, &opts_mrg);
+	for (int i = 0; i < 200; i++) {
+		struct guest_buf b = { guest_alloc(&f.m, 16, 8), 1 + i % 11, true };
+
+		guest_ring_post(&f.g, &b, 1, false, true);
+	}
+	post_rx(&f, 256, NULL);
+	fx_mark(&f);
+	vdp_vring_burst_begin(&f.vr);
+	r = vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1);
+	CHECK(r == VDP_ERR_BURST_BUDGET && f.vr.err[VDP_ERR_SHORT_CHAIN] == VDP_BURST_BAD_MAX &&
+	      f.vr.budget_stops == 1 && !f.vr.broken,
+	      "budget: 200 short RX buffers -> %u refused in one burst, frame dropped (burst_budget)",
+	      VDP_BURST_BAD_MAX);
+	CHECK(vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == VDP_ERR_BURST_BUDGET &&
+	      f.vr.err[VDP_ERR_SHORT_CHAIN] == VDP_BURST_BAD_MAX && f.vr.budget_stops == 1,
+	      "budget: the rest of that burst refuses nothing more, counted once");
+	for (int b = 0; b < 3; b++) {
+		vdp_vring_burst_begin(&f.vr);
+		r = vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1);
+	}
+	CHECK(r == 0 && f.vr.err[VDP_ERR_SHORT_CHAIN] == 200 && f.vr.err[VDP_ERR_BURST_BUDGET] == 4 &&
+	      f.vr.budget_stops == 3, "budget: the fourth burst delivers the frame past all 200");
+	fx_fini(&f);
+
+	/* The same with a guest that keeps posting short buffers while the
+	 * device works: one call refuses at most the budget and returns. */
+	fx_init(&f, &opts_mrg);
+	{
+		struct short_poster sp = { .f = &f, .max_posts = 2000000 };
+		struct guest_buf b = { guest_alloc(&f.m, 16, 8), 5, true };
+		pthread_t th;
+
+		for (uint32_t i = 0; i < f.g.size; i++)
+			f.g.used->ring[i].id = USED_MARK;
+		h = guest_ring_post(&f.g, &b, 1, false, false);
+		sp.head = (uint16_t)h;
+		for (uint32_t i = 1; i < f.g.size; i++)
+			guest_ring_push_head(&f.g, sp.head, false);
+		guest_ring_publish(&f.g);
+		fx_mark(&f);
+		pthread_create(&th, NULL, short_poster_run, &sp);
+		vdp_vring_burst_begin(&f.vr);
+		r = vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1);
+		__atomic_store_n(&sp.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(th, NULL);
+		CHECK(r == VDP_ERR_BURST_BUDGET &&
+		      f.vr.err[VDP_ERR_SHORT_CHAIN] - f.err0[VDP_ERR_SHORT_CHAIN] <= VDP_BURST_BAD_MAX,
+		      "budget: guest posting short buffers one slot ahead -> one call refused %" PRIu64
+		      " (at most %u) and returned (guest posted %u meanwhile)",
+		      f.vr.err[VDP_ERR_SHORT_CHAIN] - f.err0[VDP_ERR_SHORT_CHAIN], VDP_BURST_BAD_MAX,
+		      sp.posted);
+	}
+	fx_fini(&f);
+
+	/* Every slot of a 1024 ring holds the same chain: through the whole
+	 * table, ending in an indirect table of 32768 entries. Each walk
+	 * stops at the segment limit, a burst at its budget. */
+	o = opts_tx;
+	o.size = 1024;
+	fx_init(&f, &o);
+	{
+		uint64_t buf = guest_alloc(&f.m, 64, 8);
+		uint64_t tgpa = guest_alloc(&f.m, 32768 * sizeof(struct vdp_desc), 16);
+		struct vdp_desc *t = guest_ptr(&f.m, tgpa);
+		uint32_t bad = 0, reads;
+
+		for (uint32_t i = 0; i < 32768; i++)
+			t[i] = (struct vdp_desc){ buf, 64, (uint16_t)(i + 1 < 32768 ? VDP_DESC_F_NEXT : 0),
+						  (uint16_t)(i + 1) };
+		for (uint32_t i = 0; i < 1024; i++)
+			f.g.desc[i] = (struct vdp_desc){ buf, 64, VDP_DESC_F_NEXT, (uint16_t)(i + 1) };
+		f.g.desc[1023] = (struct vdp_desc){ tgpa, 32768 * 16, VDP_DESC_F_INDIRECT, 0 };
+		for (uint32_t i = 0; i < 1024; i++)
+			guest_ring_push_head(&f.g, 0, false);
+		guest_ring_publish(&f.g);
+		fx_mark(&f);
+		/* one burst of 256, as the PMD does it */
+		vdp_vring_burst_begin(&f.vr);
+		uint16_t avail = vdp_split_avail_count(&f.vr);
+
+		for (uint32_t i = 0; i < avail && i < 256; i++) {
+			r = (int)vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c);
+			if (r == VDP_FETCH_LIMIT)
+				break;
+			if (r == VDP_FETCH_BAD)
+				bad++;
+		}
+		reads = VDP_BURST_DESC_MAX - f.vr.budget_desc;
+		CHECK(r == VDP_FETCH_LIMIT && bad == f.vr.err[VDP_ERR_CHAIN_TOO_LONG] && bad <= VDP_BURST_BAD_MAX &&
+		      reads <= VDP_BURST_DESC_MAX && reads <= (bad + 1) * (VDP_CHAIN_MAX_SEGS + 2) &&
+		      !f.vr.broken,
+		      "budget: 1024-entry chains ending in a 32768-entry indirect table, one burst of 256: "
+		      "%u refused, %u descriptors read (bounds %u, %u)", bad, reads,
+		      VDP_BURST_BAD_MAX, VDP_BURST_DESC_MAX);
+		vdp_split_used_flush(&f.vr);
+		vdp_vring_burst_begin(&f.vr);
+		CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_BAD,
+		      "budget: the next burst goes on where that one stopped");
+	}
+	fx_fini(&f);
+
+	/* A chain that does not fit what is left of the budget is not taken
+	 * in part: it waits, whole, for the next burst. */
+	fx_init(&f, &opts_tx);
+	{
+		struct guest_buf bufs[100];
+
+		for (int i = 0; i < 100; i++)
+			bufs[i] = (struct guest_buf){ guest_alloc(&f.m, 64, 8), 64, false };
+		h = guest_ring_post(&f.g, bufs, 100, false, true);
+		vdp_vring_burst_begin(&f.vr);
+		f.vr.budget_desc = 99;
+		CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_LIMIT &&
+		      f.vr.last_avail == (uint16_t)(f.g.avail_idx - 1) && f.vr.budget_stops == 1 &&
+		      fx_only_err(&f, VDP_ERR_MAX),
+		      "budget: a 100-descriptor chain with 99 left -> limit, nothing consumed or counted");
+		vdp_vring_burst_begin(&f.vr);
+		CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.head == h &&
+		      c.nseg == 100, "budget: next burst takes it whole");
+	}
 	fx_fini(&f);
 }
 
@@ -1206,6 +1428,7 @@ main(void)
 	test_wrap();
 	test_notify();
 	test_hostile();
+	test_budget();
 	printf("%u passed, %u failed\n", npass, nfail);
 	return nfail == 0 ? 0 : 1;
 }
