@@ -19,34 +19,58 @@ page_size(void)
 int
 guest_mem_init(struct guest_mem *m, uint64_t base, size_t size1, size_t size2)
 {
+	size_t sizes[2] = { size1, size2 };
+
+	return guest_mem_init_regions(m, base, sizes, size2 != 0 ? 2 : 1, 0);
+}
+
+int
+guest_mem_init_regions(struct guest_mem *m, uint64_t base, const size_t *sizes,
+		       uint32_t n, unsigned int flags)
+{
+	const bool one_view = (flags & GUEST_MEM_ONE_VIEW) != 0;
 	size_t pg = page_size();
-	size_t sizes[GUEST_MAX_REGIONS] = { size1, size2 };
 	size_t off_g = 0, off_h = pg;
 	int err;
 
 	memset(m, 0, sizeof(*m));
-	m->fd[0] = m->fd[1] = -1;
-	if (size1 == 0 || size1 % pg != 0 || size2 % pg != 0 || base % pg != 0)
+	for (uint32_t i = 0; i < GUEST_MAX_REGIONS; i++)
+		m->fd[i] = -1;
+	if (n == 0 || n > GUEST_MAX_REGIONS || base % pg != 0 ||
+	    (flags & ~GUEST_MEM_ONE_VIEW) != 0)
 		return -EINVAL;
-	m->nregions = size2 != 0 ? 2 : 1;
-	m->gva_len = size1 + size2;
-	/* Host view: guard, region 1, guard, region 2, guard. */
-	m->host_len = pg + size1 + pg + (size2 != 0 ? size2 + pg : 0);
+	for (uint32_t i = 0; i < n; i++) {
+		if (sizes[i] == 0 || sizes[i] % pg != 0)
+			return -EINVAL;
+		m->gva_len += sizes[i];
+	}
+	m->nregions = n;
+	/* Host view: guard, region 1, guard, region 2, guard, ... */
+	m->host_len = one_view ? 0 : pg + m->gva_len + n * pg;
 
 	m->gva = mmap(NULL, m->gva_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m->gva == MAP_FAILED)
 		goto fail_errno;
-	m->host_base = mmap(NULL, m->host_len, PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m->host_base == MAP_FAILED) {
-		m->host_base = NULL;
-		goto fail_errno;
+	if (!one_view) {
+		m->host_base = mmap(NULL, m->host_len, PROT_NONE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->host_base == MAP_FAILED) {
+			m->host_base = NULL;
+			goto fail_errno;
+		}
 	}
 
-	for (uint32_t i = 0; i < m->nregions; i++) {
+	for (uint32_t i = 0; i < n; i++) {
+		static const char *const names[] = {
+			"guest-ram0", "guest-ram1", "guest-ram2", "guest-ram3",
+			"guest-ram4", "guest-ram5", "guest-ram6", "guest-ram7",
+		};
+		_Static_assert(sizeof(names) / sizeof(names[0]) == GUEST_MAX_REGIONS,
+			       "one memfd name per region");
+		uint8_t *hva;
 		void *p;
 
-		m->fd[i] = memfd_create(i == 0 ? "guest-ram0" : "guest-ram1", MFD_CLOEXEC);
+		m->fd[i] = memfd_create(names[i], MFD_CLOEXEC);
 		if (m->fd[i] < 0)
 			goto fail_errno;
 		if (ftruncate(m->fd[i], (off_t)sizes[i]) != 0)
@@ -55,15 +79,20 @@ guest_mem_init(struct guest_mem *m, uint64_t base, size_t size1, size_t size2)
 			 MAP_SHARED | MAP_FIXED, m->fd[i], 0);
 		if (p == MAP_FAILED)
 			goto fail_errno;
-		p = mmap(m->host_base + off_h, sizes[i], PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, m->fd[i], 0);
-		if (p == MAP_FAILED)
-			goto fail_errno;
+		if (one_view) {
+			hva = m->gva + off_g;
+		} else {
+			hva = m->host_base + off_h;
+			p = mmap(hva, sizes[i], PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, m->fd[i], 0);
+			if (p == MAP_FAILED)
+				goto fail_errno;
+		}
 		m->gpa[i] = base + off_g;
 		m->size[i] = sizes[i];
 		m->mm.r[i].gpa = m->gpa[i];
 		m->mm.r[i].size = sizes[i];
-		m->mm.r[i].hva = (uint64_t)(uintptr_t)(m->host_base + off_h);
+		m->mm.r[i].hva = (uint64_t)(uintptr_t)hva;
 		off_g += sizes[i];
 		off_h += sizes[i] + pg;
 	}
@@ -88,7 +117,8 @@ guest_mem_fini(struct guest_mem *m)
 	if (m->host_base != NULL)
 		munmap(m->host_base, m->host_len);
 	memset(m, 0, sizeof(*m));
-	m->fd[0] = m->fd[1] = -1;
+	for (uint32_t i = 0; i < GUEST_MAX_REGIONS; i++)
+		m->fd[i] = -1;
 }
 
 void *
@@ -329,4 +359,60 @@ uint16_t
 guest_ring_used_flags(const struct guest_ring *g)
 {
 	return __atomic_load_n(&g->used->flags, __ATOMIC_RELAXED);
+}
+
+/* avail_event sits right after the used ring's size elements. */
+static uint16_t *
+guest_ring_avail_event_ptr(const struct guest_ring *g)
+{
+	return (uint16_t *)(void *)((uint8_t *)g->used + offsetof(struct vdp_used, ring) +
+				    (size_t)g->size * sizeof(struct vdp_used_elem));
+}
+
+uint16_t
+guest_ring_avail_event(const struct guest_ring *g)
+{
+	return __atomic_load_n(guest_ring_avail_event_ptr(g), __ATOMIC_RELAXED);
+}
+
+bool
+guest_ring_enable_cb(struct guest_ring *g, bool event_idx, uint16_t delay)
+{
+	if (event_idx)
+		guest_ring_set_used_event(g, (uint16_t)(g->last_used + delay));
+	else
+		guest_ring_set_no_interrupt(g, false);
+	/*
+	 * Our used_event / flags store before our used idx load, as the
+	 * device orders its used idx store before its used_event / flags
+	 * load: one of the two sides sees the other's store, so either we
+	 * see the new elements here or the device sees our request and calls.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return guest_ring_used_pending(g) <= (event_idx ? delay : 0);
+}
+
+void
+guest_ring_disable_cb(struct guest_ring *g, bool event_idx)
+{
+	if (event_idx)
+		guest_ring_set_used_event(g, (uint16_t)(g->last_used + 0x8000u));
+	else
+		guest_ring_set_no_interrupt(g, true);
+}
+
+bool
+guest_ring_need_kick(const struct guest_ring *g, uint16_t old, bool event_idx)
+{
+	uint16_t new = g->avail_idx;
+
+	/* Our avail idx store before the avail_event / flags load: the same
+	 * pairing as enable_cb, the other way round. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (event_idx) {
+		uint16_t ev = guest_ring_avail_event(g);
+
+		return (uint16_t)(new - ev - 1) < (uint16_t)(new - old);
+	}
+	return !(guest_ring_used_flags(g) & VDP_USED_F_NO_NOTIFY);
 }

@@ -3,12 +3,15 @@
  * A small guest-side split-ring driver for the unit tests and the
  * micro-benchmarks of the ring walkers.
  *
- * Guest memory is one or two memfd regions, each mapped twice: once
+ * Guest memory is one or more memfd regions, each mapped twice: once
  * contiguously at the "guest" addresses (what the driver writes through)
  * and once, with guard pages around each region, at unrelated "host"
  * addresses (what the device side sees through its struct vdp_memmap).
- * Region 2 starts at the guest physical address right after region 1, so
- * a buffer may straddle the two and still be contiguous for the guest.
+ * Each region starts at the guest physical address right after the one
+ * before, so a buffer may straddle two and still be contiguous for the
+ * guest. GUEST_MEM_ONE_VIEW maps each region once: the device is given
+ * the guest's own addresses (for ThreadSanitizer, which tells accesses
+ * apart by address only).
  *
  * The driver keeps its own bookkeeping (free list, chain lengths) outside
  * guest memory, like a real driver, so a test may scribble on descriptors
@@ -27,7 +30,7 @@
 extern "C" {
 #endif
 
-#define GUEST_MAX_REGIONS 2
+#define GUEST_MAX_REGIONS VDP_MAX_REGIONS
 
 struct guest_mem {
 	uint32_t nregions;
@@ -36,7 +39,8 @@ struct guest_mem {
 	uint64_t size[GUEST_MAX_REGIONS];
 	uint8_t *gva;                    /* guest view: all regions, contiguous */
 	size_t gva_len;
-	uint8_t *host_base;              /* host view reservation, guards incl. */
+	uint8_t *host_base;              /* host view reservation, guards incl.
+					  * (NULL with GUEST_MEM_ONE_VIEW) */
 	size_t host_len;
 	struct vdp_memmap mm;            /* what the device is given */
 	uint64_t brk;                    /* bump allocator, as a gpa */
@@ -48,6 +52,17 @@ struct guest_mem {
  * multiples. Returns 0 or -errno.
  */
 int guest_mem_init(struct guest_mem *m, uint64_t base, size_t size1, size_t size2);
+
+/* The device sees guest memory at the guest's addresses (no second mapping). */
+#define GUEST_MEM_ONE_VIEW 1u
+
+/*
+ * Create guest memory of n regions (1..GUEST_MAX_REGIONS) of sizes[i]
+ * bytes each (page multiples), back to back from gpa base. flags: 0 (two
+ * views, as guest_mem_init) or GUEST_MEM_ONE_VIEW. Returns 0 or -errno.
+ */
+int guest_mem_init_regions(struct guest_mem *m, uint64_t base, const size_t *sizes,
+			   uint32_t n, unsigned int flags);
 void guest_mem_fini(struct guest_mem *m);
 
 /* Guest view of gpa (NULL when outside guest memory). */
@@ -128,6 +143,33 @@ uint16_t guest_ring_used_pending(const struct guest_ring *g);
 void guest_ring_set_used_event(struct guest_ring *g, uint16_t v);
 void guest_ring_set_no_interrupt(struct guest_ring *g, bool on);
 uint16_t guest_ring_used_flags(const struct guest_ring *g);
+
+/* avail_event (after the used ring), as the device last wrote it. */
+uint16_t guest_ring_avail_event(const struct guest_ring *g);
+
+/*
+ * A driver about to sleep: ask for an interrupt once the device has
+ * published more than delay used elements past the ones we read (with
+ * EVENT_IDX: used_event = last_used + delay; without: NO_INTERRUPT
+ * cleared and delay ignored, any element calls), then look again. Returns false when they
+ * are already there: do not sleep, process them. The store and the look
+ * are ordered by a full fence, against the device's used idx store and
+ * its used_event / flags load.
+ */
+bool guest_ring_enable_cb(struct guest_ring *g, bool event_idx, uint16_t delay);
+
+/*
+ * The driver is awake and polls: without EVENT_IDX set NO_INTERRUPT;
+ * with it, move used_event half the index space away, so that the device
+ * calls again only after 32768 more used elements.
+ */
+void guest_ring_disable_cb(struct guest_ring *g, bool event_idx);
+
+/*
+ * After publishing avail idx (it was old before): does the device want a
+ * kick? (EVENT_IDX: avail_event crossed; otherwise NO_NOTIFY clear.)
+ */
+bool guest_ring_need_kick(const struct guest_ring *g, uint16_t old, bool event_idx);
 
 #ifdef __cplusplus
 }
