@@ -14,6 +14,12 @@ pkgs=(
 	# console, capture and telemetry tests: dpdk-dumpcap and dpdk-telemetry.py
 	# come with the dpdk package; tshark reads the captures back
 	tshark
+	# the guest-to-world test turns a veth's offloads off
+	ethtool
+	# fuzzing (libFuzzer) of the ring walkers, offload and message checks
+	clang libclang-rt-14-dev
+	# the hostile-VMM tests hold an lcore inside a burst with a debugger
+	gdb
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -32,6 +32,7 @@
 #define MAX_HOLD 8192
 
 static volatile sig_atomic_t quit, release;
+static uint16_t nb_ports;
 static struct rte_mbuf *held[MAX_HOLD];
 static unsigned int nb_held, hold_max = 4096;
 static uint64_t dropped;
@@ -97,6 +98,14 @@ worker(void *arg)
 		n = rte_eth_rx_burst(1, 0, pkts, BURST);
 		if (n != 0)
 			rte_pktmbuf_free_bulk(pkts, n);
+		for (uint16_t p = 2; p < nb_ports; p++) {
+			uint16_t s;
+
+			n = rte_eth_rx_burst(p, 0, pkts, BURST);
+			s = n != 0 ? rte_eth_tx_burst(p ^ 1, 0, pkts, n) : 0;
+			if (s < n)
+				rte_pktmbuf_free_bulk(pkts + s, n - s);
+		}
 	}
 	return 0;
 }
@@ -134,15 +143,18 @@ main(int argc, char **argv)
 	signal(SIGINT, on_quit);
 	signal(SIGTERM, on_quit);
 	signal(SIGUSR1, on_release);
-	if (rte_eth_dev_count_avail() < 2) {
-		fprintf(stderr, "vdp-stallfwd: two ports needed\n");
+	nb_ports = (uint16_t)rte_eth_dev_count_avail();
+	if (nb_ports != 2 && nb_ports != 4) {
+		fprintf(stderr, "vdp-stallfwd: two or four ports needed\n");
 		return 1;
 	}
 	mp = rte_pktmbuf_pool_create("stall", NB_MBUFS, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
-	if (mp == NULL || port_init(0, mp) != 0 || port_init(1, mp) != 0) {
-		fprintf(stderr, "vdp-stallfwd: port set-up failed\n");
-		return 1;
+	for (uint16_t port = 0; port < nb_ports; port++) {
+		if (mp == NULL || port_init(port, mp) != 0) {
+			fprintf(stderr, "vdp-stallfwd: port set-up failed\n");
+			return 1;
+		}
 	}
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	if (lcore >= RTE_MAX_LCORE) {
@@ -170,7 +182,7 @@ main(int argc, char **argv)
 	printf("held at exit: %u frames, %" PRIu64 " bytes read (sum %" PRIu64
 	       "), dropped %" PRIu64 "\n", nb_held, bytes, sum, dropped);
 	printf("mbufs in use: %u\n", rte_mempool_in_use_count(mp));
-	for (uint16_t port = 0; port < 2; port++) {
+	for (uint16_t port = 0; port < nb_ports; port++) {
 		rte_eth_dev_stop(port);
 		rte_eth_dev_close(port);
 	}

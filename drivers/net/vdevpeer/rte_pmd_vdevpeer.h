@@ -63,6 +63,29 @@ struct rte_pmd_vdevpeer_info {
 int rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info);
 
 /**
+ * Isolation state of a port: what its guest or VMM broke, and what the
+ * driver did about it (docs/security.md). A struct of its own, so that
+ * applications built with an older struct rte_pmd_vdevpeer_info keep
+ * working.
+ */
+struct rte_pmd_vdevpeer_isolation {
+	bool failed;             /**< a bound was broken: link down until the
+				  *   VMM starts a new session */
+	char fail_reason[128];   /**< why, when failed */
+	uint32_t vring_stuck;    /**< bit v: virtqueue v's lcore did not leave a
+				  *   burst in time (frozen until it does) */
+	uint64_t msg_refused;    /**< vhost-user messages refused */
+	uint64_t pause_timeouts; /**< queues that got stuck */
+	uint64_t failures;       /**< times the port was failed */
+	uint64_t sigbus_contained; /**< accesses past a shrunk guest memory file */
+	uint32_t guest_maps;     /**< guest memory maps of ours alive */
+	uint32_t guest_maps_zc;  /**< ... registered for zero-copy */
+};
+
+/** Fill *iso. 0, or -ENODEV for a port that is not ours. */
+int rte_pmd_vdevpeer_get_isolation(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso);
+
+/**
  * Write the names of the feature bits set in features to buf
  * ("MRG_RXBUF VERSION_1 ..."). Returns the length as snprintf does.
  */

@@ -6,16 +6,32 @@
  *
  *  - Burst functions (eth_vdevpeer_rx / eth_vdevpeer_tx) run on the lcore
  *    that polls the queue, one lcore per queue. They touch a queue's ring
- *    (struct vdp_vring) and the port's guest memory map only between
- *    vdp_queue_enter() and vdp_queue_leave().
+ *    (struct vdp_vring), its memory map (q->mm, part of a struct vdp_gmap
+ *    that never changes while queues use it) and its call fd only between
+ *    vdp_queue_enter() and vdp_queue_leave(). A burst's work is bounded
+ *    (vdp_ring.h: descriptors read, chains refused; a call fd write never
+ *    blocks for long, see below).
  *  - vhost-user callbacks (new_device, destroy_device, vring_state_changed,
  *    pre/post message handlers) run on librte_vhost's event thread, one at
- *    a time per process. Before they change a ring or the memory map they
- *    pause the queues (vdp_queue_pause: clear `allow`, wait until `busy` is
- *    clear), and they resume them afterwards.
+ *    a time per process, shared by every guest's session: they must never
+ *    wait without a bound. Before they change a ring, a map or a call fd
+ *    they pause the queues (vdp_queue_pause: clear `allow`, wait until
+ *    `busy` is clear) and resume them afterwards. The wait is bounded
+ *    (VDP_PAUSE_MAX_MS): a queue whose lcore has not left its burst by then
+ *    is marked stuck and its port failed (link down, counted, logged);
+ *    a stuck queue's ring, map and call fd are frozen - nothing of them is
+ *    changed or freed - until the watchdog sees the lcore leave.
  *  - ethdev ops run on the application's control thread; those that change
  *    queue state take port->lock, as do the vhost callbacks, so the two
- *    never interleave.
+ *    never interleave. Between a pre and a post message handler
+ *    (port->msg_req != 0) librte_vhost changes its device on the event
+ *    thread without our lock: ethdev ops then make no librte_vhost call
+ *    and load no ring; the post handler does it.
+ *  - The watchdog (EAL alarm, every VDP_WATCHDOG_MS) notices stuck queues
+ *    that left, lcores blocked writing a call fd (they get a signal that
+ *    ends the write), contained SIGBUS faults (their ports are failed),
+ *    and reaps guest memory maps nothing uses any more. It only trylocks
+ *    port locks.
  *
  * Offload state: port->feat (features in use) and port->rx_ol_* change only
  * while the queues are paused (new_device) or stopped (dev_configure);
@@ -30,11 +46,10 @@
  * Zero-copy (vdevpeer_zcopy.c) adds two more: the free callback of a
  * held guest buffer runs on whatever lcore or thread frees the last mbuf
  * pointing into it (often another port's TX lcore) and only sets that
- * buffer's done flag; and the reaper (EAL alarm thread, under the
- * zero-copy lock) frees orphaned buffer tables and unmaps retired guest
- * memory once nothing points into them. Everything else of a queue's
- * zero-copy state belongs to whoever owns the ring (lcore or, while
- * paused, the control thread).
+ * buffer's done flag; and the watchdog (under vdp_gmem_lock) completes
+ * orphaned buffer tables and unmaps guest memory maps once nothing points
+ * into them. Everything else of a queue's zero-copy state belongs to
+ * whoever owns the ring (lcore or, while paused, the control thread).
  */
 #ifndef VDEVPEER_H
 #define VDEVPEER_H
@@ -43,6 +58,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <rte_ether.h>
 #include <rte_log.h>
@@ -139,6 +155,79 @@ vdp_size_bin(uint32_t len)
 struct vdp_port;
 struct vdp_queue;
 
+/* ---- guest memory mapped by us (vdevpeer_gmem.c) ---- */
+
+/* A file a VMM gave us, as fstat says. */
+struct vdp_gfile_id {
+	uint64_t dev, ino;
+	uint64_t size;
+	uint32_t pgsz;          /* st_blksize: the huge page size on hugetlbfs */
+	bool regular;
+};
+
+struct vdp_gmap_region {
+	uint64_t lib_hua;       /* librte_vhost's host_user_addr (ring translation) */
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *base;          /* our mapping of [0, len) of the region's file */
+	size_t len;
+	uint64_t off;           /* the region starts at base + off */
+	struct vdp_gfile_id id;
+	bool extmem;            /* registered with rte_extmem_register */
+};
+
+#define VDP_GMAP_MAX_DMA_DEVS 32
+/* Maps of one port registered for zero-copy at most (the current one and
+ * older ones held buffers still point into): each takes a memseg list per
+ * region (of the process's 128). */
+#define VDP_GMAP_ZC_MAX 2u
+
+/*
+ * One memory table of a guest, mapped by us. The walkers' view (mm) is
+ * filled before any queue uses the map and never changes after; the map
+ * lives while it is its port's current one, a queue's ring uses it, or a
+ * zero-copy buffer points into it.
+ */
+struct vdp_gmap {
+	TAILQ_ENTRY(vdp_gmap) next;
+	struct vdp_port *port;  /* NULL once the port was closed */
+	uint64_t id;
+	uint32_t nregions;
+	struct vdp_gmap_region r[VDP_MAX_REGIONS];
+	struct vdp_memmap mm;
+	uint32_t qrefs;         /* queues whose ring uses it (vdp_gmem_lock) */
+	bool current;           /* its port's map now (vdp_gmem_lock) */
+	bool zc;                /* registered for zero-copy (extmem + DMA) */
+	uint16_t ndev;
+	struct {
+		uint16_t port;
+		struct rte_device *dev;
+		uint32_t regions;   /* bit i: region i mapped for DMA */
+	} dev[VDP_GMAP_MAX_DMA_DEVS];
+	char name[VDP_NAME_MAX];
+};
+
+struct vdp_gmem_stats {
+	uint32_t maps, retired, regions, extmem, files, memseg_lists;
+	uint64_t bytes, sigbus_contained;
+};
+
+extern pthread_mutex_t vdp_gmem_lock;
+int vdp_gfile_id(int fd, struct vdp_gfile_id *id);
+void vdp_gfile_ref(const struct vdp_gfile_id *id);
+void vdp_gfile_unref(const struct vdp_gfile_id *id);
+bool vdp_sigbus_guard(void);
+struct rte_vhost_memory;
+int vdp_gmap_load(struct vdp_port *p, const struct rte_vhost_memory *mem, bool zc);
+void vdp_gmap_retire(struct vdp_port *p);
+void vdp_gmap_use(struct vdp_queue *q, struct vdp_gmap *m);
+void *vdp_gmap_xlate(const struct vdp_gmap *m, void *lib_addr);
+uint32_t vdp_gmap_reap(void);
+void vdp_gmap_port_gone(struct vdp_port *p);
+void vdp_gmap_dma_refresh(struct vdp_gmap *m, uint32_t region);
+uint32_t vdp_gmap_new_faults(const struct vdp_gmap *m);
+void vdp_gmem_stats(struct vdp_gmem_stats *st);
+
 /* ---- zero-copy of guest TX buffers (vdevpeer_zcopy.c) ---- */
 enum vdp_zc_mode { VDP_ZC_AUTO = 0, VDP_ZC_ON, VDP_ZC_OFF };
 
@@ -148,41 +237,64 @@ enum vdp_zc_stat {
 	VDP_ZC_COPIED,    /* frames copied although zero-copy was on */
 	VDP_ZC_FALLBACKS, /* ... of which because of the in-flight bound */
 	VDP_ZC_RECLAIMS,  /* tx_done_cleanup calls on the egress port */
-	VDP_ZC_FORCED,    /* buffers still out at teardown: given up on */
+	VDP_ZC_FORCED,    /* buffers still out when their ring was handed back */
 	VDP_ZC_NB
 };
 extern const char *const vdp_zc_stat_names[VDP_ZC_NB];
 
 struct vdp_zc_ctx;   /* a queue's held guest buffers (opaque) */
-struct vdp_zc_map;   /* guest memory mapped by us (opaque) */
-struct rte_vhost_memory;
 
-/* teardown: how long to wait for held buffers before giving up on them */
+/* stop (application thread): how long to wait for held buffers */
 #define VDP_ZC_QUIESCE_MS 500u
 
 /* control thread, port lock held */
-int vdp_zc_map_load(struct vdp_port *p, const struct rte_vhost_memory *mem,
-		    struct vdp_memmap *mm);
-void vdp_zc_map_retire(struct vdp_port *p);
-void *vdp_zc_xlate(const struct vdp_port *p, void *lib_addr);
 int vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx);
+void vdp_zc_port_handback(struct vdp_port *p);
 uint32_t vdp_zc_quiesce(struct vdp_port *p, unsigned int ms);
 void vdp_zc_queue_orphan(struct vdp_queue *q);
+bool vdp_zc_holds(const struct vdp_gmap *m);  /* vdp_gmem_lock held */
+void vdp_zc_reap(void);                        /* watchdog */
+void vdp_zc_port_gone(struct vdp_port *p);
 /* data path (and control thread while the queue is paused) */
 void vdp_zc_complete(struct vdp_queue *q, bool scan_all);
 struct rte_mbuf *vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 				 const struct vdp_net_hdr *vh, uint32_t len);
 
+/* ---- bounds of the control plane ---- */
+/* Longest wait for an lcore to leave its burst (a burst takes well under
+ * a millisecond, perf/bench_hostile): past it the queue is stuck and its
+ * port failed. */
+#define VDP_PAUSE_MAX_MS 500u
+/* Watchdog period; a call fd write blocked this long is interrupted (by
+ * the watchdog, or by a control thread waiting for that lcore). */
+#define VDP_WATCHDOG_MS 100u
+#define VDP_CALL_BLOCK_MS 100u
+
+/* Per queue guest-interrupt counters (xstats <dir>_call_<name>). */
+enum vdp_call_stat {
+	VDP_CALL_EAGAIN,   /* the guest's eventfd counter was full: nothing lost */
+	VDP_CALL_ERRORS,   /* other write errors */
+	VDP_CALL_UNBLOCKED,/* writes that blocked and were interrupted: fd dropped */
+	VDP_CALL_NB
+};
+extern const char *const vdp_call_stat_names[VDP_CALL_NB];
+
 struct vdp_queue {
 	struct vdp_vring vr;       /* the guest's ring, valid while allowed */
+	const struct vdp_memmap *mm; /* its memory (q->gmap->mm), idem */
 	struct vdp_chain chain;    /* scratch for the walkers */
 
 	uint32_t allow;            /* atomic: the lcore may touch the ring */
 	uint32_t busy;             /* atomic: the lcore is inside a burst */
-	int callfd;                /* guest interrupt eventfd, -1 if none */
+	int callfd;                /* our dup of the guest's call eventfd, -1 if none */
 	bool ring_ok;              /* ring initialised for the current device */
+	bool call_off;             /* a write on callfd blocked: not used again
+				    * until the ring is loaded again */
+	bool stuck;                /* its lcore did not leave a burst in time */
+	uint64_t stuck_tsc;        /* ... since */
 
 	struct vdp_port *port;
+	struct vdp_gmap *gmap;     /* the map the ring uses (reference held) */
 	struct rte_mempool *mp;    /* rx queues only */
 	uint16_t qid;              /* ethdev queue id */
 	uint16_t vring_idx;        /* virtqueue index */
@@ -191,6 +303,7 @@ struct vdp_queue {
 	uint64_t pkts;
 	uint64_t bytes;
 	uint64_t calls;            /* guest interrupts sent */
+	uint64_t call_stat[VDP_CALL_NB];
 	uint64_t bins[VDP_NB_BINS];
 	uint64_t err_acc[VDP_ERR_MAX]; /* counts of earlier ring generations */
 	uint64_t budget_acc;       /* ... and their vr.budget_stops */
@@ -210,6 +323,7 @@ struct vdp_queue {
 	uint64_t zc_stat[VDP_ZC_NB];
 	bool zc_egress;            /* reclaim from (zc_eport, zc_equeue) */
 	uint16_t zc_eport, zc_equeue;
+	TAILQ_ENTRY(vdp_queue) zombie; /* released while stuck: freed when it leaves */
 } __rte_cache_aligned;
 
 /*
@@ -237,6 +351,25 @@ vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
 }
 
 /* ---- the port ---- */
+
+/* Per port isolation counters (xstats vmm_<name>). */
+enum vdp_port_stat {
+	VDP_PS_MSG_REFUSED,     /* vhost-user messages refused before librte_vhost saw them */
+	VDP_PS_PAUSE_TIMEOUTS,  /* queues whose lcore did not leave a burst in time */
+	VDP_PS_FAILED,          /* times the port was failed (link down until the next session) */
+	VDP_PS_SIGBUS,          /* faults on its guest memory contained (file shrunk) */
+	VDP_PS_ZC_MAP_REFUSED,  /* memory tables not registered for zero-copy (bound) */
+	VDP_PS_ZC_SNAPSHOT_PAGES, /* guest pages under buffers still held when
+				   * their ring was handed back, copied to ours */
+	VDP_PS_ZC_SCRUBBED,     /* ... frames whose pages were zeroed instead
+				 * (over the copy bound): never sent with
+				 * guest memory the guest owns again */
+	VDP_PS_NB
+};
+extern const char *const vdp_port_stat_names[VDP_PS_NB];
+
+#define VDP_LIB_FILES VDP_MAX_REGIONS
+
 struct vdp_port {
 	TAILQ_ENTRY(vdp_port) next;
 	struct vdp_args args;
@@ -257,15 +390,23 @@ struct vdp_port {
 	bool connected;            /* a VMM is on the socket */
 	bool running;              /* the device is live (new_device) */
 	bool started;              /* ethdev started */
-	bool reconf;               /* queues paused by a pre_msg_handle */
+	bool failed;               /* a bound was broken: down until the next session */
+	uint32_t msg_req;          /* a ring-changing message between pre and post */
 	uint16_t hdr_len;
 	uint16_t nb_vrings;        /* vrings the guest set up */
 	bool vring_enabled[VDP_MAX_VRINGS];
+	char fail_why[128];
 
-	struct rte_vhost_memory *vmem; /* from rte_vhost_get_mem_table */
-	struct vdp_memmap mm;
-	struct vdp_zc_map *zmap;   /* our own mapping of guest memory, or NULL */
+	struct vdp_gmap *gmap;     /* the guest's memory as we mapped it, or NULL */
 	bool zc_live;              /* zero-copy in use with the current device */
+	uint32_t nb_gmaps;         /* maps alive (vdp_gmem_lock) */
+	uint32_t nb_gmaps_zc;      /* ... of them registered for zero-copy */
+	/* the files of the memory table librte_vhost has mapped (SIGBUS
+	 * containment covers its mapping too) */
+	uint32_t nb_lib_files;
+	struct vdp_gfile_id lib_files[VDP_LIB_FILES];
+	uint64_t stat[VDP_PS_NB];
+	TAILQ_HEAD(, vdp_queue) zombies;
 };
 
 /* Burst hooks: hand back guest buffers whose mbufs were freed; try
@@ -295,13 +436,23 @@ int vdp_vhost_register(struct vdp_port *p);
 void vdp_vhost_unregister(struct vdp_port *p);
 void vdp_port_apply_queues(struct vdp_port *p);
 int vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx);
-void vdp_queue_pause(struct vdp_queue *q);
+int vdp_queue_pause(struct vdp_queue *q);
+int vdp_queues_pause(struct vdp_port *p);
+void vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vdp_queue_close_call(struct vdp_queue *q);
+void vdp_watchdog_poke(void);
+void vdp_watchdog_start(void);
+void vdp_watchdog_stop(void);
 
 /* vdevpeer_rxtx.c */
 uint16_t eth_vdevpeer_rx(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t eth_vdevpeer_tx(void *q, struct rte_mbuf **pkts, uint16_t n);
 void vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
 void vdp_queue_pend_free(struct vdp_queue *q);
+void vdp_call_unblock_init(void);
+int vdp_call_write(int fd);
+void vdp_call_watch(uint64_t now);
 /* (software) offload of one mbuf for a port without the hardware offload */
 int vdp_sw_offload(struct rte_mbuf *m, uint64_t tx_capa, struct rte_mempool *mp,
 		   struct rte_mbuf **out, uint16_t max);
@@ -310,5 +461,6 @@ int vdp_sw_offload(struct rte_mbuf *m, uint64_t tx_capa, struct rte_mempool *mp,
 struct vdp_port *vdp_port_by_path(const char *path);
 void vdp_port_link_update(struct vdp_port *p, bool up);
 struct vdp_queue *vdp_port_queue(struct vdp_port *p, uint16_t vring_idx);
+void vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg);
 
 #endif /* VDEVPEER_H */

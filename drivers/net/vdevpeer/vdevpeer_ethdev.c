@@ -119,6 +119,18 @@ vdp_port_by_path(const char *path)
 	return p;
 }
 
+/* fn on every port, under the port list lock (the watchdog). */
+void
+vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg)
+{
+	struct vdp_port *p;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		fn(p, arg);
+	pthread_mutex_unlock(&vdp_ports_lock);
+}
+
 /* Link is up exactly while the guest driver is ready. */
 void
 vdp_port_link_update(struct vdp_port *p, bool up)
@@ -219,11 +231,13 @@ eth_vdevpeer_start(struct rte_eth_dev *dev)
 
 	pthread_mutex_lock(&p->lock);
 	p->started = true;
-	/* queues set up after the guest came up take their rings now */
-	for (uint16_t v = 0; p->running && v < p->nb_vrings; v++) {
+	/* queues set up after the guest came up take their rings now (not
+	 * while librte_vhost applies a message: its post handler does it) */
+	for (uint16_t v = 0; p->running && !p->failed && p->msg_req == 0 &&
+	     v < p->nb_vrings; v++) {
 		struct vdp_queue *q = vdp_port_queue(p, v);
 
-		if (q != NULL && !q->ring_ok && vdp_load_ring(p, v, false) != 0)
+		if (q != NULL && !q->ring_ok && !q->stuck && vdp_load_ring(p, v, false) != 0)
 			VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped", v);
 	}
 	vdp_port_apply_queues(p);
@@ -268,22 +282,46 @@ queue_alloc(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
 }
 
 /*
- * Drop a queue. Its ring indexes go back to librte_vhost first, so a queue
- * set up again later continues where this one stopped.
+ * Drop the queue in *slot. Its ring indexes go back to librte_vhost first,
+ * so a queue set up again later continues where this one stopped (not
+ * while librte_vhost applies a message: it may be moving that very ring).
+ * The slot is cleared under the port lock, before the queue is freed: the
+ * vhost-user thread finds queues through it. A queue whose lcore is stuck
+ * in a burst is freed by the watchdog once it left.
  */
 static void
-queue_free(struct vdp_port *p, struct vdp_queue *q)
+queue_free(struct vdp_port *p, void **slot)
 {
-	if (q == NULL)
-		return;
+	struct vdp_queue *q;
+	bool zombie;
+
 	pthread_mutex_lock(&p->lock);
+	q = *slot;
+	if (q == NULL) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
 	vdp_queue_pause(q);
-	vdp_zc_queue_orphan(q);
-	if (q->ring_ok && p->vid >= 0)
-		rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail, q->vr.used_idx);
+	*slot = NULL;
+	zombie = q->stuck;
+	if (zombie) {
+		TAILQ_INSERT_TAIL(&p->zombies, q, zombie);
+		VDP_LOG(WARNING, p, "%s queue %u released while its lcore is stuck in a "
+			"burst: freed when it leaves", q->is_rx ? "rx" : "tx", q->qid);
+	} else {
+		if (q->ring_ok && p->vid >= 0 && p->msg_req == 0)
+			rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail,
+						 q->vr.used_idx);
+		q->ring_ok = false;
+		vdp_zc_queue_orphan(q);
+		vdp_queue_close_call(q);
+		vdp_gmap_use(q, NULL);
+	}
 	pthread_mutex_unlock(&p->lock);
-	vdp_queue_pend_free(q);
-	rte_free(q);
+	if (!zombie) {
+		vdp_queue_pend_free(q);
+		rte_free(q);
+	}
 }
 
 /* (Re)create queue qid of one direction; the guest sizes the rings. */
@@ -295,10 +333,7 @@ queue_setup(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
 	void **slot = is_rx ? &dev->data->rx_queues[qid] : &dev->data->tx_queues[qid];
 	struct vdp_queue *q;
 
-	if (*slot != NULL) {
-		queue_free(p, *slot);
-		*slot = NULL;
-	}
+	queue_free(p, slot);
 	q = queue_alloc(dev, qid, is_rx, socket);
 	if (q == NULL)
 		return -ENOMEM;
@@ -331,15 +366,13 @@ eth_vdevpeer_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_d
 static void
 eth_vdevpeer_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	queue_free(dev->data->dev_private, dev->data->rx_queues[qid]);
-	dev->data->rx_queues[qid] = NULL;
+	queue_free(dev->data->dev_private, &dev->data->rx_queues[qid]);
 }
 
 static void
 eth_vdevpeer_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	queue_free(dev->data->dev_private, dev->data->tx_queues[qid]);
-	dev->data->tx_queues[qid] = NULL;
+	queue_free(dev->data->dev_private, &dev->data->tx_queues[qid]);
 }
 
 static int
@@ -413,6 +446,7 @@ queue_reset(struct vdp_queue *q)
 	if (q == NULL)
 		return;
 	q->pkts = q->bytes = q->calls = q->drop_paused = 0;
+	memset(q->call_stat, 0, sizeof(q->call_stat));
 	memset(q->zc_stat, 0, sizeof(q->zc_stat));
 	memset(q->bins, 0, sizeof(q->bins));
 	memset(q->ol, 0, sizeof(q->ol));
@@ -424,6 +458,11 @@ queue_reset(struct vdp_queue *q)
 static int
 eth_vdevpeer_stats_reset(struct rte_eth_dev *dev)
 {
+	struct vdp_port *p = dev->data->dev_private;
+
+	pthread_mutex_lock(&p->lock);
+	memset(p->stat, 0, sizeof(p->stat));
+	pthread_mutex_unlock(&p->lock);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		queue_reset(dev->data->rx_queues[i]);
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
@@ -446,11 +485,13 @@ const char *const vdp_ol_stat_names[VDP_OL_NB] = {
 	[VDP_OL_DATA_VALID] = "data_valid_packets",
 };
 
-/* per direction: bins, guest notifications, bursts cut short by their
- * work budget, offload work, drop reasons */
-#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 2 + VDP_OL_NB + VDP_ERR_MAX - VDP_ERR_FIRST)
-/* per port: the features negotiated, and those in use after sanitising */
-#define VDP_XSTATS_PORT 2
+/* per direction: bins, guest notifications and their failures, bursts cut
+ * short by their work budget, offload work, drop reasons */
+#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 1 + VDP_OL_NB + \
+			    VDP_ERR_MAX - VDP_ERR_FIRST)
+/* per port: the features negotiated, those in use after sanitising, the
+ * isolation counters (vmm_<name>) and the guest memory maps alive */
+#define VDP_XSTATS_PORT (2 + VDP_PS_NB + 2)
 
 static void
 xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
@@ -474,12 +515,18 @@ eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
 		return (int)n;
 	snprintf(names[i++].name, sizeof(names[0].name), "features_negotiated");
 	snprintf(names[i++].name, sizeof(names[0].name), "features_active");
+	for (int s = 0; s < VDP_PS_NB; s++)
+		xstat_name(names, i++, "vmm", "", vdp_port_stat_names[s]);
+	xstat_name(names, i++, "vmm", "", "guest_memory_maps");
+	xstat_name(names, i++, "vmm", "", "guest_memory_maps_zc");
 	for (int d = 0; d < 2; d++) {
 		const char *dir = d == 0 ? "rx" : "tx";
 
 		for (int b = 0; b < VDP_NB_BINS; b++)
 			xstat_name(names, i++, dir, "", vdp_bin_names[b]);
 		xstat_name(names, i++, dir, "", "guest_notifications");
+		for (int c = 0; c < VDP_CALL_NB; c++)
+			xstat_name(names, i++, dir, "guest_notifications_", vdp_call_stat_names[c]);
 		xstat_name(names, i++, dir, "", "burst_budget_stops");
 		for (int o = 0; o < VDP_OL_NB; o++)
 			xstat_name(names, i++, dir, "", vdp_ol_stat_names[o]);
@@ -506,6 +553,14 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 		xs[k].id = k;
 	xs[i++].value = p->running ? p->negotiated : 0;
 	xs[i++].value = p->running ? p->feat : 0;
+	pthread_mutex_lock(&p->lock);
+	for (int s = 0; s < VDP_PS_NB; s++)
+		xs[i++].value = p->stat[s];
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&vdp_gmem_lock);
+	xs[i++].value = p->nb_gmaps;
+	xs[i++].value = p->nb_gmaps_zc;
+	pthread_mutex_unlock(&vdp_gmem_lock);
 	for (int d = 0; d < 2; d++) {
 		uint16_t nq = d == 0 ? dev->data->nb_rx_queues : dev->data->nb_tx_queues;
 		void **qs = d == 0 ? dev->data->rx_queues : dev->data->tx_queues;
@@ -520,6 +575,8 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 			for (int b = 0; b < VDP_NB_BINS; b++)
 				xs[k++].value += q->bins[b];
 			xs[k++].value += q->calls;
+			for (int c = 0; c < VDP_CALL_NB; c++)
+				xs[k++].value += q->call_stat[c];
 			xs[k++].value += q->budget_acc + q->vr.budget_stops;
 			for (int o = 0; o < VDP_OL_NB; o++)
 				xs[k++].value += q->ol[o];
@@ -620,9 +677,13 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		eth_vdevpeer_rx_queue_release(dev, i);
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
 		eth_vdevpeer_tx_queue_release(dev, i);
-	free(p->vmem);
-	p->vmem = NULL;
-	vdp_zc_map_retire(p);
+	pthread_mutex_lock(&p->lock);
+	vdp_gmap_port_gone(p);
+	vdp_zc_port_gone(p);
+	if (!TAILQ_EMPTY(&p->zombies))
+		VDP_LOG(ERR, p, "closed with queues whose lcore is still stuck in a "
+			"burst: their memory is leaked");
+	pthread_mutex_unlock(&p->lock);
 	VDP_LOG(INFO, p, "closed");
 	pthread_mutex_destroy(&p->lock);
 	return 0;
@@ -705,6 +766,7 @@ vdp_probe(struct rte_vdev_device *vdev)
 	p->vid = -1;
 	p->csum_on = args.csum;
 	pthread_mutex_init(&p->lock, NULL);
+	TAILQ_INIT(&p->zombies);
 
 	p->offered = args.peerfeats & VDP_FEATURES_IMPLEMENTED;
 	if (args.legacy)
@@ -892,6 +954,48 @@ rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
 			break;
 	if (p != NULL)
 		port_info_fill(p, info);
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return p != NULL ? 0 : -ENODEV;
+}
+
+/* Caller holds vdp_ports_lock. */
+static void
+port_isolation_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_isolation *iso)
+{
+	memset(iso, 0, sizeof(*iso));
+	pthread_mutex_lock(&p->lock);
+	iso->failed = p->failed;
+	snprintf(iso->fail_reason, sizeof(iso->fail_reason), "%s", p->failed ? p->fail_why : "");
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q != NULL && q->stuck)
+			iso->vring_stuck |= 1u << v;
+	}
+	iso->msg_refused = p->stat[VDP_PS_MSG_REFUSED];
+	iso->pause_timeouts = p->stat[VDP_PS_PAUSE_TIMEOUTS];
+	iso->failures = p->stat[VDP_PS_FAILED];
+	iso->sigbus_contained = p->stat[VDP_PS_SIGBUS];
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&vdp_gmem_lock);
+	iso->guest_maps = p->nb_gmaps;
+	iso->guest_maps_zc = p->nb_gmaps_zc;
+	pthread_mutex_unlock(&vdp_gmem_lock);
+}
+
+int
+rte_pmd_vdevpeer_get_isolation(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso)
+{
+	struct vdp_port *p;
+
+	if (port_of(port_id) == NULL)
+		return -ENODEV;
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (p->port_id == port_id)
+			break;
+	if (p != NULL)
+		port_isolation_fill(p, iso);
 	pthread_mutex_unlock(&vdp_ports_lock);
 	return p != NULL ? 0 : -ENODEV;
 }

@@ -6,7 +6,12 @@
  *
  *   /vdevpeer/ports          {"<bind>": <port id>, ...}
  *   /vdevpeer/peer,<port>    the guest behind a port (id or bind name):
- *                            the facts of dpdk-vdevpeer's `show peer`.
+ *                            the facts of dpdk-vdevpeer's `show peer`,
+ *                            and its isolation state (failed, counters).
+ *   /vdevpeer/mem            guest memory mapped by the driver, process
+ *                            wide: maps, regions, bytes, external memory
+ *                            registrations, memseg lists in use, guest
+ *                            files watched, SIGBUS faults contained.
  *
  * Runs on the telemetry thread; everything it reads comes from
  * rte_pmd_vdevpeer_get_info(), which takes the driver's locks.
@@ -135,12 +140,14 @@ tel_vrings(struct rte_tel_data *d, const struct rte_pmd_vdevpeer_info *info)
 static int
 tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct rte_pmd_vdevpeer_isolation iso;
 	struct rte_pmd_vdevpeer_info info;
 	uint16_t port;
 
 	RTE_SET_USED(cmd);
 	if (tel_port_param(params, &port) != 0 ||
-	    rte_pmd_vdevpeer_get_info(port, &info) != 0)
+	    rte_pmd_vdevpeer_get_info(port, &info) != 0 ||
+	    rte_pmd_vdevpeer_get_isolation(port, &iso) != 0)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_int(d, "port", port);
@@ -164,15 +171,49 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "hdr_len", info.hdr_len);
 	rte_tel_data_add_dict_int(d, "zero_copy", info.zero_copy);
 	rte_tel_data_add_dict_int(d, "inflight", (int)info.inflight);
+	rte_tel_data_add_dict_int(d, "failed", iso.failed);
+	rte_tel_data_add_dict_int(d, "stuck_vrings", (int)iso.vring_stuck);
+	rte_tel_data_add_dict_string(d, "fail_reason", iso.fail_reason);
+	rte_tel_data_add_dict_u64(d, "messages_refused", iso.msg_refused);
+	rte_tel_data_add_dict_u64(d, "pause_timeouts", iso.pause_timeouts);
+	rte_tel_data_add_dict_u64(d, "port_failures", iso.failures);
+	rte_tel_data_add_dict_u64(d, "sigbus_contained", iso.sigbus_contained);
+	rte_tel_data_add_dict_int(d, "guest_memory_maps", iso.guest_maps);
+	rte_tel_data_add_dict_int(d, "guest_memory_maps_zc", iso.guest_maps_zc);
 	tel_vrings(d, &info);
 	return 0;
 }
 
+static int
+tel_mem(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vdp_gmem_stats st;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	vdp_gmem_stats(&st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_int(d, "maps", st.maps);
+	rte_tel_data_add_dict_int(d, "maps_retired", st.retired);
+	rte_tel_data_add_dict_int(d, "regions", st.regions);
+	rte_tel_data_add_dict_u64(d, "bytes", st.bytes);
+	rte_tel_data_add_dict_int(d, "extmem_regions", st.extmem);
+	rte_tel_data_add_dict_int(d, "memseg_lists", st.memseg_lists);
+	rte_tel_data_add_dict_int(d, "guest_files", st.files);
+	rte_tel_data_add_dict_u64(d, "sigbus_contained", st.sigbus_contained);
+	return 0;
+}
+
+/* Help texts: shorter than RTE_TEL_MAX_STRING_LEN (128), or the command
+ * is not registered at all. */
 RTE_INIT(vdp_telemetry_init)
 {
 	rte_telemetry_register_cmd("/vdevpeer/ports", tel_ports,
 		"net_vdevpeer ports: {bind name: port id}. No parameters");
 	rte_telemetry_register_cmd("/vdevpeer/peer", tel_peer,
-		"The guest behind a net_vdevpeer port: socket, role, state, MACs, "
-		"features, rings. Parameter: port id or bind name");
+		"The guest behind a net_vdevpeer port: socket, state, MACs, features, "
+		"rings, isolation. Parameter: port id or bind name");
+	rte_telemetry_register_cmd("/vdevpeer/mem", tel_mem,
+		"Guest memory mapped by net_vdevpeer: maps, regions, extmem, "
+		"memseg lists, SIGBUS faults contained. No parameters");
 }

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * net_vdevpeer control plane: the vhost-user session through librte_vhost's
- * external-backend API. librte_vhost parses the VMM's messages; we take
- * what it hands us (memory table, ring addresses, indexes, eventfds),
- * validate it again, and drive our own data path (vdp_ring.h).
+ * external-backend API. librte_vhost parses the VMM's messages; we check
+ * each one before it does (vdp_vumsg.c), take what it hands us (memory
+ * table, ring addresses, indexes, eventfds), validate it again, and drive
+ * our own data path (vdp_ring.h) over our own mapping of guest memory
+ * (vdevpeer_gmem.c).
  *
- * All callbacks here run on librte_vhost's event thread (see vdevpeer.h).
+ * All callbacks here run on librte_vhost's event thread, which every
+ * guest's session shares: nothing here waits without a bound (see
+ * vdevpeer.h).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,59 +22,139 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_alarm.h>
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_version.h>
 #include <rte_vhost.h>
 #include <ethdev_driver.h>
 
 #include "vdevpeer.h"
+#include "vdp_vumsg.h"
 
-/* vhost-user master request numbers (vhost-user protocol spec) */
-enum {
-	VU_SET_FEATURES = 2,
-	VU_RESET_OWNER = 4,
-	VU_SET_MEM_TABLE = 5,
-	VU_SET_LOG_BASE = 6,
-	VU_SET_VRING_NUM = 8,
-	VU_SET_VRING_ADDR = 9,
-	VU_SET_VRING_BASE = 10,
-	VU_SET_VRING_KICK = 12,
-	VU_SET_VRING_CALL = 13,
-	VU_SET_VRING_ERR = 14,
+const char *const vdp_port_stat_names[VDP_PS_NB] = {
+	[VDP_PS_MSG_REFUSED] = "messages_refused",
+	[VDP_PS_PAUSE_TIMEOUTS] = "pause_timeouts",
+	[VDP_PS_FAILED] = "port_failures",
+	[VDP_PS_SIGBUS] = "sigbus_contained",
+	[VDP_PS_ZC_MAP_REFUSED] = "zc_maps_refused",
+	[VDP_PS_ZC_SNAPSHOT_PAGES] = "zc_snapshot_pages",
+	[VDP_PS_ZC_SCRUBBED] = "zc_scrubbed_frames",
 };
+
+/*
+ * Protocol features we let a VMM negotiate: multi-queue, reply-ack,
+ * MTU, device status. Not: backend requests and fds (IOTLB, host
+ * notifiers), postcopy (userfaultfd), crypto, inflight tracking, memory
+ * slots, dirty logging (not implemented: their messages are refused).
+ */
+#define VDP_PROTOCOL_FEATURES ((1ULL << VDP_VU_PF_MQ) | (1ULL << VDP_VU_PF_REPLY_ACK) | \
+			       (1ULL << VDP_VU_PF_NET_MTU) | (1ULL << VDP_VU_PF_STATUS))
+/* librte_vhost's own limit of vrings per device (VHOST_MAX_VRING) */
+#define VDP_LIB_MAX_VRINGS 256u
+
+/*
+ * The message as librte_vhost hands it to the pre/post handlers: its
+ * struct vhu_msg_context, whose layout external handlers rely on (its own
+ * header says so): header, a payload union of VDP_VU_PAYLOAD_MAX bytes,
+ * then the fds that came with it. Checked against the DPDK release at
+ * registration (vdp_vhost_register).
+ */
+struct vdp_vu_ctx {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+	uint8_t payload[VDP_VU_PAYLOAD_MAX];
+	int fds[VDP_VU_MAX_REGIONS];
+	int fd_num;
+} __attribute__((packed));
+
+/* DPDK releases whose struct vhu_msg_context is the one above */
+static bool vu_ctx_known;
 
 /* ---- queue pause / resume ---- */
 
-/* Stop the lcore from touching the queue's ring and wait until it left. */
-void
-vdp_queue_pause(struct vdp_queue *q)
+/*
+ * Stop the lcores touching the queues' rings and wait until they left,
+ * at most VDP_PAUSE_MAX_MS for all of them together. A queue whose lcore
+ * is still inside then is stuck: its ring, map and call fd stay as they
+ * are until the lcore leaves (the watchdog looks). Returns 0, or
+ * -ETIMEDOUT when some queue got stuck. Caller holds p->lock.
+ */
+static int
+pause_queues(struct vdp_port *p, struct vdp_queue **qs, uint32_t n)
 {
-	uint64_t deadline;
+	const uint64_t hz = rte_get_timer_hz();
+	uint64_t start = rte_get_timer_cycles();
+	uint64_t deadline = start + hz * VDP_PAUSE_MAX_MS / 1000;
+	uint64_t last_watch = start;
+	uint32_t busy;
 
-	__atomic_store_n(&q->allow, 0, __ATOMIC_SEQ_CST);
-	deadline = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
-	while (__atomic_load_n(&q->busy, __ATOMIC_SEQ_CST)) {
-		if (rte_get_timer_cycles() > deadline) {
-			/* A burst never takes seconds; say so, keep waiting. */
-			VDP_LOG(WARNING, q->port, "queue %u (vring %u) still busy "
-				"after 2 s, waiting", q->qid, q->vring_idx);
-			deadline = rte_get_timer_cycles() + 2 * rte_get_timer_hz();
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&qs[i]->allow, 0, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint64_t now = rte_get_timer_cycles();
+
+		busy = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (!qs[i]->stuck && __atomic_load_n(&qs[i]->busy, __ATOMIC_SEQ_CST))
+				busy++;
+		if (busy == 0)
+			return 0;
+		if (now > deadline)
+			break;
+		/* an lcore blocked on a VMM's call fd gets out */
+		if (now - last_watch > hz / 1000) {
+			vdp_call_watch(now);
+			last_watch = now;
 		}
 		rte_pause();
 	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct vdp_queue *q = qs[i];
+
+		if (q->stuck || !__atomic_load_n(&q->busy, __ATOMIC_SEQ_CST))
+			continue;
+		q->stuck = true;
+		q->stuck_tsc = start;
+		p->stat[VDP_PS_PAUSE_TIMEOUTS]++;
+		VDP_LOG(ERR, p, "%s queue %u (vring %u): its lcore did not leave a burst "
+			"within %u ms: queue stuck, port failed", q->is_rx ? "rx" : "tx",
+			q->qid, q->vring_idx, VDP_PAUSE_MAX_MS);
+	}
+	vdp_port_fail(p, "a queue's lcore did not leave its burst within %u ms",
+		      VDP_PAUSE_MAX_MS);
+	return -ETIMEDOUT;
 }
 
-static void
-pause_all(struct vdp_port *p)
+int
+vdp_queue_pause(struct vdp_queue *q)
+{
+	if (q->stuck)
+		return -ETIMEDOUT;
+	return pause_queues(q->port, &q, 1);
+}
+
+int
+vdp_queues_pause(struct vdp_port *p)
 {
 	struct rte_eth_dev_data *d = p->eth_dev->data;
+	struct vdp_queue *qs[2 * RTE_MAX_QUEUES_PER_PORT];
+	uint32_t n = 0;
+	int ret;
 
 	for (uint16_t i = 0; i < d->nb_rx_queues; i++)
 		if (d->rx_queues[i] != NULL)
-			vdp_queue_pause(d->rx_queues[i]);
+			qs[n++] = d->rx_queues[i];
 	for (uint16_t i = 0; i < d->nb_tx_queues; i++)
 		if (d->tx_queues[i] != NULL)
-			vdp_queue_pause(d->tx_queues[i]);
+			qs[n++] = d->tx_queues[i];
+	ret = pause_queues(p, qs, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (qs[i]->stuck)
+			ret = -ETIMEDOUT;
+	return ret;
 }
 
 struct vdp_queue *
@@ -83,100 +170,164 @@ vdp_port_queue(struct vdp_port *p, uint16_t vring_idx)
 }
 
 /*
- * Let each queue run iff the port is started, the device live, its vring
- * enabled by the guest and its ring sound. Caller holds p->lock.
+ * Let each queue run iff the port is started, the device live and not
+ * failed, no message is being applied, its vring enabled by the guest and
+ * its ring sound. Caller holds p->lock.
  */
 void
 vdp_port_apply_queues(struct vdp_port *p)
 {
+	struct vdp_queue *stop[VDP_MAX_VRINGS];
+	uint32_t n = 0;
+
 	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
 		struct vdp_queue *q = vdp_port_queue(p, v);
 		bool run;
 
-		if (q == NULL)
+		if (q == NULL || q->stuck)
 			continue;
-		run = p->started && p->running && !p->reconf && q->ring_ok &&
-		      v < p->nb_vrings && p->vring_enabled[v] && !q->vr.broken;
+		run = p->started && p->running && !p->failed && p->msg_req == 0 &&
+		      q->ring_ok && v < p->nb_vrings && p->vring_enabled[v] &&
+		      !q->vr.broken;
 		if (run)
 			__atomic_store_n(&q->allow, 1, __ATOMIC_SEQ_CST);
 		else
-			vdp_queue_pause(q);
+			stop[n++] = q;
 	}
+	pause_queues(p, stop, n);
+}
+
+/*
+ * A bound was broken (a queue stuck, a guest memory file shrunk, a call fd
+ * that blocked): the port goes down until the next session; the process
+ * and every other port carry on. Caller holds p->lock and brings the link
+ * down after unlocking (vdp_port_link_update takes application callbacks).
+ */
+void
+vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->stat[VDP_PS_FAILED]++;
+	va_start(ap, fmt);
+	vsnprintf(p->fail_why, sizeof(p->fail_why), fmt, ap);
+	va_end(ap);
+	VDP_LOG(ERR, p, "port failed: %s: link down until the VMM starts a new "
+		"session", p->fail_why);
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q != NULL)
+			__atomic_store_n(&q->allow, 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* A new session may start on the port: not while a queue is stuck. */
+static bool
+port_recover(struct vdp_port *p)
+{
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q != NULL && q->stuck)
+			return false;
+	}
+	if (p->failed)
+		VDP_LOG(INFO, p, "port recovered (was failed: %s)", p->fail_why);
+	p->failed = false;
+	return true;
 }
 
 /* ---- guest memory ---- */
 
-/*
- * Build our memory map from librte_vhost's table, refusing regions whose
- * mapping is not backed by their file (touching past EOF is a SIGBUS) or
- * whose numbers do not add up.
- */
 static int
 load_memmap(struct vdp_port *p)
 {
 	struct rte_vhost_memory *mem = NULL;
-	struct vdp_memmap mm;
+	bool zc = p->args.zerocopy != VDP_ZC_OFF &&
+		  !(p->negotiated & VDP_BIT(VDP_F_IN_ORDER)) &&
+		  rte_eal_iova_mode() == RTE_IOVA_VA;
+	int ret;
 
 	if (rte_vhost_get_mem_table(p->vid, &mem) != 0 || mem == NULL) {
 		VDP_LOG(ERR, p, "no guest memory table");
 		return -EINVAL;
 	}
-	if (mem->nregions == 0 || mem->nregions > VDP_MAX_REGIONS) {
-		VDP_LOG(ERR, p, "guest memory table has %u regions (1..%u accepted)",
-			mem->nregions, VDP_MAX_REGIONS);
-		goto fail;
-	}
-	memset(&mm, 0, sizeof(mm));
-	for (uint32_t i = 0; i < mem->nregions; i++) {
-		const struct rte_vhost_mem_region *r = &mem->regions[i];
-		uint64_t off = r->host_user_addr - (uint64_t)(uintptr_t)r->mmap_addr;
-		struct stat st;
-
-		if (r->size == 0 || r->host_user_addr < (uint64_t)(uintptr_t)r->mmap_addr ||
-		    off > r->mmap_size || r->size > r->mmap_size - off ||
-		    r->guest_phys_addr + r->size < r->guest_phys_addr) {
-			VDP_LOG(ERR, p, "guest memory region %u inconsistent "
-				"(gpa 0x%" PRIx64 " size 0x%" PRIx64 ")", i,
-				r->guest_phys_addr, r->size);
-			goto fail;
-		}
-		/* the region is mapped from file offset 0: it ends at off + size */
-		if (r->fd >= 0 && fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (uint64_t)st.st_size < off + r->size) {
-			VDP_LOG(ERR, p, "guest memory region %u ends at file offset 0x%"
-				PRIx64 ", past the end of its file (0x%" PRIx64
-				" bytes)", i, off + r->size, (uint64_t)st.st_size);
-			goto fail;
-		}
-		mm.r[i].gpa = r->guest_phys_addr;
-		mm.r[i].size = r->size;
-		mm.r[i].hva = r->host_user_addr;
-	}
-	mm.nregions = mem->nregions;
-	/* zero-copy: our own mapping, which outlives librte_vhost's */
-	p->zc_live = false;
-	if (p->args.zerocopy != VDP_ZC_OFF &&
-	    !(p->negotiated & VDP_BIT(VDP_F_IN_ORDER))) {
-		if (vdp_zc_map_load(p, mem, &mm) == 0)
-			p->zc_live = true;
-		else
-			vdp_zc_map_retire(p);
-	}
-	free(p->vmem);
-	p->vmem = mem;
-	p->mm = mm;
-	return 0;
-fail:
+	if (p->args.zerocopy != VDP_ZC_OFF && rte_eal_iova_mode() != RTE_IOVA_VA)
+		VDP_LOG(NOTICE, p, "zero-copy off: IOVA mode is not VA "
+			"(use vfio with an IOMMU, or --iova-mode=va)");
+	ret = vdp_gmap_load(p, mem, zc);
 	free(mem);
-	return -EINVAL;
+	p->zc_live = ret == 0 && p->gmap->zc;
+	return ret;
+}
+
+/* The files of librte_vhost's current table, for SIGBUS containment of
+ * its own mapping. Caller holds p->lock. */
+static void
+lib_files_set(struct vdp_port *p, const struct vdp_gfile_id *ids, uint32_t n)
+{
+	pthread_mutex_lock(&vdp_gmem_lock);
+	for (uint32_t i = 0; i < n; i++)
+		vdp_gfile_ref(&ids[i]);
+	for (uint32_t i = 0; i < p->nb_lib_files; i++)
+		vdp_gfile_unref(&p->lib_files[i]);
+	memcpy(p->lib_files, ids, n * sizeof(ids[0]));
+	p->nb_lib_files = n;
+	pthread_mutex_unlock(&vdp_gmem_lock);
+	if (n != 0)
+		vdp_sigbus_guard();
 }
 
 /* ---- rings ---- */
 
+void
+vdp_queue_close_call(struct vdp_queue *q)
+{
+	if (q->callfd >= 0)
+		close(q->callfd);
+	q->callfd = -1;
+}
+
+/*
+ * Our own copy of a call fd: an eventfd, never blocking. O_NONBLOCK is a
+ * flag of the open file, which the VMM shares: VMMs create their call
+ * eventfds non-blocking anyway (QEMU, DPDK's virtio-user); one that clears
+ * it again gets its write interrupted by the watchdog (vdevpeer_rxtx.c).
+ */
+static int
+dup_callfd(struct vdp_port *p, uint16_t v, int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+	int flags, nfd;
+
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0 || (link[n] = '\0', strcmp(link, "anon_inode:[eventfd]") != 0)) {
+		VDP_LOG(ERR, p, "vring %u: call fd is not an eventfd: guest interrupts off", v);
+		return -1;
+	}
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0) {
+		VDP_LOG(ERR, p, "vring %u: cannot duplicate the call fd: %s", v, strerror(errno));
+		return -1;
+	}
+	flags = fcntl(nfd, F_GETFL);
+	if (flags >= 0 && !(flags & O_NONBLOCK))
+		fcntl(nfd, F_SETFL, flags | O_NONBLOCK);
+	return nfd;
+}
+
 /*
  * (Re)load vring v from librte_vhost into its queue. keep_idx: continue
  * from our own indexes (the ring moved) rather than the VMM's base.
- * Caller holds p->lock with the queue paused.
+ * Caller holds p->lock with the queue paused (not stuck).
  */
 int
 vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
@@ -189,6 +340,8 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 
 	if (q == NULL)
 		return 0;  /* the application did not set this queue up (yet) */
+	if (q->stuck)
+		return -EBUSY;
 	vr = &q->vr;
 	same_ring = keep_idx && q->ring_ok;
 	if (same_ring) {
@@ -199,23 +352,31 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 		return -EINVAL;
 	}
 	q->ring_ok = false;
+	vdp_queue_close_call(q);
+	q->call_off = false;
 	if (rte_vhost_get_vhost_vring(p->vid, v, &vring) != 0) {
 		VDP_LOG(ERR, p, "vring %u: not available", v);
+		return -EINVAL;
+	}
+	if (p->gmap == NULL) {
+		VDP_LOG(ERR, p, "vring %u: no guest memory", v);
 		return -EINVAL;
 	}
 	for (int e = 0; e < VDP_ERR_MAX; e++)
 		q->err_acc[e] += vr->err[e];
 	q->budget_acc += vr->budget_stops;
-	if (vdp_vring_init(vr, vdp_zc_xlate(p, vring.desc), vdp_zc_xlate(p, vring.avail),
-			   vdp_zc_xlate(p, vring.used), vring.size, last_avail,
+	if (vdp_vring_init(vr, vdp_gmap_xlate(p->gmap, vring.desc),
+			   vdp_gmap_xlate(p->gmap, vring.avail),
+			   vdp_gmap_xlate(p->gmap, vring.used), vring.size, last_avail,
 			   last_used) != 0) {
 		VDP_LOG(ERR, p, "vring %u: size %u refused (a power of two "
-			"up to %u expected)", v, vring.size, VDP_RING_SIZE_MAX);
+			"up to %u expected) or tables outside guest memory", v,
+			vring.size, VDP_RING_SIZE_MAX);
 		return -EINVAL;
 	}
 	vr->on_err = vdp_ring_err_log;
 	vr->err_ctx = q;
-	if (!vdp_vring_in_map(vr, &p->mm)) {
+	if (!vdp_vring_in_map(vr, &p->gmap->mm)) {
 		VDP_LOG(ERR, p, "vring %u: ring tables outside guest memory", v);
 		return -EINVAL;
 	}
@@ -223,7 +384,8 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->indirect = !!(p->negotiated & VDP_BIT(VDP_F_INDIRECT_DESC));
 	vr->mrg_rxbuf = !!(p->negotiated & VDP_BIT(VDP_F_MRG_RXBUF));
 	vr->hdr_len = p->hdr_len;
-	q->callfd = vring.callfd;
+	vdp_gmap_use(q, p->gmap);
+	q->callfd = dup_callfd(p, v, vring.callfd);
 	vdp_split_suppress_kicks(vr);
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
@@ -249,41 +411,45 @@ load_rings(struct vdp_port *p, bool keep_idx)
 	return 0;
 }
 
-/* Hand our ring indexes back to librte_vhost: the VMM reads them next. */
+/* The rings go back (device stopped): our indexes to librte_vhost, which
+ * the VMM reads next; nothing of the guest's memory stays with us. */
 static void
-save_ring_bases(struct vdp_port *p)
+handback_rings(struct vdp_port *p)
 {
+	/* held zero-copy buffers must not point at pages the guest reuses */
+	vdp_zc_port_handback(p);
 	for (uint16_t v = 0; v < p->nb_vrings; v++) {
 		struct vdp_queue *q = vdp_port_queue(p, v);
 
-		if (q == NULL || !q->ring_ok)
+		if (q == NULL || q->stuck || !q->ring_ok)
 			continue;
 		rte_vhost_set_vring_base(p->vid, v, q->vr.last_avail, q->vr.used_idx);
 		q->ring_ok = false;
 	}
 }
 
-/* ---- vhost-user message hooks ---- */
-
-static bool
-changes_rings(uint32_t req)
+/* Forget the device's rings and memory (queues paused, or stuck: those
+ * keep theirs until their lcore leaves). Caller holds p->lock. */
+static void
+drop_device_state(struct vdp_port *p)
 {
-	switch (req) {
-	case VU_SET_FEATURES:
-	case VU_RESET_OWNER:
-	case VU_SET_MEM_TABLE:
-	case VU_SET_LOG_BASE:
-	case VU_SET_VRING_NUM:
-	case VU_SET_VRING_ADDR:
-	case VU_SET_VRING_BASE:
-	case VU_SET_VRING_KICK:
-	case VU_SET_VRING_CALL:
-	case VU_SET_VRING_ERR:
-		return true;
-	default:
-		return false;
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q == NULL || q->stuck)
+			continue;
+		q->ring_ok = false;
+		vdp_queue_close_call(q);
+		if (q->is_rx)
+			vdp_zc_queue_orphan(q);
+		vdp_gmap_use(q, NULL);
 	}
+	vdp_gmap_retire(p);
+	p->zc_live = false;
+	p->running = false;
 }
+
+/* ---- vhost-user message hooks ---- */
 
 static struct vdp_port *
 port_of_vid(int vid)
@@ -295,62 +461,174 @@ port_of_vid(int vid)
 	return vdp_port_by_path(path);
 }
 
+/* What fstat (and /proc) say about each fd of the message. */
+static void
+fd_facts(const struct vdp_vu_ctx *c, struct vdp_vu_fd *f, struct vdp_gfile_id *ids,
+	 uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		char path[64], link[64];
+		ssize_t k;
+
+		memset(&f[i], 0, sizeof(f[i]));
+		memset(&ids[i], 0, sizeof(ids[i]));
+		if (vdp_gfile_id(c->fds[i], &ids[i]) != 0) {
+			f[i].kind = VDP_VU_FD_BAD;
+			continue;
+		}
+		if (ids[i].regular) {
+			f[i].kind = VDP_VU_FD_REGULAR;
+			f[i].size = ids[i].size;
+			f[i].blksize = ids[i].pgsz;
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fds[i]);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k > 0) {
+			link[k] = '\0';
+			f[i].kind = strcmp(link, "anon_inode:[eventfd]") == 0 ?
+				    VDP_VU_FD_EVENTFD : VDP_VU_FD_OTHER;
+		} else {
+			f[i].kind = VDP_VU_FD_OTHER;
+		}
+	}
+}
+
+/* Re-read what librte_vhost has after a message, with the queues paused. */
+static void
+reload_device(struct vdp_port *p, uint32_t req)
+{
+	int ret;
+
+	if (req == VDP_VU_SET_FEATURES) {
+		uint64_t f;
+
+		if (rte_vhost_get_negotiated_features(p->vid, &f) == 0) {
+			p->negotiated = f;
+			p->feat = f & ~vdp_features_unmet(f);
+		}
+	}
+	ret = load_memmap(p);
+	if (ret == 0)
+		ret = load_rings(p, req != VDP_VU_SET_VRING_BASE);
+	if (ret != 0) {
+		VDP_LOG(ERR, p, "guest reconfiguration (%s) refused: port down until "
+			"the guest resets", vdp_vumsg_name(req) ? vdp_vumsg_name(req) : "?");
+		drop_device_state(p);
+	}
+}
+
+/* A ring-changing message whose post handler never came (librte_vhost
+ * refused it with a reply-ack, the session went on): finish it now. */
+static void
+msg_done(struct vdp_port *p)
+{
+	uint32_t req = p->msg_req;
+
+	p->msg_req = 0;
+	if (p->running && !p->failed)
+		reload_device(p, req);
+	vdp_port_apply_queues(p);
+}
+
 /*
- * Before librte_vhost applies a message that remaps memory, moves a ring
- * or swaps an eventfd under a live device, stop our lcores touching them.
+ * Before librte_vhost applies a message: refuse what would hurt us, and
+ * for anything that may remap memory, move a ring or swap an eventfd,
+ * stop our lcores touching them (bounded: a stuck queue fails the port,
+ * the message still goes on - our data path does not use what librte_vhost
+ * changes).
  */
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
+	struct vdp_vu_ctx *c = msg;
 	struct vdp_port *p = port_of_vid(vid);
-	uint32_t req;
+	struct vdp_vu_fd fds[VDP_VU_MAX_REGIONS];
+	struct vdp_gfile_id ids[VDP_VU_MAX_REGIONS];
+	struct vdp_vu_policy pol;
+	enum vdp_vu_verdict verdict;
+	uint32_t nfds = 0, req = c->request;
+	char why[192];
+	bool down = false;
 
-	memcpy(&req, msg, sizeof(req)); /* request is the message's first field */
-	if (p == NULL || !changes_rings(req))
+	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	pthread_mutex_lock(&p->lock);
-	if (p->running && !p->reconf) {
-		p->reconf = true;
-		pause_all(p);
-		/*
-		 * Held zero-copy buffers need no wait here: they point into
-		 * our own mapping of guest memory, which stays until the last
-		 * of them is freed, whatever librte_vhost unmaps now. Give
-		 * back what is done already.
-		 */
-		vdp_zc_quiesce(p, 0);
+	if (vu_ctx_known) {
+		nfds = c->fd_num >= 0 && c->fd_num <= (int)VDP_VU_MAX_REGIONS ?
+		       (uint32_t)c->fd_num : 0;
+		fd_facts(c, fds, ids, nfds);
 	}
+	pol.features = p->offered | VDP_FEATURES_TRANSPORT;
+	pol.protocol_features = VDP_PROTOCOL_FEATURES;
+	pol.max_vrings = VDP_LIB_MAX_VRINGS;
+	verdict = vdp_vumsg_check(req, c->flags, c->size, c->payload,
+				  RTE_MIN(c->size, VDP_VU_PAYLOAD_MAX), fds, nfds,
+				  &pol, why, sizeof(why));
+	if (!vu_ctx_known && verdict == VDP_VU_REFUSE && nfds == 0 &&
+	    (req == VDP_VU_SET_MEM_TABLE || req == VDP_VU_SET_VRING_CALL ||
+	     req == VDP_VU_SET_VRING_KICK || req == VDP_VU_SET_VRING_ERR))
+		verdict = VDP_VU_RINGS;  /* fds unknown with this DPDK: not checked */
+	if (verdict == VDP_VU_REFUSE) {
+		const char *name = vdp_vumsg_name(req);
+
+		for (uint32_t i = 0; i < nfds; i++)
+			close(c->fds[i]);
+		if (vu_ctx_known)
+			c->fd_num = 0;
+		pthread_mutex_lock(&p->lock);
+		p->stat[VDP_PS_MSG_REFUSED]++;
+		pthread_mutex_unlock(&p->lock);
+		VDP_LOG(ERR, p, "vhost-user message %s (%u) refused: %s%s",
+			name ? name : "?", req, why,
+			(c->flags & VDP_VU_F_NEED_REPLY) ? " (error reply sent)" :
+			" (session closed)");
+		return RTE_VHOST_MSG_RESULT_ERR;
+	}
+	if (verdict == VDP_VU_PASS)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->msg_req != 0)
+		msg_done(p);
+	if (req == VDP_VU_SET_MEM_TABLE && nfds != 0)
+		lib_files_set(p, ids, nfds);
+	p->msg_req = req;
+	if (vdp_queues_pause(p) != 0)
+		down = true;
+	/*
+	 * Held zero-copy buffers need no wait here: they point into our own
+	 * mapping of guest memory, which stays until the last of them is
+	 * freed, whatever librte_vhost unmaps now. Give back what is done.
+	 */
+	if (p->running && !p->failed)
+		vdp_zc_quiesce(p, 0);
 	pthread_mutex_unlock(&p->lock);
+	if (down)
+		vdp_port_link_update(p, false);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
 static enum rte_vhost_msg_result
 post_msg(int vid, void *msg)
 {
+	struct vdp_vu_ctx *c = msg;
 	struct vdp_port *p = port_of_vid(vid);
-	uint32_t req;
+	bool down;
 
-	memcpy(&req, msg, sizeof(req));
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	pthread_mutex_lock(&p->lock);
-	if (p->reconf) {
-		p->reconf = false;
-		if (p->running) {
-			int ret = load_memmap(p);
+	if (p->msg_req == c->request) {
+		bool was_running = p->running;
 
-			if (ret == 0)
-				ret = load_rings(p, req != VU_SET_VRING_BASE);
-			if (ret != 0) {
-				VDP_LOG(ERR, p, "guest reconfiguration (request %u) "
-					"refused: port down until the guest resets", req);
-				p->running = false;
-				vdp_port_link_update(p, false);
-			}
-		}
-		vdp_port_apply_queues(p);
+		msg_done(p);
+		down = was_running && !p->running;
+	} else {
+		down = false;
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (down)
+		vdp_port_link_update(p, false);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -378,8 +656,10 @@ new_connection(int vid)
 	p->vid = vid;
 	p->connected = true;
 	p->running = false;
+	p->msg_req = 0;
 	p->nb_vrings = 0;
 	memset(p->vring_enabled, 0, sizeof(p->vring_enabled));
+	port_recover(p);
 	pthread_mutex_unlock(&p->lock);
 	if (rte_vhost_extern_callback_register(vid, &vdp_extern_ops, p) != 0) {
 		VDP_LOG(ERR, p, "cannot hook vhost-user messages");
@@ -398,8 +678,14 @@ destroy_connection(int vid)
 		return;
 	pthread_mutex_lock(&p->lock);
 	if (p->vid == vid) {
+		/* a device that never ran (refused) leaves nothing behind either */
+		vdp_queues_pause(p);
+		drop_device_state(p);
+		lib_files_set(p, NULL, 0);
 		p->connected = false;
+		p->msg_req = 0;
 		p->vid = -1;
+		port_recover(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 	VDP_LOG(INFO, p, "VMM disconnected%s", p->args.server ? "" :
@@ -417,6 +703,12 @@ new_device(int vid)
 	if (p == NULL)
 		return -1;
 	pthread_mutex_lock(&p->lock);
+	if (p->failed && !port_recover(p)) {
+		VDP_LOG(ERR, p, "device refused: a queue is still stuck in a burst "
+			"of the previous session");
+		ret = -EBUSY;
+		goto out;
+	}
 	if (rte_vhost_get_negotiated_features(vid, &p->negotiated) != 0) {
 		VDP_LOG(ERR, p, "cannot read negotiated features");
 		ret = -EINVAL;
@@ -430,11 +722,14 @@ new_device(int vid)
 	}
 	unmet = vdp_features_unmet(p->negotiated);
 	p->feat = p->negotiated & ~unmet;
-	ret = load_memmap(p);
+	ret = vdp_queues_pause(p);
+	if (ret == 0)
+		ret = load_memmap(p);
 	if (ret == 0)
 		ret = load_rings(p, false);
 	if (ret != 0) {
 		VDP_LOG(ERR, p, "device refused: link stays down");
+		drop_device_state(p);
 		goto out;
 	}
 	p->running = true;
@@ -470,22 +765,17 @@ destroy_device(int vid)
 	if (p->vid == vid && p->running) {
 		uint32_t left;
 
-		p->running = false;
-		pause_all(p);
-		/* held buffers back to the guest before the ring indexes go */
-		left = vdp_zc_quiesce(p, VDP_ZC_QUIESCE_MS);
-		save_ring_bases(p);
+		vdp_queues_pause(p);
+		/* buffers already freed go back to the guest; the others are
+		 * not waited for: this thread serves every guest */
+		left = vdp_zc_quiesce(p, 0);
+		handback_rings(p);
 		VDP_LOG(INFO, p, "guest stopped: rings handed back%s",
 			left != 0 ? " (some zero-copy buffers still held)" : "");
 	}
-	for (uint16_t i = 0; i < p->eth_dev->data->nb_rx_queues; i++)
-		if (p->eth_dev->data->rx_queues[i] != NULL)
-			vdp_zc_queue_orphan(p->eth_dev->data->rx_queues[i]);
-	vdp_zc_map_retire(p);
-	p->reconf = false;
-	free(p->vmem);
-	p->vmem = NULL;
-	memset(&p->mm, 0, sizeof(p->mm));
+	drop_device_state(p);
+	p->msg_req = 0;
+	port_recover(p);
 	pthread_mutex_unlock(&p->lock);
 	vdp_port_link_update(p, false);
 }
@@ -518,6 +808,128 @@ static const struct rte_vhost_device_ops vdp_vhost_ops = {
 	.new_connection = new_connection,
 	.destroy_connection = destroy_connection,
 };
+
+/* ---- the watchdog ---- */
+
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t wd_users;     /* ports registered */
+static bool wd_armed;
+
+static void watchdog(void *arg);
+
+/* Caller holds wd_lock. */
+static void
+wd_arm(void)
+{
+	if (!wd_armed && wd_users != 0 &&
+	    rte_eal_alarm_set(VDP_WATCHDOG_MS * 1000, watchdog, NULL) == 0)
+		wd_armed = true;
+}
+
+static void
+wd_port(struct vdp_port *p, void *arg)
+{
+	const uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	bool down = false;
+	struct vdp_queue *z, *zn;
+	uint32_t faults = 0;
+
+	RTE_SET_USED(arg);
+	/* never wait here: a control thread pausing this port does our job */
+	if (pthread_mutex_trylock(&p->lock) != 0)
+		return;
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q == NULL)
+			continue;
+		if (q->stuck && !__atomic_load_n(&q->busy, __ATOMIC_SEQ_CST)) {
+			q->stuck = false;
+			VDP_LOG(NOTICE, p, "%s queue %u left its burst after %" PRIu64 " ms",
+				q->is_rx ? "rx" : "tx", q->qid,
+				(now - q->stuck_tsc) * 1000 / hz);
+			if (!p->running) {
+				/* its session is over: forget what it kept */
+				q->ring_ok = false;
+				vdp_queue_close_call(q);
+				if (q->is_rx)
+					vdp_zc_queue_orphan(q);
+				vdp_gmap_use(q, NULL);
+			}
+		}
+	}
+	for (z = TAILQ_FIRST(&p->zombies); z != NULL; z = zn) {
+		zn = TAILQ_NEXT(z, zombie);
+		if (!__atomic_load_n(&z->busy, __ATOMIC_SEQ_CST)) {
+			TAILQ_REMOVE(&p->zombies, z, zombie);
+			vdp_queue_close_call(z);
+			vdp_zc_queue_orphan(z);
+			vdp_gmap_use(z, NULL);
+			vdp_queue_pend_free(z);
+			rte_free(z);
+		}
+	}
+	if (p->gmap != NULL) {
+		pthread_mutex_lock(&vdp_gmem_lock);
+		faults = vdp_gmap_new_faults(p->gmap);
+		pthread_mutex_unlock(&vdp_gmem_lock);
+	}
+	if (faults != 0) {
+		p->stat[VDP_PS_SIGBUS] += faults;
+		if (p->running && !p->failed) {
+			vdp_port_fail(p, "%u access(es) past the end of a guest memory file "
+				      "(the VMM shrank it): contained", faults);
+			vdp_queues_pause(p);
+			down = true;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (down)
+		vdp_port_link_update(p, false);
+}
+
+static void
+watchdog(void *arg)
+{
+	RTE_SET_USED(arg);
+	pthread_mutex_lock(&wd_lock);
+	wd_armed = false;
+	pthread_mutex_unlock(&wd_lock);
+	vdp_call_watch(rte_get_timer_cycles());
+	vdp_ports_foreach(wd_port, NULL);
+	vdp_zc_reap();
+	vdp_gmap_reap();
+	pthread_mutex_lock(&wd_lock);
+	wd_arm();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+void
+vdp_watchdog_poke(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_arm();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+void
+vdp_watchdog_start(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_users++;
+	wd_arm();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+void
+vdp_watchdog_stop(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	if (wd_users > 0)
+		wd_users--;
+	pthread_mutex_unlock(&wd_lock);
+	/* last port: let it run out; once more reaps what the port left */
+}
 
 /* ---- socket ---- */
 
@@ -565,12 +977,30 @@ claim_server_path(struct vdp_port *p)
 	return 0;
 }
 
+/* librte_vhost releases whose message context is struct vdp_vu_ctx. */
+static void
+check_ctx_layout(struct vdp_port *p)
+{
+	static bool said;
+
+	vu_ctx_known = RTE_VER_YEAR == 22 && RTE_VER_MONTH == 11 &&
+		       strncmp(rte_version(), "DPDK 22.11", 10) == 0;
+	if (!vu_ctx_known && !said) {
+		said = true;
+		VDP_LOG(WARNING, p, "%s: the fds of vhost-user messages are not "
+			"checked before librte_vhost takes them (message layout known "
+			"for DPDK 22.11)", rte_version());
+	}
+}
+
 int
 vdp_vhost_register(struct vdp_port *p)
 {
 	uint64_t flags = 0;
 	int ret;
 
+	check_ctx_layout(p);
+	vdp_call_unblock_init();
 	if (p->args.server) {
 		ret = claim_server_path(p);
 		if (ret != 0)
@@ -589,6 +1019,10 @@ vdp_vhost_register(struct vdp_port *p)
 		VDP_LOG(ERR, p, "cannot set features");
 		goto fail;
 	}
+	if (rte_vhost_driver_set_protocol_features(p->args.peer, VDP_PROTOCOL_FEATURES) != 0) {
+		VDP_LOG(ERR, p, "cannot set protocol features");
+		goto fail;
+	}
 	if (rte_vhost_driver_callback_register(p->args.peer, &vdp_vhost_ops) != 0) {
 		VDP_LOG(ERR, p, "cannot register callbacks");
 		goto fail;
@@ -597,6 +1031,7 @@ vdp_vhost_register(struct vdp_port *p)
 		VDP_LOG(ERR, p, "cannot start the vhost-user socket");
 		goto fail;
 	}
+	vdp_watchdog_start();
 	VDP_LOG(INFO, p, "%s", p->args.server ? "listening" :
 		"connecting (reconnects when the VMM goes away)");
 	return 0;
@@ -614,4 +1049,5 @@ vdp_vhost_unregister(struct vdp_port *p)
 	/* destroys a live device through destroy_device first */
 	rte_vhost_driver_unregister(p->args.peer);
 	p->registered = false;
+	vdp_watchdog_stop();
 }

@@ -32,41 +32,46 @@
  * to clean up its TX ring). A stalled egress port can therefore hold at
  * most a quarter of a guest's TX ring, never all of it.
  *
- * Guest memory lifetime: librte_vhost unmaps a guest's memory when the
- * memory table changes and when the device goes away. Held buffers must
- * outlive that, so with zero-copy the driver maps the regions itself (from
- * the same file descriptors) and uses only its own mapping, rings included.
- * A mapping that is replaced or whose device went away is retired and
- * unmapped by the reaper once no held buffer points into it: memory is
- * never unmapped under an mbuf, whatever the application does with its
- * mbufs. Teardown (device destroyed, port stopped or closed) first waits a
- * bounded time for held buffers to come back so the guest gets them;
- * buffers still out after that are counted (rx_zc_forced) and their token
- * table is orphaned to the reaper together with the mapping they use.
+ * Guest memory lifetime: held buffers point into the port's own mapping
+ * of guest memory (vdevpeer_gmem.c), which stays until the last buffer
+ * pointing into it is freed, whatever librte_vhost unmaps meanwhile and
+ * whatever the application does with its mbufs. Each queue counts its
+ * held buffers per map (VDP_ZC_SLOTS maps at most; past that it copies),
+ * so one old buffer keeps exactly its own map, not every newer one.
  *
- * DMA: each mapping is registered as external memory (rte_extmem_register)
- * and mapped for DMA into every ethdev's device whose bus can
- * (rte_dev_dma_map: PCI devices with vfio), so that a NIC can transmit
- * straight from guest memory. The mbufs carry the virtual address as IOVA:
- * zero-copy is used only in IOVA-as-VA mode (the mode with vfio and an
- * IOMMU, and with --no-huge).
+ * Handing the ring back (device stopped: GET_VRING_BASE, reset,
+ * disconnect) with buffers still held: the guest may reuse those buffers
+ * at once, and whatever is still queued for sending (a NIC whose link is
+ * down) would then go out with what the guest - or the next guest using
+ * that RAM - wrote there since. So before the ring goes back, every page
+ * under a held buffer is copied into private memory at the same address
+ * (mremap of a copy over it: readers see the old page or the copy, never
+ * a hole); frames sent later carry the bytes the guest had sent. Past
+ * VDP_ZC_SNAPSHOT_MAX bytes or VDP_ZC_SNAPSHOT_RUNS ranges the regions
+ * concerned are replaced by zero pages instead (one mapping each: bounded
+ * time), their frames counted as scrubbed. Nothing waits for the
+ * application on the vhost-user thread; buffers given up on are counted
+ * (rx_zc_forced) and their token table is orphaned to the watchdog.
+ *
+ * DMA: maps used for zero-copy are registered as external memory
+ * (rte_extmem_register) and mapped for DMA into every ethdev's device
+ * whose bus can (rte_dev_dma_map: PCI devices with vfio), so that a NIC
+ * can transmit straight from guest memory; after a snapshot a region's
+ * DMA mapping is made again so the IOMMU sees the copies. The mbufs carry
+ * the virtual address as IOVA: zero-copy is used only in IOVA-as-VA mode
+ * (the mode with vfio and an IOMMU, and with --no-huge).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <rte_alarm.h>
-#include <rte_bus.h>
 #include <rte_cycles.h>
-#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
-#include <rte_memory.h>
 #include <rte_vhost.h>
 #include <ethdev_driver.h>
 
@@ -100,70 +105,62 @@ const char *const vdp_zc_stat_names[VDP_ZC_NB] = {
 #define VDP_ZC_HDR_COPY_MAX 256u
 /* virtio-net header flag: partial checksum (virtio 1.1, 5.1.6) */
 #define VDP_ZC_HDR_F_NEEDS_CSUM 1
-/* Held buffers per queue at most: ring size / this. */
+/* Held buffers per queue at most: ring size / this, and never more than
+ * VDP_ZC_HELD_MAX (a NIC's TX ring holds a few thousand at most). */
 #define VDP_ZC_LIMIT_DIV 4u
-/* Reaper period while something waits to be reaped. */
-#define VDP_ZC_REAP_US (100u * 1000u)
-/* Ethdev devices we remember having mapped guest memory for. */
-#define VDP_ZC_MAX_DMA_DEVS 32
-
-/* ---- guest memory, mapped by us ---- */
-
-struct vdp_zc_region {
-	uint64_t lib_hua;    /* librte_vhost's host_user_addr of the region */
-	uint64_t lib_mmap;   /* ... and its mmap_addr (identity of the table) */
-	uint64_t gpa;
-	uint64_t size;
-	uint8_t *base;       /* our mapping of [0, len) of the region's file */
-	size_t len;
-	uint64_t off;        /* the region starts at base + off */
-	bool extmem;         /* registered with rte_extmem_register */
-};
-
-struct vdp_zc_map {
-	TAILQ_ENTRY(vdp_zc_map) next;   /* retired list */
-	uint64_t gen;                    /* increasing: tokens name their map by it */
-	uint32_t nregions;
-	struct vdp_zc_region r[VDP_MAX_REGIONS];
-	uint16_t ndev;
-	struct {
-		uint16_t port;
-		struct rte_device *dev;
-		uint32_t regions;            /* bit i: region i mapped for DMA */
-	} dev[VDP_ZC_MAX_DMA_DEVS];
-	char name[VDP_NAME_MAX];
-};
+#define VDP_ZC_HELD_MAX 1024u
+/* Pieces (extbuf mbufs) of one attached frame at most: a Linux guest's
+ * skb has up to 18, a DPDK guest's 64 KiB TSO frame in 2 KiB mbufs 33.
+ * More: copied. */
+#define VDP_ZC_PIECES 64u
+/* Maps one queue's held buffers may point into at once. */
+#define VDP_ZC_SLOTS 4
+/* Snapshot at hand-back: copy at most this much (on the vhost-user
+ * thread: ~10 ms), in at most this many ranges (each is a mapping). */
+#define VDP_ZC_SNAPSHOT_MAX (64u << 20)
+#define VDP_ZC_SNAPSHOT_RUNS 4096u
 
 /* ---- held buffers of one queue ---- */
 
+struct vdp_zc_piece {
+	uint8_t *p;
+	uint32_t len;
+};
+
 struct vdp_zc_tok {
 	struct rte_mbuf_ext_shared_info shinfo; /* of the chain's extbuf mbufs */
-	uint64_t gen;        /* map the buffers point into */
 	uint8_t done;        /* set by the free callback, any thread */
 	uint8_t held;        /* owner: the chain is out */
+	uint8_t slot;        /* map slot its buffers point into */
+	uint16_t npieces;
+	uint16_t pool;       /* its entry in the pieces pool */
 } __rte_cache_aligned;
 
 struct vdp_zc_ctx {
 	TAILQ_ENTRY(vdp_zc_ctx) next;    /* all contexts, live and orphaned */
 	struct vdp_queue *q;             /* NULL once orphaned */
-	uint64_t min_gen;                /* atomic: oldest map gen held, or MAX */
-	uint64_t map_gen;                /* gen of the map new buffers go into */
+	struct vdp_port *port;           /* NULL once the port is closed */
 	uint32_t size;                   /* guest ring size */
 	uint32_t limit;                  /* held buffers at most */
 	uint32_t fifo_h, fifo_t;         /* held heads in issue order */
 	uint32_t scan_at;                /* scan everything when this many held */
 	uint16_t *fifo;                  /* size entries */
+	/* maps held buffers point into: held[k] buffers point into map[k]
+	 * (map[] written under vdp_gmem_lock by the control thread while
+	 * the queue is paused; held[] by the owner, read by the watchdog) */
+	struct vdp_gmap *map[VDP_ZC_SLOTS];
+	uint32_t held[VDP_ZC_SLOTS];
+	int cur;                         /* slot of the current map, -1: copy */
+	/* pieces of held buffers: limit entries of VDP_ZC_PIECES */
+	struct vdp_zc_piece *pieces;
+	uint16_t *pool_free;
+	uint32_t pool_nfree;
 	char name[VDP_NAME_MAX + 16];
 	struct vdp_zc_tok tok[];         /* one per head */
 };
 
-static pthread_mutex_t zc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* contexts (vdp_gmem_lock) */
 static TAILQ_HEAD(, vdp_zc_ctx) zc_ctxs = TAILQ_HEAD_INITIALIZER(zc_ctxs);
-static TAILQ_HEAD(, vdp_zc_map) zc_retired = TAILQ_HEAD_INITIALIZER(zc_retired);
-static uint64_t zc_next_gen = 1;
-static bool zc_alarm_armed;
-
-static void zc_reap(void *arg);
 
 /* ---- completions ---- */
 
@@ -176,23 +173,16 @@ zc_free_cb(void *addr, void *opaque)
 	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 }
 
-static inline void
-zc_set_min_gen(struct vdp_zc_ctx *z)
-{
-	uint64_t g = z->fifo_h == z->fifo_t ? UINT64_MAX :
-		     z->tok[z->fifo[z->fifo_h % z->size]].gen;
-
-	if (g != z->min_gen)
-		__atomic_store_n(&z->min_gen, g, __ATOMIC_RELEASE);
-}
-
 /* Give head h back to the guest (or, orphaned, just forget it). */
 static inline void
 zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 {
+	struct vdp_zc_tok *t = &z->tok[h];
 	struct vdp_queue *q = z->q;
 
-	z->tok[h].held = 0;
+	t->held = 0;
+	__atomic_store_n(&z->held[t->slot], z->held[t->slot] - 1, __ATOMIC_RELEASE);
+	z->pool_free[z->pool_nfree++] = t->pool;
 	if (q != NULL) {
 		if (q->ring_ok)
 			vdp_split_used_put(&q->vr, h, 0);
@@ -204,7 +194,7 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
  * Hand back what was freed: the done heads at the front of the FIFO, and
  * with scan_all (or when many are held) every done one, compacting.
  * Caller owns the queue (its lcore, or the control thread while paused) or,
- * for an orphan, holds zc_lock.
+ * for an orphan, holds vdp_gmem_lock.
  */
 static void
 zc_complete(struct vdp_zc_ctx *z, bool scan_all)
@@ -232,7 +222,6 @@ zc_complete(struct vdp_zc_ctx *z, bool scan_all)
 		}
 		z->fifo_t = w;
 	}
-	zc_set_min_gen(z);
 }
 
 void
@@ -248,10 +237,22 @@ zc_publish(struct vdp_queue *q, uint16_t used_before)
 	if (!q->ring_ok || q->vr.used_idx == used_before)
 		return;
 	vdp_split_used_flush(&q->vr);
-	if (vdp_split_need_call(&q->vr) && q->callfd >= 0) {
-		eventfd_write(q->callfd, 1);
+	if (vdp_split_need_call(&q->vr) && q->callfd >= 0 && !q->call_off &&
+	    vdp_call_write(q->callfd) == 0)
 		q->calls++;
-	}
+}
+
+/* Caller holds vdp_gmem_lock. */
+bool
+vdp_zc_holds(const struct vdp_gmap *m)
+{
+	const struct vdp_zc_ctx *z;
+
+	TAILQ_FOREACH(z, &zc_ctxs, next)
+		for (int k = 0; k < VDP_ZC_SLOTS; k++)
+			if (z->map[k] == m && __atomic_load_n(&z->held[k], __ATOMIC_ACQUIRE) != 0)
+				return true;
+	return false;
 }
 
 /* ---- the data path: attach one chain ---- */
@@ -262,7 +263,8 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 {
 	struct vdp_zc_ctx *z = q->zc;
 	struct vdp_zc_tok *t = &z->tok[c->head];
-	struct rte_mbuf *ms[VDP_CHAIN_MAX_SEGS + 1];
+	struct rte_mbuf *ms[VDP_ZC_PIECES + 1];
+	struct vdp_zc_piece *pc;
 	const uint32_t hdr = q->vr.hdr_len;
 	uint32_t hc = VDP_ZC_HDR_COPY, skip, npieces = 0, i, k;
 
@@ -274,7 +276,7 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	}
 	if (vh->gso_type != 0)
 		hc = RTE_MAX(hc, (uint32_t)vh->hdr_len);
-	if (unlikely(hc > VDP_ZC_HDR_COPY_MAX || hc >= len))
+	if (unlikely(hc > VDP_ZC_HDR_COPY_MAX || hc >= len || z->cur < 0))
 		goto copy;
 	if (unlikely(t->held))      /* the guest posted a head we hold: copy */
 		goto fallback;
@@ -303,8 +305,8 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 		skip = 0;
 	}
 	/* the offload paths take an mbuf as a gather list of at most
-	 * VDP_CHAIN_MAX_SEGS pieces */
-	if (unlikely(npieces + 1 > VDP_CHAIN_MAX_SEGS))
+	 * VDP_CHAIN_MAX_SEGS pieces; the hand-back snapshot needs them */
+	if (unlikely(npieces > VDP_ZC_PIECES))
 		goto copy;
 	if (unlikely(rte_pktmbuf_alloc_bulk(q->mp, ms, npieces + 1) != 0))
 		return NULL;   /* the copy will count the shortage */
@@ -318,6 +320,9 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	ms[0]->pkt_len = len;
 	ms[0]->port = q->port->port_id;
 
+	/* limit > held: the pool has an entry */
+	t->pool = z->pool_free[--z->pool_nfree];
+	pc = &z->pieces[(size_t)t->pool * VDP_ZC_PIECES];
 	rte_mbuf_ext_refcnt_set(&t->shinfo, (uint16_t)npieces);
 	skip = hdr + hc;
 	for (i = 0, k = 1; i < c->nseg; i++) {
@@ -337,14 +342,16 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 					  (uint16_t)l, &t->shinfo);
 		m->data_len = (uint16_t)l;
 		ms[k - 1]->next = m;
+		pc[k - 1].p = p;
+		pc[k - 1].len = l;
 		k++;
 	}
 
 	t->done = 0;
 	t->held = 1;
-	t->gen = z->map_gen;
-	if (z->fifo_h == z->fifo_t)
-		__atomic_store_n(&z->min_gen, t->gen, __ATOMIC_RELEASE);
+	t->npieces = (uint16_t)npieces;
+	t->slot = (uint8_t)z->cur;
+	__atomic_store_n(&z->held[z->cur], z->held[z->cur] + 1, __ATOMIC_RELEASE);
 	z->fifo[z->fifo_t++ % z->size] = c->head;
 	q->zc_inflight++;
 	q->zc_stat[VDP_ZC_FRAMES]++;
@@ -362,23 +369,15 @@ copy:
 static void
 zc_ctx_free(struct vdp_zc_ctx *z)
 {
+	rte_free(z->pieces);
+	rte_free(z->pool_free);
 	rte_free(z->fifo);
 	rte_free(z);
 }
 
-/* Caller holds zc_lock. */
-static void
-zc_arm_reaper(void)
-{
-	if (zc_alarm_armed)
-		return;
-	if (rte_eal_alarm_set(VDP_ZC_REAP_US, zc_reap, NULL) == 0)
-		zc_alarm_armed = true;
-}
-
 /*
  * Detach the queue's context: free it when nothing is held, else leave it
- * to the reaper (its tokens must live until their mbufs are freed).
+ * to the watchdog (its tokens must live until their mbufs are freed).
  * Control thread, queue paused.
  */
 void
@@ -389,52 +388,78 @@ vdp_zc_queue_orphan(struct vdp_queue *q)
 	if (z == NULL)
 		return;
 	zc_complete(z, true);
-	pthread_mutex_lock(&zc_lock);
+	pthread_mutex_lock(&vdp_gmem_lock);
 	if (q->zc_inflight != 0) {
 		VDP_LOG(WARNING, q->port, "rx queue %u: %u guest buffers still held "
 			"by the application: given up on (their memory stays mapped "
 			"until they are freed)", q->qid, q->zc_inflight);
 		q->zc_stat[VDP_ZC_FORCED] += q->zc_inflight;
 		z->q = NULL;
-		zc_arm_reaper();
 	} else {
 		TAILQ_REMOVE(&zc_ctxs, z, next);
 		zc_ctx_free(z);
 	}
-	pthread_mutex_unlock(&zc_lock);
+	pthread_mutex_unlock(&vdp_gmem_lock);
 	q->zc = NULL;
 	q->zc_inflight = 0;
+	vdp_watchdog_poke();
 }
 
 static struct vdp_zc_ctx *
 zc_ctx_new(struct vdp_queue *q, uint32_t size)
 {
+	int socket = q->mp != NULL ? q->mp->socket_id : SOCKET_ID_ANY;
 	struct vdp_zc_ctx *z;
 
 	z = rte_zmalloc_socket("vdp_zc", sizeof(*z) + size * sizeof(z->tok[0]),
-			       RTE_CACHE_LINE_SIZE, q->mp != NULL ?
-			       q->mp->socket_id : SOCKET_ID_ANY);
+			       RTE_CACHE_LINE_SIZE, socket);
 	if (z == NULL)
 		return NULL;
-	z->fifo = rte_zmalloc("vdp_zc_fifo", size * sizeof(z->fifo[0]), 0);
-	if (z->fifo == NULL) {
-		rte_free(z);
+	z->q = q;
+	z->port = q->port;
+	z->size = size;
+	z->limit = RTE_MIN(RTE_MAX(size / VDP_ZC_LIMIT_DIV, 1u), VDP_ZC_HELD_MAX);
+	z->scan_at = RTE_MAX(z->limit / 2, 1u);
+	z->cur = -1;
+	z->fifo = rte_zmalloc_socket("vdp_zc_fifo", size * sizeof(z->fifo[0]), 0, socket);
+	z->pool_free = rte_zmalloc_socket("vdp_zc_pool", z->limit * sizeof(z->pool_free[0]),
+					  0, socket);
+	z->pieces = rte_zmalloc_socket("vdp_zc_pieces", (size_t)z->limit * VDP_ZC_PIECES *
+				       sizeof(z->pieces[0]), 0, socket);
+	if (z->fifo == NULL || z->pool_free == NULL || z->pieces == NULL) {
+		zc_ctx_free(z);
 		return NULL;
 	}
-	z->q = q;
-	z->size = size;
-	z->limit = RTE_MAX(size / VDP_ZC_LIMIT_DIV, 1u);
-	z->scan_at = RTE_MAX(z->limit / 2, 1u);
-	z->min_gen = UINT64_MAX;
+	for (uint32_t i = 0; i < z->limit; i++)
+		z->pool_free[i] = (uint16_t)i;
+	z->pool_nfree = z->limit;
 	snprintf(z->name, sizeof(z->name), "%s rx %u", q->port->args.bind, q->qid);
 	for (uint32_t i = 0; i < size; i++) {
 		z->tok[i].shinfo.free_cb = zc_free_cb;
 		z->tok[i].shinfo.fcb_opaque = &z->tok[i];
 	}
-	pthread_mutex_lock(&zc_lock);
+	pthread_mutex_lock(&vdp_gmem_lock);
 	TAILQ_INSERT_TAIL(&zc_ctxs, z, next);
-	pthread_mutex_unlock(&zc_lock);
+	pthread_mutex_unlock(&vdp_gmem_lock);
 	return z;
+}
+
+/* The slot for map m: its own, or a free one. -1: all busy. Caller holds
+ * vdp_gmem_lock. */
+static int
+zc_slot_for(struct vdp_zc_ctx *z, struct vdp_gmap *m)
+{
+	int free_slot = -1;
+
+	for (int k = 0; k < VDP_ZC_SLOTS; k++) {
+		if (z->map[k] == m)
+			return k;
+		if (free_slot < 0 && __atomic_load_n(&z->held[k], __ATOMIC_ACQUIRE) == 0)
+			free_slot = k;
+	}
+	if (free_slot >= 0)
+		z->map[free_slot] = m;
+	return free_slot;
 }
 
 /*
@@ -448,6 +473,7 @@ vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx)
 {
 	struct vdp_port *p = q->port;
 	uint32_t size = q->vr.size;
+	bool on = p->zc_live && q->gmap != NULL && q->gmap->zc;
 
 	if (!q->is_rx)
 		return 0;
@@ -463,7 +489,12 @@ vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx)
 			return -ENOMEM;
 		}
 	}
-	q->zc->map_gen = p->zmap->gen;
+	pthread_mutex_lock(&vdp_gmem_lock);
+	q->zc->cur = on ? zc_slot_for(q->zc, q->gmap) : -1;
+	pthread_mutex_unlock(&vdp_gmem_lock);
+	if (on && q->zc->cur < 0)
+		VDP_LOG(WARNING, p, "rx queue %u: held buffers still point into %u older "
+			"memory maps: copying until they are back", q->qid, VDP_ZC_SLOTS);
 	q->zc_thresh = p->args.zerocopy == VDP_ZC_ON ? VDP_ZC_HDR_COPY + 1 :
 		       VDP_ZC_THRESH_AUTO;
 	return 0;
@@ -487,7 +518,7 @@ vdp_zc_quiesce(struct vdp_port *p, unsigned int ms)
 			struct vdp_queue *q = d->rx_queues[i];
 			uint16_t before;
 
-			if (q == NULL || q->zc == NULL)
+			if (q == NULL || q->zc == NULL || q->stuck)
 				continue;
 			before = q->vr.used_idx;
 			zc_complete(q->zc, true);
@@ -500,246 +531,187 @@ vdp_zc_quiesce(struct vdp_port *p, unsigned int ms)
 	}
 }
 
-/* ---- mapping guest memory ---- */
+/* ---- hand-back: nothing held may keep pointing at guest pages ---- */
 
-static void
-zc_map_free(struct vdp_zc_map *m)
+struct zc_run {
+	uint8_t *start, *end;   /* page aligned */
+	struct vdp_gmap *map;
+	uint32_t region;
+};
+
+static int
+run_cmp(const void *a, const void *b)
 {
-	for (uint16_t d = 0; d < m->ndev; d++) {
-		uint16_t port = m->dev[d].port;
+	const struct zc_run *x = a, *y = b;
 
-		/* the device may have gone: unmap only from the one we mapped */
-		if (!rte_eth_dev_is_valid_port(port) ||
-		    rte_eth_devices[port].device != m->dev[d].dev)
-			continue;
-		for (uint32_t i = 0; i < m->nregions; i++)
-			if (m->dev[d].regions & (1u << i))
-				rte_dev_dma_unmap(m->dev[d].dev, m->r[i].base,
-						  (uint64_t)(uintptr_t)m->r[i].base,
-						  m->r[i].len);
-	}
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Page-aligned range of piece (p, len) in its map, or false. */
+static bool
+piece_run(struct vdp_gmap *m, const struct vdp_zc_piece *pc, struct zc_run *r)
+{
 	for (uint32_t i = 0; i < m->nregions; i++) {
-		if (m->r[i].extmem)
-			rte_extmem_unregister(m->r[i].base, m->r[i].len);
-		if (m->r[i].base != NULL)
-			munmap(m->r[i].base, m->r[i].len);
+		struct vdp_gmap_region *g = &m->r[i];
+		uintptr_t pg = g->id.pgsz, a = (uintptr_t)pc->p;
+
+		if (pc->p < g->base || pc->p + pc->len > g->base + g->len)
+			continue;
+		r->start = (uint8_t *)(a & ~(pg - 1));
+		r->end = (uint8_t *)((a + pc->len + pg - 1) & ~(pg - 1));
+		if (r->end > g->base + g->len)
+			r->end = g->base + g->len;
+		r->map = m;
+		r->region = i;
+		return true;
 	}
-	VDP_LOG_NOPORT(INFO, "%s: guest memory mapping %" PRIu64 " unmapped (no buffer "
-		       "points into it any more)",
-		       m->name, m->gen);
-	free(m);
+	return false;
+}
+
+/* Replace [start, end) by a private copy of it, atomically for readers. */
+static int
+snapshot_run(uint8_t *start, uint8_t *end)
+{
+	size_t len = (size_t)(end - start);
+	void *tmp = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (tmp == MAP_FAILED)
+		return -errno;
+	memcpy(tmp, start, len);
+	if (mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) == MAP_FAILED) {
+		int e = errno;
+
+		munmap(tmp, len);
+		return -e;
+	}
+	return 0;
+}
+
+/* Replace a whole region by zero pages (one mapping). */
+static void
+scrub_region(struct vdp_gmap *m, uint32_t i)
+{
+	struct vdp_gmap_region *g = &m->r[i];
+
+	if (mmap(g->base, g->len, PROT_READ | PROT_WRITE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+		VDP_LOG_NOPORT(ERR, "%s: cannot scrub guest memory region %u: %s",
+			       m->name, i, strerror(errno));
 }
 
 /*
- * Map the regions for DMA into every ethdev device on a bus that does DMA
- * (virtual devices do not: skipped).
+ * The port's rings go back to the VMM (device stopped or gone). Every
+ * buffer still held by the application (live queues and orphans of this
+ * port) gets its pages copied into private memory, or - past the bounds -
+ * its regions zeroed. Control thread, port lock held, queues paused.
  */
-static int
-zc_map_dma(struct vdp_port *p, struct vdp_zc_map *m)
+void
+vdp_zc_port_handback(struct vdp_port *p)
 {
-	uint16_t port;
+	struct zc_run *runs = NULL;
+	struct vdp_zc_ctx *z;
+	size_t nruns = 0, cap = 0, bytes = 0;
+	uint32_t frames = 0, merged = 0;
+	bool scrub = false;
 
-	RTE_ETH_FOREACH_DEV(port) {
-		struct rte_device *dev = rte_eth_devices[port].device;
-		uint16_t d;
+	pthread_mutex_lock(&vdp_gmem_lock);
+	TAILQ_FOREACH(z, &zc_ctxs, next) {
+		if (z->port != p)
+			continue;
+		if (z->q == NULL)
+			zc_complete(z, true);
+		for (uint32_t h = z->fifo_h; h != z->fifo_t; h++) {
+			struct vdp_zc_tok *t = &z->tok[z->fifo[h % z->size]];
+			const struct vdp_zc_piece *pc = &z->pieces[(size_t)t->pool * VDP_ZC_PIECES];
 
-		if (dev == NULL || strcmp(rte_bus_name(rte_dev_bus(dev)), "vdev") == 0)
-			continue;
-		for (d = 0; d < m->ndev; d++)
-			if (m->dev[d].dev == dev)
-				break;
-		if (d < m->ndev)
-			continue;
-		if (m->ndev == VDP_ZC_MAX_DMA_DEVS) {
-			VDP_LOG(ERR, p, "more than %u DMA devices", VDP_ZC_MAX_DMA_DEVS);
-			return -ENOSPC;
-		}
-		m->dev[d].port = port;
-		m->dev[d].dev = dev;
-		m->ndev++;
-		for (uint32_t i = 0; i < m->nregions; i++) {
-			if (rte_dev_dma_map(dev, m->r[i].base,
-					    (uint64_t)(uintptr_t)m->r[i].base,
-					    m->r[i].len) == 0) {
-				m->dev[d].regions |= 1u << i;
-			} else if (rte_errno != ENOTSUP) {
-				/* a device that DMAs but cannot reach guest
-				 * memory: zero-copy would make it fault */
-				VDP_LOG(ERR, p, "cannot map guest memory for DMA "
-					"into %s: %s", rte_dev_name(dev),
-					rte_strerror(rte_errno));
-				return -rte_errno;
+			if (!t->held || __atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
+				continue;
+			frames++;
+			for (uint16_t i = 0; i < t->npieces; i++) {
+				if (nruns == cap) {
+					size_t ncap = cap ? 2 * cap : 256;
+					struct zc_run *nr = realloc(runs, ncap * sizeof(*runs));
+
+					if (nr == NULL) {
+						scrub = true;
+						goto collected;
+					}
+					runs = nr;
+					cap = ncap;
+				}
+				if (piece_run(z->map[t->slot], &pc[i], &runs[nruns]))
+					nruns++;
 			}
 		}
 	}
-	return 0;
-}
-
-static bool
-zc_map_same(const struct vdp_zc_map *m, const struct rte_vhost_memory *mem)
-{
-	if (m == NULL || m->nregions != mem->nregions)
-		return false;
-	for (uint32_t i = 0; i < mem->nregions; i++) {
-		const struct rte_vhost_mem_region *r = &mem->regions[i];
-
-		if (m->r[i].lib_hua != r->host_user_addr ||
-		    m->r[i].lib_mmap != (uint64_t)(uintptr_t)r->mmap_addr ||
-		    m->r[i].gpa != r->guest_phys_addr || m->r[i].size != r->size)
-			return false;
-	}
-	return true;
-}
-
-static void
-zc_fill_memmap(const struct vdp_zc_map *m, struct vdp_memmap *mm)
-{
-	memset(mm, 0, sizeof(*mm));
-	for (uint32_t i = 0; i < m->nregions; i++) {
-		mm->r[i].gpa = m->r[i].gpa;
-		mm->r[i].size = m->r[i].size;
-		mm->r[i].hva = (uint64_t)(uintptr_t)(m->r[i].base + m->r[i].off);
-	}
-	mm->nregions = m->nregions;
-}
-
-/* Caller holds zc_lock. */
-static void
-zc_retire_locked(struct vdp_zc_map *m)
-{
-	TAILQ_INSERT_TAIL(&zc_retired, m, next);
-	zc_arm_reaper();
-}
-
-/*
- * Map the guest's memory table ourselves (validated by the caller) and
- * fill *mm with our addresses. Keeps the current mapping when the table
- * did not change. Returns 0, or -errno: zero-copy stays off for this table
- * and the caller uses librte_vhost's mapping. Port lock held.
- */
-int
-vdp_zc_map_load(struct vdp_port *p, const struct rte_vhost_memory *mem,
-		struct vdp_memmap *mm)
-{
-	struct vdp_zc_map *m;
-	int ret = 0;
-
-	if (p->args.zerocopy == VDP_ZC_OFF)
-		return -ENOTSUP;
-	if (rte_eal_iova_mode() != RTE_IOVA_VA) {
-		VDP_LOG(NOTICE, p, "zero-copy off: IOVA mode is not VA "
-			"(use vfio with an IOMMU, or --iova-mode=va)");
-		return -ENOTSUP;
-	}
-	if (zc_map_same(p->zmap, mem)) {
-		zc_fill_memmap(p->zmap, mm);
-		return 0;
-	}
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return -ENOMEM;
-	snprintf(m->name, sizeof(m->name), "%s", p->args.bind);
-	for (uint32_t i = 0; i < mem->nregions; i++) {
-		const struct rte_vhost_mem_region *r = &mem->regions[i];
-		struct vdp_zc_region *z = &m->r[i];
-		struct stat st;
-		void *base;
-
-		z->lib_hua = r->host_user_addr;
-		z->lib_mmap = (uint64_t)(uintptr_t)r->mmap_addr;
-		z->gpa = r->guest_phys_addr;
-		z->size = r->size;
-		z->off = r->host_user_addr - (uint64_t)(uintptr_t)r->mmap_addr;
-		z->len = r->mmap_size;
-		if (r->fd < 0 || fstat(r->fd, &st) != 0) {
-			ret = -EBADF;
-			goto fail;
-		}
-		base = mmap(NULL, z->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-		if (base == MAP_FAILED) {
-			ret = -errno;
-			VDP_LOG(ERR, p, "cannot map guest memory region %u: %s",
-				i, strerror(errno));
-			goto fail;
-		}
-		z->base = base;
-		m->nregions = i + 1;
-		if (rte_extmem_register(base, z->len, NULL, 0,
-					(size_t)st.st_blksize) != 0) {
-			ret = -rte_errno;
-			VDP_LOG(ERR, p, "cannot register guest memory region %u "
-				"(%zu bytes, pages of %ld) as external memory: %s",
-				i, z->len, (long)st.st_blksize, rte_strerror(rte_errno));
-			goto fail;
-		}
-		z->extmem = true;
-	}
-	ret = zc_map_dma(p, m);
-	if (ret != 0)
-		goto fail;
-
-	pthread_mutex_lock(&zc_lock);
-	m->gen = zc_next_gen++;
-	if (p->zmap != NULL)
-		zc_retire_locked(p->zmap);
-	pthread_mutex_unlock(&zc_lock);
-	p->zmap = m;
-	zc_fill_memmap(m, mm);
-	VDP_LOG(INFO, p, "guest memory mapped for zero-copy: %u region(s), "
-		"%u DMA device(s)", m->nregions, m->ndev);
-	return 0;
-fail:
-	zc_map_free(m);
-	return ret;
-}
-
-/* The device's memory goes away: retire our mapping. Port lock held. */
-void
-vdp_zc_map_retire(struct vdp_port *p)
-{
-	if (p->zmap == NULL)
+collected:
+	pthread_mutex_unlock(&vdp_gmem_lock);
+	if (frames == 0) {
+		free(runs);
 		return;
-	pthread_mutex_lock(&zc_lock);
-	zc_retire_locked(p->zmap);
-	pthread_mutex_unlock(&zc_lock);
-	p->zmap = NULL;
-	p->zc_live = false;
-}
-
-/* librte_vhost's address of guest memory -> ours (rings). */
-void *
-vdp_zc_xlate(const struct vdp_port *p, void *lib_addr)
-{
-	const struct vdp_zc_map *m = p->zmap;
-	uint64_t a = (uint64_t)(uintptr_t)lib_addr;
-
-	if (m == NULL)
-		return lib_addr;
-	for (uint32_t i = 0; i < m->nregions; i++) {
-		const struct vdp_zc_region *r = &m->r[i];
-
-		if (a >= r->lib_hua && a - r->lib_hua < r->size)
-			return r->base + r->off + (a - r->lib_hua);
 	}
-	return NULL;
+	/* merge overlapping and touching ranges */
+	if (nruns != 0) {
+		qsort(runs, nruns, sizeof(*runs), run_cmp);
+		merged = 1;
+		for (size_t i = 1; i < nruns; i++) {
+			struct zc_run *last = &runs[merged - 1];
+
+			if (runs[i].start <= last->end && runs[i].map == last->map &&
+			    runs[i].region == last->region) {
+				if (runs[i].end > last->end)
+					last->end = runs[i].end;
+			} else {
+				runs[merged++] = runs[i];
+			}
+		}
+	}
+	for (uint32_t i = 0; i < merged; i++)
+		bytes += (size_t)(runs[i].end - runs[i].start);
+	if (merged > VDP_ZC_SNAPSHOT_RUNS || bytes > VDP_ZC_SNAPSHOT_MAX)
+		scrub = true;
+	for (uint32_t i = 0; !scrub && i < merged; i++) {
+		int ret = snapshot_run(runs[i].start, runs[i].end);
+
+		if (ret != 0) {
+			VDP_LOG(ERR, p, "zero-copy snapshot of %zu bytes failed (%s): "
+				"zeroing instead", (size_t)(runs[i].end - runs[i].start),
+				strerror(-ret));
+			scrub = true;
+			break;
+		}
+		p->stat[VDP_PS_ZC_SNAPSHOT_PAGES] +=
+			(uint64_t)(runs[i].end - runs[i].start) /
+			runs[i].map->r[runs[i].region].id.pgsz;
+	}
+	if (scrub) {
+		for (uint32_t i = 0; i < merged; i++)
+			if (i == 0 || runs[i].map != runs[i - 1].map ||
+			    runs[i].region != runs[i - 1].region)
+				scrub_region(runs[i].map, runs[i].region);
+		p->stat[VDP_PS_ZC_SCRUBBED] += frames;
+	}
+	/* the IOMMU must see the copies too */
+	for (uint32_t i = 0; i < merged; i++)
+		if (i == 0 || runs[i].map != runs[i - 1].map ||
+		    runs[i].region != runs[i - 1].region)
+			vdp_gmap_dma_refresh(runs[i].map, runs[i].region);
+	VDP_LOG(WARNING, p, "%u frames still held by the application when the rings "
+		"went back: %s (%zu bytes in %u ranges)", frames,
+		scrub ? "their guest memory regions zeroed" : "their pages copied",
+		bytes, merged);
+	free(runs);
 }
 
-/* ---- the reaper ---- */
+/* ---- the watchdog's part ---- */
 
-/*
- * Forget orphans whose buffers all came back; unmap retired mappings no
- * held buffer points into. EAL alarm thread; re-arms itself while
- * something is left.
- */
-static void
-zc_reap(void *arg)
+/* Forget orphans whose buffers all came back, and orphans of closed ports. */
+void
+vdp_zc_reap(void)
 {
 	struct vdp_zc_ctx *z, *zn;
-	struct vdp_zc_map *m, *mn;
 
-	RTE_SET_USED(arg);
-	pthread_mutex_lock(&zc_lock);
-	zc_alarm_armed = false;
+	pthread_mutex_lock(&vdp_gmem_lock);
 	for (z = TAILQ_FIRST(&zc_ctxs); z != NULL; z = zn) {
 		zn = TAILQ_NEXT(z, next);
 		if (z->q != NULL)
@@ -750,25 +722,18 @@ zc_reap(void *arg)
 			zc_ctx_free(z);
 		}
 	}
-	for (m = TAILQ_FIRST(&zc_retired); m != NULL; m = mn) {
-		bool used = false;
+	pthread_mutex_unlock(&vdp_gmem_lock);
+}
 
-		mn = TAILQ_NEXT(m, next);
-		TAILQ_FOREACH(z, &zc_ctxs, next)
-			if (__atomic_load_n(&z->min_gen, __ATOMIC_ACQUIRE) <= m->gen)
-				used = true;
-		if (!used) {
-			TAILQ_REMOVE(&zc_retired, m, next);
-			zc_map_free(m);
-		}
-	}
-	if (!TAILQ_EMPTY(&zc_retired))
-		zc_arm_reaper();
-	else
-		TAILQ_FOREACH(z, &zc_ctxs, next)
-			if (z->q == NULL) {
-				zc_arm_reaper();
-				break;
-			}
-	pthread_mutex_unlock(&zc_lock);
+/* The port is closed: its orphans stay until their buffers come back. */
+void
+vdp_zc_port_gone(struct vdp_port *p)
+{
+	struct vdp_zc_ctx *z;
+
+	pthread_mutex_lock(&vdp_gmem_lock);
+	TAILQ_FOREACH(z, &zc_ctxs, next)
+		if (z->port == p)
+			z->port = NULL;
+	pthread_mutex_unlock(&vdp_gmem_lock);
 }
