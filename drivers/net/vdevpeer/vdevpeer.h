@@ -391,6 +391,7 @@ struct vdp_port {
 	bool running;              /* the device is live (new_device) */
 	bool started;              /* ethdev started */
 	bool failed;               /* a bound was broken: down until the next session */
+	bool link_down_pending;    /* ... bring the link down at vdp_port_unlock() */
 	uint32_t msg_req;          /* a ring-changing message between pre and post */
 	uint16_t hdr_len;
 	uint16_t nb_vrings;        /* vrings the guest set up */
@@ -440,6 +441,7 @@ int vdp_queue_pause(struct vdp_queue *q);
 int vdp_queues_pause(struct vdp_port *p);
 void vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void vdp_port_unlock(struct vdp_port *p);
 void vdp_queue_close_call(struct vdp_queue *q);
 void vdp_watchdog_poke(void);
 void vdp_watchdog_start(void);

@@ -241,7 +241,7 @@ eth_vdevpeer_start(struct rte_eth_dev *dev)
 			VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped", v);
 	}
 	vdp_port_apply_queues(p);
-	pthread_mutex_unlock(&p->lock);
+	vdp_port_unlock(p);
 	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
@@ -259,7 +259,7 @@ eth_vdevpeer_stop(struct rte_eth_dev *dev)
 	if (p->running && vdp_zc_quiesce(p, VDP_ZC_QUIESCE_MS) != 0)
 		VDP_LOG(WARNING, p, "stopped with zero-copy buffers still held "
 			"by the application");
-	pthread_mutex_unlock(&p->lock);
+	vdp_port_unlock(p);
 	set_queue_states(dev, RTE_ETH_QUEUE_STATE_STOPPED);
 	return 0;
 }
@@ -317,7 +317,7 @@ queue_free(struct vdp_port *p, void **slot)
 		vdp_queue_close_call(q);
 		vdp_gmap_use(q, NULL);
 	}
-	pthread_mutex_unlock(&p->lock);
+	vdp_port_unlock(p);
 	if (!zombie) {
 		vdp_queue_pend_free(q);
 		rte_free(q);
@@ -386,7 +386,7 @@ eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
 	 * primary's pointer. */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	vdp_port_link_update(p, p->running);
+	vdp_port_link_update(p, p->running && !p->failed);
 	return 0;
 }
 

@@ -198,10 +198,10 @@ vdp_port_apply_queues(struct vdp_port *p)
 }
 
 /*
- * A bound was broken (a queue stuck, a guest memory file shrunk, a call fd
- * that blocked): the port goes down until the next session; the process
- * and every other port carry on. Caller holds p->lock and brings the link
- * down after unlocking (vdp_port_link_update takes application callbacks).
+ * A bound was broken (a queue stuck, a guest memory file shrunk): the port
+ * goes down until the next session; the process and every other port carry
+ * on. Caller holds p->lock; vdp_port_unlock() then brings the link down
+ * (vdp_port_link_update runs application callbacks: not under our lock).
  */
 void
 vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
@@ -211,6 +211,7 @@ vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
 	if (p->failed)
 		return;
 	p->failed = true;
+	p->link_down_pending = true;
 	p->stat[VDP_PS_FAILED]++;
 	va_start(ap, fmt);
 	vsnprintf(p->fail_why, sizeof(p->fail_why), fmt, ap);
@@ -223,6 +224,17 @@ vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
 		if (q != NULL)
 			__atomic_store_n(&q->allow, 0, __ATOMIC_SEQ_CST);
 	}
+}
+
+void
+vdp_port_unlock(struct vdp_port *p)
+{
+	bool down = p->link_down_pending;
+
+	p->link_down_pending = false;
+	pthread_mutex_unlock(&p->lock);
+	if (down)
+		vdp_port_link_update(p, false);
 }
 
 /* A new session may start on the port: not while a queue is stuck. */
@@ -549,7 +561,6 @@ pre_msg(int vid, void *msg)
 	enum vdp_vu_verdict verdict;
 	uint32_t nfds = 0, req = c->request;
 	char why[192];
-	bool down = false;
 
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -593,8 +604,7 @@ pre_msg(int vid, void *msg)
 	if (req == VDP_VU_SET_MEM_TABLE && nfds != 0)
 		lib_files_set(p, ids, nfds);
 	p->msg_req = req;
-	if (vdp_queues_pause(p) != 0)
-		down = true;
+	vdp_queues_pause(p);   /* a stuck queue fails the port: the message goes on */
 	/*
 	 * Held zero-copy buffers need no wait here: they point into our own
 	 * mapping of guest memory, which stays until the last of them is
@@ -602,9 +612,7 @@ pre_msg(int vid, void *msg)
 	 */
 	if (p->running && !p->failed)
 		vdp_zc_quiesce(p, 0);
-	pthread_mutex_unlock(&p->lock);
-	if (down)
-		vdp_port_link_update(p, false);
+	vdp_port_unlock(p);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -613,7 +621,6 @@ post_msg(int vid, void *msg)
 {
 	struct vdp_vu_ctx *c = msg;
 	struct vdp_port *p = port_of_vid(vid);
-	bool down;
 
 	if (p == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -622,13 +629,10 @@ post_msg(int vid, void *msg)
 		bool was_running = p->running;
 
 		msg_done(p);
-		down = was_running && !p->running;
-	} else {
-		down = false;
+		if (was_running && !p->running)
+			p->link_down_pending = true;
 	}
-	pthread_mutex_unlock(&p->lock);
-	if (down)
-		vdp_port_link_update(p, false);
+	vdp_port_unlock(p);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -687,7 +691,7 @@ destroy_connection(int vid)
 		p->vid = -1;
 		port_recover(p);
 	}
-	pthread_mutex_unlock(&p->lock);
+	vdp_port_unlock(p);
 	VDP_LOG(INFO, p, "VMM disconnected%s", p->args.server ? "" :
 		", reconnecting");
 }
@@ -748,8 +752,8 @@ new_device(int vid)
 		" (host side off: done in software on this port)");
 	vdp_port_apply_queues(p);
 out:
-	pthread_mutex_unlock(&p->lock);
-	if (ret == 0)
+	vdp_port_unlock(p);
+	if (ret == 0 && !p->failed)
 		vdp_port_link_update(p, true);
 	return ret;
 }
@@ -776,8 +780,8 @@ destroy_device(int vid)
 	drop_device_state(p);
 	p->msg_req = 0;
 	port_recover(p);
-	pthread_mutex_unlock(&p->lock);
-	vdp_port_link_update(p, false);
+	p->link_down_pending = true;
+	vdp_port_unlock(p);
 }
 
 static int
@@ -796,7 +800,7 @@ vring_state_changed(int vid, uint16_t vring, int enable)
 	p->vring_enabled[vring] = enable != 0;
 	if (p->running)
 		vdp_port_apply_queues(p);
-	pthread_mutex_unlock(&p->lock);
+	vdp_port_unlock(p);
 	VDP_LOG(DEBUG, p, "vring %u %s", vring, enable ? "enabled" : "disabled");
 	return 0;
 }
@@ -830,7 +834,6 @@ static void
 wd_port(struct vdp_port *p, void *arg)
 {
 	const uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
-	bool down = false;
 	struct vdp_queue *z, *zn;
 	uint32_t faults = 0;
 
@@ -880,12 +883,9 @@ wd_port(struct vdp_port *p, void *arg)
 			vdp_port_fail(p, "%u access(es) past the end of a guest memory file "
 				      "(the VMM shrank it): contained", faults);
 			vdp_queues_pause(p);
-			down = true;
 		}
 	}
-	pthread_mutex_unlock(&p->lock);
-	if (down)
-		vdp_port_link_update(p, false);
+	vdp_port_unlock(p);
 }
 
 static void
