@@ -157,12 +157,17 @@ struct vdp_queue;
 
 /* ---- guest memory mapped by us (vdevpeer_gmem.c) ---- */
 
-/* A file a VMM gave us, as fstat says. */
+/* A file a VMM gave us (vdp_gfile_id: fstat, fstatfs). */
+enum vdp_gfile_fs { VDP_GFILE_OTHER = 0, VDP_GFILE_TMPFS, VDP_GFILE_HUGETLBFS };
+
 struct vdp_gfile_id {
 	uint64_t dev, ino;
 	uint64_t size;
-	uint32_t pgsz;          /* st_blksize: the huge page size on hugetlbfs */
+	uint32_t pgsz;          /* its page size: huge page size on hugetlbfs */
+	enum vdp_gfile_fs fs;   /* memfds are on tmpfs */
 	bool regular;
+	bool own;               /* this process's own DPDK memory */
+	bool reg;               /* covered by the SIGBUS registry (ref taken) */
 };
 
 struct vdp_gmap_region {
@@ -196,6 +201,7 @@ struct vdp_gmap {
 	struct vdp_gmap_region r[VDP_MAX_REGIONS];
 	struct vdp_memmap mm;
 	uint32_t qrefs;         /* queues whose ring uses it (vdp_gmem_lock) */
+	uint32_t pins;          /* taken by a hand-back in progress (idem) */
 	bool current;           /* its port's map now (vdp_gmem_lock) */
 	bool zc;                /* registered for zero-copy (extmem + DMA) */
 	uint16_t ndev;
@@ -214,8 +220,8 @@ struct vdp_gmem_stats {
 
 extern pthread_mutex_t vdp_gmem_lock;
 int vdp_gfile_id(int fd, struct vdp_gfile_id *id);
-void vdp_gfile_ref(const struct vdp_gfile_id *id);
-void vdp_gfile_unref(const struct vdp_gfile_id *id);
+void vdp_gfile_ref(struct vdp_gfile_id *id);
+void vdp_gfile_unref(struct vdp_gfile_id *id);
 bool vdp_sigbus_guard(void);
 struct rte_vhost_memory;
 int vdp_gmap_load(struct vdp_port *p, const struct rte_vhost_memory *mem, bool zc);
@@ -224,8 +230,8 @@ void vdp_gmap_use(struct vdp_queue *q, struct vdp_gmap *m);
 void *vdp_gmap_xlate(const struct vdp_gmap *m, void *lib_addr);
 uint32_t vdp_gmap_reap(void);
 void vdp_gmap_port_gone(struct vdp_port *p);
-void vdp_gmap_dma_refresh(struct vdp_gmap *m, uint32_t region);
-uint32_t vdp_gmap_new_faults(const struct vdp_gmap *m);
+void vdp_gmap_unpin(struct vdp_gmap *m);
+uint32_t vdp_gmap_faults(const struct vdp_gmap *m);
 void vdp_gmem_stats(struct vdp_gmem_stats *st);
 
 /* ---- zero-copy of guest TX buffers (vdevpeer_zcopy.c) ---- */
@@ -253,7 +259,7 @@ void vdp_zc_port_handback(struct vdp_port *p);
 uint32_t vdp_zc_quiesce(struct vdp_port *p, unsigned int ms);
 void vdp_zc_queue_orphan(struct vdp_queue *q);
 bool vdp_zc_holds(const struct vdp_gmap *m);  /* vdp_gmem_lock held */
-void vdp_zc_reap(void);                        /* watchdog */
+uint32_t vdp_zc_reap(void);                    /* watchdog: orphans left */
 void vdp_zc_port_gone(struct vdp_port *p);
 /* data path (and control thread while the queue is paused) */
 void vdp_zc_complete(struct vdp_queue *q, bool scan_all);
@@ -368,7 +374,8 @@ enum vdp_port_stat {
 };
 extern const char *const vdp_port_stat_names[VDP_PS_NB];
 
-#define VDP_LIB_FILES VDP_MAX_REGIONS
+/* librte_vhost's table, and the next one while a message is applied */
+#define VDP_LIB_FILES (2 * VDP_MAX_REGIONS)
 
 struct vdp_port {
 	TAILQ_ENTRY(vdp_port) next;
@@ -399,6 +406,7 @@ struct vdp_port {
 	char fail_why[128];
 
 	struct vdp_gmap *gmap;     /* the guest's memory as we mapped it, or NULL */
+	uint32_t gmap_faults;      /* SIGBUS faults on its files already acted on */
 	bool zc_live;              /* zero-copy in use with the current device */
 	uint32_t nb_gmaps;         /* maps alive (vdp_gmem_lock) */
 	uint32_t nb_gmaps_zc;      /* ... of them registered for zero-copy */
@@ -462,6 +470,8 @@ int vdp_sw_offload(struct rte_mbuf *m, uint64_t tx_capa, struct rte_mempool *mp,
 /* vdevpeer_ethdev.c */
 struct vdp_port *vdp_port_by_path(const char *path);
 void vdp_port_link_update(struct vdp_port *p, bool up);
+bool vdp_port_link_set(struct vdp_port *p, bool up);
+void vdp_port_lsc_notify(uint16_t port_id);
 struct vdp_queue *vdp_port_queue(struct vdp_port *p, uint16_t vring_idx);
 void vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg);
 

@@ -29,6 +29,7 @@ RTE_LOG_REGISTER(vdp_logtype_data, pmd.net.vdevpeer.data, NOTICE);
 #define VDP_MAX_MTU (UINT16_MAX - RTE_ETHER_HDR_LEN - 2 * 4)
 
 static TAILQ_HEAD(, vdp_port) vdp_ports = TAILQ_HEAD_INITIALIZER(vdp_ports);
+static const struct eth_dev_ops vdp_ops;
 static pthread_mutex_t vdp_ports_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- feature names ---- */
@@ -131,9 +132,13 @@ vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg)
 	pthread_mutex_unlock(&vdp_ports_lock);
 }
 
-/* Link is up exactly while the guest driver is ready. */
-void
-vdp_port_link_update(struct vdp_port *p, bool up)
+/*
+ * Link is up exactly while the guest driver is ready (and the port not
+ * failed). Setting it runs no callback (any thread, any lock); true when
+ * the application wants link events.
+ */
+bool
+vdp_port_link_set(struct vdp_port *p, bool up)
 {
 	struct rte_eth_dev *dev = p->eth_dev;
 	struct rte_eth_link link = {
@@ -143,8 +148,27 @@ vdp_port_link_update(struct vdp_port *p, bool up)
 		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
 	};
 
-	if (rte_eth_linkstatus_set(dev, &link) == 0 && dev->data->dev_conf.intr_conf.lsc)
+	return rte_eth_linkstatus_set(dev, &link) == 0 && dev->data->dev_conf.intr_conf.lsc;
+}
+
+/* The application's link event callbacks: run with none of our locks. */
+void
+vdp_port_lsc_notify(uint16_t port_id)
+{
+	struct rte_eth_dev *dev;
+
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return;
+	dev = &rte_eth_devices[port_id];   /* static array: valid after close too */
+	if (dev->dev_ops == &vdp_ops && dev->data->dev_conf.intr_conf.lsc)
 		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+void
+vdp_port_link_update(struct vdp_port *p, bool up)
+{
+	if (vdp_port_link_set(p, up))
+		rte_eth_dev_callback_process(p->eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 }
 
 /* ---- ethdev ops ---- */
@@ -379,6 +403,7 @@ static int
 eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
 {
 	struct vdp_port *p = dev->data->dev_private;
+	bool up;
 
 	RTE_SET_USED(wait);
 	/* A secondary process (dpdk-dumpcap, dpdk-proc-info) reads the link
@@ -386,7 +411,10 @@ eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
 	 * primary's pointer. */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	vdp_port_link_update(p, p->running && !p->failed);
+	pthread_mutex_lock(&p->lock);
+	up = p->running && !p->failed;
+	vdp_port_link_set(p, up);   /* the op itself reports: no event */
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 

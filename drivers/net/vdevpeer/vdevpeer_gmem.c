@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@
 #include <ethdev_driver.h>
 
 #include "vdevpeer.h"
+#include "vdp_sigbus.h"
 
 pthread_mutex_t vdp_gmem_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, vdp_gmap) gmaps = TAILQ_HEAD_INITIALIZER(gmaps);
@@ -59,272 +61,112 @@ static uint64_t gmap_next_id = 1;
 
 /* ---- guest files, and the SIGBUS handler ---- */
 
-/* Files some VMM gave us as guest memory (ours and librte_vhost's
- * mappings of them). 8 regions x (2 tables per session + maps alive) per
- * port fit many ports; when full, new files are not covered (logged). */
-#define VDP_GFILES 512
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
 
-struct vdp_gfile {
-	uint64_t dev, ino;   /* written before refs goes non-zero (release) */
-	uint32_t pgsz;
-	uint32_t refs;       /* 0: free slot */
-	uint32_t faults;     /* atomic: faults contained on this file */
-	uint32_t faults_seen;/* ... already acted on by the watchdog */
+/* (dev, ino) of the files behind this process's own DPDK memory. */
+struct own_files {
+	const struct vdp_gfile_id *id;
+	int last_fd;
+	bool found;
 };
 
-static struct vdp_gfile gfiles[VDP_GFILES];
-static struct sigaction old_sigbus;
-static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
-static bool sigbus_installed;
-uint64_t vdp_sigbus_contained;   /* atomic */
+static int
+own_memseg(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	struct own_files *o = arg;
+	struct stat st;
+	int fd;
 
+	if (msl->external)
+		return 0;
+	fd = rte_memseg_get_fd_thread_unsafe(ms);
+	if (fd < 0 || fd == o->last_fd)   /* single-file segments: once per list */
+		return 0;
+	o->last_fd = fd;
+	if (fstat(fd, &st) == 0 && st.st_dev == o->id->dev && st.st_ino == o->id->ino) {
+		o->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What a file a VMM gave us is: its identity and size (fstat), the file
+ * system it is on (tmpfs, which memfds are on, and hugetlbfs are guest
+ * memory; anything else - a disk file, a device's resource file in sysfs -
+ * is not), its page size (the huge page size on hugetlbfs, else the
+ * system's: st_blksize is an I/O size, not a page size), and whether it is
+ * this process's own memory (a VMM able to open our hugepage files would
+ * hand us our own heap as "guest memory").
+ */
 int
 vdp_gfile_id(int fd, struct vdp_gfile_id *id)
 {
+	struct own_files own;
+	struct statfs sf;
 	struct stat st;
 
+	memset(id, 0, sizeof(*id));
 	if (fstat(fd, &st) != 0)
 		return -errno;
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
 	id->size = (uint64_t)st.st_size;
-	id->pgsz = (uint32_t)st.st_blksize;
 	id->regular = S_ISREG(st.st_mode);
+	id->pgsz = (uint32_t)sysconf(_SC_PAGESIZE);
+	id->fs = VDP_GFILE_OTHER;
+	if (!id->regular || fstatfs(fd, &sf) != 0)
+		return 0;
+	if ((unsigned long)sf.f_type == TMPFS_MAGIC) {
+		id->fs = VDP_GFILE_TMPFS;
+	} else if ((unsigned long)sf.f_type == HUGETLBFS_MAGIC) {
+		id->fs = VDP_GFILE_HUGETLBFS;
+		id->pgsz = (uint32_t)sf.f_bsize;
+	}
+	own = (struct own_files){ .id = id, .last_fd = -1 };
+	rte_memseg_walk(own_memseg, &own);
+	id->own = own.found;
 	return 0;
 }
 
-/* Caller holds vdp_gmem_lock. */
+/* Watch the file for SIGBUS containment (vdp_sigbus.c); id->reg says
+ * whether it is covered (the table has room). */
 void
-vdp_gfile_ref(const struct vdp_gfile_id *id)
+vdp_gfile_ref(struct vdp_gfile_id *id)
 {
-	struct vdp_gfile *free_slot = NULL;
-
-	for (int i = 0; i < VDP_GFILES; i++) {
-		struct vdp_gfile *g = &gfiles[i];
-
-		if (g->refs != 0 && g->dev == id->dev && g->ino == id->ino) {
-			g->refs++;
-			return;
-		}
-		if (g->refs == 0 && free_slot == NULL)
-			free_slot = g;
-	}
-	if (free_slot == NULL) {
+	id->reg = vdp_sigbus_watch(id->dev, id->ino, id->pgsz);
+	if (!id->reg)
 		VDP_LOG_NOPORT(WARNING, "more than %u guest memory files: a shrunk one "
-			       "past that is not contained (SIGBUS)", VDP_GFILES);
-		return;
-	}
-	free_slot->dev = id->dev;
-	free_slot->ino = id->ino;
-	free_slot->pgsz = id->pgsz;
-	__atomic_store_n(&free_slot->faults, 0, __ATOMIC_RELAXED);
-	free_slot->faults_seen = 0;
-	__atomic_store_n(&free_slot->refs, 1, __ATOMIC_RELEASE);
+			       "past that is not contained (SIGBUS)", VDP_SIGBUS_FILES);
 }
 
-/* Caller holds vdp_gmem_lock. */
+/* Only what vdp_gfile_ref covered. */
 void
-vdp_gfile_unref(const struct vdp_gfile_id *id)
+vdp_gfile_unref(struct vdp_gfile_id *id)
 {
-	for (int i = 0; i < VDP_GFILES; i++) {
-		struct vdp_gfile *g = &gfiles[i];
-
-		if (g->refs != 0 && g->dev == id->dev && g->ino == id->ino) {
-			__atomic_store_n(&g->refs, g->refs - 1, __ATOMIC_RELEASE);
-			return;
-		}
-	}
-}
-
-/*
- * Faults contained on the file since the last call (caller holds
- * vdp_gmem_lock): the watchdog fails the ports that use it.
- */
-uint32_t
-vdp_gfile_new_faults(const struct vdp_gfile_id *id)
-{
-	for (int i = 0; i < VDP_GFILES; i++) {
-		struct vdp_gfile *g = &gfiles[i];
-
-		if (g->refs != 0 && g->dev == id->dev && g->ino == id->ino) {
-			uint32_t f = __atomic_load_n(&g->faults, __ATOMIC_RELAXED);
-			uint32_t n = f - g->faults_seen;
-
-			g->faults_seen = f;
-			return n;
-		}
-	}
-	return 0;
-}
-
-/* -- in the signal handler: async-signal-safe code only -- */
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Parse a hex number at *s, advance past it. */
-static uint64_t
-parse_hex(const char **s, const char *end)
-{
-	uint64_t v = 0;
-	int d;
-
-	while (*s < end && (d = hexval(**s)) >= 0) {
-		v = v << 4 | (uint64_t)d;
-		(*s)++;
-	}
-	return v;
-}
-
-static uint64_t
-parse_dec(const char **s, const char *end)
-{
-	uint64_t v = 0;
-
-	while (*s < end && **s >= '0' && **s <= '9') {
-		v = v * 10 + (uint64_t)(**s - '0');
-		(*s)++;
-	}
-	return v;
-}
-
-/*
- * One line of /proc/self/maps: "start-end perms offset maj:min inode path".
- * True when it covers addr; then *dev and *ino are its file's.
- */
-static bool
-maps_line_covers(const char *s, const char *end, uint64_t addr, uint64_t *dev, uint64_t *ino)
-{
-	uint64_t start, stop, maj, min;
-
-	start = parse_hex(&s, end);
-	if (s == end || *s++ != '-')
-		return false;
-	stop = parse_hex(&s, end);
-	if (addr < start || addr >= stop)
-		return false;
-	for (int field = 0; field < 2; field++) {   /* perms, offset */
-		while (s < end && *s == ' ')
-			s++;
-		while (s < end && *s != ' ')
-			s++;
-	}
-	while (s < end && *s == ' ')
-		s++;
-	maj = parse_hex(&s, end);
-	if (s == end || *s++ != ':')
-		return false;
-	min = parse_hex(&s, end);
-	while (s < end && *s == ' ')
-		s++;
-	*ino = parse_dec(&s, end);
-	*dev = makedev(maj, min);
-	return true;
-}
-
-/* The file mapped at addr, read from /proc/self/maps with a stack buffer. */
-static bool
-mapped_file_of(uint64_t addr, uint64_t *dev, uint64_t *ino)
-{
-	char buf[4096];
-	size_t have = 0;
-	bool found = false;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-		char *line = buf, *nl;
-
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
-			if (maps_line_covers(line, nl, addr, dev, ino)) {
-				found = true;
-				goto out;
-			}
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof(buf))   /* a line longer than the buffer */
-			have = 0;
-	}
-out:
-	close(fd);
-	return found;
-}
-
-static void
-vdp_sigbus(int sig, siginfo_t *si, void *uctx)
-{
-	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, dev, ino;
-	int saved_errno = errno;
-
-	if (si->si_code == BUS_ADRERR && mapped_file_of(addr, &dev, &ino)) {
-		for (int i = 0; i < VDP_GFILES; i++) {
-			struct vdp_gfile *g = &gfiles[i];
-			uint64_t page;
-			void *p;
-
-			if (__atomic_load_n(&g->refs, __ATOMIC_ACQUIRE) == 0 ||
-			    g->dev != dev || g->ino != ino || g->pgsz == 0)
-				continue;
-			page = addr & ~((uint64_t)g->pgsz - 1);
-			p = mmap((void *)(uintptr_t)page, g->pgsz, PROT_READ | PROT_WRITE,
-				 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (p == MAP_FAILED)
-				break;
-			__atomic_add_fetch(&g->faults, 1, __ATOMIC_RELAXED);
-			__atomic_add_fetch(&vdp_sigbus_contained, 1, __ATOMIC_RELAXED);
-			errno = saved_errno;
-			return;   /* the access is retried on the zero page */
-		}
-	}
-	errno = saved_errno;
-	/* Not ours: whoever had SIGBUS before decides. */
-	if ((old_sigbus.sa_flags & SA_SIGINFO) && old_sigbus.sa_sigaction != NULL) {
-		old_sigbus.sa_sigaction(sig, si, uctx);
-	} else if (old_sigbus.sa_handler != SIG_IGN && old_sigbus.sa_handler != SIG_DFL) {
-		old_sigbus.sa_handler(sig);
-	} else {
-		/* default action: put it back; returning faults again and dies */
-		sigaction(SIGBUS, &old_sigbus, NULL);
-	}
-}
-
-static void
-sigbus_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = vdp_sigbus;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, &old_sigbus) != 0) {
-		VDP_LOG_NOPORT(WARNING, "cannot install the SIGBUS handler (%s): a "
-			       "VMM shrinking a memory file can crash the process",
-			       strerror(errno));
-		return;
-	}
-	sigbus_installed = true;
+	if (id->reg)
+		vdp_sigbus_unwatch(id->dev, id->ino);
+	id->reg = false;
 }
 
 bool
 vdp_sigbus_guard(void)
 {
-	pthread_once(&sigbus_once, sigbus_install);
-	return sigbus_installed;
+	static bool said;
+	int ret = vdp_sigbus_install();
+
+	if (ret != 0 && !said) {
+		said = true;
+		VDP_LOG_NOPORT(WARNING, "cannot install the SIGBUS handler (%s): a "
+			       "VMM shrinking a memory file can crash the process",
+			       strerror(-ret));
+	}
+	return ret == 0;
 }
 
 /* ---- maps ---- */
@@ -381,7 +223,7 @@ gmap_free(struct vdp_gmap *m)
 static bool
 gmap_unused(const struct vdp_gmap *m)
 {
-	return !m->current && m->qrefs == 0 && !vdp_zc_holds(m);
+	return !m->current && m->qrefs == 0 && m->pins == 0 && !vdp_zc_holds(m);
 }
 
 /*
@@ -427,27 +269,6 @@ gmap_dma(struct vdp_port *p, struct vdp_gmap *m)
 		}
 	}
 	return 0;
-}
-
-/* Re-pin the DMA mappings of a map whose pages were replaced (zero-copy
- * snapshot): the IOMMU must see what the CPU sees. */
-void
-vdp_gmap_dma_refresh(struct vdp_gmap *m, uint32_t region)
-{
-	for (uint16_t d = 0; d < m->ndev; d++) {
-		struct rte_device *dev = m->dev[d].dev;
-		uint16_t port = m->dev[d].port;
-
-		if (!(m->dev[d].regions & (1u << region)) || !rte_eth_dev_is_valid_port(port) ||
-		    rte_eth_devices[port].device != dev)
-			continue;
-		rte_dev_dma_unmap(dev, m->r[region].base,
-				  (uint64_t)(uintptr_t)m->r[region].base, m->r[region].len);
-		if (rte_dev_dma_map(dev, m->r[region].base,
-				    (uint64_t)(uintptr_t)m->r[region].base,
-				    m->r[region].len) != 0)
-			m->dev[d].regions &= ~(1u << region);
-	}
 }
 
 /*
@@ -533,8 +354,10 @@ vdp_gmap_load(struct vdp_port *p, const struct rte_vhost_memory *mem, bool zc)
 		const struct rte_vhost_mem_region *r = &mem->regions[i];
 		uint64_t off = r->host_user_addr - (uint64_t)(uintptr_t)r->mmap_addr;
 
-		if (r->fd < 0 || vdp_gfile_id(r->fd, &ids[i]) != 0 || !ids[i].regular) {
-			VDP_LOG(ERR, p, "guest memory region %u: no regular file behind it", i);
+		if (r->fd < 0 || vdp_gfile_id(r->fd, &ids[i]) != 0 || !ids[i].regular ||
+		    ids[i].fs == VDP_GFILE_OTHER || ids[i].own) {
+			VDP_LOG(ERR, p, "guest memory region %u: no memfd, tmpfs or hugetlbfs "
+				"file behind it", i);
 			return -EBADF;
 		}
 		if (r->size == 0 || r->host_user_addr < (uint64_t)(uintptr_t)r->mmap_addr ||
@@ -644,6 +467,25 @@ vdp_gmap_retire(struct vdp_port *p)
 		vdp_watchdog_poke();
 }
 
+/* A pin (vdp_gmem_lock held to take it) keeps m whatever else lets go;
+ * the last unpin of an unused map unmaps it. */
+void
+vdp_gmap_unpin(struct vdp_gmap *m)
+{
+	bool gone = false;
+
+	pthread_mutex_lock(&vdp_gmem_lock);
+	m->pins--;
+	if (gmap_unused(m)) {
+		TAILQ_REMOVE(&gmaps, m, next);
+		gmap_free_locked(m);
+		gone = true;
+	}
+	pthread_mutex_unlock(&vdp_gmem_lock);
+	if (gone)
+		gmap_free(m);
+}
+
 /* A queue's ring now uses m (or nothing): references follow. */
 void
 vdp_gmap_use(struct vdp_queue *q, struct vdp_gmap *m)
@@ -730,15 +572,14 @@ vdp_gmap_xlate(const struct vdp_gmap *m, void *lib_addr)
 	return NULL;
 }
 
-/* Faults contained on any file of m since the last look. Caller holds
- * vdp_gmem_lock. */
+/* Faults contained so far on the files of m. */
 uint32_t
-vdp_gmap_new_faults(const struct vdp_gmap *m)
+vdp_gmap_faults(const struct vdp_gmap *m)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < m->nregions; i++)
-		n += vdp_gfile_new_faults(&m->r[i].id);
+		n += vdp_sigbus_faults(m->r[i].id.dev, m->r[i].id.ino);
 	return n;
 }
 
@@ -769,10 +610,8 @@ vdp_gmem_stats(struct vdp_gmem_stats *st)
 				st->extmem++;
 		}
 	}
-	for (int i = 0; i < VDP_GFILES; i++)
-		if (gfiles[i].refs != 0)
-			st->files++;
 	pthread_mutex_unlock(&vdp_gmem_lock);
+	st->files = vdp_sigbus_files();
 	rte_memseg_list_walk(count_msl, &st->memseg_lists);
-	st->sigbus_contained = __atomic_load_n(&vdp_sigbus_contained, __ATOMIC_RELAXED);
+	st->sigbus_contained = vdp_sigbus_contained();
 }

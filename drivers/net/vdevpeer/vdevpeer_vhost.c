@@ -274,24 +274,61 @@ load_memmap(struct vdp_port *p)
 	ret = vdp_gmap_load(p, mem, zc);
 	free(mem);
 	p->zc_live = ret == 0 && p->gmap->zc;
+	if (ret == 0) {
+		/* faults already contained on these files are not this map's */
+		pthread_mutex_lock(&vdp_gmem_lock);
+		p->gmap_faults = vdp_gmap_faults(p->gmap);
+		pthread_mutex_unlock(&vdp_gmem_lock);
+	}
 	return ret;
 }
 
-/* The files of librte_vhost's current table, for SIGBUS containment of
- * its own mapping. Caller holds p->lock. */
+/*
+ * The files librte_vhost has mapped, for SIGBUS containment of its own
+ * mapping: registered before it maps them (pre hook), the ones it did not
+ * keep released after (it keeps its old mapping when a new table has the
+ * same layout, whatever its files). At most two tables' worth while a
+ * message is applied. Caller holds p->lock.
+ */
 static void
-lib_files_set(struct vdp_port *p, const struct vdp_gfile_id *ids, uint32_t n)
+lib_files_add(struct vdp_port *p, const struct vdp_gfile_id *ids, uint32_t n)
 {
 	pthread_mutex_lock(&vdp_gmem_lock);
-	for (uint32_t i = 0; i < n; i++)
-		vdp_gfile_ref(&ids[i]);
-	for (uint32_t i = 0; i < p->nb_lib_files; i++)
-		vdp_gfile_unref(&p->lib_files[i]);
-	memcpy(p->lib_files, ids, n * sizeof(ids[0]));
-	p->nb_lib_files = n;
+	for (uint32_t i = 0; i < n && p->nb_lib_files < VDP_LIB_FILES; i++) {
+		p->lib_files[p->nb_lib_files] = ids[i];
+		vdp_gfile_ref(&p->lib_files[p->nb_lib_files]);
+		p->nb_lib_files++;
+	}
 	pthread_mutex_unlock(&vdp_gmem_lock);
 	if (n != 0)
 		vdp_sigbus_guard();
+}
+
+/* Exactly the files of librte_vhost's table now (none without a device). */
+static void
+lib_files_sync(struct vdp_port *p)
+{
+	struct vdp_gfile_id ids[VDP_MAX_REGIONS], old[VDP_LIB_FILES];
+	struct rte_vhost_memory *mem = NULL;
+	uint32_t n = 0, nold;
+
+	if (p->vid >= 0 && rte_vhost_get_mem_table(p->vid, &mem) == 0 && mem != NULL) {
+		for (uint32_t i = 0; i < mem->nregions && n < VDP_MAX_REGIONS; i++)
+			if (mem->regions[i].fd >= 0 && vdp_gfile_id(mem->regions[i].fd, &ids[n]) == 0)
+				n++;
+		free(mem);
+	}
+	pthread_mutex_lock(&vdp_gmem_lock);
+	nold = p->nb_lib_files;
+	memcpy(old, p->lib_files, nold * sizeof(old[0]));
+	for (uint32_t i = 0; i < n; i++) {   /* new refs before old ones go */
+		p->lib_files[i] = ids[i];
+		vdp_gfile_ref(&p->lib_files[i]);
+	}
+	p->nb_lib_files = n;
+	for (uint32_t i = 0; i < nold; i++)
+		vdp_gfile_unref(&old[i]);
+	pthread_mutex_unlock(&vdp_gmem_lock);
 }
 
 /* ---- rings ---- */
@@ -456,6 +493,9 @@ drop_device_state(struct vdp_port *p)
 			vdp_zc_queue_orphan(q);
 		vdp_gmap_use(q, NULL);
 	}
+	/* held buffers of the rings dropped here (a refused reload, a reset
+	 * without GET_VRING_BASE) must not point at pages the guest reuses */
+	vdp_zc_port_handback(p);
 	vdp_gmap_retire(p);
 	p->zc_live = false;
 	p->running = false;
@@ -489,7 +529,9 @@ fd_facts(const struct vdp_vu_ctx *c, struct vdp_vu_fd *f, struct vdp_gfile_id *i
 			continue;
 		}
 		if (ids[i].regular) {
-			f[i].kind = VDP_VU_FD_REGULAR;
+			f[i].kind = ids[i].own ? VDP_VU_FD_HOSTMEM :
+				    ids[i].fs == VDP_GFILE_OTHER ? VDP_VU_FD_FILE :
+				    VDP_VU_FD_REGULAR;
 			f[i].size = ids[i].size;
 			f[i].blksize = ids[i].pgsz;
 			continue;
@@ -538,6 +580,8 @@ msg_done(struct vdp_port *p)
 	uint32_t req = p->msg_req;
 
 	p->msg_req = 0;
+	if (req == VDP_VU_SET_MEM_TABLE)
+		lib_files_sync(p);
 	if (p->running && !p->failed)
 		reload_device(p, req);
 	vdp_port_apply_queues(p);
@@ -602,7 +646,7 @@ pre_msg(int vid, void *msg)
 	if (p->msg_req != 0)
 		msg_done(p);
 	if (req == VDP_VU_SET_MEM_TABLE && nfds != 0)
-		lib_files_set(p, ids, nfds);
+		lib_files_add(p, ids, nfds);
 	p->msg_req = req;
 	vdp_queues_pause(p);   /* a stuck queue fails the port: the message goes on */
 	/*
@@ -685,10 +729,10 @@ destroy_connection(int vid)
 		/* a device that never ran (refused) leaves nothing behind either */
 		vdp_queues_pause(p);
 		drop_device_state(p);
-		lib_files_set(p, NULL, 0);
 		p->connected = false;
 		p->msg_req = 0;
 		p->vid = -1;
+		lib_files_sync(p);
 		port_recover(p);
 	}
 	vdp_port_unlock(p);
@@ -823,21 +867,35 @@ static void watchdog(void *arg);
 
 /* Caller holds wd_lock. */
 static void
-wd_arm(void)
+wd_arm_force(void)
 {
-	if (!wd_armed && wd_users != 0 &&
-	    rte_eal_alarm_set(VDP_WATCHDOG_MS * 1000, watchdog, NULL) == 0)
+	if (!wd_armed && rte_eal_alarm_set(VDP_WATCHDOG_MS * 1000, watchdog, NULL) == 0)
 		wd_armed = true;
 }
+
+static void
+wd_arm(void)
+{
+	if (wd_users != 0)
+		wd_arm_force();
+}
+
+/* Ports the watchdog failed this round: their link callbacks run after
+ * the port list is unlocked (an application's LSC callback may look
+ * ports up). */
+struct wd_round {
+	uint16_t down[RTE_MAX_ETHPORTS];
+	uint16_t ndown;
+};
 
 static void
 wd_port(struct vdp_port *p, void *arg)
 {
 	const uint64_t now = rte_get_timer_cycles(), hz = rte_get_timer_hz();
+	struct wd_round *round = arg;
 	struct vdp_queue *z, *zn;
 	uint32_t faults = 0;
 
-	RTE_SET_USED(arg);
 	/* never wait here: a control thread pausing this port does our job */
 	if (pthread_mutex_trylock(&p->lock) != 0)
 		return;
@@ -855,8 +913,10 @@ wd_port(struct vdp_port *p, void *arg)
 				/* its session is over: forget what it kept */
 				q->ring_ok = false;
 				vdp_queue_close_call(q);
-				if (q->is_rx)
+				if (q->is_rx) {
 					vdp_zc_queue_orphan(q);
+					vdp_zc_port_handback(p);
+				}
 				vdp_gmap_use(q, NULL);
 			}
 		}
@@ -874,33 +934,44 @@ wd_port(struct vdp_port *p, void *arg)
 	}
 	if (p->gmap != NULL) {
 		pthread_mutex_lock(&vdp_gmem_lock);
-		faults = vdp_gmap_new_faults(p->gmap);
+		faults = vdp_gmap_faults(p->gmap) - p->gmap_faults;
+		p->gmap_faults += faults;
 		pthread_mutex_unlock(&vdp_gmem_lock);
 	}
 	if (faults != 0) {
 		p->stat[VDP_PS_SIGBUS] += faults;
-		if (p->running && !p->failed) {
+		/* failing clears every queue's allow: no wait needed here */
+		if (p->running)
 			vdp_port_fail(p, "%u access(es) past the end of a guest memory file "
 				      "(the VMM shrank it): contained", faults);
-			vdp_queues_pause(p);
-		}
 	}
-	vdp_port_unlock(p);
+	if (p->link_down_pending) {
+		p->link_down_pending = false;
+		vdp_port_link_set(p, false);
+		round->down[round->ndown++] = p->port_id;
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void
 watchdog(void *arg)
 {
+	struct wd_round round = { .ndown = 0 };
+	uint32_t left;
+
 	RTE_SET_USED(arg);
 	pthread_mutex_lock(&wd_lock);
 	wd_armed = false;
 	pthread_mutex_unlock(&wd_lock);
 	vdp_call_watch(rte_get_timer_cycles());
-	vdp_ports_foreach(wd_port, NULL);
-	vdp_zc_reap();
-	vdp_gmap_reap();
+	vdp_ports_foreach(wd_port, &round);
+	for (uint16_t i = 0; i < round.ndown; i++)
+		vdp_port_lsc_notify(round.down[i]);
+	left = vdp_zc_reap() + vdp_gmap_reap();
 	pthread_mutex_lock(&wd_lock);
-	wd_arm();
+	/* after the last port, on until what it left is gone */
+	if (wd_users != 0 || left != 0)
+		wd_arm_force();
 	pthread_mutex_unlock(&wd_lock);
 }
 
@@ -908,7 +979,7 @@ void
 vdp_watchdog_poke(void)
 {
 	pthread_mutex_lock(&wd_lock);
-	wd_arm();
+	wd_arm_force();
 	pthread_mutex_unlock(&wd_lock);
 }
 
@@ -1046,8 +1117,17 @@ vdp_vhost_unregister(struct vdp_port *p)
 {
 	if (!p->registered)
 		return;
-	/* destroys a live device through destroy_device first */
+	/* destroys a live device through destroy_device first, but never
+	 * calls destroy_connection: forget the session here */
 	rte_vhost_driver_unregister(p->args.peer);
 	p->registered = false;
+	pthread_mutex_lock(&p->lock);
+	vdp_queues_pause(p);
+	drop_device_state(p);
+	p->connected = false;
+	p->msg_req = 0;
+	p->vid = -1;
+	lib_files_sync(p);
+	pthread_mutex_unlock(&p->lock);
 	vdp_watchdog_stop();
 }

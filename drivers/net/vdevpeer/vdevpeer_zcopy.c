@@ -62,6 +62,7 @@
  * (the mode with vfio and an IOMMU, and with --no-huge).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,7 @@ struct vdp_zc_ctx {
 	struct vdp_gmap *map[VDP_ZC_SLOTS];
 	uint32_t held[VDP_ZC_SLOTS];
 	int cur;                         /* slot of the current map, -1: copy */
+	bool handed_back;                /* its held buffers' pages already made private */
 	/* pieces of held buffers: limit entries of VDP_ZC_PIECES */
 	struct vdp_zc_piece *pieces;
 	uint16_t *pool_free;
@@ -230,16 +232,39 @@ vdp_zc_complete(struct vdp_queue *q, bool scan_all)
 	zc_complete(q->zc, scan_all);
 }
 
-/* Publish used elements and interrupt the guest if it wants (paused queue). */
+/*
+ * Publish used elements and interrupt the guest if it wants (paused queue,
+ * control thread). This thread serves every guest: a call fd the VMM made
+ * blocking again is not written at all (an lcore's write would be ended
+ * by the watchdog; this one would hold every session meanwhile).
+ */
 static void
 zc_publish(struct vdp_queue *q, uint16_t used_before)
 {
+	int fl, r;
+
 	if (!q->ring_ok || q->vr.used_idx == used_before)
 		return;
 	vdp_split_used_flush(&q->vr);
-	if (vdp_split_need_call(&q->vr) && q->callfd >= 0 && !q->call_off &&
-	    vdp_call_write(q->callfd) == 0)
+	if (!vdp_split_need_call(&q->vr) || q->callfd < 0 || q->call_off)
+		return;
+	fl = fcntl(q->callfd, F_GETFL);
+	if (fl < 0 || !(fl & O_NONBLOCK)) {
+		q->call_off = true;
+		q->call_stat[VDP_CALL_UNBLOCKED]++;
+		return;
+	}
+	r = vdp_call_write(q->callfd);
+	if (r == 0) {
 		q->calls++;
+	} else if (r == -EAGAIN) {
+		q->call_stat[VDP_CALL_EAGAIN]++;
+	} else if (r == -EINTR) {
+		q->call_off = true;
+		q->call_stat[VDP_CALL_UNBLOCKED]++;
+	} else {
+		q->call_stat[VDP_CALL_ERRORS]++;
+	}
 }
 
 /* Caller holds vdp_gmem_lock. */
@@ -602,30 +627,48 @@ scrub_region(struct vdp_gmap *m, uint32_t i)
 /*
  * The port's rings go back to the VMM (device stopped or gone). Every
  * buffer still held by the application (live queues and orphans of this
- * port) gets its pages copied into private memory, or - past the bounds -
- * its regions zeroed. Control thread, port lock held, queues paused.
+ * port not handed back before) gets its pages copied into private memory,
+ * or - past the bounds - its regions zeroed. Queues whose lcore is stuck
+ * are left for when it leaves (the watchdog calls this again then). The
+ * maps concerned are pinned meanwhile: the watchdog may free what the
+ * application's last frees released. Control thread, port lock held,
+ * queues paused.
  */
 void
 vdp_zc_port_handback(struct vdp_port *p)
 {
+	struct vdp_gmap *pinned[VDP_ZC_SLOTS * 64];
 	struct zc_run *runs = NULL;
 	struct vdp_zc_ctx *z;
 	size_t nruns = 0, cap = 0, bytes = 0;
-	uint32_t frames = 0, merged = 0;
+	uint32_t frames = 0, merged = 0, npinned = 0;
 	bool scrub = false;
 
 	pthread_mutex_lock(&vdp_gmem_lock);
 	TAILQ_FOREACH(z, &zc_ctxs, next) {
-		if (z->port != p)
+		if (z->port != p || z->handed_back || (z->q != NULL && z->q->stuck))
 			continue;
+		z->handed_back = true;
 		if (z->q == NULL)
 			zc_complete(z, true);
 		for (uint32_t h = z->fifo_h; h != z->fifo_t; h++) {
 			struct vdp_zc_tok *t = &z->tok[z->fifo[h % z->size]];
 			const struct vdp_zc_piece *pc = &z->pieces[(size_t)t->pool * VDP_ZC_PIECES];
+			struct vdp_gmap *m = z->map[t->slot];
+			uint32_t k;
 
 			if (!t->held || __atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
 				continue;
+			for (k = 0; k < npinned && pinned[k] != m; k++)
+				;
+			if (k == npinned) {
+				if (npinned == RTE_DIM(pinned)) {
+					scrub = true;   /* cannot happen: slots x ctxs of a port */
+					continue;
+				}
+				m->pins++;
+				pinned[npinned++] = m;
+			}
 			frames++;
 			for (uint16_t i = 0; i < t->npieces; i++) {
 				if (nruns == cap) {
@@ -634,82 +677,77 @@ vdp_zc_port_handback(struct vdp_port *p)
 
 					if (nr == NULL) {
 						scrub = true;
-						goto collected;
+						break;
 					}
 					runs = nr;
 					cap = ncap;
 				}
-				if (piece_run(z->map[t->slot], &pc[i], &runs[nruns]))
+				if (piece_run(m, &pc[i], &runs[nruns]))
 					nruns++;
 			}
 		}
 	}
-collected:
 	pthread_mutex_unlock(&vdp_gmem_lock);
-	if (frames == 0) {
-		free(runs);
-		return;
-	}
-	/* merge overlapping and touching ranges */
-	if (nruns != 0) {
-		qsort(runs, nruns, sizeof(*runs), run_cmp);
-		merged = 1;
-		for (size_t i = 1; i < nruns; i++) {
-			struct zc_run *last = &runs[merged - 1];
+	if (frames != 0) {
+		/* merge overlapping and touching ranges */
+		if (nruns != 0) {
+			qsort(runs, nruns, sizeof(*runs), run_cmp);
+			merged = 1;
+			for (size_t i = 1; i < nruns; i++) {
+				struct zc_run *last = &runs[merged - 1];
 
-			if (runs[i].start <= last->end && runs[i].map == last->map &&
-			    runs[i].region == last->region) {
-				if (runs[i].end > last->end)
-					last->end = runs[i].end;
-			} else {
-				runs[merged++] = runs[i];
+				if (runs[i].start <= last->end && runs[i].map == last->map &&
+				    runs[i].region == last->region) {
+					if (runs[i].end > last->end)
+						last->end = runs[i].end;
+				} else {
+					runs[merged++] = runs[i];
+				}
 			}
 		}
-	}
-	for (uint32_t i = 0; i < merged; i++)
-		bytes += (size_t)(runs[i].end - runs[i].start);
-	if (merged > VDP_ZC_SNAPSHOT_RUNS || bytes > VDP_ZC_SNAPSHOT_MAX)
-		scrub = true;
-	for (uint32_t i = 0; !scrub && i < merged; i++) {
-		int ret = snapshot_run(runs[i].start, runs[i].end);
-
-		if (ret != 0) {
-			VDP_LOG(ERR, p, "zero-copy snapshot of %zu bytes failed (%s): "
-				"zeroing instead", (size_t)(runs[i].end - runs[i].start),
-				strerror(-ret));
-			scrub = true;
-			break;
-		}
-		p->stat[VDP_PS_ZC_SNAPSHOT_PAGES] +=
-			(uint64_t)(runs[i].end - runs[i].start) /
-			runs[i].map->r[runs[i].region].id.pgsz;
-	}
-	if (scrub) {
 		for (uint32_t i = 0; i < merged; i++)
-			if (i == 0 || runs[i].map != runs[i - 1].map ||
-			    runs[i].region != runs[i - 1].region)
-				scrub_region(runs[i].map, runs[i].region);
-		p->stat[VDP_PS_ZC_SCRUBBED] += frames;
+			bytes += (size_t)(runs[i].end - runs[i].start);
+		if (merged > VDP_ZC_SNAPSHOT_RUNS || bytes > VDP_ZC_SNAPSHOT_MAX)
+			scrub = true;
+		for (uint32_t i = 0; !scrub && i < merged; i++) {
+			int ret = snapshot_run(runs[i].start, runs[i].end);
+
+			if (ret != 0) {
+				VDP_LOG(ERR, p, "zero-copy snapshot of %zu bytes failed (%s): "
+					"zeroing instead", (size_t)(runs[i].end - runs[i].start),
+					strerror(-ret));
+				scrub = true;
+				break;
+			}
+			p->stat[VDP_PS_ZC_SNAPSHOT_PAGES] +=
+				(uint64_t)(runs[i].end - runs[i].start) /
+				runs[i].map->r[runs[i].region].id.pgsz;
+		}
+		if (scrub) {
+			for (uint32_t i = 0; i < merged; i++)
+				if (i == 0 || runs[i].map != runs[i - 1].map ||
+				    runs[i].region != runs[i - 1].region)
+					scrub_region(runs[i].map, runs[i].region);
+			p->stat[VDP_PS_ZC_SCRUBBED] += frames;
+		}
+		VDP_LOG(WARNING, p, "%u frames still held by the application when the "
+			"rings went back: %s (%zu bytes in %u ranges)", frames,
+			scrub ? "their guest memory regions zeroed" : "their pages copied",
+			bytes, merged);
 	}
-	/* the IOMMU must see the copies too */
-	for (uint32_t i = 0; i < merged; i++)
-		if (i == 0 || runs[i].map != runs[i - 1].map ||
-		    runs[i].region != runs[i - 1].region)
-			vdp_gmap_dma_refresh(runs[i].map, runs[i].region);
-	VDP_LOG(WARNING, p, "%u frames still held by the application when the rings "
-		"went back: %s (%zu bytes in %u ranges)", frames,
-		scrub ? "their guest memory regions zeroed" : "their pages copied",
-		bytes, merged);
 	free(runs);
+	for (uint32_t k = 0; k < npinned; k++)
+		vdp_gmap_unpin(pinned[k]);
 }
 
 /* ---- the watchdog's part ---- */
 
-/* Forget orphans whose buffers all came back, and orphans of closed ports. */
-void
+/* Forget orphans whose buffers all came back. Returns the orphans left. */
+uint32_t
 vdp_zc_reap(void)
 {
 	struct vdp_zc_ctx *z, *zn;
+	uint32_t left = 0;
 
 	pthread_mutex_lock(&vdp_gmem_lock);
 	for (z = TAILQ_FIRST(&zc_ctxs); z != NULL; z = zn) {
@@ -720,9 +758,12 @@ vdp_zc_reap(void)
 		if (z->fifo_h == z->fifo_t) {
 			TAILQ_REMOVE(&zc_ctxs, z, next);
 			zc_ctx_free(z);
+		} else {
+			left++;
 		}
 	}
 	pthread_mutex_unlock(&vdp_gmem_lock);
+	return left;
 }
 
 /* The port is closed: its orphans stay until their buffers come back. */

@@ -168,7 +168,10 @@ struct vdp_vring {
  *    (plus the one pointing to an indirect table): a longer chain, a loop
  *    or an indirect table chained past that is refused at that point
  *    (VDP_ERR_CHAIN_TOO_LONG), never walked to its end;
- *  - a burst reads at most VDP_BURST_DESC_MAX descriptors in all and
+ *  - a burst reads at most VDP_BURST_DESC_MAX descriptors, plus
+ *    VDP_FRAME_DESC_GRANT for every frame put into the guest's RX ring
+ *    (the host's own work: a software-segmented 64 KiB frame for a guest
+ *    without mergeable buffers is ~46 chains of up to 20 descriptors), and
  *    refuses at most VDP_BURST_BAD_MAX chains (bad ones, and with
  *    MRG_RXBUF first buffers shorter than the header). When either runs
  *    out, fetches return VDP_FETCH_LIMIT: guest TX chains wait for the
@@ -176,11 +179,12 @@ struct vdp_vring {
  *    (VDP_ERR_BURST_BUDGET). A chain is never walked in part: one that
  *    does not fit what is left of the budget stays for the next burst.
  * Sizes: a legitimate burst of 32 frames of 64 KiB in 2 KiB buffers reads
- * about 1100 descriptors, 8192 leaves room for bursts of 128 such frames
- * or of 32 frames in 256 buffers each. Worst case measured with a hostile
- * guest: docs/security.md.
+ * about 1100 descriptors; 8192 leaves room for bursts of 128 such frames;
+ * 256 per frame is a frame in 128 one-descriptor buffers, twice. Worst
+ * case measured with a hostile guest: docs/security.md.
  */
 #define VDP_BURST_DESC_MAX 8192u
+#define VDP_FRAME_DESC_GRANT 256u
 #define VDP_BURST_BAD_MAX 64u
 
 /* Start a burst: a fresh work budget (also set by vdp_vring_init). */

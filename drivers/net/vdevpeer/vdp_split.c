@@ -653,6 +653,10 @@ vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		return -1;
 	for (uint32_t i = 0; i < nsrc; i++)
 		needed += src[i].len;
+	/* each frame the host hands over brings its own allowance (bounded by
+	 * the frames of the burst); refused chains keep their burst bound */
+	if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT))
+		vr->budget_desc += VDP_FRAME_DESC_GRANT;
 
 	if (vr->mrg_rxbuf)
 		return vdp_split_enqueue_mrg(vr, mm, &h, needed, src, nsrc);

@@ -183,6 +183,13 @@ check_mem_table(const uint8_t *pl, size_t len, const struct vdp_vu_fd *fds,
 		uint64_t off = ld64(r + 24);
 		const struct vdp_vu_fd *f = &fds[i];
 
+		if (f->kind == VDP_VU_FD_HOSTMEM)
+			return refuse(why, whylen, "memory region %u: its file is this "
+				      "process's own memory", i);
+		if (f->kind == VDP_VU_FD_FILE)
+			return refuse(why, whylen, "memory region %u: its file is not on "
+				      "tmpfs or hugetlbfs (guest memory is a memfd, a "
+				      "/dev/shm or a hugetlbfs file)", i);
 		if (f->kind != VDP_VU_FD_REGULAR)
 			return refuse(why, whylen, "memory region %u: its fd is not a "
 				      "regular file (memfd, hugetlbfs or tmpfs)", i);

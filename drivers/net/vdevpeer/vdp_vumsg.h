@@ -101,15 +101,20 @@ enum vdp_vu_pfeat {
 /* What the caller found out about one file descriptor of the message. */
 enum vdp_vu_fd_kind {
 	VDP_VU_FD_BAD = 0,     /* not a valid descriptor (fstat failed) */
-	VDP_VU_FD_REGULAR,     /* a regular file (memfd, hugetlbfs, tmpfs) */
+	VDP_VU_FD_REGULAR,     /* a memory file: regular, on tmpfs (memfds)
+				* or hugetlbfs */
 	VDP_VU_FD_EVENTFD,     /* an eventfd */
 	VDP_VU_FD_OTHER,       /* pipe, socket, device, directory, ... */
+	VDP_VU_FD_FILE,        /* a regular file elsewhere (a disk, a
+				* device's resource file in sysfs) */
+	VDP_VU_FD_HOSTMEM,     /* this process's own memory */
+	VDP_VU_FD_NB
 };
 
 struct vdp_vu_fd {
 	enum vdp_vu_fd_kind kind;
-	uint64_t size;         /* regular file: its size now */
-	uint32_t blksize;      /* regular file: its page size (st_blksize) */
+	uint64_t size;         /* memory file: its size now */
+	uint32_t blksize;      /* memory file: its page size */
 };
 
 /* What this backend accepts. */

@@ -123,6 +123,14 @@ test_mem_table(void)
 	fds[0].kind = VDP_VU_FD_BAD;
 	CHECK(check(VDP_VU_SET_MEM_TABLE, size, fds, 1) == VDP_VU_REFUSE,
 	      "mem table: fd not valid -> refused");
+	size = mem_table(1, fds);
+	fds[0].kind = VDP_VU_FD_FILE;
+	CHECK(check(VDP_VU_SET_MEM_TABLE, size, fds, 1) == VDP_VU_REFUSE && strstr(why, "tmpfs"),
+	      "mem table: a file on a disk or in sysfs -> refused (%s)", why);
+	size = mem_table(1, fds);
+	fds[0].kind = VDP_VU_FD_HOSTMEM;
+	CHECK(check(VDP_VU_SET_MEM_TABLE, size, fds, 1) == VDP_VU_REFUSE && strstr(why, "own memory"),
+	      "mem table: our own hugepage file -> refused");
 	size = mem_table(2, fds);
 	put64(8 + 32, 1u << 19);    /* region 1 starts inside region 0 */
 	CHECK(check(VDP_VU_SET_MEM_TABLE, size, fds, 2) == VDP_VU_REFUSE && strstr(why, "overlap"),
