@@ -390,6 +390,16 @@ class Gdb:
         self.p.expect(expect, timeout=timeout)
         return self.p.before
 
+    def resume_all_but(self, held):
+        """Resume every thread but `held` (attaching stopped them all, and
+        a thread's stop can be reported after the first continue)."""
+        out = self.cmd("info threads")
+        for tid in re.findall(r"^\*?\s*(\d+)\s+Thread ", out, re.M):
+            if tid != held:
+                self.cmd("thread %s" % tid)
+                self.cmd("continue &")   # "running" already: gdb says so, fine
+        self.cmd("thread %s" % held)
+
     def close(self):
         try:
             self.cmd("detach", timeout=20)
@@ -414,8 +424,10 @@ def test_stuck_lcore_fails_its_port_only(procs, tmp_path):
     try:
         g.cmd("break vdp_split_avail_count if ((struct vdp_queue *)vr->err_ctx)->port->port_id == 0")
         g.cmd("continue -a &")
-        g.p.expect(r"hit Breakpoint 1", timeout=60)
+        g.p.expect(r"Thread (\d+) \"[^\"]*\" hit Breakpoint 1", timeout=60)
+        held = g.p.match.group(1)
         g.cmd("delete")
+        g.resume_all_but(held)
         t0 = time.monotonic()
         bases = a.stop_vrings()       # GET_VRING_BASE: destroy_device pauses
         took = time.monotonic() - t0
