@@ -915,8 +915,9 @@ rte_pmd_vdevpeer_port_by_bind(const char *name, uint16_t *port_id)
 
 /* Caller holds vdp_ports_lock, so the port cannot be closed meanwhile. */
 static void
-port_info_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_info *info)
+port_info_fill(struct vdp_port *p, void *out)
 {
+	struct rte_pmd_vdevpeer_info *info = out;
 	struct vdp_queue *q;
 
 	memset(info, 0, sizeof(*info));
@@ -967,29 +968,40 @@ port_info_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_info *info)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int
-rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+/*
+ * fill(port, out) for a port of ours, looked up in our list under its lock:
+ * a port being closed on another thread (telemetry runs on its own) is not
+ * touched. 0, or -ENODEV.
+ */
+static int
+port_fill(uint16_t port_id, void (*fill)(struct vdp_port *p, void *out), void *out)
 {
 	struct vdp_port *p;
 
 	if (port_of(port_id) == NULL)
 		return -ENODEV;
-	/* Look the port up in our list, under its lock: a port being closed
-	 * on another thread (telemetry runs on its own) is not touched. */
 	pthread_mutex_lock(&vdp_ports_lock);
 	TAILQ_FOREACH(p, &vdp_ports, next)
 		if (p->port_id == port_id)
 			break;
 	if (p != NULL)
-		port_info_fill(p, info);
+		fill(p, out);
 	pthread_mutex_unlock(&vdp_ports_lock);
 	return p != NULL ? 0 : -ENODEV;
 }
 
+int
+rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+{
+	return port_fill(port_id, port_info_fill, info);
+}
+
 /* Caller holds vdp_ports_lock. */
 static void
-port_isolation_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_isolation *iso)
+port_isolation_fill(struct vdp_port *p, void *out)
 {
+	struct rte_pmd_vdevpeer_isolation *iso = out;
+
 	memset(iso, 0, sizeof(*iso));
 	pthread_mutex_lock(&p->lock);
 	iso->failed = p->failed;
@@ -1014,18 +1026,7 @@ port_isolation_fill(struct vdp_port *p, struct rte_pmd_vdevpeer_isolation *iso)
 int
 rte_pmd_vdevpeer_get_isolation(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso)
 {
-	struct vdp_port *p;
-
-	if (port_of(port_id) == NULL)
-		return -ENODEV;
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		if (p->port_id == port_id)
-			break;
-	if (p != NULL)
-		port_isolation_fill(p, iso);
-	pthread_mutex_unlock(&vdp_ports_lock);
-	return p != NULL ? 0 : -ENODEV;
+	return port_fill(port_id, port_isolation_fill, iso);
 }
 
 int

@@ -226,6 +226,18 @@ gmap_unused(const struct vdp_gmap *m)
 	return !m->current && m->qrefs == 0 && m->pins == 0 && !vdp_zc_holds(m);
 }
 
+/* Off the list when nothing uses it any more: true, and the caller
+ * unmaps it (gmap_free) after dropping vdp_gmem_lock. */
+static bool
+gmap_drop_locked(struct vdp_gmap *m)
+{
+	if (!gmap_unused(m))
+		return false;
+	TAILQ_REMOVE(&gmaps, m, next);
+	gmap_free_locked(m);
+	return true;
+}
+
 /*
  * Map the regions for DMA into every ethdev device on a bus that does DMA
  * (virtual devices do not: skipped).
@@ -455,11 +467,7 @@ vdp_gmap_retire(struct vdp_port *p)
 	p->gmap = NULL;
 	pthread_mutex_lock(&vdp_gmem_lock);
 	m->current = false;
-	if (gmap_unused(m)) {
-		TAILQ_REMOVE(&gmaps, m, next);
-		gmap_free_locked(m);
-		gone = true;
-	}
+	gone = gmap_drop_locked(m);
 	pthread_mutex_unlock(&vdp_gmem_lock);
 	if (gone)
 		gmap_free(m);
@@ -476,11 +484,7 @@ vdp_gmap_unpin(struct vdp_gmap *m)
 
 	pthread_mutex_lock(&vdp_gmem_lock);
 	m->pins--;
-	if (gmap_unused(m)) {
-		TAILQ_REMOVE(&gmaps, m, next);
-		gmap_free_locked(m);
-		gone = true;
-	}
+	gone = gmap_drop_locked(m);
 	pthread_mutex_unlock(&vdp_gmem_lock);
 	if (gone)
 		gmap_free(m);
@@ -502,11 +506,7 @@ vdp_gmap_use(struct vdp_queue *q, struct vdp_gmap *m)
 	q->mm = m != NULL ? &m->mm : NULL;
 	if (old != NULL) {
 		old->qrefs--;
-		if (gmap_unused(old)) {
-			TAILQ_REMOVE(&gmaps, old, next);
-			gmap_free_locked(old);
-			gone = true;
-		}
+		gone = gmap_drop_locked(old);
 	}
 	pthread_mutex_unlock(&vdp_gmem_lock);
 	if (gone)
@@ -527,13 +527,10 @@ vdp_gmap_reap(void)
 		mn = TAILQ_NEXT(m, next);
 		if (m->current)
 			continue;
-		if (gmap_unused(m)) {
-			TAILQ_REMOVE(&gmaps, m, next);
-			gmap_free_locked(m);
+		if (gmap_drop_locked(m))
 			TAILQ_INSERT_TAIL(&dead, m, next);
-		} else {
+		else
 			left++;
-		}
 	}
 	pthread_mutex_unlock(&vdp_gmem_lock);
 	while ((m = TAILQ_FIRST(&dead)) != NULL) {

@@ -501,6 +501,18 @@ drop_device_state(struct vdp_port *p)
 	p->running = false;
 }
 
+/* The VMM's session is over: nothing of it stays. Caller holds p->lock. */
+static void
+forget_session(struct vdp_port *p)
+{
+	vdp_queues_pause(p);
+	drop_device_state(p);
+	p->connected = false;
+	p->msg_req = 0;
+	p->vid = -1;
+	lib_files_sync(p);   /* no device: none */
+}
+
 /* ---- vhost-user message hooks ---- */
 
 static struct vdp_port *
@@ -727,12 +739,7 @@ destroy_connection(int vid)
 	pthread_mutex_lock(&p->lock);
 	if (p->vid == vid) {
 		/* a device that never ran (refused) leaves nothing behind either */
-		vdp_queues_pause(p);
-		drop_device_state(p);
-		p->connected = false;
-		p->msg_req = 0;
-		p->vid = -1;
-		lib_files_sync(p);
+		forget_session(p);
 		port_recover(p);
 	}
 	vdp_port_unlock(p);
@@ -1122,12 +1129,7 @@ vdp_vhost_unregister(struct vdp_port *p)
 	rte_vhost_driver_unregister(p->args.peer);
 	p->registered = false;
 	pthread_mutex_lock(&p->lock);
-	vdp_queues_pause(p);
-	drop_device_state(p);
-	p->connected = false;
-	p->msg_req = 0;
-	p->vid = -1;
-	lib_files_sync(p);
+	forget_session(p);
 	pthread_mutex_unlock(&p->lock);
 	vdp_watchdog_stop();
 }

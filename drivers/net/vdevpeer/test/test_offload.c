@@ -17,29 +17,8 @@
 
 #include "vdp_features.h"
 #include "vdp_offload.h"
+#include "check.h"
 
-static unsigned int npass, nfail;
-
-#define CHECK(cond, ...) check_line(!!(cond), __LINE__, __VA_ARGS__)
-
-static bool __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ok || getenv("VERBOSE") != NULL) {
-		printf("%s ", ok ? "ok  " : "FAIL");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf(ok ? "\n" : " (line %d)\n", line);
-	}
-	if (ok)
-		npass++;
-	else
-		nfail++;
-	return ok;
-}
 
 static uint32_t rnd_state = 12345;
 
@@ -491,6 +470,5 @@ main(void)
 	check_tso(4, 0, 65000, 536, false);
 	check_tso(4, 0, 1449, 1448, false);
 	test_features();
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

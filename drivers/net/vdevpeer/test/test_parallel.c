@@ -74,6 +74,7 @@
 
 #include "guest_ring.h"
 #include "vdp_ring.h"
+#include "check.h"
 
 #ifndef PARALLEL_ONE_VIEW
 #define PARALLEL_ONE_VIEW 0
@@ -82,28 +83,6 @@
 #define PARALLEL_STALL_S 10
 #endif
 
-static unsigned int npass, nfail;
-
-#define CHECK(cond, ...) check_line(!!(cond), __LINE__, __VA_ARGS__)
-
-static bool __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (ok) {
-		npass++;
-		printf("\n");
-	} else {
-		nfail++;
-		printf(" (line %d)\n", line);
-	}
-	return ok;
-}
 
 /* ---- sizes ---- */
 
@@ -1373,6 +1352,5 @@ main(int argc, char **argv)
 		if (only < 0 || only == cfg)
 			run_config(&o, cfg & 4, cfg & 2, cfg & 1);
 
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail == 0 ? 0 : 1;
+	return check_summary();
 }

@@ -16,29 +16,8 @@
 
 #include "guest_ring.h"
 #include "vdp_ring.h"
+#include "check.h"
 
-static unsigned int npass, nfail;
-
-#define CHECK(cond, ...) check_line(!!(cond), __LINE__, __VA_ARGS__)
-
-static bool __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (ok) {
-		npass++;
-		printf("\n");
-	} else {
-		nfail++;
-		printf(" (line %d)\n", line);
-	}
-	return ok;
-}
 
 /* ---- fixture: guest memory + one ring + the device view ---- */
 
@@ -1460,6 +1439,5 @@ main(void)
 	test_notify();
 	test_hostile();
 	test_budget();
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail == 0 ? 0 : 1;
+	return check_summary();
 }

@@ -21,29 +21,8 @@
 #include <unistd.h>
 
 #include "vdp_sigbus.h"
+#include "check.h"
 
-static unsigned int npass, nfail;
-
-#define CHECK(cond, ...) check_line(!!(cond), __LINE__, __VA_ARGS__)
-
-static bool __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (ok) {
-		npass++;
-		printf("\n");
-	} else {
-		nfail++;
-		printf(" (line %d)\n", line);
-	}
-	return ok;
-}
 
 #define FILE_SIZE (16u << 20)
 #define NTHREADS 4
@@ -171,6 +150,5 @@ main(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == SIGBUS,
 	      "unwatched: the handler installed before ours gets the fault");
 	test_shrunk_watched();
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail == 0 ? 0 : 1;
+	return check_summary();
 }

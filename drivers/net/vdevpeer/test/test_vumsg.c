@@ -12,29 +12,8 @@
 
 #include "vdp_ring.h"
 #include "vdp_vumsg.h"
+#include "check.h"
 
-static unsigned int npass, nfail;
-
-#define CHECK(cond, ...) check_line(!!(cond), __LINE__, __VA_ARGS__)
-
-static bool __attribute__((format(printf, 3, 4)))
-check_line(bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (ok) {
-		npass++;
-		printf("\n");
-	} else {
-		nfail++;
-		printf(" (line %d)\n", line);
-	}
-	return ok;
-}
 
 static const struct vdp_vu_policy pol = {
 	.features = (1ULL << 15) | (1ULL << 32) | (1ULL << 30) | (1ULL << 29),
@@ -271,6 +250,5 @@ main(void)
 	test_mem_table();
 	test_vrings();
 	test_other();
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail == 0 ? 0 : 1;
+	return check_summary();
 }
