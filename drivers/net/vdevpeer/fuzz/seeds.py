@@ -1,0 +1,649 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Hand-made seed inputs of the fuzz targets, one per interesting shape.
+
+usage: seeds.py [target...]     (default: every target known here)
+       seeds.py --decode split FILE   print a fuzz_split input's fields
+
+Writes drivers/net/vdevpeer/fuzz/corpus/<target>/seed-<shape>; existing
+seed-* files of that target are replaced, the other corpus files (grown by
+fuzzing) are left alone. The input layouts are documented at the top of
+fuzz_<target>.c; this file must follow them.
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# ---- fuzz_split --------------------------------------------------------
+
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+
+FEAT_INDIRECT, FEAT_EVENT_IDX, FEAT_MRG, FEAT_HDR12 = 1, 2, 4, 8
+OP_COUNT, OP_TX, OP_RX, OP_FRAMES = 1, 2, 4, 8
+OP_UNFETCH, OP_SUPPRESS, OP_CALL = 16, 32, 64
+
+
+class Guest:
+    """Guest memory of up to 3 regions and a ring, as fuzz_split reads them."""
+
+    def __init__(self, size, regions):
+        self.size = size
+        self.log2 = size.bit_length() - 1
+        assert 1 << self.log2 == size
+        self.desc = [(0, 0, 0, 0)] * size
+        self.avail_flags = 0
+        self.avail_idx = 0
+        self.ring = [0] * size
+        self.used_event = 0
+        # regions: list of (gpa, size); contents packed in the blob in order
+        self.regions = regions
+        self.mem = [bytearray(sz) for _, sz in regions]
+
+    def write(self, gpa, data):
+        for i, (base, sz) in enumerate(self.regions):
+            while data and base <= gpa < base + sz:
+                n = min(len(data), base + sz - gpa)
+                self.mem[i][gpa - base:gpa - base + n] = data[:n]
+                gpa += n
+                data = data[n:]
+        assert not data, "write outside guest memory"
+
+    def table(self, gpa, descs):
+        """An indirect table at gpa."""
+        self.write(gpa, b"".join(struct.pack("<QIHH", *d) for d in descs))
+
+    def post(self, *heads):
+        for h in heads:
+            self.ring[self.avail_idx % self.size] = h
+            self.avail_idx = (self.avail_idx + 1) & 0xffff
+
+    def encode(self, feat=0, ops=OP_COUNT | OP_TX, bursts=1, nread=32, nwrite=0,
+               last_avail=0, used_idx=0, avail_step=0, nframes=0,
+               frames=(0, 0, 0), cuts=(0, 0, 0), rd_sel=0, wr_off=0, wr_len=0,
+               probe=0, nethdr=b""):
+        out = bytearray()
+        out += struct.pack("<BBBBBBHHHBB", self.log2, feat, ops, bursts - 1,
+                           nread, nwrite, last_avail, used_idx, avail_step,
+                           len(self.regions) - 1, nframes)
+        out += struct.pack("<3H", *frames)
+        out += struct.pack("<3B", *cuts)
+        out += struct.pack("<BHHB3x", rd_sel, wr_off, wr_len, probe)
+        out += nethdr.ljust(12, b"\0")[:12]
+        assert len(out) == 44
+        for d in self.desc:
+            out += struct.pack("<QIHH", *d)
+        out += struct.pack("<HH", self.avail_flags, self.avail_idx)
+        out += struct.pack("<%dH" % self.size, *self.ring)
+        out += struct.pack("<H", self.used_event)
+        # region contents: trailing zeroes are implied, so only the used
+        # part of each region goes in the blob
+        used = [bytes(m).rstrip(b"\0") for m in self.mem]
+        doff = 0
+        offs = []
+        for u in used:
+            offs.append(doff)
+            doff += len(u)
+        for i in range(3):
+            if i < len(self.regions):
+                gpa, sz = self.regions[i]
+                out += struct.pack("<QIHH", gpa, sz - 1, offs[i], 0)
+            else:
+                out += bytes(16)
+        for u in used:
+            out += u
+        return bytes(out)
+
+
+def frame_bytes(n, seed=1):
+    return bytes((i * 13 + seed) & 0xff for i in range(n))
+
+
+def split_seeds():
+    seeds = {}
+    base = 0x10000
+    hdr10 = bytes(10)
+
+    # guest TX, one descriptor per frame
+    g = Guest(8, [(base, 4096)])
+    for i in range(4):
+        g.desc[i] = (base + i * 256, 12 + 60 + i, 0, 0)
+        g.write(base + i * 256, frame_bytes(72 + i, i))
+        g.post(i)
+    seeds["tx-direct"] = g.encode(feat=FEAT_HDR12, rd_sel=40)
+
+    # guest TX, header and payload in a 3-descriptor chain
+    g = Guest(16, [(base, 4096)])
+    g.desc[0] = (base, 12, F_NEXT, 5)
+    g.desc[5] = (base + 64, 100, F_NEXT, 9)
+    g.desc[9] = (base + 512, 1400, 0, 0)
+    g.write(base + 64, frame_bytes(100))
+    g.post(0)
+    seeds["tx-chain"] = g.encode(feat=FEAT_HDR12, rd_sel=200)
+
+    # guest TX through an indirect table
+    g = Guest(4, [(base, 4096)])
+    g.desc[2] = (base + 0x40, 3 * 16, F_INDIRECT, 0)
+    g.table(base + 0x40, [(base, 10, F_NEXT, 1), (base + 0x100, 200, F_NEXT, 2),
+                           (base + 0x300, 300, 0, 0)])
+    g.post(2, 2)
+    seeds["tx-indirect"] = g.encode(feat=FEAT_INDIRECT, rd_sel=128)
+
+    # guest RX buffers fetched and written (chain_write)
+    g = Guest(8, [(base, 8192)])
+    for i in range(6):
+        g.desc[i] = (base + i * 1024, 1024, F_WRITE, 0)
+        g.post(i)
+    seeds["rx-fetch-write"] = g.encode(ops=OP_COUNT | OP_RX, nwrite=8, wr_off=10,
+                                       wr_len=600)
+
+    # guest RX frames, one chain each (no MRG_RXBUF)
+    g = Guest(8, [(base, 8192)])
+    for i in range(4):
+        g.desc[i] = (base + i * 2048, 1526 if i else 600, F_WRITE, 0)
+        g.post(i)
+    seeds["rx-frames"] = g.encode(ops=OP_COUNT | OP_FRAMES, nframes=3,
+                                  frames=(60, 1000, 1514), cuts=(0, 0x40 | 20, 0x80 | 33),
+                                  nethdr=bytes([1, 0, 0, 0, 0, 0, 34, 0, 16, 0]))
+
+    # guest RX frames over mergeable buffers: one frame in 6 buffers, one
+    # in a 2-descriptor chain, and a short first buffer
+    g = Guest(16, [(base, 8192)])
+    g.desc[0] = (base, 8, F_WRITE, 0)          # shorter than the header
+    for i in range(1, 9):
+        g.desc[i] = (base + i * 512, 256, F_WRITE, 0)
+    g.desc[9] = (base + 0x1400, 100, F_WRITE | F_NEXT, 10)
+    g.desc[10] = (base + 0x1600, 1000, F_WRITE, 0)
+    g.post(0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+    seeds["rx-mergeable"] = g.encode(feat=FEAT_MRG | FEAT_HDR12,
+                                     ops=OP_COUNT | OP_FRAMES | OP_CALL, nframes=3,
+                                     frames=(1500, 900, 40), cuts=(0x80 | 10, 0, 0x40 | 63))
+
+    # buffers that straddle two regions contiguous in gpa (and a third
+    # region elsewhere holding an indirect table)
+    g = Guest(8, [(base, 1024), (base + 1024, 2048), (0x7fff0000, 512)])
+    g.desc[0] = (base + 1000, 100, 0, 0)                 # TX across the edge
+    g.desc[1] = (0x7fff0000, 32, F_INDIRECT, 0)
+    g.table(0x7fff0000, [(base + 900, 500, F_WRITE | F_NEXT, 1),
+                         (base + 2000, 1000, F_WRITE, 0)])
+    g.write(base + 1000, frame_bytes(100))
+    g.post(0, 1)
+    seeds["span-regions"] = g.encode(feat=FEAT_INDIRECT, ops=OP_COUNT | OP_TX | OP_RX,
+                                     nread=1, nwrite=1, wr_off=50, wr_len=1400,
+                                     rd_sel=100)
+    seeds["span-regions-frame"] = g.encode(feat=FEAT_INDIRECT | FEAT_MRG | FEAT_HDR12,
+                                           ops=OP_FRAMES, nframes=1, frames=(1400, 0, 0),
+                                           cuts=(0x80 | 30, 0, 0))
+
+    # indexes near the wrap, event_idx notifications, more posted per burst
+    g = Guest(4, [(base, 4096)])
+    for i in range(4):
+        g.desc[i] = (base + i * 1024, 1024, F_WRITE, 0)
+    g.avail_idx = 65534
+    g.post(0, 1, 2)
+    g.used_event = 65533
+    seeds["wrap-event-idx"] = g.encode(feat=FEAT_EVENT_IDX, ops=OP_FRAMES | OP_CALL |
+                                       OP_SUPPRESS, bursts=3, last_avail=65534,
+                                       used_idx=65530, avail_step=1, nframes=2,
+                                       frames=(100, 200, 0))
+    seeds["no-event-idx-call"] = g.encode(ops=OP_COUNT | OP_FRAMES | OP_CALL |
+                                          OP_SUPPRESS, bursts=2, last_avail=65534,
+                                          used_idx=65530, avail_step=2, nframes=1,
+                                          frames=(100, 0, 0))
+
+    # a TX chain given back (mbufs ran out) and taken again next burst
+    g = Guest(2, [(base, 4096)])
+    g.desc[0] = (base, 200, 0, 0)
+    g.desc[1] = (base + 256, 300, 0, 0)
+    g.post(0, 1)
+    seeds["tx-unfetch"] = g.encode(ops=OP_TX | OP_UNFETCH, bursts=2)
+
+    # every kind of bad chain, one after the other
+    g = Guest(16, [(base, 4096)])
+    g.desc[0] = (base, 0, 0, 0)                                # zero length
+    g.desc[1] = (base + 8000, 100, 0, 0)                       # outside memory
+    g.desc[2] = (base, 100, F_WRITE, 0)                        # wrong direction
+    g.desc[3] = (base + 0x800, 16, F_INDIRECT | F_NEXT, 0)     # indirect + NEXT
+    g.desc[4] = (base + 0x800, 20, F_INDIRECT, 0)              # not n * 16
+    g.desc[5] = (base + 0x804, 16, F_INDIRECT, 0)              # misaligned
+    g.desc[6] = (base + 0x800, 32, F_INDIRECT, 0)              # nested
+    g.table(base + 0x800, [(base, 10, F_INDIRECT, 0), (0, 0, 0, 0)])
+    g.desc[7] = (base, 4, 0, 0)                                # shorter than hdr
+    g.desc[8] = (base + 0xa00, 48, F_INDIRECT, 0)              # loop in a table
+    g.table(base + 0xa00, [(base, 10, F_NEXT, 1), (base, 10, F_NEXT, 2),
+                           (base, 10, F_NEXT, 0)])
+    g.desc[9] = (base + 0xc00, 16, F_INDIRECT, 0)              # index out of table
+    g.table(base + 0xc00, [(base, 10, F_NEXT, 7)])
+    g.post(0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+    seeds["bad-chains"] = g.encode(feat=FEAT_INDIRECT | FEAT_HDR12)
+
+    # a loop in the main table, then an avail idx jump: the ring breaks
+    g = Guest(4, [(base, 4096)])
+    g.desc[0] = (base, 10, F_NEXT, 1)
+    g.desc[1] = (base, 10, F_NEXT, 0)
+    g.post(0)
+    seeds["loop-breaks"] = g.encode(bursts=2, ops=OP_COUNT | OP_TX | OP_FRAMES,
+                                    nframes=1, frames=(10, 0, 0))
+    g = Guest(4, [(base, 4096)])
+    g.desc[0] = (base, 100, 0, 0)
+    g.avail_idx = 5
+    seeds["avail-jump"] = g.encode(bursts=2, ops=OP_COUNT | OP_TX)
+    g.avail_idx = 1
+    g.ring[0] = 9
+    seeds["head-out-of-range"] = g.encode(ops=OP_TX)
+
+    # a chain of exactly 128 segments, and one of 129 (tables first in the
+    # region, buffers after them: the input holds only what is not zero)
+    g = Guest(4, [(base, 8192)])
+    g.desc[0] = (base, 128 * 16, F_INDIRECT, 0)
+    g.table(base, [(base + 4096 + i * 8, 8, F_NEXT, i + 1) for i in range(127)] +
+            [(base + 4096 + 1016, 8, 0, 0)])
+    g.desc[1] = (base + 2048, 2 * 16, F_INDIRECT, 0)
+    g.table(base + 2048, [(base + 4096, 2048, F_NEXT, 1), (base + 8000, 100, 0, 0)])
+    g.desc[2] = (base, 4096, F_NEXT, 3)
+    g.desc[3] = (base, 4096, 0, 0)
+    g.post(0, 1, 2)
+    seeds["max-segments"] = g.encode(feat=FEAT_INDIRECT, rd_sel=255)
+
+    # TX frame bigger than VDP_TX_FRAME_MAX through repeated buffers
+    g = Guest(16, [(base, 16384)])
+    for i in range(5):
+        g.desc[i] = (base, 16384, F_NEXT, i + 1)
+    g.desc[5] = (base, 100, 0, 0)
+    g.post(0)
+    seeds["tx-too-big"] = g.encode()
+
+    # TX chains of exactly the largest frame accepted, and one byte more
+    g = Guest(16, [(base, 16384)])
+    for i in range(4):
+        g.desc[i] = (base, 16384, F_NEXT, i + 1)
+        g.desc[5 + i] = (base, 16384, F_NEXT, 5 + i + 1)
+    g.desc[4] = (base, 65804 - 4 * 16384, 0, 0)
+    g.desc[9] = (base, 65805 - 4 * 16384, 0, 0)
+    g.post(0, 5)
+    seeds["tx-largest-frame"] = g.encode(feat=FEAT_HDR12, rd_sel=254)
+
+    # RX frames that fill their buffer exactly, and one byte too many
+    g = Guest(4, [(base, 4096)])
+    g.desc[0] = (base, 1000, F_WRITE, 0)
+    g.desc[1] = (base + 2048, 1000, F_WRITE, 0)
+    g.post(0, 1)
+    seeds["rx-exact-fit"] = g.encode(ops=OP_COUNT | OP_FRAMES, nframes=3,
+                                     frames=(990, 991, 990))
+    seeds["rx-exact-fit-mrg"] = g.encode(feat=FEAT_MRG | FEAT_HDR12,
+                                         ops=OP_COUNT | OP_FRAMES, nframes=2,
+                                         frames=(988, 989, 0), cuts=(0x40 | 9, 0, 0))
+
+    # the descriptor budget: 32 TX chains of 128 descriptors, then RX
+    # fetches of chains refused at their 129th: the last one does not fit
+    g = Guest(256, [(base, 4096)])
+    for i in range(128):
+        g.desc[i] = (base + i * 8, 8, F_NEXT if i < 127 else 0, i + 1)
+        g.desc[128 + i] = (base + 2048 + i * 8, 8, F_WRITE | F_NEXT, 128 + (i + 1) % 128)
+    g.post(*([0] * 32 + [128] * 32 + [0] * 8))
+    seeds["desc-budget"] = g.encode(feat=FEAT_MRG | FEAT_HDR12,
+                                    ops=OP_COUNT | OP_TX | OP_RX | OP_FRAMES, bursts=2,
+                                    nread=32, nwrite=32, nframes=1, frames=(100, 0, 0))
+
+    # the descriptor budget to the last descriptor: 32 RX chains of 128
+    # descriptors, two mergeable frames in 15 of them each, one more, then
+    # a chain of 129 (an indirect table of 128) with 128 left: not taken
+    g = Guest(256, [(base, 8192)])
+    for i in range(128):
+        g.desc[i] = (base + 4096 + i * 8, 8, F_WRITE | (F_NEXT if i < 127 else 0), i + 1)
+    g.desc[128] = (base, 128 * 16, F_INDIRECT, 0)
+    g.table(base, [(base + 4096 + i * 8, 8, F_WRITE | (F_NEXT if i < 127 else 0), i + 1)
+                   for i in range(128)])
+    g.post(*([0] * 63 + [128] * 8))
+    seeds["desc-budget-exact"] = g.encode(feat=FEAT_INDIRECT | FEAT_MRG | FEAT_HDR12,
+                                          ops=OP_COUNT | OP_RX | OP_FRAMES, nwrite=32,
+                                          nframes=3, frames=(0x8000 | (15 * 1024 - 12),
+                                                             0x8000 | (15 * 1024 - 12),
+                                                             1500))
+
+    # the refusal budget: 64 bad chains, then a frame dropped for it
+    g = Guest(128, [(base, 4096)])
+    g.desc[0] = (base, 0, 0, 0)
+    g.desc[1] = (base, 2048, F_WRITE, 0)
+    g.post(*([0] * 70 + [1] * 4))
+    seeds["bad-budget"] = g.encode(ops=OP_COUNT | OP_TX | OP_RX | OP_FRAMES, bursts=3,
+                                   nread=32, nwrite=32, nframes=2, frames=(100, 60, 0))
+
+    # mergeable frame meeting bad chains between its buffers, and one too
+    # big for what is posted (the taken buffers go back)
+    g = Guest(16, [(base, 8192)])
+    for i in range(6):
+        g.desc[i] = (base + i * 512, 512, F_WRITE, 0)
+    g.desc[6] = (base, 0, F_WRITE, 0)
+    g.post(1, 2, 6, 3, 4, 6, 5)
+    seeds["rx-mergeable-bad"] = g.encode(feat=FEAT_MRG | FEAT_HDR12,
+                                         ops=OP_COUNT | OP_FRAMES, bursts=2, nframes=2,
+                                         frames=(2000, 4000, 0), avail_step=0)
+
+    # a mergeable frame that needs more than VDP_MRG_MAX_BUFS buffers: the
+    # same 16-byte buffer posted 200 times
+    g = Guest(256, [(base, 4096)])
+    g.desc[0] = (base, 16, F_WRITE, 0)
+    g.post(*([0] * 200))
+    seeds["rx-mergeable-too-many-bufs"] = g.encode(feat=FEAT_MRG | FEAT_HDR12,
+                                                   ops=OP_COUNT | OP_FRAMES, nframes=2,
+                                                   frames=(3000, 1000, 0))
+
+    # guest memory at the top of the address space; the translation probes
+    top = (1 << 64) - 8192
+    g = Guest(2, [(top, 4096), (top + 4096, 4095)])
+    g.desc[0] = (top + 4000, 500, 0, 0)
+    g.desc[1] = ((1 << 64) - 16, 32, 0, 0)
+    g.post(0, 1)
+    seeds["top-of-memory"] = g.encode(probe=77)
+    return seeds
+
+
+# ---- fuzz_offload ------------------------------------------------------
+
+NEEDS_CSUM = 1
+GSO_TCPV4, GSO_UDP, GSO_TCPV6, GSO_ECN = 1, 3, 4, 0x80
+F_CSUM, F_TSO4, F_TSO6, F_ECN = 1 << 0, 1 << 11, 1 << 12, 1 << 13
+ALL = F_CSUM | F_TSO4 | F_TSO6 | F_ECN
+
+
+def ipv4_csum(h):
+    s = sum(struct.unpack("!%dH" % (len(h) // 2), h))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def eth(etype, vlans=()):
+    out = bytes.fromhex("525400000002525400000001")
+    for tpid, tci in vlans:
+        out += struct.pack("!HH", tpid, tci)
+    return out + struct.pack("!H", etype)
+
+
+def ipv4(proto, l4_total, opts=b"", frag=0):
+    ihl = 5 + len(opts) // 4
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + l4_total, 0x1234, frag, 64,
+                    proto, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + opts
+    return h[:10] + struct.pack("!H", ipv4_csum(h)) + h[12:]
+
+
+def ipv6(proto, l4_total):
+    return struct.pack("!IHBB16s16s", 0x60000000, l4_total, proto, 64,
+                       bytes(range(16)), bytes(range(16, 32)))
+
+
+def tcp(flags=0x18, opts=b""):
+    doff = 5 + len(opts) // 4
+    return struct.pack("!HHIIBBHHH", 40000, 80, 1000, 0, doff << 4, flags, 65535, 0,
+                       0) + opts
+
+
+def udp(length):
+    return struct.pack("!HHHH", 5000, 53, length, 0)
+
+
+def offload_input(nethdr, feats, frame, extra=0, avail=0, pieces=1, cuts=(0, 0, 0),
+                  probe=0):
+    """frame: the input's frame bytes; extra pattern bytes follow them."""
+    flags, gso, hdr_len, gso_size, cs, co = nethdr
+    out = struct.pack("<BBHHHHH", flags, gso, hdr_len, gso_size, cs, co, 0)
+    # extra: encoded as fuzz_offload decodes it (top bits select the mask)
+    if extra < 0x800:
+        ev = extra
+    elif extra < 0x4000:
+        ev = 0x8000 | extra
+    else:
+        assert extra >= 0xc000
+        ev = extra
+    out += struct.pack("<IHBB3BB", feats, ev, avail, pieces - 1, *cuts, probe)
+    assert len(out) == 24
+    return out + frame
+
+
+def l4_frame(ipv, proto, payload_len, vlans=(), ip_opts=b"", tcp_opts=b"",
+             tcp_flags=0x18, frag=0, pad=0, inline=None):
+    """Headers + payload_len bytes; the payload beyond `inline` input bytes
+    comes from fuzz_offload's pattern (extra). Returns (frame, extra)."""
+    l4h = tcp(tcp_flags, tcp_opts) if proto == 6 else udp(8 + payload_len)
+    l4_total = len(l4h) + payload_len
+    if ipv == 4:
+        h = eth(0x0800, vlans) + ipv4(proto, l4_total, ip_opts, frag)
+    else:
+        h = eth(0x86dd, vlans) + ipv6(proto, l4_total)
+    h += l4h
+    n_in = payload_len + pad if inline is None else min(inline, payload_len + pad)
+    if 0x4000 <= payload_len + pad - n_in < 0xc000:
+        # no encoding for that much extra: put the difference inline
+        n_in = payload_len + pad - 0x3fff
+    return h + frame_bytes(n_in, 5), payload_len + pad - n_in
+
+
+def offload_seeds():
+    seeds = {}
+    csum_tcp4 = (NEEDS_CSUM, 0, 0, 0, 34, 16)
+    fr, ex = l4_frame(4, 6, 100)
+    seeds["plain"] = offload_input((0, 0, 0, 0, 0, 0), ALL, fr, ex)
+    seeds["csum-tcp4"] = offload_input(csum_tcp4, ALL | 1 << 31, fr, ex, pieces=3,
+                                       cuts=(40, 41, 0))
+    fr, ex = l4_frame(4, 17, 333, pad=6)
+    seeds["csum-udp4-padded"] = offload_input((NEEDS_CSUM, 0, 0, 0, 34, 6), ALL, fr, ex,
+                                              pieces=2, cuts=(77, 0, 0))
+    fr, ex = l4_frame(6, 6, 1200, inline=64)
+    seeds["csum-tcp6"] = offload_input((NEEDS_CSUM, 0, 0, 0, 54, 16), ALL, fr, ex,
+                                       pieces=4, cuts=(3, 100, 200))
+    # a UDP datagram whose checksum comes out 0: sent as 0xffff
+    fr, ex = l4_frame(4, 17, 64)
+    assert ex == 0
+    fr = bytearray(fr)
+    fr[-2:] = b"\0\0"
+    ph = fr[26:34] + struct.pack("!BBH", 0, 17, 8 + 64)
+    s = sum(struct.unpack("!%dH" % ((len(ph) + len(fr) - 34) // 2), bytes(ph) + bytes(fr[34:])))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    fr[-2:] = struct.pack("!H", 0xffff - s)
+    seeds["csum-udp4-zero"] = offload_input((NEEDS_CSUM, 0, 0, 0, 34, 6), ALL, bytes(fr))
+    fr, ex = l4_frame(6, 17, 50)
+    seeds["csum-udp6"] = offload_input((NEEDS_CSUM, 0, 0, 0, 54, 6), ALL, fr, ex)
+    fr, ex = l4_frame(4, 6, 100)
+    seeds["csum-raw"] = offload_input((NEEDS_CSUM, 0, 0, 0, 20, 7), ALL, fr, ex,
+                                      pieces=2, cuts=(31, 0, 0))
+    fr, ex = l4_frame(4, 6, 100, frag=0x2000)
+    seeds["csum-fragment"] = offload_input(csum_tcp4, ALL, fr, ex)
+    seeds["csum-not-negotiated"] = offload_input(csum_tcp4, F_TSO4, fr, ex)
+    seeds["csum-outside"] = offload_input((NEEDS_CSUM, 0, 0, 0, 150, 16), ALL, fr, ex)
+
+    fr, ex = l4_frame(4, 6, 4000, inline=64)
+    seeds["tso4"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 1448, 34, 16), ALL, fr, ex,
+                                  pieces=3, cuts=(10, 128, 0))
+    seeds["tso4-no-csum-flag"] = offload_input((0, GSO_TCPV4, 0, 1000, 0, 0), ALL, fr, ex)
+    seeds["tso4-not-negotiated"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 1448, 34, 16),
+                                                 F_CSUM | F_TSO6, fr, ex)
+    seeds["tso-udp"] = offload_input((NEEDS_CSUM, GSO_UDP, 0, 1448, 34, 16), ALL, fr, ex)
+    fr, ex = l4_frame(4, 6, 3000, tcp_flags=0x80 | 0x18 | 0x01, inline=32)
+    seeds["tso4-ecn-cwr-fin"] = offload_input((NEEDS_CSUM, GSO_TCPV4 | GSO_ECN, 0, 1000,
+                                               34, 16), ALL, fr, ex)
+    fr, ex = l4_frame(6, 6, 9000, inline=32)
+    seeds["tso6"] = offload_input((NEEDS_CSUM, GSO_TCPV6, 0, 1440, 54, 16), ALL, fr, ex,
+                                  pieces=2, cuts=(1, 0, 0))
+    fr, ex = l4_frame(4, 6, 5000, vlans=((0x88a8, 100), (0x8100, 200)),
+                      ip_opts=bytes([1, 1, 1, 1, 1, 1, 1, 0]),
+                      tcp_opts=bytes([1, 1, 8, 10]) + bytes(8), inline=16)
+    seeds["tso4-qinq-options"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 1300,
+                                                22 + 28, 16), ALL, fr, ex)
+    # exactly VDP_GSO_MAX_SEGS segments of the smallest mss, and one more
+    fr, ex = l4_frame(4, 6, 16384, inline=0)
+    seeds["tso4-max-segs"] = offload_input((0, GSO_TCPV4, 0, 16, 0, 0), ALL, fr, ex)
+    fr, ex = l4_frame(4, 6, 16385, inline=0)
+    seeds["tso4-too-many-segs"] = offload_input((0, GSO_TCPV4, 0, 16, 0, 0), ALL, fr, ex)
+    # a 64 KiB IPv4 packet cut at mss 1460; one that fits in one segment
+    fr, ex = l4_frame(4, 6, 65535 - 40, inline=0)
+    seeds["tso4-64k"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 1460, 34, 16), ALL, fr,
+                                      ex, pieces=4, cuts=(1, 2, 250))
+    fr, ex = l4_frame(4, 6, 100)
+    seeds["tso4-min-mss"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 16, 34, 16),
+                                          ALL | 1 << 31, fr, ex)
+    fr, ex = l4_frame(4, 6, 500)
+    seeds["tso4-one-segment"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 1460, 34, 16),
+                                              ALL, fr, ex)
+    fr, ex = l4_frame(4, 6, 3000, pad=4)
+    seeds["tso4-padded"] = offload_input((NEEDS_CSUM, GSO_TCPV4, 0, 1000, 34, 16), ALL,
+                                         fr, ex)
+    # three VLAN tags: not a frame whose headers we know (at most two)
+    fr, ex = l4_frame(4, 6, 300, vlans=((0x8100, 1), (0x8100, 2), (0x8100, 3)))
+    seeds["three-vlan-tags"] = offload_input(csum_tcp4, ALL, fr, ex)
+    fr, ex = l4_frame(4, 6, 300)
+    seeds["short-parse"] = offload_input(csum_tcp4, ALL, fr, ex, avail=40)
+    return seeds
+
+
+# ---- fuzz_vumsg --------------------------------------------------------
+
+VU_FD_REG, VU_FD_EVENTFD, VU_FD_OTHER = 1, 2, 3
+VU_FEATS = (1 << 32) | (1 << 30) | (1 << 29) | (1 << 28) | (1 << 15)
+VU_PFEATS = 0x10019
+
+
+def vumsg_input(req, payload, fds=(), flags=1, size=None, feats=VU_FEATS,
+                pfeats=VU_PFEATS, max_vrings=256):
+    """One fuzz_vumsg input: header, fd facts (kind, file size), policy,
+    payload (layout at the top of fuzz_vumsg.c). fds: (kind, bytes)."""
+    size = len(payload) if size is None else size
+    out = bytearray(struct.pack("<BBHB", req, flags, size, len(fds)))
+    out += bytes([f[0] for f in fds] + [0] * (9 - len(fds)))
+    for i in range(9):
+        out += struct.pack("<I", (fds[i][1] // 4096) & 0xFFFFFF if i < len(fds) else 0)
+    out += bytes([12] * 9)          # page size 4 KiB
+    out += struct.pack("<QQH", feats, pfeats, max_vrings)
+    assert len(out) == 77
+    return bytes(out) + payload
+
+
+def vumsg_seeds():
+    def region(gpa, size, uva, off):
+        return struct.pack("<QQQQ", gpa, size, uva, off)
+
+    def table(*regions):
+        return struct.pack("<II", len(regions), 0) + b"".join(regions)
+
+    m = vumsg_input
+    seeds = {}
+    seeds["mem-table-1"] = m(5, table(region(0, 32 << 20, 0x7F0000000000, 0)),
+                             [(VU_FD_REG, 32 << 20)])
+    # QEMU's shape: below and above the 4 GiB hole, one file
+    seeds["mem-table-2-qemu"] = m(5, table(region(0, 2 << 30, 0x7F0000000000, 0),
+                                           region(4 << 30, 2 << 30, 0x7F8000000000, 2 << 30)),
+                                  [(VU_FD_REG, 2 << 30), (VU_FD_REG, 4 << 30)])
+    seeds["mem-table-past-end"] = m(5, table(region(0, 64 << 20, 0x7F0000000000, 0)),
+                                    [(VU_FD_REG, 8 << 20)])
+    seeds["mem-table-overlap"] = m(5, table(region(0, 4 << 20, 0x7F0000000000, 0),
+                                            region(2 << 20, 4 << 20, 0x7F0000800000, 0)),
+                                   [(VU_FD_REG, 8 << 20), (VU_FD_REG, 8 << 20)])
+    seeds["mem-table-fd-missing"] = m(5, table(region(0, 32 << 20, 0x7F0000000000, 0)))
+    seeds["vring-num"] = m(8, struct.pack("<II", 0, 256))
+    seeds["vring-num-0"] = m(8, struct.pack("<II", 1, 0))
+    seeds["vring-num-not-pow2"] = m(8, struct.pack("<II", 1, 1000))
+    seeds["vring-base"] = m(10, struct.pack("<II", 1, 0))
+    seeds["vring-index-too-big"] = m(10, struct.pack("<II", 300, 0))
+    seeds["vring-addr"] = m(9, struct.pack("<IIQQQQ", 0, 0, 0x7F0000001000, 0x7F0000003000,
+                                           0x7F0000002000, 0))
+    seeds["vring-addr-log"] = m(9, struct.pack("<IIQQQQ", 0, 1, 0x7F0000001000,
+                                               0x7F0000003000, 0x7F0000002000, 0x1000))
+    seeds["vring-kick"] = m(12, struct.pack("<Q", 0), [(VU_FD_EVENTFD, 0)])
+    seeds["vring-call"] = m(13, struct.pack("<Q", 1), [(VU_FD_EVENTFD, 0)])
+    seeds["vring-call-nofd"] = m(13, struct.pack("<Q", 1 | 0x100))
+    seeds["vring-call-pipe"] = m(13, struct.pack("<Q", 1), [(VU_FD_OTHER, 0)])
+    seeds["vring-call-two-fds"] = m(13, struct.pack("<Q", 1),
+                                    [(VU_FD_EVENTFD, 0), (VU_FD_EVENTFD, 0)])
+    seeds["vring-enable"] = m(18, struct.pack("<II", 1, 1))
+    seeds["vring-enable-2"] = m(18, struct.pack("<II", 1, 2))
+    seeds["features"] = m(2, struct.pack("<Q", (1 << 32) | (1 << 15)))
+    seeds["features-log-all"] = m(2, struct.pack("<Q", (1 << 32) | (1 << 26)))
+    seeds["protocol-features"] = m(16, struct.pack("<Q", 0x9))
+    seeds["get-features"] = m(1, b"")
+    seeds["get-vring-base"] = m(11, struct.pack("<II", 0, 0), flags=1 | 8)
+    seeds["set-log-base"] = m(6, struct.pack("<QQ", 1 << 20, 0), [(VU_FD_REG, 1 << 20)])
+    seeds["set-status"] = m(39, struct.pack("<Q", 15))
+    seeds["reset-owner"] = m(4, b"")
+    seeds["truncated"] = m(8, struct.pack("<I", 0), size=8)
+    seeds["unknown"] = m(44, bytes(16))
+    return seeds
+
+
+GENERATORS = {"split": split_seeds, "offload": offload_seeds,
+              "vumsg": vumsg_seeds}
+
+
+def decode_split(data):
+    """Print what fuzz_split makes of an input (to read a finding)."""
+    data = bytes(data)
+    pos = [0]
+
+    def take(n):
+        b = data[pos[0]:pos[0] + n].ljust(n, b"\0")
+        pos[0] += n
+        return b
+
+    (log2, feat, ops, bursts, nread, nwrite, la, ui, step, nreg,
+     nframes) = struct.unpack("<BBBBBBHHHBB", take(14))
+    size = 1 << (log2 % 9)
+    frames = struct.unpack("<3H", take(6))
+    cuts = struct.unpack("<3B", take(3))
+    rd_sel, wr_off, wr_len, probe = struct.unpack("<BHHB3x", take(9))
+    nethdr = take(12)
+    print("ring %d feat 0x%x (indirect %d event_idx %d mrg %d hdr %d) ops 0x%x "
+          "bursts %d nread %d nwrite %d" % (size, feat, feat & 1, feat >> 1 & 1,
+                                            feat >> 2 & 1, 12 if feat & 8 else 10, ops,
+                                            1 + bursts % 4, nread % 33, nwrite % 33))
+    print("last_avail %d used_idx %d avail_step %d regions %d frames %d %s cuts %s "
+          "rd_sel %d wr %d+%d probe %d nethdr %s" % (
+              la, ui, step, 1 + nreg % 3, nframes % 4,
+              ["0x%04x" % f for f in frames], cuts, rd_sel, wr_off, wr_len % 4096,
+              probe, nethdr.hex()))
+    for i in range(size):
+        a, ln, fl, nx = struct.unpack("<QIHH", take(16))
+        if a or ln or fl or nx:
+            print("  desc[%d] addr 0x%x len %d flags %s next %d" % (
+                i, a, ln, "|".join(n for b, n in ((1, "NEXT"), (2, "WRITE"),
+                                                  (4, "INDIRECT")) if fl & b) or fl,
+                nx))
+    aflags, aidx = struct.unpack("<HH", take(4))
+    ring = struct.unpack("<%dH" % size, take(2 * size))
+    (uev,) = struct.unpack("<H", take(2))
+    print("  avail flags %d idx %d ring %s used_event %d" % (aflags, aidx, list(ring),
+                                                            uev))
+    for i in range(3):
+        gpa, sz, doff, _ = struct.unpack("<QIHH", take(16))
+        if i <= nreg % 3:
+            print("  region %d gpa 0x%x size %d data at blob+%d" % (
+                i, gpa, 1 + sz % 16384, doff))
+    print("  blob %d bytes" % (len(data) - pos[0]))
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "--decode" and argv[2] == "split":
+        with open(argv[3], "rb") as f:
+            decode_split(f.read())
+        return 0
+    targets = argv[1:] or sorted(GENERATORS)
+    for t in targets:
+        gen = GENERATORS.get(t)
+        if gen is None:
+            print("seeds.py: no seed generator for target %s (skipped)" % t)
+            continue
+        d = os.path.join(HERE, "corpus", t)
+        os.makedirs(d, exist_ok=True)
+        for name in os.listdir(d):
+            if name.startswith("seed-"):
+                os.unlink(os.path.join(d, name))
+        seeds = gen()
+        for name, data in sorted(seeds.items()):
+            with open(os.path.join(d, "seed-" + name), "wb") as f:
+                f.write(data)
+        print("seeds.py: %s: %d seeds in %s" % (t, len(seeds), os.path.relpath(d)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
