@@ -140,7 +140,9 @@ def start_box(procs, nports=2, devargs=None, app_args=None, stall=False):
     else:
         m = P.VdevpeerMiddle(procs, specs, app_args=app_args).start()
         m.proc.wait_log(r"Forwarding started \(")
-    return Box(procs, m, socks)
+    global _current_box
+    _current_box = Box(procs, m, socks)
+    return _current_box
 
 
 class StallMiddle(P.Middle):
@@ -149,6 +151,7 @@ class StallMiddle(P.Middle):
     there, are an ordinary io pair."""
 
     kind = "stall"
+    pmd = True
 
     def argv(self, prefix):
         return ([STALLFWD] + P.EAL_COMMON + ["-m", "512", "--file-prefix", prefix]
@@ -160,6 +163,21 @@ class StallMiddle(P.Middle):
         self.proc.wait_log(r"released \d+ held frames", 20)
 
 
+# The middle of the running test, for the diagnostics of a failed exchange.
+_current_box = None
+
+
+def middle_counters(box):
+    """The nonzero xstats of every port of the middle, for a failure message."""
+    if box is None:
+        return ""
+    out = []
+    for port in range(len(box.socks)):
+        xs = {k: v for k, v in xstats(box.m, port).items() if v}
+        out.append("port %d: %s" % (port, xs))
+    return "; middle's counters: " + "; ".join(out)
+
+
 def exchange(a, b, n=20, seq=0, size=300):
     """n frames a -> b and n b -> a, each once, intact, in order."""
     for src, dst, base in ((a, b, seq), (b, a, seq + n)):
@@ -167,7 +185,7 @@ def exchange(a, b, n=20, seq=0, size=300):
         src.send_burst(frames)
         got = dst.recv(timeout=30, count=n)
         diff = fr.compare(frames, got)
-        assert diff is None, "%s -> %s: %s" % (src, dst, diff)
+        assert diff is None, "%s -> %s: %s%s" % (src, dst, diff, middle_counters(_current_box))
 
 
 def healthy(box, ports=(0, 1), **kw):
@@ -189,8 +207,12 @@ def baseline(box):
     healthy(box)
 
     def released():
+        # the session's socket too: the middle closes it asynchronously,
+        # an fd counted here and gone later would look like a leak reversed
         r = box.resources()
-        return r["driver_maps"] == 0 and r["guest_memfd_maps"] == 0 and r["guest_memfd_fds"] == 0
+        return (r["driver_maps"] == 0 and r["guest_memfd_maps"] == 0 and
+                r["guest_memfd_fds"] == 0 and
+                all(peer(box.m, p).get("connected") == 0 for p in range(len(box.socks))))
     wait_until(released, RELEASE, "warm-up session released")
     return box.resources(), vu.proc_rss_kb(box.pid), mbufs_in_use(box.m)
 

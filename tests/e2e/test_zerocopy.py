@@ -39,6 +39,7 @@ class StallMiddle(P.Middle):
     held (a stalled egress) until SIGUSR1, then forwarded to port 1."""
 
     kind = "stall"
+    pmd = True
 
     def __init__(self, group, ports, hold=4096):
         super().__init__(group, ports)

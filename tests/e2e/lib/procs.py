@@ -552,9 +552,38 @@ class Middle:
         return self.proc.count(self._ready_rx(sock))
 
     def wait_ready(self, sock, n=1, timeout=30):
-        """Wait until the device on sock has become ready n times."""
+        """Wait until the device on sock has become ready n times (and, on
+        our PMD, until it runs: librte_vhost logs 'ready' before it calls
+        the driver's new_device, where net_vdevpeer maps the guest's memory
+        and lets its queues run - on a loaded machine that can be tens of
+        milliseconds later, and frames sent meanwhile are dropped)."""
         self.proc.wait_log(self._ready_rx(sock), timeout, count=n,
                            what="%s: device on %s ready (x%d)" % (self.kind, sock, n))
+        if self.pmd:
+            self.wait_running(sock, timeout)
+
+    # net_vdevpeer ports: readiness from its telemetry
+    pmd = False
+
+    def pmd_port(self, sock):
+        """The ethdev port id of our PMD's port on sock (telemetry)."""
+        for port in telemetry(self.proc.prefix, "/ethdev/list") or []:
+            info = telemetry(self.proc.prefix, "/vdevpeer/peer,%d" % port)
+            if info and info.get("socket") == sock:
+                return port
+        raise AssertionError("%s: no net_vdevpeer port on %s" % (self.kind, sock))
+
+    def wait_running(self, sock, timeout=30):
+        """Wait until the PMD's port on sock has a running device (its
+        new_device done), or has refused it (failed, or disconnected)."""
+        port = self.pmd_port(sock)
+
+        def settled():
+            info = telemetry(self.proc.prefix, "/vdevpeer/peer,%d" % port) or {}
+            return (info.get("running") == 1 or info.get("failed") == 1 or
+                    info.get("connected") == 0)
+        wait_until(settled, timeout, "%s: device on %s running in the PMD" % (self.kind, sock),
+                   fail_if=self.proc.died_msg)
 
     def stop(self, sig=signal.SIGINT, timeout=15):
         return self.proc.stop(sig, timeout)
@@ -606,6 +635,7 @@ class VdevpeerMiddle(Middle):
     """The product: build/app/dpdk-vdevpeer with net_vdevpeer ports."""
 
     kind = "vdevpeer"
+    pmd = True
 
     _FINAL_PORT = re.compile(r"^Port (\d+) \(([^)]*)\):\s*\n\s*rx: packets (\d+).*\n\s*tx: packets (\d+)", re.M)
 
@@ -640,6 +670,7 @@ class PluginMiddle(Middle):
     """Stock testpmd with our PMD loaded as a plugin (-d)."""
 
     kind = "plugin"
+    pmd = True
 
     def argv(self, prefix):
         return ([TESTPMD] + EAL_COMMON + ["-m", "512", "--file-prefix", prefix] + MIDDLE_LCORES
