@@ -117,7 +117,7 @@ build() {
 		bin=$out/fuzz_$t
 		newer=0
 		[ -x "$bin" ] || newer=1
-		for src in "$fdir/fuzz_$t.c" "${LIB_SRCS[@]}" "$drv"/vdp_*.h "$0"; do
+		for src in "$fdir/fuzz_$t.c" "$fdir"/*.h "${LIB_SRCS[@]}" "$drv"/vdp_*.h "$0"; do
 			[ "$src" -nt "$bin" ] && newer=1
 		done
 		[ $newer = 1 ] || continue

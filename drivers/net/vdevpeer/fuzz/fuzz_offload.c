@@ -56,26 +56,12 @@
 #include "vdp_features.h"
 #include "vdp_offload.h"
 
+#define FZ_NAME "fuzz_offload"
+#include "fuzz_check.h"
+
 #define FZ_HDR_LEN 24u
 #define FZ_PIECES 4u
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fz_fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz_offload: invariant broken (line %d): ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define FZ_CHECK(cond, ...) do { \
-	if (!(cond)) \
-		fz_fail(__LINE__, __VA_ARGS__); \
-} while (0)
 
 static void *
 xmalloc(size_t n)

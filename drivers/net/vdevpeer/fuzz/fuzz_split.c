@@ -77,6 +77,9 @@
 
 #include "vdp_ring.h"
 
+#define FZ_NAME "fuzz_split"
+#include "fuzz_check.h"
+
 #define FZ_HDR_LEN 44u
 #define FZ_RING_MAX 256u
 #define FZ_NREG 3u
@@ -101,23 +104,6 @@
 #define OP_SUPPRESS 0x20
 #define OP_CALL    0x40
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-fz_fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz_split: invariant broken (line %d): ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define FZ_CHECK(cond, ...) do { \
-	if (!(cond)) \
-		fz_fail(__LINE__, __VA_ARGS__); \
-} while (0)
 
 /* ---- input reader: zero past the end ---- */
 

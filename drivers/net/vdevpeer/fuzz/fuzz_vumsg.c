@@ -45,6 +45,9 @@
 #include "vdp_ring.h"
 #include "vdp_vumsg.h"
 
+#define FZ_NAME "fuzz_vumsg"
+#include "fuzz_check.h"
+
 #define FZ_MAX_FDS 9u
 #define FZ_PAYLOAD_OFF 77u
 
@@ -59,11 +62,6 @@ ld(const uint8_t *in, size_t n, size_t off, unsigned int bytes)
 	return v;
 }
 
-#define FAIL(...) do { \
-	fprintf(stderr, "fuzz_vumsg: " __VA_ARGS__); \
-	fprintf(stderr, "\n"); \
-	abort(); \
-} while (0)
 
 /* Payload field at off, zero when the message is shorter (then it must
  * have been refused for its length: the callers check that first). */
@@ -85,33 +83,33 @@ check_mem_table(const uint8_t *p, size_t len, const struct vdp_vu_fd *fds, uint3
 	uint32_t n;
 
 	if (len < 8)
-		FAIL("memory table of %zu bytes accepted", len);
+		FZ_FAIL("memory table of %zu bytes accepted", len);
 	n = (uint32_t)pl(p, len, 0, 4);
 	if (n == 0 || n > 8 || n != nfds || len < 8 + (size_t)n * 32)
-		FAIL("memory table of %u regions, %u fds, %zu bytes accepted", n, nfds, len);
+		FZ_FAIL("memory table of %u regions, %u fds, %zu bytes accepted", n, nfds, len);
 	for (uint32_t i = 0; i < n; i++) {
 		size_t r = 8 + (size_t)i * 32;
 		uint64_t gpa = pl(p, len, r, 8), size = pl(p, len, r + 8, 8);
 		uint64_t uva = pl(p, len, r + 16, 8), off = pl(p, len, r + 24, 8);
 
 		if (fds[i].kind != VDP_VU_FD_REGULAR)
-			FAIL("region %u: fd of kind %d accepted", i, fds[i].kind);
+			FZ_FAIL("region %u: fd of kind %d accepted", i, fds[i].kind);
 		if (size == 0)
-			FAIL("region %u: size 0 accepted", i);
+			FZ_FAIL("region %u: size 0 accepted", i);
 		if (gpa + size < gpa || uva + size < uva)
-			FAIL("region %u: wrapping address accepted", i);
+			FZ_FAIL("region %u: wrapping address accepted", i);
 		if (off + size < off || off + size > fds[i].size)
-			FAIL("region %u: 0x%llx + 0x%llx past a file of 0x%llx accepted", i,
+			FZ_FAIL("region %u: 0x%llx + 0x%llx past a file of 0x%llx accepted", i,
 			     (unsigned long long)off, (unsigned long long)size,
 			     (unsigned long long)fds[i].size);
 		if (!is_pow2(fds[i].blksize))
-			FAIL("region %u: page size %u accepted", i, fds[i].blksize);
+			FZ_FAIL("region %u: page size %u accepted", i, fds[i].blksize);
 		for (uint32_t j = 0; j < i; j++) {
 			size_t q = 8 + (size_t)j * 32;
 			uint64_t g2 = pl(p, len, q, 8), s2 = pl(p, len, q + 8, 8);
 
 			if (gpa < g2 + s2 && g2 < gpa + size)
-				FAIL("regions %u and %u overlap, accepted", j, i);
+				FZ_FAIL("regions %u and %u overlap, accepted", j, i);
 		}
 	}
 }
@@ -161,23 +159,23 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	memset(why, 'x', sizeof(why));
 	v = vdp_vumsg_check(req, flags, size, p, plen, fds, nfds, &pol, why, sizeof(why));
 	if (memchr(why, '\0', sizeof(why)) == NULL)
-		FAIL("reason not terminated");
+		FZ_FAIL("reason not terminated");
 	if (v == VDP_VU_REFUSE) {
 		if (why[0] == '\0')
-			FAIL("request %u refused without a reason", req);
+			FZ_FAIL("request %u refused without a reason", req);
 		free(p);
 		return 0;
 	}
 	if (v != VDP_VU_PASS && v != VDP_VU_RINGS)
-		FAIL("verdict %d", v);
+		FZ_FAIL("verdict %d", v);
 	/* accepted: what arrived is what the header says, at most */
 	{
 		size_t len = plen < size ? plen : size;
 
 		if ((flags & VDP_VU_F_VERSION_MASK) != 1)
-			FAIL("version %u accepted", flags & VDP_VU_F_VERSION_MASK);
+			FZ_FAIL("version %u accepted", flags & VDP_VU_F_VERSION_MASK);
 		if (size > VDP_VU_PAYLOAD_MAX || nfds > 8)
-			FAIL("size %u / %u fds accepted", size, nfds);
+			FZ_FAIL("size %u / %u fds accepted", size, nfds);
 		switch (req) {
 		case VDP_VU_SET_MEM_TABLE:
 			check_mem_table(p, len, fds, nfds);
@@ -189,14 +187,14 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 			uint64_t idx = pl(p, len, 0, 4), num = pl(p, len, 4, 4);
 
 			if (len < 8 || idx >= pol.max_vrings)
-				FAIL("vring state (%zu bytes, index %llu) accepted", len,
+				FZ_FAIL("vring state (%zu bytes, index %llu) accepted", len,
 				     (unsigned long long)idx);
 			if (req == VDP_VU_SET_VRING_NUM && (!is_pow2(num) || num > 32768))
-				FAIL("ring size %llu accepted", (unsigned long long)num);
+				FZ_FAIL("ring size %llu accepted", (unsigned long long)num);
 			if (req == VDP_VU_SET_VRING_BASE && num > 65535)
-				FAIL("base %llu accepted", (unsigned long long)num);
+				FZ_FAIL("base %llu accepted", (unsigned long long)num);
 			if (req == VDP_VU_SET_VRING_ENABLE && num > 1)
-				FAIL("enable %llu accepted", (unsigned long long)num);
+				FZ_FAIL("enable %llu accepted", (unsigned long long)num);
 			break;
 		}
 		case VDP_VU_SET_VRING_ADDR:
@@ -204,7 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 			    (pl(p, len, 4, 4) & VDP_VU_VRING_F_LOG) ||
 			    (pl(p, len, 8, 8) & 15) || (pl(p, len, 16, 8) & 3) ||
 			    (pl(p, len, 24, 8) & 1))
-				FAIL("ring addresses accepted");
+				FZ_FAIL("ring addresses accepted");
 			break;
 		case VDP_VU_SET_VRING_KICK:
 		case VDP_VU_SET_VRING_CALL:
@@ -212,20 +210,20 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 			uint64_t u = pl(p, len, 0, 8);
 
 			if (len < 8 || (u & VDP_VU_VRING_IDX_MASK) >= pol.max_vrings)
-				FAIL("vring fd message accepted (%zu bytes)", len);
+				FZ_FAIL("vring fd message accepted (%zu bytes)", len);
 			if ((u & VDP_VU_VRING_NOFD) ? nfds != 0 :
 			    (nfds != 1 || fds[0].kind != VDP_VU_FD_EVENTFD))
-				FAIL("vring fd: %u fds, kind %d accepted", nfds,
+				FZ_FAIL("vring fd: %u fds, kind %d accepted", nfds,
 				     nfds ? fds[0].kind : -1);
 			break;
 		}
 		case VDP_VU_SET_FEATURES:
 			if (len < 8 || (pl(p, len, 0, 8) & ~pol.features))
-				FAIL("features accepted");
+				FZ_FAIL("features accepted");
 			break;
 		case VDP_VU_SET_PROTOCOL_FEATURES:
 			if (len < 8 || (pl(p, len, 0, 8) & ~pol.protocol_features))
-				FAIL("protocol features accepted");
+				FZ_FAIL("protocol features accepted");
 			break;
 		case VDP_VU_SET_LOG_BASE:
 		case VDP_VU_SET_LOG_FD:
@@ -238,7 +236,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		case VDP_VU_SET_INFLIGHT_FD:
 		case VDP_VU_ADD_MEM_REG:
 		case VDP_VU_REM_MEM_REG:
-			FAIL("request %u accepted", req);
+			FZ_FAIL("request %u accepted", req);
 			break;
 		default:
 			break;
@@ -249,7 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		    req != VDP_VU_GET_STATUS && req != VDP_VU_GET_MAX_MEM_SLOTS &&
 		    req != VDP_VU_SET_OWNER && req != VDP_VU_SEND_RARP &&
 		    req != VDP_VU_NET_SET_MTU)
-			FAIL("request %u passed without a pause", req);
+			FZ_FAIL("request %u passed without a pause", req);
 	}
 	free(p);
 	return 0;
