@@ -101,9 +101,6 @@ struct vdp_args {
 	uint8_t zerocopy;       /* enum vdp_zc_mode */
 };
 
-int vdp_args_parse(const char *name, const char *params, struct vdp_args *a);
-void vdp_mac_from_name(const char *bind, struct rte_ether_addr *mac);
-extern const char *const vdp_valid_args[];
 
 
 /*
@@ -119,8 +116,6 @@ extern const char *const vdp_valid_args[];
 /* Features the vhost-user transport needs regardless of peerfeats. */
 #define VDP_FEATURES_TRANSPORT VDP_BIT(VDP_F_PROTOCOL_FEATURES)
 
-const char *vdp_feature_name(unsigned int bit);
-int vdp_features_str(uint64_t f, char *buf, size_t len);
 
 /* ---- statistics ---- */
 /* Offload work counted per queue (xstats rx_/tx_ + name). */
@@ -218,21 +213,6 @@ struct vdp_gmem_stats {
 	uint64_t bytes, sigbus_contained;
 };
 
-extern pthread_mutex_t vdp_gmem_lock;
-int vdp_gfile_id(int fd, struct vdp_gfile_id *id);
-void vdp_gfile_ref(struct vdp_gfile_id *id);
-void vdp_gfile_unref(struct vdp_gfile_id *id);
-bool vdp_sigbus_guard(void);
-struct rte_vhost_memory;
-int vdp_gmap_load(struct vdp_port *p, const struct rte_vhost_memory *mem, bool zc);
-void vdp_gmap_retire(struct vdp_port *p);
-void vdp_gmap_use(struct vdp_queue *q, struct vdp_gmap *m);
-void *vdp_gmap_xlate(const struct vdp_gmap *m, void *lib_addr);
-uint32_t vdp_gmap_reap(void);
-void vdp_gmap_port_gone(struct vdp_port *p);
-void vdp_gmap_unpin(struct vdp_gmap *m);
-uint32_t vdp_gmap_faults(const struct vdp_gmap *m);
-void vdp_gmem_stats(struct vdp_gmem_stats *st);
 
 /* ---- zero-copy of guest TX buffers (vdevpeer_zcopy.c) ---- */
 enum vdp_zc_mode { VDP_ZC_AUTO = 0, VDP_ZC_ON, VDP_ZC_OFF };
@@ -250,21 +230,16 @@ extern const char *const vdp_zc_stat_names[VDP_ZC_NB];
 
 struct vdp_zc_ctx;   /* a queue's held guest buffers (opaque) */
 
-/* stop (application thread): how long to wait for held buffers */
-#define VDP_ZC_QUIESCE_MS 500u
-
-/* control thread, port lock held */
-int vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx);
-void vdp_zc_port_handback(struct vdp_port *p);
-uint32_t vdp_zc_quiesce(struct vdp_port *p, unsigned int ms);
-void vdp_zc_queue_orphan(struct vdp_queue *q);
-bool vdp_zc_holds(const struct vdp_gmap *m);  /* vdp_gmem_lock held */
-uint32_t vdp_zc_reap(void);                    /* watchdog: orphans left */
-void vdp_zc_port_gone(struct vdp_port *p);
-/* data path (and control thread while the queue is paused) */
-void vdp_zc_complete(struct vdp_queue *q, bool scan_all);
-struct rte_mbuf *vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
-				 const struct vdp_net_hdr *vh, uint32_t len);
+/* A queue's zero-copy state (rx queues), embedded in struct vdp_queue;
+ * vdevpeer_zcopy.c owns it. */
+struct vdp_zc_queue {
+	struct vdp_zc_ctx *ctx;    /* NULL when every frame is copied */
+	uint32_t thresh;           /* frames this long and longer are attached */
+	uint32_t inflight;         /* guest buffers held (owner writes) */
+	uint64_t stat[VDP_ZC_NB];
+	bool egress;               /* reclaim from (eport, equeue) */
+	uint16_t eport, equeue;
+};
 
 /* ---- bounds of the control plane ---- */
 /* Longest wait for an lcore to leave its burst (a burst takes well under
@@ -322,13 +297,7 @@ struct vdp_queue {
 	uint64_t guest_mac;        /* rx: learned source MAC + VDP_MAC_KNOWN, 0 = none */
 	uint64_t log_tsc;          /* data-path log rate limiting */
 	uint32_t log_count;
-	/* zero-copy (rx queues): NULL when every frame is copied */
-	struct vdp_zc_ctx *zc;
-	uint32_t zc_thresh;        /* frames this long and longer are attached */
-	uint32_t zc_inflight;      /* guest buffers held (owner writes) */
-	uint64_t zc_stat[VDP_ZC_NB];
-	bool zc_egress;            /* reclaim from (zc_eport, zc_equeue) */
-	uint16_t zc_eport, zc_equeue;
+	struct vdp_zc_queue zc;    /* zero-copy (rx queues), vdevpeer_zcopy.h */
 	TAILQ_ENTRY(vdp_queue) zombie; /* released while stuck: freed when it leaves */
 } __rte_cache_aligned;
 
@@ -417,62 +386,5 @@ struct vdp_port {
 	uint64_t stat[VDP_PS_NB];
 	TAILQ_HEAD(, vdp_queue) zombies;
 };
-
-/* Burst hooks: hand back guest buffers whose mbufs were freed; try
- * zero-copy for one guest TX chain (NULL: copy it). */
-static inline void
-vdp_zc_drain(struct vdp_queue *q)
-{
-	if (q->zc_inflight != 0)
-		vdp_zc_complete(q, false);
-}
-
-static inline struct rte_mbuf *
-vdp_zc_try(struct vdp_queue *q, const struct vdp_chain *c,
-	   const struct vdp_net_hdr *vh, uint32_t len)
-{
-	if (q->zc == NULL)
-		return NULL;
-	if (len < q->zc_thresh) {
-		q->zc_stat[VDP_ZC_COPIED]++;
-		return NULL;
-	}
-	return vdp_zc_rx_chain(q, c, vh, len);
-}
-
-/* vdevpeer_vhost.c */
-int vdp_vhost_register(struct vdp_port *p);
-void vdp_vhost_unregister(struct vdp_port *p);
-void vdp_port_apply_queues(struct vdp_port *p);
-int vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx);
-int vdp_queue_pause(struct vdp_queue *q);
-int vdp_queues_pause(struct vdp_port *p);
-void vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void vdp_port_unlock(struct vdp_port *p);
-void vdp_queue_close_call(struct vdp_queue *q);
-void vdp_watchdog_poke(void);
-void vdp_watchdog_start(void);
-void vdp_watchdog_stop(void);
-
-/* vdevpeer_rxtx.c */
-uint16_t eth_vdevpeer_rx(void *q, struct rte_mbuf **pkts, uint16_t n);
-uint16_t eth_vdevpeer_tx(void *q, struct rte_mbuf **pkts, uint16_t n);
-void vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
-void vdp_queue_pend_free(struct vdp_queue *q);
-void vdp_call_unblock_init(void);
-int vdp_call_write(int fd);
-void vdp_call_watch(uint64_t now);
-/* (software) offload of one mbuf for a port without the hardware offload */
-int vdp_sw_offload(struct rte_mbuf *m, uint64_t tx_capa, struct rte_mempool *mp,
-		   struct rte_mbuf **out, uint16_t max);
-
-/* vdevpeer_ethdev.c */
-struct vdp_port *vdp_port_by_path(const char *path);
-void vdp_port_link_update(struct vdp_port *p, bool up);
-bool vdp_port_link_set(struct vdp_port *p, bool up);
-void vdp_port_lsc_notify(uint16_t port_id);
-struct vdp_queue *vdp_port_queue(struct vdp_port *p, uint16_t vring_idx);
-void vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg);
 
 #endif /* VDEVPEER_H */

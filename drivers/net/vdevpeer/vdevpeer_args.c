@@ -27,6 +27,7 @@
 #include <rte_random.h>
 
 #include "vdevpeer.h"
+#include "vdevpeer_args.h"
 
 #define ARG_PEER "peer"
 #define ARG_SERVER "server"

@@ -19,6 +19,13 @@
 
 #include "rte_pmd_vdevpeer.h"
 #include "vdevpeer.h"
+#include "vdevpeer_args.h"
+#include "vdevpeer_call.h"
+#include "vdevpeer_gmem.h"
+#include "vdevpeer_port.h"
+#include "vdevpeer_rxtx.h"
+#include "vdevpeer_vhost.h"
+#include "vdevpeer_zcopy.h"
 
 RTE_LOG_REGISTER(vdp_logtype_ctrl, pmd.net.vdevpeer.ctrl, INFO);
 RTE_LOG_REGISTER(vdp_logtype_data, pmd.net.vdevpeer.data, NOTICE);
@@ -28,148 +35,7 @@ RTE_LOG_REGISTER(vdp_logtype_data, pmd.net.vdevpeer.data, NOTICE);
 #define VDP_MIN_MTU 68
 #define VDP_MAX_MTU (UINT16_MAX - RTE_ETHER_HDR_LEN - 2 * 4)
 
-static TAILQ_HEAD(, vdp_port) vdp_ports = TAILQ_HEAD_INITIALIZER(vdp_ports);
 static const struct eth_dev_ops vdp_ops;
-static pthread_mutex_t vdp_ports_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* ---- feature names ---- */
-static const char *const vdp_feature_names[64] = {
-	[VDP_F_CSUM] = "CSUM",
-	[VDP_F_GUEST_CSUM] = "GUEST_CSUM",
-	[2] = "CTRL_GUEST_OFFLOADS",
-	[VDP_F_MTU] = "MTU",
-	[VDP_F_MAC] = "MAC",
-	[6] = "GSO",
-	[VDP_F_GUEST_TSO4] = "GUEST_TSO4",
-	[VDP_F_GUEST_TSO6] = "GUEST_TSO6",
-	[VDP_F_GUEST_ECN] = "GUEST_ECN",
-	[VDP_F_GUEST_UFO] = "GUEST_UFO",
-	[VDP_F_HOST_TSO4] = "HOST_TSO4",
-	[VDP_F_HOST_TSO6] = "HOST_TSO6",
-	[VDP_F_HOST_ECN] = "HOST_ECN",
-	[VDP_F_HOST_UFO] = "HOST_UFO",
-	[VDP_F_MRG_RXBUF] = "MRG_RXBUF",
-	[VDP_F_STATUS] = "STATUS",
-	[VDP_F_CTRL_VQ] = "CTRL_VQ",
-	[18] = "CTRL_RX",
-	[19] = "CTRL_VLAN",
-	[20] = "CTRL_RX_EXTRA",
-	[21] = "GUEST_ANNOUNCE",
-	[VDP_F_MQ] = "MQ",
-	[23] = "CTRL_MAC_ADDR",
-	[VDP_F_NOTIFY_ON_EMPTY] = "NOTIFY_ON_EMPTY",
-	[26] = "LOG_ALL",
-	[VDP_F_ANY_LAYOUT] = "ANY_LAYOUT",
-	[VDP_F_INDIRECT_DESC] = "INDIRECT_DESC",
-	[VDP_F_EVENT_IDX] = "EVENT_IDX",
-	[VDP_F_PROTOCOL_FEATURES] = "PROTOCOL_FEATURES",
-	[VDP_F_VERSION_1] = "VERSION_1",
-	[VDP_F_ACCESS_PLATFORM] = "ACCESS_PLATFORM",
-	[VDP_F_RING_PACKED] = "RING_PACKED",
-	[VDP_F_IN_ORDER] = "IN_ORDER",
-	[36] = "ORDER_PLATFORM",
-	[37] = "SR_IOV",
-	[38] = "NOTIFICATION_DATA",
-};
-
-const char *
-vdp_feature_name(unsigned int bit)
-{
-	return bit < 64 ? vdp_feature_names[bit] : NULL;
-}
-
-int
-vdp_features_str(uint64_t f, char *buf, size_t len)
-{
-	size_t used = 0;
-	int n = 0;
-
-	if (len > 0)
-		buf[0] = '\0';
-	for (unsigned int b = 0; b < 64; b++) {
-		const char *name;
-		char tmp[16];
-
-		if (!(f & VDP_BIT(b)))
-			continue;
-		name = vdp_feature_name(b);
-		if (name == NULL) {
-			snprintf(tmp, sizeof(tmp), "bit%u", b);
-			name = tmp;
-		}
-		n = snprintf(buf + used, used < len ? len - used : 0, "%s%s",
-			     used ? " " : "", name);
-		used += (size_t)n;
-	}
-	if (used == 0)
-		used = (size_t)snprintf(buf, len, "none");
-	return (int)used;
-}
-
-/* ---- port list ---- */
-struct vdp_port *
-vdp_port_by_path(const char *path)
-{
-	struct vdp_port *p;
-
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		if (strcmp(p->args.peer, path) == 0)
-			break;
-	pthread_mutex_unlock(&vdp_ports_lock);
-	return p;
-}
-
-/* fn on every port, under the port list lock (the watchdog). */
-void
-vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg)
-{
-	struct vdp_port *p;
-
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		fn(p, arg);
-	pthread_mutex_unlock(&vdp_ports_lock);
-}
-
-/*
- * Link is up exactly while the guest driver is ready (and the port not
- * failed). Setting it runs no callback (any thread, any lock); true when
- * the application wants link events.
- */
-bool
-vdp_port_link_set(struct vdp_port *p, bool up)
-{
-	struct rte_eth_dev *dev = p->eth_dev;
-	struct rte_eth_link link = {
-		.link_speed = RTE_ETH_SPEED_NUM_10G,
-		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-		.link_autoneg = RTE_ETH_LINK_FIXED,
-		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
-	};
-
-	return rte_eth_linkstatus_set(dev, &link) == 0 && dev->data->dev_conf.intr_conf.lsc;
-}
-
-/* The application's link event callbacks: run with none of our locks. */
-void
-vdp_port_lsc_notify(uint16_t port_id)
-{
-	struct rte_eth_dev *dev;
-
-	if (!rte_eth_dev_is_valid_port(port_id))
-		return;
-	dev = &rte_eth_devices[port_id];   /* static array: valid after close too */
-	if (dev->dev_ops == &vdp_ops && dev->data->dev_conf.intr_conf.lsc)
-		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
-}
-
-void
-vdp_port_link_update(struct vdp_port *p, bool up)
-{
-	if (vdp_port_link_set(p, up))
-		rte_eth_dev_callback_process(p->eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
-}
 
 /* ---- ethdev ops ---- */
 static int
@@ -475,7 +341,7 @@ queue_reset(struct vdp_queue *q)
 		return;
 	q->pkts = q->bytes = q->calls = q->drop_paused = 0;
 	memset(q->call_stat, 0, sizeof(q->call_stat));
-	memset(q->zc_stat, 0, sizeof(q->zc_stat));
+	memset(q->zc.stat, 0, sizeof(q->zc.stat));
 	memset(q->bins, 0, sizeof(q->bins));
 	memset(q->ol, 0, sizeof(q->ol));
 	memset(q->err_acc, 0, sizeof(q->err_acc));
@@ -620,8 +486,8 @@ eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsig
 		if (q == NULL)
 			continue;
 		for (int z = 0; z < VDP_ZC_NB; z++)
-			xs[i + z].value += q->zc_stat[z];
-		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc_inflight, __ATOMIC_RELAXED);
+			xs[i + z].value += q->zc.stat[z];
+		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
 	}
 	return (int)total;
 }
@@ -698,9 +564,7 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 	vdp_vhost_unregister(p);
 	/* Off the list before the queues go: rte_pmd_vdevpeer_get_info (on
 	 * the telemetry thread) only looks at ports on the list. */
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_REMOVE(&vdp_ports, p, next);
-	pthread_mutex_unlock(&vdp_ports_lock);
+	vdp_port_list_remove(p);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		eth_vdevpeer_rx_queue_release(dev, i);
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
@@ -746,8 +610,9 @@ vdp_probe(struct rte_vdev_device *vdev)
 {
 	const char *name = rte_vdev_device_name(vdev);
 	struct rte_eth_dev *dev;
-	struct vdp_port *p, *o;
+	struct vdp_port *p;
 	struct vdp_args args;
+	char who[VDP_NAME_MAX + 40];
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
@@ -768,19 +633,6 @@ vdp_probe(struct rte_vdev_device *vdev)
 	ret = vdp_args_parse(name, rte_vdev_device_args(vdev), &args);
 	if (ret != 0)
 		return ret;
-
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(o, &vdp_ports, next) {
-		if (strcmp(o->args.peer, args.peer) == 0 || strcmp(o->args.bind, args.bind) == 0)
-			break;
-	}
-	pthread_mutex_unlock(&vdp_ports_lock);
-	if (o != NULL) {
-		VDP_LOG_NOPORT(ERR, "%s: %s already used by port %s", name,
-			       strcmp(o->args.peer, args.peer) == 0 ? "peer socket" : "bind name",
-			       o->args.bind);
-		return -EEXIST;
-	}
 
 	dev = rte_eth_vdev_allocate(vdev, sizeof(*p));
 	if (dev == NULL) {
@@ -819,9 +671,11 @@ vdp_probe(struct rte_vdev_device *vdev)
 	dev->rx_pkt_burst = eth_vdevpeer_rx;
 	dev->tx_pkt_burst = eth_vdevpeer_tx;
 
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_INSERT_TAIL(&vdp_ports, p, next);
-	pthread_mutex_unlock(&vdp_ports_lock);
+	ret = vdp_port_list_add(p, who, sizeof(who));
+	if (ret != 0) {
+		VDP_LOG_NOPORT(ERR, "%s: %s", name, who);
+		goto fail_release;
+	}
 
 	log_offer(p);
 	ret = vdp_vhost_register(p);
@@ -838,9 +692,7 @@ vdp_probe(struct rte_vdev_device *vdev)
 	return 0;
 
 fail_list:
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_REMOVE(&vdp_ports, p, next);
-	pthread_mutex_unlock(&vdp_ports_lock);
+	vdp_port_list_remove(p);
 fail_release:
 	pthread_mutex_destroy(&p->lock);
 	rte_eth_dev_release_port(dev);
@@ -898,22 +750,19 @@ rte_pmd_vdevpeer_bind_name(uint16_t port_id)
 	return p != NULL ? p->args.bind : NULL;
 }
 
+static void
+port_id_fill(struct vdp_port *p, void *out)
+{
+	*(uint16_t *)out = p->port_id;
+}
+
 int
 rte_pmd_vdevpeer_port_by_bind(const char *name, uint16_t *port_id)
 {
-	struct vdp_port *p;
-
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		if (strcmp(p->args.bind, name) == 0)
-			break;
-	if (p != NULL)
-		*port_id = p->port_id;
-	pthread_mutex_unlock(&vdp_ports_lock);
-	return p != NULL ? 0 : -ENODEV;
+	return vdp_port_with(0, name, port_id_fill, port_id);
 }
 
-/* Caller holds vdp_ports_lock, so the port cannot be closed meanwhile. */
+/* Under the port list lock (vdp_port_with): the port cannot be closed meanwhile. */
 static void
 port_info_fill(struct vdp_port *p, void *out)
 {
@@ -950,7 +799,7 @@ port_info_fill(struct vdp_port *p, void *out)
 		if (__atomic_load_n(&q->allow, __ATOMIC_RELAXED))
 			info->vring_polled |= 1u << v;
 		if (q->is_rx)
-			info->inflight += __atomic_load_n(&q->zc_inflight, __ATOMIC_RELAXED);
+			info->inflight += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
 		if (q->is_rx && !info->guest_mac_known) {
 			uint64_t mac = __atomic_load_n(&q->guest_mac, __ATOMIC_RELAXED);
 
@@ -968,26 +817,13 @@ port_info_fill(struct vdp_port *p, void *out)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/*
- * fill(port, out) for a port of ours, looked up in our list under its lock:
- * a port being closed on another thread (telemetry runs on its own) is not
- * touched. 0, or -ENODEV.
- */
+/* fill(port, out) for a port of ours (vdp_port_with). 0, or -ENODEV. */
 static int
 port_fill(uint16_t port_id, void (*fill)(struct vdp_port *p, void *out), void *out)
 {
-	struct vdp_port *p;
-
 	if (port_of(port_id) == NULL)
 		return -ENODEV;
-	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		if (p->port_id == port_id)
-			break;
-	if (p != NULL)
-		fill(p, out);
-	pthread_mutex_unlock(&vdp_ports_lock);
-	return p != NULL ? 0 : -ENODEV;
+	return vdp_port_with(port_id, NULL, fill, out);
 }
 
 int
@@ -996,7 +832,7 @@ rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
 	return port_fill(port_id, port_info_fill, info);
 }
 
-/* Caller holds vdp_ports_lock. */
+/* Under the port list lock (vdp_port_with). */
 static void
 port_isolation_fill(struct vdp_port *p, void *out)
 {
@@ -1084,9 +920,9 @@ rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_
 	pthread_mutex_lock(&p->lock);
 	q = p->eth_dev->data->rx_queues[rx_queue];
 	if (q != NULL) {
-		q->zc_eport = egress_port;
-		q->zc_equeue = egress_queue;
-		q->zc_egress = egress_port != UINT16_MAX;
+		q->zc.eport = egress_port;
+		q->zc.equeue = egress_queue;
+		q->zc.egress = egress_port != UINT16_MAX;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return q != NULL ? 0 : -EINVAL;

@@ -53,6 +53,8 @@
 #include <ethdev_driver.h>
 
 #include "vdevpeer.h"
+#include "vdevpeer_gmem.h"
+#include "vdevpeer_port.h"
 #include "vdp_sigbus.h"
 
 pthread_mutex_t vdp_gmem_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -219,11 +221,23 @@ gmap_free(struct vdp_gmap *m)
 	free(m);
 }
 
+/* zero-copy's "buffers still point into m" (vdp_gmem_set_holder) */
+static bool (*gmem_holds)(const struct vdp_gmap *m);
+
+void
+vdp_gmem_set_holder(bool (*holds)(const struct vdp_gmap *m))
+{
+	pthread_mutex_lock(&vdp_gmem_lock);
+	gmem_holds = holds;
+	pthread_mutex_unlock(&vdp_gmem_lock);
+}
+
 /* Can m go? Caller holds vdp_gmem_lock. */
 static bool
 gmap_unused(const struct vdp_gmap *m)
 {
-	return !m->current && m->qrefs == 0 && m->pins == 0 && !vdp_zc_holds(m);
+	return !m->current && m->qrefs == 0 && m->pins == 0 &&
+	       (gmem_holds == NULL || !gmem_holds(m));
 }
 
 /* Off the list when nothing uses it any more: true, and the caller

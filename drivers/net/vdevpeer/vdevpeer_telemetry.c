@@ -29,6 +29,7 @@
 
 #include "rte_pmd_vdevpeer.h"
 #include "vdevpeer.h"
+#include "vdevpeer_gmem.h"
 
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)

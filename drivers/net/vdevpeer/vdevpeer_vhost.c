@@ -31,6 +31,12 @@
 #include <ethdev_driver.h>
 
 #include "vdevpeer.h"
+#include "vdevpeer_call.h"
+#include "vdevpeer_gmem.h"
+#include "vdevpeer_port.h"
+#include "vdevpeer_rxtx.h"
+#include "vdevpeer_vhost.h"
+#include "vdevpeer_zcopy.h"
 #include "vdp_vumsg.h"
 
 const char *const vdp_port_stat_names[VDP_PS_NB] = {
@@ -72,170 +78,6 @@ struct vdp_vu_ctx {
 
 /* DPDK releases whose struct vhu_msg_context is the one above */
 static bool vu_ctx_known;
-
-/* ---- queue pause / resume ---- */
-
-/*
- * Stop the lcores touching the queues' rings and wait until they left,
- * at most VDP_PAUSE_MAX_MS for all of them together. A queue whose lcore
- * is still inside then is stuck: its ring, map and call fd stay as they
- * are until the lcore leaves (the watchdog looks). Returns 0, or
- * -ETIMEDOUT when some queue got stuck. Caller holds p->lock.
- */
-static int
-pause_queues(struct vdp_port *p, struct vdp_queue **qs, uint32_t n)
-{
-	const uint64_t hz = rte_get_timer_hz();
-	uint64_t start = rte_get_timer_cycles();
-	uint64_t deadline = start + hz * VDP_PAUSE_MAX_MS / 1000;
-	uint64_t last_watch = start;
-	uint32_t busy;
-
-	for (uint32_t i = 0; i < n; i++)
-		__atomic_store_n(&qs[i]->allow, 0, __ATOMIC_SEQ_CST);
-	for (;;) {
-		uint64_t now = rte_get_timer_cycles();
-
-		busy = 0;
-		for (uint32_t i = 0; i < n; i++)
-			if (!qs[i]->stuck && __atomic_load_n(&qs[i]->busy, __ATOMIC_SEQ_CST))
-				busy++;
-		if (busy == 0)
-			return 0;
-		if (now > deadline)
-			break;
-		/* an lcore blocked on a VMM's call fd gets out */
-		if (now - last_watch > hz / 1000) {
-			vdp_call_watch(now);
-			last_watch = now;
-		}
-		rte_pause();
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct vdp_queue *q = qs[i];
-
-		if (q->stuck || !__atomic_load_n(&q->busy, __ATOMIC_SEQ_CST))
-			continue;
-		q->stuck = true;
-		q->stuck_tsc = start;
-		p->stat[VDP_PS_PAUSE_TIMEOUTS]++;
-		VDP_LOG(ERR, p, "%s queue %u (vring %u): its lcore did not leave a burst "
-			"within %u ms: queue stuck, port failed", q->is_rx ? "rx" : "tx",
-			q->qid, q->vring_idx, VDP_PAUSE_MAX_MS);
-	}
-	vdp_port_fail(p, "a queue's lcore did not leave its burst within %u ms",
-		      VDP_PAUSE_MAX_MS);
-	return -ETIMEDOUT;
-}
-
-int
-vdp_queue_pause(struct vdp_queue *q)
-{
-	if (q->stuck)
-		return -ETIMEDOUT;
-	return pause_queues(q->port, &q, 1);
-}
-
-int
-vdp_queues_pause(struct vdp_port *p)
-{
-	struct rte_eth_dev_data *d = p->eth_dev->data;
-	struct vdp_queue *qs[2 * RTE_MAX_QUEUES_PER_PORT];
-	uint32_t n = 0;
-	int ret;
-
-	for (uint16_t i = 0; i < d->nb_rx_queues; i++)
-		if (d->rx_queues[i] != NULL)
-			qs[n++] = d->rx_queues[i];
-	for (uint16_t i = 0; i < d->nb_tx_queues; i++)
-		if (d->tx_queues[i] != NULL)
-			qs[n++] = d->tx_queues[i];
-	ret = pause_queues(p, qs, n);
-	for (uint32_t i = 0; i < n; i++)
-		if (qs[i]->stuck)
-			ret = -ETIMEDOUT;
-	return ret;
-}
-
-struct vdp_queue *
-vdp_port_queue(struct vdp_port *p, uint16_t vring_idx)
-{
-	struct rte_eth_dev_data *d = p->eth_dev->data;
-	uint16_t qid = vring_idx / 2;
-
-	/* even vrings are the guest's RX: our TX queues, odd ones our RX */
-	if (vring_idx & 1)
-		return qid < d->nb_rx_queues ? d->rx_queues[qid] : NULL;
-	return qid < d->nb_tx_queues ? d->tx_queues[qid] : NULL;
-}
-
-/*
- * Let each queue run iff the port is started, the device live and not
- * failed, no message is being applied, its vring enabled by the guest and
- * its ring sound. Caller holds p->lock.
- */
-void
-vdp_port_apply_queues(struct vdp_port *p)
-{
-	struct vdp_queue *stop[VDP_MAX_VRINGS];
-	uint32_t n = 0;
-
-	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
-		struct vdp_queue *q = vdp_port_queue(p, v);
-		bool run;
-
-		if (q == NULL || q->stuck)
-			continue;
-		run = p->started && p->running && !p->failed && p->msg_req == 0 &&
-		      q->ring_ok && v < p->nb_vrings && p->vring_enabled[v] &&
-		      !q->vr.broken;
-		if (run)
-			__atomic_store_n(&q->allow, 1, __ATOMIC_SEQ_CST);
-		else
-			stop[n++] = q;
-	}
-	pause_queues(p, stop, n);
-}
-
-/*
- * A bound was broken (a queue stuck, a guest memory file shrunk): the port
- * goes down until the next session; the process and every other port carry
- * on. Caller holds p->lock; vdp_port_unlock() then brings the link down
- * (vdp_port_link_update runs application callbacks: not under our lock).
- */
-void
-vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->failed)
-		return;
-	p->failed = true;
-	p->link_down_pending = true;
-	p->stat[VDP_PS_FAILED]++;
-	va_start(ap, fmt);
-	vsnprintf(p->fail_why, sizeof(p->fail_why), fmt, ap);
-	va_end(ap);
-	VDP_LOG(ERR, p, "port failed: %s: link down until the VMM starts a new "
-		"session", p->fail_why);
-	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
-		struct vdp_queue *q = vdp_port_queue(p, v);
-
-		if (q != NULL)
-			__atomic_store_n(&q->allow, 0, __ATOMIC_SEQ_CST);
-	}
-}
-
-void
-vdp_port_unlock(struct vdp_port *p)
-{
-	bool down = p->link_down_pending;
-
-	p->link_down_pending = false;
-	pthread_mutex_unlock(&p->lock);
-	if (down)
-		vdp_port_link_update(p, false);
-}
 
 /* A new session may start on the port: not while a queue is stuck. */
 static bool
@@ -333,19 +175,11 @@ lib_files_sync(struct vdp_port *p)
 
 /* ---- rings ---- */
 
-void
-vdp_queue_close_call(struct vdp_queue *q)
-{
-	if (q->callfd >= 0)
-		close(q->callfd);
-	q->callfd = -1;
-}
-
 /*
  * Our own copy of a call fd: an eventfd, never blocking. O_NONBLOCK is a
  * flag of the open file, which the VMM shares: VMMs create their call
  * eventfds non-blocking anyway (QEMU, DPDK's virtio-user); one that clears
- * it again gets its write interrupted by the watchdog (vdevpeer_rxtx.c).
+ * it again gets its write interrupted by the watchdog (vdevpeer_call.c).
  */
 static int
 dup_callfd(struct vdp_port *p, uint16_t v, int fd)
@@ -864,28 +698,7 @@ static const struct rte_vhost_device_ops vdp_vhost_ops = {
 	.destroy_connection = destroy_connection,
 };
 
-/* ---- the watchdog ---- */
-
-static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t wd_users;     /* ports registered */
-static bool wd_armed;
-
-static void watchdog(void *arg);
-
-/* Caller holds wd_lock. */
-static void
-wd_arm_force(void)
-{
-	if (!wd_armed && rte_eal_alarm_set(VDP_WATCHDOG_MS * 1000, watchdog, NULL) == 0)
-		wd_armed = true;
-}
-
-static void
-wd_arm(void)
-{
-	if (wd_users != 0)
-		wd_arm_force();
-}
+/* ---- the watchdog's round ---- */
 
 /* Ports the watchdog failed this round: their link callbacks run after
  * the port list is unlocked (an application's LSC callback may look
@@ -960,53 +773,18 @@ wd_port(struct vdp_port *p, void *arg)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void
-watchdog(void *arg)
+/* One round of the watchdog (vdevpeer_port.c runs it every
+ * VDP_WATCHDOG_MS): what is left to reap afterwards. */
+static uint32_t
+watchdog_round(void)
 {
 	struct wd_round round = { .ndown = 0 };
-	uint32_t left;
 
-	RTE_SET_USED(arg);
-	pthread_mutex_lock(&wd_lock);
-	wd_armed = false;
-	pthread_mutex_unlock(&wd_lock);
 	vdp_call_watch(rte_get_timer_cycles());
 	vdp_ports_foreach(wd_port, &round);
 	for (uint16_t i = 0; i < round.ndown; i++)
 		vdp_port_lsc_notify(round.down[i]);
-	left = vdp_zc_reap() + vdp_gmap_reap();
-	pthread_mutex_lock(&wd_lock);
-	/* after the last port, on until what it left is gone */
-	if (wd_users != 0 || left != 0)
-		wd_arm_force();
-	pthread_mutex_unlock(&wd_lock);
-}
-
-void
-vdp_watchdog_poke(void)
-{
-	pthread_mutex_lock(&wd_lock);
-	wd_arm_force();
-	pthread_mutex_unlock(&wd_lock);
-}
-
-void
-vdp_watchdog_start(void)
-{
-	pthread_mutex_lock(&wd_lock);
-	wd_users++;
-	wd_arm();
-	pthread_mutex_unlock(&wd_lock);
-}
-
-void
-vdp_watchdog_stop(void)
-{
-	pthread_mutex_lock(&wd_lock);
-	if (wd_users > 0)
-		wd_users--;
-	pthread_mutex_unlock(&wd_lock);
-	/* last port: let it run out; once more reaps what the port left */
+	return vdp_zc_reap() + vdp_gmap_reap();
 }
 
 /* ---- socket ---- */
@@ -1079,6 +857,7 @@ vdp_vhost_register(struct vdp_port *p)
 
 	check_ctx_layout(p);
 	vdp_call_unblock_init();
+	vdp_gmem_set_holder(vdp_zc_holds);
 	if (p->args.server) {
 		ret = claim_server_path(p);
 		if (ret != 0)
@@ -1109,7 +888,7 @@ vdp_vhost_register(struct vdp_port *p)
 		VDP_LOG(ERR, p, "cannot start the vhost-user socket");
 		goto fail;
 	}
-	vdp_watchdog_start();
+	vdp_watchdog_start(watchdog_round);
 	VDP_LOG(INFO, p, "%s", p->args.server ? "listening" :
 		"connecting (reconnects when the VMM goes away)");
 	return 0;

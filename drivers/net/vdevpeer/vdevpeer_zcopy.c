@@ -77,6 +77,10 @@
 #include <ethdev_driver.h>
 
 #include "vdevpeer.h"
+#include "vdevpeer_call.h"
+#include "vdevpeer_gmem.h"
+#include "vdevpeer_port.h"
+#include "vdevpeer_zcopy.h"
 
 const char *const vdp_zc_stat_names[VDP_ZC_NB] = {
 	[VDP_ZC_FRAMES] = "frames",
@@ -188,7 +192,7 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 	if (q != NULL) {
 		if (q->ring_ok)
 			vdp_split_used_put(&q->vr, h, 0);
-		q->zc_inflight--;
+		q->zc.inflight--;
 	}
 }
 
@@ -229,7 +233,7 @@ zc_complete(struct vdp_zc_ctx *z, bool scan_all)
 void
 vdp_zc_complete(struct vdp_queue *q, bool scan_all)
 {
-	zc_complete(q->zc, scan_all);
+	zc_complete(q->zc.ctx, scan_all);
 }
 
 /*
@@ -241,30 +245,22 @@ vdp_zc_complete(struct vdp_queue *q, bool scan_all)
 static void
 zc_publish(struct vdp_queue *q, uint16_t used_before)
 {
-	int fl, r;
+	int fl;
 
 	if (!q->ring_ok || q->vr.used_idx == used_before)
 		return;
 	vdp_split_used_flush(&q->vr);
 	if (!vdp_split_need_call(&q->vr) || q->callfd < 0 || q->call_off)
 		return;
+	/* this thread serves every guest: a VMM that made its fd blocking
+	 * again gets no interrupt from it rather than a wait */
 	fl = fcntl(q->callfd, F_GETFL);
 	if (fl < 0 || !(fl & O_NONBLOCK)) {
 		q->call_off = true;
 		q->call_stat[VDP_CALL_UNBLOCKED]++;
 		return;
 	}
-	r = vdp_call_write(q->callfd);
-	if (r == 0) {
-		q->calls++;
-	} else if (r == -EAGAIN) {
-		q->call_stat[VDP_CALL_EAGAIN]++;
-	} else if (r == -EINTR) {
-		q->call_off = true;
-		q->call_stat[VDP_CALL_UNBLOCKED]++;
-	} else {
-		q->call_stat[VDP_CALL_ERRORS]++;
-	}
+	vdp_queue_call(q);
 }
 
 /* Caller holds vdp_gmem_lock. */
@@ -286,7 +282,7 @@ struct rte_mbuf *
 vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 		const struct vdp_net_hdr *vh, uint32_t len)
 {
-	struct vdp_zc_ctx *z = q->zc;
+	struct vdp_zc_ctx *z = q->zc.ctx;
 	struct vdp_zc_tok *t = &z->tok[c->head];
 	struct rte_mbuf *ms[VDP_ZC_PIECES + 1];
 	struct vdp_zc_piece *pc;
@@ -305,13 +301,13 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 		goto copy;
 	if (unlikely(t->held))      /* the guest posted a head we hold: copy */
 		goto fallback;
-	if (unlikely(q->zc_inflight >= z->limit)) {
-		if (q->zc_egress) {
-			rte_eth_tx_done_cleanup(q->zc_eport, q->zc_equeue, 0);
-			q->zc_stat[VDP_ZC_RECLAIMS]++;
+	if (unlikely(q->zc.inflight >= z->limit)) {
+		if (q->zc.egress) {
+			rte_eth_tx_done_cleanup(q->zc.eport, q->zc.equeue, 0);
+			q->zc.stat[VDP_ZC_RECLAIMS]++;
 		}
 		zc_complete(z, true);
-		if (q->zc_inflight >= z->limit)
+		if (q->zc.inflight >= z->limit)
 			goto fallback;
 	}
 
@@ -378,14 +374,14 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	t->slot = (uint8_t)z->cur;
 	__atomic_store_n(&z->held[z->cur], z->held[z->cur] + 1, __ATOMIC_RELEASE);
 	z->fifo[z->fifo_t++ % z->size] = c->head;
-	q->zc_inflight++;
-	q->zc_stat[VDP_ZC_FRAMES]++;
+	q->zc.inflight++;
+	q->zc.stat[VDP_ZC_FRAMES]++;
 	return ms[0];
 
 fallback:
-	q->zc_stat[VDP_ZC_FALLBACKS]++;
+	q->zc.stat[VDP_ZC_FALLBACKS]++;
 copy:
-	q->zc_stat[VDP_ZC_COPIED]++;
+	q->zc.stat[VDP_ZC_COPIED]++;
 	return NULL;
 }
 
@@ -408,25 +404,25 @@ zc_ctx_free(struct vdp_zc_ctx *z)
 void
 vdp_zc_queue_orphan(struct vdp_queue *q)
 {
-	struct vdp_zc_ctx *z = q->zc;
+	struct vdp_zc_ctx *z = q->zc.ctx;
 
 	if (z == NULL)
 		return;
 	zc_complete(z, true);
 	pthread_mutex_lock(&vdp_gmem_lock);
-	if (q->zc_inflight != 0) {
+	if (q->zc.inflight != 0) {
 		VDP_LOG(WARNING, q->port, "rx queue %u: %u guest buffers still held "
 			"by the application: given up on (their memory stays mapped "
-			"until they are freed)", q->qid, q->zc_inflight);
-		q->zc_stat[VDP_ZC_FORCED] += q->zc_inflight;
+			"until they are freed)", q->qid, q->zc.inflight);
+		q->zc.stat[VDP_ZC_FORCED] += q->zc.inflight;
 		z->q = NULL;
 	} else {
 		TAILQ_REMOVE(&zc_ctxs, z, next);
 		zc_ctx_free(z);
 	}
 	pthread_mutex_unlock(&vdp_gmem_lock);
-	q->zc = NULL;
-	q->zc_inflight = 0;
+	q->zc.ctx = NULL;
+	q->zc.inflight = 0;
 	vdp_watchdog_poke();
 }
 
@@ -502,25 +498,25 @@ vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx)
 
 	if (!q->is_rx)
 		return 0;
-	if (q->zc != NULL && (!p->zc_live || !keep_idx || q->zc->size != size))
+	if (q->zc.ctx != NULL && (!p->zc_live || !keep_idx || q->zc.ctx->size != size))
 		vdp_zc_queue_orphan(q);
 	if (!p->zc_live || q->mp == NULL)
 		return 0;
-	if (q->zc == NULL) {
-		q->zc = zc_ctx_new(q, size);
-		if (q->zc == NULL) {
+	if (q->zc.ctx == NULL) {
+		q->zc.ctx = zc_ctx_new(q, size);
+		if (q->zc.ctx == NULL) {
 			VDP_LOG(ERR, p, "rx queue %u: no memory for zero-copy state: "
 				"copying", q->qid);
 			return -ENOMEM;
 		}
 	}
 	pthread_mutex_lock(&vdp_gmem_lock);
-	q->zc->cur = on ? zc_slot_for(q->zc, q->gmap) : -1;
+	q->zc.ctx->cur = on ? zc_slot_for(q->zc.ctx, q->gmap) : -1;
 	pthread_mutex_unlock(&vdp_gmem_lock);
-	if (on && q->zc->cur < 0)
+	if (on && q->zc.ctx->cur < 0)
 		VDP_LOG(WARNING, p, "rx queue %u: held buffers still point into %u older "
 			"memory maps: copying until they are back", q->qid, VDP_ZC_SLOTS);
-	q->zc_thresh = p->args.zerocopy == VDP_ZC_ON ? VDP_ZC_HDR_COPY + 1 :
+	q->zc.thresh = p->args.zerocopy == VDP_ZC_ON ? VDP_ZC_HDR_COPY + 1 :
 		       VDP_ZC_THRESH_AUTO;
 	return 0;
 }
@@ -543,12 +539,12 @@ vdp_zc_quiesce(struct vdp_port *p, unsigned int ms)
 			struct vdp_queue *q = d->rx_queues[i];
 			uint16_t before;
 
-			if (q == NULL || q->zc == NULL || q->stuck)
+			if (q == NULL || q->zc.ctx == NULL || q->stuck)
 				continue;
 			before = q->vr.used_idx;
-			zc_complete(q->zc, true);
+			zc_complete(q->zc.ctx, true);
 			zc_publish(q, before);
-			left += q->zc_inflight;
+			left += q->zc.inflight;
 		}
 		if (left == 0 || rte_get_timer_cycles() > deadline)
 			return left;

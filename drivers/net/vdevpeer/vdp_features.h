@@ -33,6 +33,7 @@
 
 #define VDP_BIT(b) (1ULL << (b))
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Checksum/segmentation offload bits net_vdevpeer implements. */
@@ -69,5 +70,11 @@ vdp_features_unmet(uint64_t f)
 		drop |= f & VDP_BIT(VDP_F_HOST_ECN);
 	return drop;
 }
+
+/* vdp_features.c: the name of a feature bit (NULL when it has none), and
+ * the names of the bits of f, space separated ("none" when f is 0), as
+ * snprintf: the length it needed. */
+const char *vdp_feature_name(unsigned int bit);
+int vdp_features_str(uint64_t f, char *buf, size_t len);
 
 #endif /* VDP_FEATURES_H */

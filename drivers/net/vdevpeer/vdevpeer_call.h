@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Guest interrupts (vdevpeer_call.c). */
+#ifndef VDEVPEER_CALL_H
+#define VDEVPEER_CALL_H
+
+#include <stdint.h>
+
+struct vdp_queue;
+
+/* Once per process, before any write: the signal that ends blocked writes. */
+void vdp_call_unblock_init(void);
+/* Interrupt the guest: 0, or -EAGAIN (counter full), -EINTR (the write
+ * blocked and was ended), -errno. Any thread. */
+int vdp_call_write(int fd);
+/* End the writes that have blocked for VDP_CALL_BLOCK_MS. Any thread. */
+void vdp_call_watch(uint64_t now);
+/* Interrupt q's guest (its call fd open and not turned off), counted in
+ * q->calls / q->call_stat; a write that blocked turns the fd off. */
+void vdp_queue_call(struct vdp_queue *q);
+/* Close our copy of q's call fd. */
+void vdp_queue_close_call(struct vdp_queue *q);
+
+#endif /* VDEVPEER_CALL_H */

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vdevpeer ports: the list of ports, their link, and the gate between
+ * a queue's lcore and the threads that change its ring (pause, resume,
+ * fail: the contract is in vdevpeer.h), and the watchdog's timer.
+ *
+ * Used by the ethdev ops, the vhost-user callbacks, the data path and
+ * zero-copy; it calls none of them (only the guest interrupt writer, to
+ * end a write an lcore it waits for is blocked in).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ethdev_driver.h>
+#include <rte_alarm.h>
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include "vdevpeer.h"
+#include "vdevpeer_call.h"
+#include "vdevpeer_port.h"
+
+/* ---- port list ---- */
+
+static TAILQ_HEAD(, vdp_port) vdp_ports = TAILQ_HEAD_INITIALIZER(vdp_ports);
+static pthread_mutex_t vdp_ports_lock = PTHREAD_MUTEX_INITIALIZER;
+/* our ethdev ops (the first port's): which ports are ours by port id */
+static const struct eth_dev_ops *vdp_port_ops;
+
+/*
+ * Add p (its args, eth_dev and port_id set) unless another port uses its
+ * socket or bind name: 0, or -EEXIST and why in who.
+ */
+int
+vdp_port_list_add(struct vdp_port *p, char *who, size_t len)
+{
+	struct vdp_port *o;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(o, &vdp_ports, next)
+		if (strcmp(o->args.peer, p->args.peer) == 0 ||
+		    strcmp(o->args.bind, p->args.bind) == 0)
+			break;
+	if (o != NULL) {
+		snprintf(who, len, "%s already used by port %s",
+			 strcmp(o->args.peer, p->args.peer) == 0 ? "peer socket" : "bind name",
+			 o->args.bind);
+	} else {
+		if (vdp_port_ops == NULL)
+			vdp_port_ops = p->eth_dev->dev_ops;
+		TAILQ_INSERT_TAIL(&vdp_ports, p, next);
+	}
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return o != NULL ? -EEXIST : 0;
+}
+
+void
+vdp_port_list_remove(struct vdp_port *p)
+{
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_REMOVE(&vdp_ports, p, next);
+	pthread_mutex_unlock(&vdp_ports_lock);
+}
+
+/*
+ * fn(port, arg) for the port of ours with that port id, or bind name when
+ * name is not NULL, under the list lock: a port being closed on another
+ * thread (telemetry runs on its own) is not touched. 0, or -ENODEV.
+ */
+int
+vdp_port_with(uint16_t port_id, const char *name,
+	      void (*fn)(struct vdp_port *p, void *arg), void *arg)
+{
+	struct vdp_port *p;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (name != NULL ? strcmp(p->args.bind, name) == 0 : p->port_id == port_id)
+			break;
+	if (p != NULL)
+		fn(p, arg);
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return p != NULL ? 0 : -ENODEV;
+}
+
+struct vdp_port *
+vdp_port_by_path(const char *path)
+{
+	struct vdp_port *p;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (strcmp(p->args.peer, path) == 0)
+			break;
+	pthread_mutex_unlock(&vdp_ports_lock);
+	return p;
+}
+
+/* fn on every port, under the port list lock (the watchdog). */
+void
+vdp_ports_foreach(void (*fn)(struct vdp_port *p, void *arg), void *arg)
+{
+	struct vdp_port *p;
+
+	pthread_mutex_lock(&vdp_ports_lock);
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		fn(p, arg);
+	pthread_mutex_unlock(&vdp_ports_lock);
+}
+
+/*
+ * Link is up exactly while the guest driver is ready (and the port not
+ * failed). Setting it runs no callback (any thread, any lock); true when
+ * the application wants link events.
+ */
+bool
+vdp_port_link_set(struct vdp_port *p, bool up)
+{
+	struct rte_eth_dev *dev = p->eth_dev;
+	struct rte_eth_link link = {
+		.link_speed = RTE_ETH_SPEED_NUM_10G,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+		.link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN,
+	};
+
+	return rte_eth_linkstatus_set(dev, &link) == 0 && dev->data->dev_conf.intr_conf.lsc;
+}
+
+/* The application's link event callbacks: run with none of our locks. */
+void
+vdp_port_lsc_notify(uint16_t port_id)
+{
+	struct rte_eth_dev *dev;
+
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return;
+	dev = &rte_eth_devices[port_id];   /* static array: valid after close too */
+	if (dev->dev_ops != NULL && dev->dev_ops == vdp_port_ops &&
+	    dev->data->dev_conf.intr_conf.lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+void
+vdp_port_link_update(struct vdp_port *p, bool up)
+{
+	if (vdp_port_link_set(p, up))
+		rte_eth_dev_callback_process(p->eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+/* ---- queue gating: pause / resume ---- */
+
+/*
+ * Stop the lcores touching the queues' rings and wait until they left,
+ * at most VDP_PAUSE_MAX_MS for all of them together. A queue whose lcore
+ * is still inside then is stuck: its ring, map and call fd stay as they
+ * are until the lcore leaves (the watchdog looks). Returns 0, or
+ * -ETIMEDOUT when some queue got stuck. Caller holds p->lock.
+ */
+static int
+pause_queues(struct vdp_port *p, struct vdp_queue **qs, uint32_t n)
+{
+	const uint64_t hz = rte_get_timer_hz();
+	uint64_t start = rte_get_timer_cycles();
+	uint64_t deadline = start + hz * VDP_PAUSE_MAX_MS / 1000;
+	uint64_t last_watch = start;
+	uint32_t busy;
+
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&qs[i]->allow, 0, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint64_t now = rte_get_timer_cycles();
+
+		busy = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (!qs[i]->stuck && __atomic_load_n(&qs[i]->busy, __ATOMIC_SEQ_CST))
+				busy++;
+		if (busy == 0)
+			return 0;
+		if (now > deadline)
+			break;
+		/* an lcore blocked on a VMM's call fd gets out */
+		if (now - last_watch > hz / 1000) {
+			vdp_call_watch(now);
+			last_watch = now;
+		}
+		rte_pause();
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct vdp_queue *q = qs[i];
+
+		if (q->stuck || !__atomic_load_n(&q->busy, __ATOMIC_SEQ_CST))
+			continue;
+		q->stuck = true;
+		q->stuck_tsc = start;
+		p->stat[VDP_PS_PAUSE_TIMEOUTS]++;
+		VDP_LOG(ERR, p, "%s queue %u (vring %u): its lcore did not leave a burst "
+			"within %u ms: queue stuck, port failed", q->is_rx ? "rx" : "tx",
+			q->qid, q->vring_idx, VDP_PAUSE_MAX_MS);
+	}
+	vdp_port_fail(p, "a queue's lcore did not leave its burst within %u ms",
+		      VDP_PAUSE_MAX_MS);
+	return -ETIMEDOUT;
+}
+
+int
+vdp_queue_pause(struct vdp_queue *q)
+{
+	if (q->stuck)
+		return -ETIMEDOUT;
+	return pause_queues(q->port, &q, 1);
+}
+
+int
+vdp_queues_pause(struct vdp_port *p)
+{
+	struct rte_eth_dev_data *d = p->eth_dev->data;
+	struct vdp_queue *qs[2 * RTE_MAX_QUEUES_PER_PORT];
+	uint32_t n = 0;
+	int ret;
+
+	for (uint16_t i = 0; i < d->nb_rx_queues; i++)
+		if (d->rx_queues[i] != NULL)
+			qs[n++] = d->rx_queues[i];
+	for (uint16_t i = 0; i < d->nb_tx_queues; i++)
+		if (d->tx_queues[i] != NULL)
+			qs[n++] = d->tx_queues[i];
+	ret = pause_queues(p, qs, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (qs[i]->stuck)
+			ret = -ETIMEDOUT;
+	return ret;
+}
+
+struct vdp_queue *
+vdp_port_queue(struct vdp_port *p, uint16_t vring_idx)
+{
+	struct rte_eth_dev_data *d = p->eth_dev->data;
+	uint16_t qid = vring_idx / 2;
+
+	/* even vrings are the guest's RX: our TX queues, odd ones our RX */
+	if (vring_idx & 1)
+		return qid < d->nb_rx_queues ? d->rx_queues[qid] : NULL;
+	return qid < d->nb_tx_queues ? d->tx_queues[qid] : NULL;
+}
+
+/*
+ * Let each queue run iff the port is started, the device live and not
+ * failed, no message is being applied, its vring enabled by the guest and
+ * its ring sound. Caller holds p->lock.
+ */
+void
+vdp_port_apply_queues(struct vdp_port *p)
+{
+	struct vdp_queue *stop[VDP_MAX_VRINGS];
+	uint32_t n = 0;
+
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+		bool run;
+
+		if (q == NULL || q->stuck)
+			continue;
+		run = p->started && p->running && !p->failed && p->msg_req == 0 &&
+		      q->ring_ok && v < p->nb_vrings && p->vring_enabled[v] &&
+		      !q->vr.broken;
+		if (run)
+			__atomic_store_n(&q->allow, 1, __ATOMIC_SEQ_CST);
+		else
+			stop[n++] = q;
+	}
+	pause_queues(p, stop, n);
+}
+
+/*
+ * A bound was broken (a queue stuck, a guest memory file shrunk): the port
+ * goes down until the next session; the process and every other port carry
+ * on. Caller holds p->lock; vdp_port_unlock() then brings the link down
+ * (vdp_port_link_update runs application callbacks: not under our lock).
+ */
+void
+vdp_port_fail(struct vdp_port *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->link_down_pending = true;
+	p->stat[VDP_PS_FAILED]++;
+	va_start(ap, fmt);
+	vsnprintf(p->fail_why, sizeof(p->fail_why), fmt, ap);
+	va_end(ap);
+	VDP_LOG(ERR, p, "port failed: %s: link down until the VMM starts a new "
+		"session", p->fail_why);
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
+		struct vdp_queue *q = vdp_port_queue(p, v);
+
+		if (q != NULL)
+			__atomic_store_n(&q->allow, 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+void
+vdp_port_unlock(struct vdp_port *p)
+{
+	bool down = p->link_down_pending;
+
+	p->link_down_pending = false;
+	pthread_mutex_unlock(&p->lock);
+	if (down)
+		vdp_port_link_update(p, false);
+}
+
+/* ---- the watchdog's timer ---- */
+
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t wd_users;     /* ports registered */
+static bool wd_armed;
+static vdp_watchdog_round_t wd_round;
+
+static void wd_alarm(void *arg);
+
+/* Caller holds wd_lock. */
+static void
+wd_arm_force(void)
+{
+	if (!wd_armed && rte_eal_alarm_set(VDP_WATCHDOG_MS * 1000, wd_alarm, NULL) == 0)
+		wd_armed = true;
+}
+
+static void
+wd_alarm(void *arg)
+{
+	vdp_watchdog_round_t round;
+	uint32_t left = 0;
+
+	RTE_SET_USED(arg);
+	pthread_mutex_lock(&wd_lock);
+	wd_armed = false;
+	round = wd_round;
+	pthread_mutex_unlock(&wd_lock);
+	if (round != NULL)
+		left = round();
+	pthread_mutex_lock(&wd_lock);
+	/* after the last port, on until what it left is gone */
+	if (wd_users != 0 || left != 0)
+		wd_arm_force();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+/* Run the round soon (something is left to reap). */
+void
+vdp_watchdog_poke(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_arm_force();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+/* A port was registered: run round every VDP_WATCHDOG_MS while any is. */
+void
+vdp_watchdog_start(vdp_watchdog_round_t round)
+{
+	pthread_mutex_lock(&wd_lock);
+	wd_round = round;
+	wd_users++;
+	wd_arm_force();
+	pthread_mutex_unlock(&wd_lock);
+}
+
+void
+vdp_watchdog_stop(void)
+{
+	pthread_mutex_lock(&wd_lock);
+	if (wd_users > 0)
+		wd_users--;
+	pthread_mutex_unlock(&wd_lock);
+	/* last port: let it run out; once more reaps what the port left */
+}
