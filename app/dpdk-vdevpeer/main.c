@@ -92,13 +92,17 @@ main(int argc, char **argv)
 	char **eal_argv;
 	int ret;
 
-	/* --help and --dump-commands need neither EAL nor root. */
+	/* --help, --dump-commands and --dump-xstats need neither EAL nor root. */
 	if (app_args_want_help(argc, argv)) {
 		app_usage(argv[0]);
 		return 0;
 	}
 	if (app_args_want_dump(argc, argv)) {
 		console_dump_markdown(stdout);
+		return 0;
+	}
+	if (app_args_want_dump_xstats(argc, argv)) {
+		stats_dump_xstats_markdown(stdout);
 		return 0;
 	}
 	/* Logs go to files and pipes: a line at a time, as on a terminal. */

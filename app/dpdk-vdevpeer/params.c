@@ -40,6 +40,7 @@ enum {
 	OPT_WAIT_LINKS,
 	OPT_FWD_LCORES,
 	OPT_DUMP_COMMANDS,
+	OPT_DUMP_XSTATS,
 };
 
 static const struct option app_long_opts[] = {
@@ -64,6 +65,7 @@ static const struct option app_long_opts[] = {
 	{ "wait-links",   required_argument, NULL, OPT_WAIT_LINKS },
 	{ "fwd-lcores",   required_argument, NULL, OPT_FWD_LCORES },
 	{ "dump-commands", no_argument,      NULL, OPT_DUMP_COMMANDS },
+	{ "dump-xstats",   no_argument,      NULL, OPT_DUMP_XSTATS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -126,6 +128,8 @@ app_usage(const char *prgname)
 	       "                      (default: every worker lcore)\n"
 	       "  --dump-commands     print the console command reference\n"
 	       "                      (markdown) and exit\n"
+	       "  --dump-xstats       print what each net_vdevpeer xstat counts\n"
+	       "                      (markdown) and exit\n"
 	       "  --help              this text\n",
 	       APP_MAX_QUEUES, APP_MAX_QUEUES, APP_DEFAULT_NB_DESC,
 	       APP_DEFAULT_BURST, APP_MAX_BURST, APP_DEFAULT_MBUFS,
@@ -156,6 +160,12 @@ bool
 app_args_want_dump(int argc, char **argv)
 {
 	return app_args_have(argc, argv, "--dump-commands", NULL);
+}
+
+bool
+app_args_want_dump_xstats(int argc, char **argv)
+{
+	return app_args_have(argc, argv, "--dump-xstats", NULL);
 }
 
 static int
@@ -470,6 +480,7 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 		case OPT_CONFIG:
 			break;  /* loaded first */
 		case OPT_DUMP_COMMANDS:
+		case OPT_DUMP_XSTATS:
 			break;  /* handled before EAL init */
 		case OPT_WAIT_LINKS:
 			ret = parse_uint("wait-links", optarg, 0, 86400, &v);

@@ -202,6 +202,8 @@ void app_usage(const char *prgname);
 bool app_args_want_help(int argc, char **argv);
 /* --dump-commands after "--": print the console reference and exit. */
 bool app_args_want_dump(int argc, char **argv);
+/* --dump-xstats after "--": print the xstats reference and exit. */
+bool app_args_want_dump_xstats(int argc, char **argv);
 /*
  * 0; 1 when --help was given (usage printed); or -EINVAL after one error
  * line on stderr. Needs EAL (port names).
@@ -372,6 +374,8 @@ void console_free(void);
 int console_run_file(const char *path);
 /* Interactive console on stdin: returns when the app should stop. */
 void console_interactive(void (*tick)(void));
+/* The net_vdevpeer xstats reference in markdown (--dump-xstats). */
+void stats_dump_xstats_markdown(FILE *f);
 /* The command reference in markdown (--dump-commands). */
 void console_dump_markdown(FILE *f);
 /* Print a one-line error for a command (no newline in fmt). */

@@ -138,6 +138,15 @@ uint16_t rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
 int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
 			       uint16_t egress_port, uint16_t egress_queue);
 
+/**
+ * The extended statistics of a net_vdevpeer port, documented: entry i
+ * (from 0) as its name and what it counts. A counter kept for both
+ * directions is one entry named "{rx,tx}_<name>". Needs no port and no
+ * EAL (dpdk-vdevpeer --dump-xstats prints the table). 0, -ENOENT past
+ * the last entry, -EINVAL.
+ */
+int rte_pmd_vdevpeer_xstat_doc(unsigned int i, char *name, size_t len, const char **desc);
+
 #ifdef __cplusplus
 }
 #endif

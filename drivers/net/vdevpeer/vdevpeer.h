@@ -118,20 +118,43 @@ struct vdp_args {
 
 
 /* ---- statistics ---- */
-/* Offload work counted per queue (xstats rx_/tx_ + name). */
+/*
+ * Counter families: each declared once, as a list of (enum suffix, xstat
+ * name, what it counts) from which the enum, the names and the
+ * descriptions (vdevpeer_xstats.c, docs/xstats.md) are generated.
+ */
+
+/* Offload work counted per queue (xstats <dir>_<name>). */
+#define VDP_OL_LIST(_) \
+	_(PARTIAL, "offload_partial_csum_packets", \
+	  "frames with a partial checksum (NEEDS_CSUM), passed on as such") \
+	_(GSO, "offload_gso_packets", "GSO frames, passed on whole") \
+	_(SW_CSUM, "sw_csum_packets", "checksums completed in software") \
+	_(SW_SEG, "sw_segments", "segments made in software") \
+	_(DATA_VALID, "data_valid_packets", "frames delivered with DATA_VALID (checksum verified)")
+
 enum vdp_ol_stat {
-	VDP_OL_PARTIAL,     /* frames with a partial checksum (NEEDS_CSUM) */
-	VDP_OL_GSO,         /* GSO frames */
-	VDP_OL_SW_CSUM,     /* checksums completed in software */
-	VDP_OL_SW_SEG,      /* segments made in software */
-	VDP_OL_DATA_VALID,  /* frames delivered with DATA_VALID */
+#define VDP_X_(e, name, desc) VDP_OL_##e,
+	VDP_OL_LIST(VDP_X_)
+#undef VDP_X_
 	VDP_OL_NB
 };
-extern const char *const vdp_ol_stat_names[VDP_OL_NB];
+
+/* Frames by size, per queue (xstats <dir>_<name>). */
+#define VDP_BIN_LIST(_) \
+	_(64, "size_64_packets", "frames of 64 bytes or less") \
+	_(65_127, "size_65_to_127_packets", "frames of 65 to 127 bytes") \
+	_(128_255, "size_128_to_255_packets", "frames of 128 to 255 bytes") \
+	_(256_511, "size_256_to_511_packets", "frames of 256 to 511 bytes") \
+	_(512_1023, "size_512_to_1023_packets", "frames of 512 to 1023 bytes") \
+	_(1024_1518, "size_1024_to_1518_packets", "frames of 1024 to 1518 bytes") \
+	_(1519_MAX, "size_1519_to_max_packets", "frames of 1519 bytes or more")
 
 enum vdp_size_bin {
-	VDP_BIN_64, VDP_BIN_65_127, VDP_BIN_128_255, VDP_BIN_256_511,
-	VDP_BIN_512_1023, VDP_BIN_1024_1518, VDP_BIN_1519_MAX, VDP_NB_BINS
+#define VDP_X_(e, name, desc) VDP_BIN_##e,
+	VDP_BIN_LIST(VDP_X_)
+#undef VDP_X_
+	VDP_NB_BINS
 };
 
 static inline enum vdp_size_bin
@@ -218,15 +241,19 @@ struct vdp_gmem_stats {
 enum vdp_zc_mode { VDP_ZC_AUTO = 0, VDP_ZC_ON, VDP_ZC_OFF };
 
 /* Per rx queue counters, xstats rx_zc_<name>. */
+#define VDP_ZC_LIST(_) \
+	_(FRAMES, "frames", "frames whose payload was attached, not copied") \
+	_(COPIED, "copied_frames", "frames copied although zero-copy was on (short ones)") \
+	_(FALLBACKS, "fallbacks", "frames copied because the in-flight bound was reached") \
+	_(RECLAIMS, "reclaims", "tx_done_cleanup calls on the egress port to get buffers back") \
+	_(FORCED, "forced", "buffers still out when their ring was handed back")
+
 enum vdp_zc_stat {
-	VDP_ZC_FRAMES,    /* frames whose payload was attached, not copied */
-	VDP_ZC_COPIED,    /* frames copied although zero-copy was on */
-	VDP_ZC_FALLBACKS, /* ... of which because of the in-flight bound */
-	VDP_ZC_RECLAIMS,  /* tx_done_cleanup calls on the egress port */
-	VDP_ZC_FORCED,    /* buffers still out when their ring was handed back */
+#define VDP_X_(e, name, desc) VDP_ZC_##e,
+	VDP_ZC_LIST(VDP_X_)
+#undef VDP_X_
 	VDP_ZC_NB
 };
-extern const char *const vdp_zc_stat_names[VDP_ZC_NB];
 
 struct vdp_zc_ctx;   /* a queue's held guest buffers (opaque) */
 
@@ -251,14 +278,19 @@ struct vdp_zc_queue {
 #define VDP_WATCHDOG_MS 100u
 #define VDP_CALL_BLOCK_MS 100u
 
-/* Per queue guest-interrupt counters (xstats <dir>_call_<name>). */
+/* Per queue guest-interrupt counters (xstats <dir>_guest_notifications_<name>). */
+#define VDP_CALL_LIST(_) \
+	_(EAGAIN, "eagain", "the guest's eventfd counter was full (an interrupt was pending)") \
+	_(ERRORS, "errors", "other errors writing the guest's eventfd") \
+	_(UNBLOCKED, "unblocked", \
+	  "writes that blocked (the VMM made the fd blocking) and were ended: fd dropped")
+
 enum vdp_call_stat {
-	VDP_CALL_EAGAIN,   /* the guest's eventfd counter was full: nothing lost */
-	VDP_CALL_ERRORS,   /* other write errors */
-	VDP_CALL_UNBLOCKED,/* writes that blocked and were interrupted: fd dropped */
+#define VDP_X_(e, name, desc) VDP_CALL_##e,
+	VDP_CALL_LIST(VDP_X_)
+#undef VDP_X_
 	VDP_CALL_NB
 };
-extern const char *const vdp_call_stat_names[VDP_CALL_NB];
 
 struct vdp_queue {
 	struct vdp_vring vr;       /* the guest's ring, valid while allowed */
@@ -325,23 +357,37 @@ vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
 		__atomic_store_n(&q->guest_mac, mac, __ATOMIC_RELAXED);
 }
 
+/* A drop reason's count on q: this ring's and earlier generations'. */
+static inline uint64_t
+vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
+{
+	return q->err_acc[e] + q->vr.err[e];
+}
+
 /* ---- the port ---- */
 
 /* Per port isolation counters (xstats vmm_<name>). */
+#define VDP_PS_LIST(_) \
+	_(MSG_REFUSED, "messages_refused", \
+	  "vhost-user messages refused before librte_vhost saw them") \
+	_(PAUSE_TIMEOUTS, "pause_timeouts", \
+	  "queues whose lcore did not leave a burst within 500 ms") \
+	_(FAILED, "port_failures", "times the port was failed (link down until the next session)") \
+	_(SIGBUS, "sigbus_contained", \
+	  "accesses past the end of a shrunk guest memory file, contained") \
+	_(ZC_MAP_REFUSED, "zc_maps_refused", \
+	  "memory tables not registered for zero-copy (at most 2 per port)") \
+	_(ZC_SNAPSHOT_PAGES, "zc_snapshot_pages", \
+	  "guest pages under buffers held when their ring was handed back, copied to ours") \
+	_(ZC_SCRUBBED, "zc_scrubbed_frames", \
+	  "held frames zeroed instead (over the copy bound): never sent with guest memory")
+
 enum vdp_port_stat {
-	VDP_PS_MSG_REFUSED,     /* vhost-user messages refused before librte_vhost saw them */
-	VDP_PS_PAUSE_TIMEOUTS,  /* queues whose lcore did not leave a burst in time */
-	VDP_PS_FAILED,          /* times the port was failed (link down until the next session) */
-	VDP_PS_SIGBUS,          /* faults on its guest memory contained (file shrunk) */
-	VDP_PS_ZC_MAP_REFUSED,  /* memory tables not registered for zero-copy (bound) */
-	VDP_PS_ZC_SNAPSHOT_PAGES, /* guest pages under buffers still held when
-				   * their ring was handed back, copied to ours */
-	VDP_PS_ZC_SCRUBBED,     /* ... frames whose pages were zeroed instead
-				 * (over the copy bound): never sent with
-				 * guest memory the guest owns again */
+#define VDP_X_(e, name, desc) VDP_PS_##e,
+	VDP_PS_LIST(VDP_X_)
+#undef VDP_X_
 	VDP_PS_NB
 };
-extern const char *const vdp_port_stat_names[VDP_PS_NB];
 
 /* librte_vhost's table, and the next one while a message is applied */
 #define VDP_LIB_FILES (2 * VDP_MAX_REGIONS)

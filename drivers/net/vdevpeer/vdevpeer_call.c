@@ -34,12 +34,6 @@
  */
 #define VDP_CALL_SLOTS 256   /* threads that write call fds (lcores, control) */
 
-const char *const vdp_call_stat_names[VDP_CALL_NB] = {
-	[VDP_CALL_EAGAIN] = "eagain",
-	[VDP_CALL_ERRORS] = "errors",
-	[VDP_CALL_UNBLOCKED] = "unblocked",
-};
-
 struct vdp_call_slot {
 	uint64_t tsc;        /* atomic: in a write since, 0: not */
 	pthread_t th;

@@ -25,6 +25,7 @@
 #include "vdevpeer_port.h"
 #include "vdevpeer_rxtx.h"
 #include "vdevpeer_vhost.h"
+#include "vdevpeer_xstats.h"
 #include "vdevpeer_zcopy.h"
 
 RTE_LOG_REGISTER(vdp_logtype_ctrl, pmd.net.vdevpeer.ctrl, INFO);
@@ -285,18 +286,12 @@ eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
 }
 
 static uint64_t
-queue_err(const struct vdp_queue *q, enum vdp_err e)
-{
-	return q->err_acc[e] + q->vr.err[e];
-}
-
-static uint64_t
 queue_drops(const struct vdp_queue *q)
 {
 	uint64_t d = q->drop_paused;
 
 	for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
-		d += queue_err(q, e);
+		d += vdp_queue_err(q, e);
 	return d;
 }
 
@@ -310,8 +305,8 @@ eth_vdevpeer_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 			continue;
 		st->ipackets += q->pkts;
 		st->ibytes += q->bytes;
-		st->ierrors += queue_drops(q) - queue_err(q, VDP_ERR_NO_MBUF);
-		st->rx_nombuf += queue_err(q, VDP_ERR_NO_MBUF);
+		st->ierrors += queue_drops(q) - vdp_queue_err(q, VDP_ERR_NO_MBUF);
+		st->rx_nombuf += vdp_queue_err(q, VDP_ERR_NO_MBUF);
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			st->q_ipackets[i] = q->pkts;
 			st->q_ibytes[i] = q->bytes;
@@ -364,134 +359,6 @@ eth_vdevpeer_stats_reset(struct rte_eth_dev *dev)
 	return 0;
 }
 
-/* ---- xstats: per direction, frame-size buckets, drops by reason ---- */
-static const char *const vdp_bin_names[VDP_NB_BINS] = {
-	"size_64_packets", "size_65_to_127_packets", "size_128_to_255_packets",
-	"size_256_to_511_packets", "size_512_to_1023_packets",
-	"size_1024_to_1518_packets", "size_1519_to_max_packets",
-};
-
-const char *const vdp_ol_stat_names[VDP_OL_NB] = {
-	[VDP_OL_PARTIAL] = "offload_partial_csum_packets",
-	[VDP_OL_GSO] = "offload_gso_packets",
-	[VDP_OL_SW_CSUM] = "sw_csum_packets",
-	[VDP_OL_SW_SEG] = "sw_segments",
-	[VDP_OL_DATA_VALID] = "data_valid_packets",
-};
-
-/* per direction: bins, guest notifications and their failures, bursts cut
- * short by their work budget, offload work, drop reasons */
-#define VDP_XSTATS_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 1 + VDP_OL_NB + \
-			    VDP_ERR_MAX - VDP_ERR_FIRST)
-/* per port: the features negotiated, those in use after sanitising, the
- * isolation counters (vmm_<name>) and the guest memory maps alive */
-#define VDP_XSTATS_PORT (2 + VDP_PS_NB + 2)
-
-static void
-xstat_name(struct rte_eth_xstat_name *names, unsigned int i, const char *dir,
-	   const char *what, const char *name)
-{
-	snprintf(names[i].name, sizeof(names[i].name), "%s_%s%s", dir, what, name);
-}
-
-/* zero-copy: rx_zc_<stat> counters, then rx_zc_inflight */
-#define VDP_XSTATS_ZC (VDP_ZC_NB + 1)
-
-static int
-eth_vdevpeer_xstats_get_names(struct rte_eth_dev *dev,
-			      struct rte_eth_xstat_name *names, unsigned int size)
-{
-	unsigned int n = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT + VDP_XSTATS_ZC,
-		     i = 0;
-
-	RTE_SET_USED(dev);
-	if (names == NULL || size < n)
-		return (int)n;
-	snprintf(names[i++].name, sizeof(names[0].name), "features_negotiated");
-	snprintf(names[i++].name, sizeof(names[0].name), "features_active");
-	for (int s = 0; s < VDP_PS_NB; s++)
-		xstat_name(names, i++, "vmm", "", vdp_port_stat_names[s]);
-	xstat_name(names, i++, "vmm", "", "guest_memory_maps");
-	xstat_name(names, i++, "vmm", "", "guest_memory_maps_zc");
-	for (int d = 0; d < 2; d++) {
-		const char *dir = d == 0 ? "rx" : "tx";
-
-		for (int b = 0; b < VDP_NB_BINS; b++)
-			xstat_name(names, i++, dir, "", vdp_bin_names[b]);
-		xstat_name(names, i++, dir, "", "guest_notifications");
-		for (int c = 0; c < VDP_CALL_NB; c++)
-			xstat_name(names, i++, dir, "guest_notifications_", vdp_call_stat_names[c]);
-		xstat_name(names, i++, dir, "", "burst_budget_stops");
-		for (int o = 0; o < VDP_OL_NB; o++)
-			xstat_name(names, i++, dir, "", vdp_ol_stat_names[o]);
-		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
-			xstat_name(names, i++, dir, "drop_", vdp_err_names[e]);
-	}
-	for (int z = 0; z < VDP_ZC_NB; z++)
-		xstat_name(names, i++, "rx", "zc_", vdp_zc_stat_names[z]);
-	xstat_name(names, i++, "rx", "zc_", "inflight");
-	return (int)n;
-}
-
-static int
-eth_vdevpeer_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
-{
-	struct vdp_port *p = dev->data->dev_private;
-	unsigned int total = 2 * VDP_XSTATS_PER_DIR + VDP_XSTATS_PORT +
-			     VDP_XSTATS_ZC, i = 0;
-
-	if (xs == NULL || n < total)
-		return (int)total;
-	memset(xs, 0, total * sizeof(*xs));
-	for (unsigned int k = 0; k < total; k++)
-		xs[k].id = k;
-	xs[i++].value = p->running ? p->negotiated : 0;
-	xs[i++].value = p->running ? p->feat : 0;
-	pthread_mutex_lock(&p->lock);
-	for (int s = 0; s < VDP_PS_NB; s++)
-		xs[i++].value = p->stat[s];
-	pthread_mutex_unlock(&p->lock);
-	pthread_mutex_lock(&vdp_gmem_lock);
-	xs[i++].value = p->nb_gmaps;
-	xs[i++].value = p->nb_gmaps_zc;
-	pthread_mutex_unlock(&vdp_gmem_lock);
-	for (int d = 0; d < 2; d++) {
-		uint16_t nq = d == 0 ? dev->data->nb_rx_queues : dev->data->nb_tx_queues;
-		void **qs = d == 0 ? dev->data->rx_queues : dev->data->tx_queues;
-		unsigned int base = i;
-
-		for (uint16_t qi = 0; qi < nq; qi++) {
-			const struct vdp_queue *q = qs[qi];
-			unsigned int k = base;
-
-			if (q == NULL)
-				continue;
-			for (int b = 0; b < VDP_NB_BINS; b++)
-				xs[k++].value += q->bins[b];
-			xs[k++].value += q->calls;
-			for (int c = 0; c < VDP_CALL_NB; c++)
-				xs[k++].value += q->call_stat[c];
-			xs[k++].value += q->budget_acc + q->vr.budget_stops;
-			for (int o = 0; o < VDP_OL_NB; o++)
-				xs[k++].value += q->ol[o];
-			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
-				xs[k++].value += queue_err(q, e) +
-						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
-		}
-		i = base + VDP_XSTATS_PER_DIR;
-	}
-	for (uint16_t qi = 0; qi < dev->data->nb_rx_queues; qi++) {
-		const struct vdp_queue *q = dev->data->rx_queues[qi];
-
-		if (q == NULL)
-			continue;
-		for (int z = 0; z < VDP_ZC_NB; z++)
-			xs[i + z].value += q->zc.stat[z];
-		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
-	}
-	return (int)total;
-}
-
 static int
 eth_vdevpeer_promisc(struct rte_eth_dev *dev)
 {
@@ -542,8 +409,8 @@ static const struct eth_dev_ops vdp_ops = {
 	.link_update = eth_vdevpeer_link_update,
 	.stats_get = eth_vdevpeer_stats_get,
 	.stats_reset = eth_vdevpeer_stats_reset,
-	.xstats_get = eth_vdevpeer_xstats_get,
-	.xstats_get_names = eth_vdevpeer_xstats_get_names,
+	.xstats_get = vdp_xstats_get,
+	.xstats_get_names = vdp_xstats_get_names,
 	.xstats_reset = eth_vdevpeer_stats_reset,
 	.promiscuous_enable = eth_vdevpeer_promisc,
 	.promiscuous_disable = eth_vdevpeer_promisc,

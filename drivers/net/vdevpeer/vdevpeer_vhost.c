@@ -39,16 +39,6 @@
 #include "vdevpeer_zcopy.h"
 #include "vdp_vumsg.h"
 
-const char *const vdp_port_stat_names[VDP_PS_NB] = {
-	[VDP_PS_MSG_REFUSED] = "messages_refused",
-	[VDP_PS_PAUSE_TIMEOUTS] = "pause_timeouts",
-	[VDP_PS_FAILED] = "port_failures",
-	[VDP_PS_SIGBUS] = "sigbus_contained",
-	[VDP_PS_ZC_MAP_REFUSED] = "zc_maps_refused",
-	[VDP_PS_ZC_SNAPSHOT_PAGES] = "zc_snapshot_pages",
-	[VDP_PS_ZC_SCRUBBED] = "zc_scrubbed_frames",
-};
-
 /*
  * Protocol features we let a VMM negotiate: multi-queue, reply-ack,
  * MTU, device status. Not: backend requests and fds (IOTLB, host

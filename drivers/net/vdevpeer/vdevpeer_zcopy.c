@@ -82,14 +82,6 @@
 #include "vdevpeer_port.h"
 #include "vdevpeer_zcopy.h"
 
-const char *const vdp_zc_stat_names[VDP_ZC_NB] = {
-	[VDP_ZC_FRAMES] = "frames",
-	[VDP_ZC_COPIED] = "copied_frames",
-	[VDP_ZC_FALLBACKS] = "fallbacks",
-	[VDP_ZC_RECLAIMS] = "reclaims",
-	[VDP_ZC_FORCED] = "forced",
-};
-
 /*
  * Frames at least this long (without the virtio-net header) are attached
  * rather than copied in zerocopy=auto. Measured with perf/bench_zcopy

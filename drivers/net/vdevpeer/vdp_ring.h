@@ -99,34 +99,48 @@ void *vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len);
 bool vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len);
 
 /* ---- errors: one counter each, exported as xstats ---- */
+/*
+ * Why a frame or chain was dropped, counted per queue (xstats
+ * <dir>_drop_<name>). Each reason is declared once here: its enum value,
+ * its xstat name and what it means.
+ */
+#define VDP_ERR_LIST(_) \
+	_(NO_RX_BUF, "no_rx_buf", "the guest had no (or too few) receive buffers posted") \
+	_(RX_TOO_SMALL, "rx_too_small", \
+	  "the frame did not fit the guest's buffers (one chain, or 128 mergeable ones)") \
+	_(BAD_DESC, "bad_desc", "a descriptor index out of range, of the wrong direction or flags") \
+	_(ZERO_LEN, "zero_len", "a descriptor of length 0") \
+	_(CHAIN_TOO_LONG, "chain_too_long", "a chain of more segments than the driver carries") \
+	_(LOOP, "loop", "a chain longer than its table: a loop") \
+	_(BAD_ADDR, "bad_addr", "a buffer outside the guest's memory") \
+	_(BAD_INDIRECT, "bad_indirect", "an indirect table malformed (length, NEXT flag, size)") \
+	_(NESTED_INDIRECT, "nested_indirect", "an indirect descriptor inside an indirect table") \
+	_(AVAIL_JUMP, "avail_jump", "the avail index moved by more than the ring size") \
+	_(SHORT_CHAIN, "short_chain", "a chain shorter than the virtio-net header") \
+	_(TOO_BIG, "too_big", "a guest frame larger than the driver accepts") \
+	_(NO_MBUF, "no_mbuf", "the host's mbuf pool was empty") \
+	_(NOT_READY, "not_ready", "the guest was not ready (link down, queue disabled or paused)") \
+	_(QUEUE_STOPPED, "queue_stopped", "the queue was stopped: its ring is no longer trusted") \
+	_(OL_NOT_NEGOTIATED, "offload_not_negotiated", \
+	  "an offload request the guest did not negotiate") \
+	_(BAD_CSUM_HDR, "bad_csum_offset", "csum_start / csum_offset outside the frame") \
+	_(BAD_GSO, "bad_gso", "a GSO header that does not match the frame") \
+	_(BAD_TX_OFFLOAD, "bad_offload_request", \
+	  "a host frame whose offload fields do not fit it") \
+	_(BURST_BUDGET, "burst_budget", \
+	  "the guest's bad or short buffers used up the burst's work budget")
+
 enum vdp_err {
 	VDP_ERR_NONE = 0,       /* not an error: keeps every reason non-zero */
-	VDP_ERR_NO_RX_BUF,      /* guest posted no (or not enough) RX buffers */
-	VDP_ERR_RX_TOO_SMALL,   /* non-mergeable RX chain smaller than frame */
-	VDP_ERR_BAD_DESC,       /* index out of range, wrong direction, bad flags */
-	VDP_ERR_ZERO_LEN,       /* zero-length descriptor */
-	VDP_ERR_CHAIN_TOO_LONG, /* more segments than we carry */
-	VDP_ERR_LOOP,           /* chain longer than its table: a loop */
-	VDP_ERR_BAD_ADDR,       /* buffer outside guest memory */
-	VDP_ERR_BAD_INDIRECT,   /* indirect table malformed (len, NEXT flag) */
-	VDP_ERR_NESTED_INDIRECT,/* indirect descriptor inside an indirect table */
-	VDP_ERR_AVAIL_JUMP,     /* avail idx moved by more than the ring size */
-	VDP_ERR_SHORT_CHAIN,    /* chain shorter than the virtio-net header */
-	VDP_ERR_TOO_BIG,        /* TX frame larger than we accept */
-	VDP_ERR_NO_MBUF,        /* host mempool exhausted */
-	VDP_ERR_NOT_READY,      /* guest not ready (link down / queue disabled) */
-	VDP_ERR_QUEUE_STOPPED,  /* dropped because the queue was stopped as broken */
-	VDP_ERR_OL_NOT_NEGOTIATED, /* offload header the guest did not negotiate */
-	VDP_ERR_BAD_CSUM_HDR,   /* csum_start/csum_offset outside the frame */
-	VDP_ERR_BAD_GSO,        /* GSO header inconsistent with the frame */
-	VDP_ERR_BAD_TX_OFFLOAD, /* host frame with offload fields that do not fit it */
-	VDP_ERR_BURST_BUDGET,   /* guest RX frame dropped: the guest's bad or short
-				 * buffers used up this burst's work budget */
+#define VDP_ERR_ENUM_(e, name, desc) VDP_ERR_##e,
+	VDP_ERR_LIST(VDP_ERR_ENUM_)
+#undef VDP_ERR_ENUM_
 	VDP_ERR_MAX
 };
 #define VDP_ERR_FIRST VDP_ERR_NO_RX_BUF
 
 extern const char *const vdp_err_names[VDP_ERR_MAX];
+extern const char *const vdp_err_descs[VDP_ERR_MAX];
 
 /* ---- one virtqueue as the device sees it ---- */
 typedef void (*vdp_err_fn)(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);

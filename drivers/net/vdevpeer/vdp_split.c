@@ -26,26 +26,16 @@
 
 const char *const vdp_err_names[VDP_ERR_MAX] = {
 	[VDP_ERR_NONE] = "none",
-	[VDP_ERR_NO_RX_BUF] = "no_rx_buf",
-	[VDP_ERR_RX_TOO_SMALL] = "rx_too_small",
-	[VDP_ERR_BAD_DESC] = "bad_desc",
-	[VDP_ERR_ZERO_LEN] = "zero_len",
-	[VDP_ERR_CHAIN_TOO_LONG] = "chain_too_long",
-	[VDP_ERR_LOOP] = "loop",
-	[VDP_ERR_BAD_ADDR] = "bad_addr",
-	[VDP_ERR_BAD_INDIRECT] = "bad_indirect",
-	[VDP_ERR_NESTED_INDIRECT] = "nested_indirect",
-	[VDP_ERR_AVAIL_JUMP] = "avail_jump",
-	[VDP_ERR_SHORT_CHAIN] = "short_chain",
-	[VDP_ERR_TOO_BIG] = "too_big",
-	[VDP_ERR_NO_MBUF] = "no_mbuf",
-	[VDP_ERR_NOT_READY] = "not_ready",
-	[VDP_ERR_QUEUE_STOPPED] = "queue_stopped",
-	[VDP_ERR_OL_NOT_NEGOTIATED] = "offload_not_negotiated",
-	[VDP_ERR_BAD_CSUM_HDR] = "bad_csum_offset",
-	[VDP_ERR_BAD_GSO] = "bad_gso",
-	[VDP_ERR_BAD_TX_OFFLOAD] = "bad_offload_request",
-	[VDP_ERR_BURST_BUDGET] = "burst_budget",
+#define VDP_ERR_NAME_(e, name, desc) [VDP_ERR_##e] = name,
+	VDP_ERR_LIST(VDP_ERR_NAME_)
+#undef VDP_ERR_NAME_
+};
+
+const char *const vdp_err_descs[VDP_ERR_MAX] = {
+	[VDP_ERR_NONE] = "not an error",
+#define VDP_ERR_DESC_(e, name, desc) [VDP_ERR_##e] = desc,
+	VDP_ERR_LIST(VDP_ERR_DESC_)
+#undef VDP_ERR_DESC_
 };
 
 #define VDP_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Extended statistics of a net_vdevpeer port. Every counter is declared
+ * once, in a list of (enum, name, what it counts): the families in
+ * vdevpeer.h and vdp_ring.h. From them come the enums, the xstat names
+ * below, and their documentation (rte_pmd_vdevpeer_xstat_doc, printed by
+ * dpdk-vdevpeer --dump-xstats into docs/xstats.md).
+ *
+ * Order: the port's own counters, then each direction's (rx: frames the
+ * guest sent, tx: frames put into its receive ring), then zero-copy's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "rte_pmd_vdevpeer.h"
+#include "vdevpeer.h"
+#include "vdevpeer_gmem.h"
+#include "vdevpeer_xstats.h"
+
+struct vdp_xdef {
+	const char *what;   /* prefix after the scope */
+	const char *name;
+	const char *desc;
+};
+
+/* the port's: no direction */
+static const struct vdp_xdef port_defs[] = {
+	{ "", "features_negotiated", "the features the guest acked (a bit mask)" },
+	{ "", "features_active",
+	  "the features in use: negotiated ones whose dependencies were met (bit mask)" },
+#define VDP_X_(e, name, desc) { "vmm_", name, desc },
+	VDP_PS_LIST(VDP_X_)
+#undef VDP_X_
+	{ "vmm_", "guest_memory_maps", "maps of the guest's memory alive now (current and held)" },
+	{ "vmm_", "guest_memory_maps_zc", "... of them registered for zero-copy" },
+};
+
+/* each direction's, rx_ then tx_ */
+static const struct vdp_xdef dir_defs[] = {
+#define VDP_X_(e, name, desc) { "", name, desc },
+	VDP_BIN_LIST(VDP_X_)
+#undef VDP_X_
+	{ "", "guest_notifications", "interrupts sent to the guest" },
+#define VDP_X_(e, name, desc) { "guest_notifications_", name, desc },
+	VDP_CALL_LIST(VDP_X_)
+#undef VDP_X_
+	{ "", "burst_budget_stops", "bursts cut short by their work budget (docs/security.md)" },
+#define VDP_X_(e, name, desc) { "", name, desc },
+	VDP_OL_LIST(VDP_X_)
+#undef VDP_X_
+#define VDP_X_(e, name, desc) { "drop_", name, desc },
+	VDP_ERR_LIST(VDP_X_)
+#undef VDP_X_
+};
+
+/* zero-copy's, rx only */
+static const struct vdp_xdef zc_defs[] = {
+#define VDP_X_(e, name, desc) { "zc_", name, desc },
+	VDP_ZC_LIST(VDP_X_)
+#undef VDP_X_
+	{ "zc_", "inflight", "guest buffers held now by frames not yet freed" },
+};
+
+/* The values below are filled in the order of the definitions above. */
+#define VDP_X_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 1 + VDP_OL_NB + \
+		       VDP_ERR_MAX - VDP_ERR_FIRST)
+#define VDP_X_TOTAL (RTE_DIM(port_defs) + 2 * RTE_DIM(dir_defs) + RTE_DIM(zc_defs))
+
+/* ---- names, and their documentation ---- */
+
+/*
+ * Entry i of the xstats: its name (dir "rx"/"tx" for a direction's, or
+ * "{rx,tx}" to document both at once) and definition. false past the end.
+ */
+static bool
+xstat_entry(unsigned int i, bool both, char *name, size_t len, const char **desc)
+{
+	const unsigned int ndir = both ? 1 : 2;
+	const struct vdp_xdef *d;
+	const char *scope;
+
+	if (i < RTE_DIM(port_defs)) {
+		d = &port_defs[i];
+		snprintf(name, len, "%s%s", d->what, d->name);
+		*desc = d->desc;
+		return true;
+	}
+	i -= RTE_DIM(port_defs);
+	if (i < ndir * RTE_DIM(dir_defs)) {
+		d = &dir_defs[i % RTE_DIM(dir_defs)];
+		scope = both ? "{rx,tx}" : i < RTE_DIM(dir_defs) ? "rx" : "tx";
+		snprintf(name, len, "%s_%s%s", scope, d->what, d->name);
+		*desc = d->desc;
+		return true;
+	}
+	i -= ndir * RTE_DIM(dir_defs);
+	if (i < RTE_DIM(zc_defs)) {
+		d = &zc_defs[i];
+		snprintf(name, len, "rx_%s%s", d->what, d->name);
+		*desc = d->desc;
+		return true;
+	}
+	return false;
+}
+
+int
+rte_pmd_vdevpeer_xstat_doc(unsigned int i, char *name, size_t len, const char **desc)
+{
+	const char *d;
+
+	if (name == NULL || len == 0)
+		return -EINVAL;
+	if (!xstat_entry(i, true, name, len, &d))
+		return -ENOENT;
+	if (desc != NULL)
+		*desc = d;
+	return 0;
+}
+
+int
+vdp_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+		     unsigned int size)
+{
+	const char *desc;
+
+	RTE_SET_USED(dev);
+	if (names == NULL || size < VDP_X_TOTAL)
+		return (int)VDP_X_TOTAL;
+	for (unsigned int i = 0; i < VDP_X_TOTAL; i++)
+		xstat_entry(i, false, names[i].name, sizeof(names[i].name), &desc);
+	return (int)VDP_X_TOTAL;
+}
+
+/* ---- values ---- */
+
+int
+vdp_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
+{
+	struct vdp_port *p = dev->data->dev_private;
+	unsigned int i = 0;
+
+	RTE_BUILD_BUG_ON(RTE_DIM(dir_defs) != VDP_X_PER_DIR);
+	RTE_BUILD_BUG_ON(RTE_DIM(port_defs) != 2 + VDP_PS_NB + 2);
+	RTE_BUILD_BUG_ON(RTE_DIM(zc_defs) != VDP_ZC_NB + 1);
+	if (xs == NULL || n < VDP_X_TOTAL)
+		return (int)VDP_X_TOTAL;
+	memset(xs, 0, VDP_X_TOTAL * sizeof(*xs));
+	for (unsigned int k = 0; k < VDP_X_TOTAL; k++)
+		xs[k].id = k;
+	xs[i++].value = p->running ? p->negotiated : 0;
+	xs[i++].value = p->running ? p->feat : 0;
+	pthread_mutex_lock(&p->lock);
+	for (int s = 0; s < VDP_PS_NB; s++)
+		xs[i++].value = p->stat[s];
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&vdp_gmem_lock);
+	xs[i++].value = p->nb_gmaps;
+	xs[i++].value = p->nb_gmaps_zc;
+	pthread_mutex_unlock(&vdp_gmem_lock);
+	for (int d = 0; d < 2; d++) {
+		uint16_t nq = d == 0 ? dev->data->nb_rx_queues : dev->data->nb_tx_queues;
+		void **qs = d == 0 ? dev->data->rx_queues : dev->data->tx_queues;
+		unsigned int base = i;
+
+		for (uint16_t qi = 0; qi < nq; qi++) {
+			const struct vdp_queue *q = qs[qi];
+			unsigned int k = base;
+
+			if (q == NULL)
+				continue;
+			for (int b = 0; b < VDP_NB_BINS; b++)
+				xs[k++].value += q->bins[b];
+			xs[k++].value += q->calls;
+			for (int c = 0; c < VDP_CALL_NB; c++)
+				xs[k++].value += q->call_stat[c];
+			xs[k++].value += q->budget_acc + q->vr.budget_stops;
+			for (int o = 0; o < VDP_OL_NB; o++)
+				xs[k++].value += q->ol[o];
+			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
+				xs[k++].value += vdp_queue_err(q, e) +
+						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
+		}
+		i = base + VDP_X_PER_DIR;
+	}
+	for (uint16_t qi = 0; qi < dev->data->nb_rx_queues; qi++) {
+		const struct vdp_queue *q = dev->data->rx_queues[qi];
+
+		if (q == NULL)
+			continue;
+		for (int z = 0; z < VDP_ZC_NB; z++)
+			xs[i + z].value += q->zc.stat[z];
+		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
+	}
+	return (int)VDP_X_TOTAL;
+}

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""docs/xstats.md and the driver's xstats come from the same counter lists:
+the generated table matches the app's --dump-xstats, and a running port
+reports exactly the documented names."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from lib import procs as P
+from lib.procs import PortSpec
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "xstats.md")
+BEGIN, END = "<!-- BEGIN XSTATS -->\n", "<!-- END XSTATS -->"
+
+
+def dump(app):
+    return subprocess.run([app, "--", "--dump-xstats"], capture_output=True, text=True,
+                          timeout=10, check=True).stdout
+
+
+def documented_names(table):
+    """Every xstat name of the table, {rx,tx}_x as rx_x and tx_x."""
+    names = []
+    for name in re.findall(r"^\| `([^`]+)` \|", table, re.M):
+        if name.startswith("{rx,tx}_"):
+            names += ["rx_" + name[8:], "tx_" + name[8:]]
+        else:
+            names.append(name)
+    return names
+
+
+def test_dump_xstats_matches_docs(app):
+    """Regenerate docs/xstats.md with ci/gen-xstats-doc.sh when counters change."""
+    gen = dump(app)
+    with open(DOC) as f:
+        doc = f.read()
+    assert BEGIN in doc and END in doc, "docs/xstats.md lacks the generated block"
+    block = doc[doc.index(BEGIN) + len(BEGIN):doc.index(END)]
+    assert block.strip() == gen.strip(), "docs/xstats.md is stale: run ci/gen-xstats-doc.sh"
+
+
+def test_port_reports_the_documented_xstats(procs, app):
+    """The names a port reports (telemetry /ethdev/xstats) are the documented
+    ones, each once, none missing, none extra."""
+    doc = documented_names(dump(app))
+    assert len(doc) == len(set(doc)), "a name documented twice"
+    sock = procs.sock("p0.sock")
+    m = P.VdevpeerMiddle(procs, [PortSpec(sock)], app_args=["--fwd", "rxonly"]).start()
+    m.proc.wait_log(r"Forwarding started \(")
+    got = P.telemetry(m.proc.prefix, "/ethdev/xstats,0")
+    assert got, "no xstats from port 0"
+    # the ethdev layer adds its own generic counters before ours
+    ours = [n for n in got if n not in GENERIC]
+    assert sorted(ours) == sorted(doc), (
+        "reported, not documented: %s; documented, not reported: %s"
+        % (sorted(set(ours) - set(doc)), sorted(set(doc) - set(ours))))
+
+
+# ethdev's basic stats as xstats (rte_eth_xstats_get adds them for every port)
+GENERIC = {"rx_good_packets", "tx_good_packets", "rx_good_bytes", "tx_good_bytes",
+           "rx_missed_errors", "rx_errors", "tx_errors", "rx_mbuf_allocation_errors"}
