@@ -4,7 +4,10 @@
 #include <stdio.h>
 
 #include "bridge.h"
-#include "vdevpeer_app.h"
+#include "console.h"
+#include "control.h"
+#include "fwd_bridge.h"
+#include "ports.h"
 
 /* The table, or NULL with an error printed when the bridge is not running. */
 static struct bridge_table *

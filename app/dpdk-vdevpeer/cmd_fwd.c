@@ -3,7 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vdevpeer_app.h"
+#include "console.h"
+#include "control.h"
+#include "engines.h"
+#include "fwd.h"
+#include "ports.h"
+#include "stats.h"
 
 static void
 cmd_start(int argc, char **argv)

@@ -7,7 +7,8 @@
 #include <rte_ether.h>
 #include <rte_pmd_vdevpeer.h>
 
-#include "vdevpeer_app.h"
+#include "console.h"
+#include "ports.h"
 
 /* virtio-net offload feature bits (virtio 1.1, 5.1.3) */
 #define F_OFFLOADS ((1ULL << 0) | (1ULL << 1) | (0x7fULL << 7))

@@ -10,7 +10,10 @@
 #include <rte_ethdev.h>
 #include <rte_pmd_vdevpeer.h>
 
-#include "vdevpeer_app.h"
+#include "console.h"
+#include "control.h"
+#include "ports.h"
+#include "stats.h"
 
 /* Rates in `show port stats` are since the previous show of that port. */
 static struct {
@@ -239,7 +242,7 @@ cmd_port_detach(int argc, char **argv)
 	uint16_t port;
 
 	/* a closed port has no name any more: its id still detaches it */
-	if (app_resolve_port(w, &port) != 0) {
+	if (ports_resolve(w, &port) != 0) {
 		id = strtoul(w, &end, 10);
 		if (w[0] < '0' || w[0] > '9' || *end != '\0' || id >= RTE_MAX_ETHPORTS) {
 			con_port(w, &port);  /* prints the error */

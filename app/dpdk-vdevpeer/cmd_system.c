@@ -6,7 +6,7 @@
 
 #include <rte_log.h>
 
-#include "vdevpeer_app.h"
+#include "console.h"
 
 static const char *const level_names[] = {
 	[RTE_LOG_EMERG] = "emerg", [RTE_LOG_ALERT] = "alert",

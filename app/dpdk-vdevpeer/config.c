@@ -36,6 +36,11 @@
 #include <rte_pmd_vdevpeer.h>
 
 #include "bridge.h"
+#include "app_params.h"
+#include "config.h"
+#include "engines.h"
+#include "params.h"
+#include "ports.h"
 #include "vdevpeer_app.h"
 
 #define CFG_COMMENT '#'
@@ -369,7 +374,7 @@ cfg_resolve(const struct cfg_ctx *c, const char *name, uint16_t *port)
 			return 0;
 		}
 	}
-	return app_resolve_port(name, port);
+	return ports_resolve(name, port);
 }
 
 static int
@@ -551,4 +556,24 @@ out:
 		rte_cfgfile_close(c->cfg);
 	free(c);
 	return ret;
+}
+
+/* --config FILE in the application's arguments: load it (0 when there is
+ * none). Read before the other options, which override it. */
+int
+config_load_args(int argc, char **argv, struct app_params *p)
+{
+	const char *path = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	if (path == NULL)
+		return 0;
+	p->config_file = path;
+	return config_load(path, p);
 }

@@ -11,7 +11,8 @@
  * (any one word), "<devargs...>" (the rest of the line, last word only).
  *
  * To add a topic: write cmd_<topic>.c exporting a struct con_topic and list
- * it in con_topics[] below.
+ * it in app_con_topics[] (main.c). This file does not know the topics
+ * (they call its helpers): main gives them.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,19 +30,25 @@
 #include <rte_ethdev.h>
 #include <rte_pmd_vdevpeer.h>
 
+#include "console.h"
+#include "engines.h"
+#include "ports.h"
+#include "quit.h"
 #include "vdevpeer_app.h"
 
 #define CON_PROMPT "vdevpeer> "
 #define CON_MAX_WORDS 8
 
-static const struct con_topic *const con_topics[] = {
-	&con_topic_fwd,
-	&con_topic_port,
-	&con_topic_peer,
-	&con_topic_system,
-	&con_topic_bridge,
-	NULL,
-};
+static const struct con_topic *const con_no_topics[] = { NULL };
+
+/* the topics, in the order help shows them (console_set_topics) */
+static const struct con_topic *const *con_topics = con_no_topics;
+
+void
+console_set_topics(const struct con_topic *const *topics)
+{
+	con_topics = topics;
+}
 
 /* Where the parsed words land (cmdline's result buffer is 8 KB). */
 struct con_result {
@@ -361,7 +368,7 @@ con_err(const char *fmt, ...)
 int
 con_port(const char *word, uint16_t *port)
 {
-	if (app_resolve_port(word, port) != 0) {
+	if (ports_resolve(word, port) != 0) {
 		con_err("'%s': no such port (a port id, bind name or ethdev name; "
 			"TAB lists them)", word);
 		return -ENODEV;
@@ -393,7 +400,7 @@ void
 con_quit(void)
 {
 	con_quit_flag = true;
-	fwd_request_quit();
+	app_request_quit();
 	if (con_cl != NULL)
 		cmdline_quit(con_cl);
 }
@@ -437,7 +444,7 @@ console_run_file(const char *path)
 		return -ENOMEM;
 	}
 	printf("Running commands from %s\n", path);
-	while (!con_quit_flag && !fwd_quit_requested() &&
+	while (!con_quit_flag && !app_quit_requested() &&
 	       fgets(line, sizeof(line) - 1, f) != NULL) {
 		size_t len = strlen(line);
 		const char *s = line;
@@ -481,10 +488,10 @@ console_interactive(void (*tick)(void))
 	con_cl = cmdline_stdin_new(con_ctx, CON_PROMPT);
 	if (con_cl == NULL) {
 		fprintf(stderr, "%s: cannot start the console\n", APP_NAME);
-		fwd_request_quit();
+		app_request_quit();
 		return;
 	}
-	while (!con_quit_flag && !fwd_quit_requested()) {
+	while (!con_quit_flag && !app_quit_requested()) {
 		if (poll(&pfd, 1, CON_POLL_MS) > 0) {
 			n = read(0, buf, sizeof(buf));
 			if (n <= 0) {
@@ -497,7 +504,7 @@ console_interactive(void (*tick)(void))
 		if (tick != NULL)
 			tick();
 	}
-	fwd_request_quit();
+	app_request_quit();
 	printf("\n");
 	console_free();
 }

@@ -15,6 +15,12 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
+#include "app_params.h"
+#include "console.h"
+#include "control.h"
+#include "fwd.h"
+#include "ports.h"
+#include "stats.h"
 #include "vdevpeer_app.h"
 
 struct app_state app;

@@ -16,19 +16,12 @@
 
 #include <rte_pmd_vdevpeer.h>
 
+#include "app_params.h"
+#include "fwd.h"
+#include "ports.h"
 #include "vdevpeer_app.h"
 
-const struct fwd_engine *const fwd_engines[] = {
-	&fwd_io_engine,
-	&fwd_macswap_engine,
-	&fwd_rxonly_engine,
-	&fwd_bridge_engine,
-	&fwd_txonly_engine,
-	NULL,
-};
-
 /* Set from signal handlers too: an atomic store of a lock-free int. */
-static int fwd_quit;
 
 /* What the workers do; written by the main lcore only. */
 enum fwd_run_state {
@@ -58,45 +51,6 @@ struct fwd_lcore {
 } __rte_cache_aligned;
 
 static struct fwd_lcore fwd_lcores[RTE_MAX_LCORE];
-
-const struct fwd_engine *
-fwd_engine_find(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; fwd_engines[i] != NULL; i++)
-		if (strcmp(fwd_engines[i]->name, name) == 0)
-			return fwd_engines[i];
-	return NULL;
-}
-
-const char *
-fwd_engine_names(char *buf, size_t len)
-{
-	size_t used = 0;
-	unsigned int i, n = 0;
-
-	while (fwd_engines[n] != NULL)
-		n++;
-	buf[0] = '\0';
-	for (i = 0; i < n && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s",
-				 i == 0 ? "expected " : i + 1 == n ? " or " : ", ",
-				 fwd_engines[i]->name);
-	return buf;
-}
-
-bool
-fwd_quit_requested(void)
-{
-	return __atomic_load_n(&fwd_quit, __ATOMIC_RELAXED) != 0;
-}
-
-void
-fwd_request_quit(void)
-{
-	__atomic_store_n(&fwd_quit, 1, __ATOMIC_RELEASE);
-}
 
 static void
 stream_init(struct fwd_stream *fs, const struct app_params *p,
@@ -225,7 +179,7 @@ fwd_print_layout(const struct fwd_config *fc)
 		if (fs->tx_port == APP_NO_PORT)
 			printf("  lcore %u: rx port %u (%s) queue %u -> (%s)\n",
 			       fs->lcore, fs->rx_port, rx, fs->rx_queue,
-			       fc->engine == &fwd_bridge_engine ? "bridge" : "drop");
+			       fc->engine->rx_sink != NULL ? fc->engine->rx_sink : "drop");
 		else
 			printf("  lcore %u: rx port %u (%s) queue %u -> "
 			       "tx port %u (%s) queue %u\n",
@@ -410,4 +364,61 @@ fwd_free(struct fwd_config *fc)
 	rte_free(fc->streams);
 	fc->streams = NULL;
 	fc->nb_streams = 0;
+}
+
+/*
+ * Mark the ports the streams will use and, for engines that need pairs and
+ * got no --pair, pair the ports 0-1, 2-3, ... 0 or -EINVAL (message printed).
+ */
+int
+fwd_select_ports(struct app_params *p, struct app_ports *ap)
+{
+	unsigned int nb_ports = rte_eth_dev_count_avail(), i;
+	uint16_t port, prev = APP_NO_PORT;
+
+	if (nb_ports == 0) {
+		fprintf(stderr, "%s: no ports: add some with --vdev "
+			"(e.g. --vdev net_vdevpeer0,peer=/path/sock) or -a <PCI>\n",
+			APP_NAME);
+		return -EINVAL;
+	}
+	if (p->nb_pairs != 0) {
+		for (i = 0; i < p->nb_pairs; i++) {
+			ap->used[p->pairs[i].a] = true;
+			ap->used[p->pairs[i].b] = true;
+		}
+		return 0;
+	}
+	/* A guest and its host interface go together (guest to host). */
+	RTE_ETH_FOREACH_DEV(port) {
+		ap->used[port] = true;
+		if (!p->engine->needs_pairs || ap->role[port] != PORT_ROLE_GUEST ||
+		    ap->hostif_peer[port] == APP_NO_PORT)
+			continue;
+		p->pairs[p->nb_pairs].a = port;
+		p->pairs[p->nb_pairs].b = ap->hostif_peer[port];
+		p->nb_pairs++;
+	}
+	if (!p->engine->needs_pairs)
+		return 0;
+	nb_ports -= 2 * p->nb_pairs;
+	if (nb_ports % 2 != 0) {
+		fprintf(stderr, "%s: --fwd %s: %u ports cannot be paired 0:1, 2:3, "
+			"...: give --pair A:B (or --pair P:P to loop a port back)\n",
+			APP_NAME, p->engine->name, nb_ports);
+		return -EINVAL;
+	}
+	RTE_ETH_FOREACH_DEV(port) {
+		if (ap->hostif_peer[port] != APP_NO_PORT)
+			continue;
+		if (prev == APP_NO_PORT) {
+			prev = port;
+			continue;
+		}
+		p->pairs[p->nb_pairs].a = prev;
+		p->pairs[p->nb_pairs].b = port;
+		p->nb_pairs++;
+		prev = APP_NO_PORT;
+	}
+	return 0;
 }

@@ -35,6 +35,10 @@
 #include <rte_udp.h>
 
 #include "bridge.h"
+#include "app_params.h"
+#include "fwd.h"
+#include "fwd_bridge.h"
+#include "ports.h"
 #include "vdevpeer_app.h"
 
 /* Frames buffered per egress port before a tx_burst (one burst's worth). */
@@ -489,7 +493,7 @@ add_static(const struct app_params *p)
 		snprintf(name, sizeof(name), "%s", at + 1);
 		if (bridge_mac_parse(m, &mac) != 0)
 			return -EINVAL;   /* checked by params.c */
-		if (app_resolve_port(name, &port) != 0 || !br.member[port]) {
+		if (ports_resolve(name, &port) != 0 || !br.member[port]) {
 			fprintf(stderr, "%s: --bridge-mac %s: '%s' is not a bridge "
 				"port\n", APP_NAME, spec, name);
 			return -EINVAL;
@@ -789,6 +793,8 @@ const struct fwd_engine fwd_bridge_engine = {
 	.name = "bridge",
 	.help = "L2 learning switch over all ports (guests, host interfaces, uplinks)",
 	.needs_pairs = false,
+	.no_pairs = true,
+	.rx_sink = "bridge",
 	.stream_fwd = bridge_stream_fwd,
 	.init = bridge_init,
 	.tick = bridge_tick,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* io: forward every received frame unchanged to the peer port. */
+#include "fwd.h"
 #include "vdevpeer_app.h"
 
 static void

@@ -7,6 +7,7 @@
 #include <rte_ether.h>
 #include <rte_prefetch.h>
 
+#include "fwd.h"
 #include "vdevpeer_app.h"
 
 static inline void

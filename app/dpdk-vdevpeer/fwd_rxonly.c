@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* rxonly: receive and free; counts what arrives on every used port. */
+#include "fwd.h"
 #include "vdevpeer_app.h"
 
 static void

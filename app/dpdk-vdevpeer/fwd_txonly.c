@@ -13,6 +13,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "fwd.h"
 #include "vdevpeer_app.h"
 
 #define TXONLY_FRAME_LEN 60   /* 64 on the wire with the FCS */

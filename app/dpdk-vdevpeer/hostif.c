@@ -20,6 +20,9 @@
 #include <rte_ethdev.h>
 #include <rte_pmd_vdevpeer.h>
 
+#include "app_params.h"
+#include "hostif.h"
+#include "ports.h"
 #include "vdevpeer_app.h"
 
 static bool
@@ -110,7 +113,7 @@ hostif_create(const struct app_params *p, struct app_ports *ap)
 		}
 		snprintf(name, sizeof(name), "%.*s",
 			 (int)(eq != NULL ? (size_t)(eq - spec) : strlen(spec)), spec);
-		if (app_resolve_port(name, &guest) != 0 ||
+		if (ports_resolve(name, &guest) != 0 ||
 		    !rte_pmd_vdevpeer_is_vdevpeer(guest)) {
 			fprintf(stderr, "%s: --host-if %s: '%s' is not a net_vdevpeer "
 				"port (give its bind name, e.g. vp0)\n", APP_NAME, spec, name);

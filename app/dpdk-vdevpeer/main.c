@@ -17,10 +17,30 @@
 #include <rte_lcore.h>
 #include <rte_pdump.h>
 
+#include "app_params.h"
+#include "config.h"
+#include "console.h"
+#include "control.h"
+#include "fwd.h"
+#include "hostif.h"
+#include "params.h"
+#include "ports.h"
+#include "quit.h"
+#include "stats.h"
 #include "vdevpeer_app.h"
 
 /* The main lcore sleeps this long between checks of the quit flag. */
 #define MAIN_TICK_US (100 * 1000)
+
+/* The console's topics, in the order its help shows them. */
+static const struct con_topic *const app_con_topics[] = {
+	&con_topic_fwd,
+	&con_topic_port,
+	&con_topic_peer,
+	&con_topic_system,
+	&con_topic_bridge,
+	NULL,
+};
 
 static volatile sig_atomic_t quit_signal;
 
@@ -28,7 +48,7 @@ static void
 on_signal(int sig)
 {
 	quit_signal = sig;
-	fwd_request_quit();
+	app_request_quit();
 }
 
 static void
@@ -79,7 +99,7 @@ stats_tick(void)
 static void
 run_service_loop(void)
 {
-	while (!fwd_quit_requested()) {
+	while (!app_quit_requested()) {
 		rte_delay_us_sleep(MAIN_TICK_US);
 		stats_tick();
 	}
@@ -97,6 +117,7 @@ main(int argc, char **argv)
 		app_usage(argv[0]);
 		return 0;
 	}
+	console_set_topics(app_con_topics);
 	if (app_args_want_dump(argc, argv)) {
 		console_dump_markdown(stdout);
 		return 0;
@@ -130,7 +151,10 @@ main(int argc, char **argv)
 	argv += ret;
 	install_signals();
 
-	ret = app_parse_args(argc, argv, params);
+	app_params_defaults(params);
+	ret = config_load_args(argc, argv, params);
+	if (ret == 0)
+		ret = app_parse_args(argc, argv, params);
 	if (ret == 1) {
 		rte_eal_cleanup();
 		return 0;
@@ -163,7 +187,7 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "cannot create host interfaces\n");
 	}
 	ports_describe(&app.ports);
-	if (ports_select(params, &app.ports) != 0)
+	if (fwd_select_ports(params, &app.ports) != 0)
 		exit_usage();
 	if (params->engine->init != NULL) {
 		ret = params->engine->init(params, &app.ports);
@@ -215,7 +239,7 @@ main(int argc, char **argv)
 		printf("Interactive console: `help` lists the commands, TAB "
 		       "completes, `quit` exits\n");
 		console_interactive(stats_tick);
-	} else if (!fwd_quit_requested()) {
+	} else if (!app_quit_requested()) {
 		printf("Forwarding started (SIGINT or SIGTERM stops)\n");
 		run_service_loop();
 	}

@@ -7,12 +7,12 @@
  * PMD's helper rte_pmd_vdevpeer_tx_sw_offload. net_vdevpeer ports need
  * none of this: they take every flag and fall back to software themselves.
  *
- * Runs on the worker that owns the stream (fwd_stream_tx).
+ * offload_tx_sw runs on the worker that owns the stream (fwd_stream_tx).
  */
 #include <rte_ethdev.h>
 #include <rte_pmd_vdevpeer.h>
 
-#include "vdevpeer_app.h"
+#include "offload.h"
 
 bool app_tx_sw_offload[RTE_MAX_ETHPORTS];
 static uint64_t app_tx_capa[RTE_MAX_ETHPORTS];
@@ -41,18 +41,20 @@ offload_port_conf(uint16_t port, const struct rte_eth_dev_info *info,
 /* Frames per software-segmented burst: a 64 KiB frame at MSS 536 is 123. */
 #define APP_SW_OL_MAX 512
 
-void
-fwd_stream_tx_sw(struct fwd_stream *fs, struct rte_mbuf **pkts, uint16_t nb)
+uint32_t
+offload_tx_sw(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t nb,
+	      uint32_t *dropped)
 {
 	struct rte_mbuf *out[APP_SW_OL_MAX];
-	const uint16_t port = fs->tx_port;
 	uint16_t n = 0, i, prep, sent;
+	uint32_t total = 0;
 
 	for (i = 0; i < nb; i++) {
 		uint16_t k;
 
 		if (APP_SW_OL_MAX - n < 256) {
-			fwd_stream_tx_sw(fs, out, n);  /* recursion ends: no flags left */
+			/* recursion ends: no flags left */
+			total += offload_tx_sw(port, queue, out, n, dropped);
 			n = 0;
 		}
 		if (!(pkts[i]->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG |
@@ -64,18 +66,17 @@ fwd_stream_tx_sw(struct fwd_stream *fs, struct rte_mbuf **pkts, uint16_t nb)
 						   app_tx_pool[port], &out[n],
 						   (uint16_t)(APP_SW_OL_MAX - n));
 		if (k == 0)
-			fwd_counter_add(&fs->tx_drops, 1);
+			(*dropped)++;
 		n = (uint16_t)(n + k);
 	}
 	if (n == 0)
-		return;
+		return total;
 	/* what the port's hardware does: let its driver fix the headers up */
-	prep = rte_eth_tx_prepare(port, fs->tx_queue, out, n);
-	sent = rte_eth_tx_burst(port, fs->tx_queue, out, prep);
-	if (sent != 0)
-		fwd_counter_add(&fs->tx_pkts, sent);
+	prep = rte_eth_tx_prepare(port, queue, out, n);
+	sent = rte_eth_tx_burst(port, queue, out, prep);
 	if (unlikely(sent < n)) {
-		fwd_counter_add(&fs->tx_drops, n - sent);
+		*dropped += n - sent;
 		rte_pktmbuf_free_bulk(&out[sent], n - sent);
 	}
+	return total + sent;
 }

@@ -15,6 +15,10 @@
 #include <rte_pmd_vdevpeer.h>
 
 #include "bridge.h"
+#include "app_params.h"
+#include "engines.h"
+#include "params.h"
+#include "ports.h"
 #include "vdevpeer_app.h"
 
 enum {
@@ -199,32 +203,6 @@ parse_uint(const char *opt, const char *val, unsigned long min,
 	return 0;
 }
 
-/* A port id, a net_vdevpeer bind name, or an ethdev name. */
-int
-app_resolve_port(const char *tok, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (tok[0] == '\0')
-		return -ENODEV;
-	if (tok[0] >= '0' && tok[0] <= '9') {
-		errno = 0;
-		v = strtoul(tok, &end, 10);
-		if (*end == '\0' && errno == 0) {
-			if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(v))
-				return -ENODEV;
-			*port = v;
-			return 0;
-		}
-	}
-	if (rte_pmd_vdevpeer_port_by_bind(tok, port) == 0)
-		return 0;
-	if (rte_eth_dev_get_port_by_name(tok, port) == 0)
-		return 0;
-	return -ENODEV;
-}
-
 /*
  * Ethdev names may hold ':' themselves (PCI addresses), so try every ':'
  * as the separator and accept exactly one split whose halves both resolve.
@@ -250,7 +228,7 @@ app_parse_pair(const char *val, struct app_pair *pr, const char **why)
 
 		memcpy(buf, val, alen);
 		buf[alen] = '\0';
-		if (app_resolve_port(buf, &a) != 0 || app_resolve_port(colon + 1, &b) != 0)
+		if (ports_resolve(buf, &a) != 0 || ports_resolve(colon + 1, &b) != 0)
 			continue;
 		found.a = a;
 		found.b = b;
@@ -393,32 +371,13 @@ void
 app_params_defaults(struct app_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->engine = &fwd_io_engine;
+	p->engine = fwd_engines[0];
 	p->nb_rxq = 1;
 	p->nb_txq = 1;
 	p->nb_desc = APP_DEFAULT_NB_DESC;
 	p->burst = APP_DEFAULT_BURST;
 	p->bridge_aging = BRIDGE_DEFAULT_AGING;
 	p->bridge_entries = BRIDGE_DEFAULT_ENTRIES;
-}
-
-/* --config is read before the other options, which override it. */
-static int
-load_config_first(int argc, char **argv, struct app_params *p)
-{
-	const char *path = NULL;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			path = argv[i + 1];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
-	}
-	if (path == NULL)
-		return 0;
-	p->config_file = path;
-	return config_load(path, p);
 }
 
 int
@@ -430,8 +389,6 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 	char names[64];
 	const char *why;
 
-	app_params_defaults(p);
-	ret = load_config_first(argc, argv, p);
 	optind = 1;
 	opterr = 0;
 	while (ret == 0 &&
@@ -519,9 +476,9 @@ app_parse_args(int argc, char **argv, struct app_params *p)
 			break;
 		}
 	}
-	if (ret == 0 && p->engine == &fwd_bridge_engine && p->nb_pairs != 0) {
-		fprintf(stderr, "%s: --pair: not used by --fwd bridge (every port "
-			"is a bridge member)\n", APP_NAME);
+	if (ret == 0 && p->engine->no_pairs && p->nb_pairs != 0) {
+		fprintf(stderr, "%s: --pair: not used by --fwd %s (every port "
+			"is a member)\n", APP_NAME, p->engine->name);
 		ret = -EINVAL;
 	}
 	if (ret == 0 && optind < argc) {

@@ -12,6 +12,10 @@
 #include <rte_mempool.h>
 #include <rte_pmd_vdevpeer.h>
 
+#include "app_params.h"
+#include "offload.h"
+#include "ports.h"
+#include "quit.h"
 #include "vdevpeer_app.h"
 
 /* Per-lcore mbuf cache of the pools; DPDK's usual choice. */
@@ -21,7 +25,7 @@
  * Tx offloads enabled on each port (offload.c picks them from what the
  * device has), so that frames carrying offload requests can go out as they
  * are; the bridge completes the rest in software per egress port
- * (fwd_bridge.c), the other engines in fwd_stream_tx_sw (offload.c).
+ * (fwd_bridge.c), the other engines in offload_tx_sw (offload.c).
  */
 static uint64_t tx_offloads[RTE_MAX_ETHPORTS];
 
@@ -85,7 +89,7 @@ ports_assign_roles(const struct app_params *p, struct app_ports *ap)
 				 PORT_ROLE_GUEST : PORT_ROLE_OTHER;
 	}
 	for (i = 0; i < p->nb_uplinks; i++) {
-		if (app_resolve_port(p->uplinks[i], &port) != 0) {
+		if (ports_resolve(p->uplinks[i], &port) != 0) {
 			fprintf(stderr, "%s: --uplink %s: no such port (a port id or "
 				"ethdev name, e.g. 0000:02:00.0 or net_af_packet0)\n",
 				APP_NAME, p->uplinks[i]);
@@ -170,59 +174,6 @@ ports_check_vdevs(int argc, char **argv)
 				"(see the driver's message above)\n", APP_NAME, val);
 			return -EINVAL;
 		}
-	}
-	return 0;
-}
-
-int
-ports_select(struct app_params *p, struct app_ports *ap)
-{
-	unsigned int nb_ports = rte_eth_dev_count_avail(), i;
-	uint16_t port, prev = APP_NO_PORT;
-
-	if (nb_ports == 0) {
-		fprintf(stderr, "%s: no ports: add some with --vdev "
-			"(e.g. --vdev net_vdevpeer0,peer=/path/sock) or -a <PCI>\n",
-			APP_NAME);
-		return -EINVAL;
-	}
-	if (p->nb_pairs != 0) {
-		for (i = 0; i < p->nb_pairs; i++) {
-			ap->used[p->pairs[i].a] = true;
-			ap->used[p->pairs[i].b] = true;
-		}
-		return 0;
-	}
-	/* A guest and its host interface go together (guest to host). */
-	RTE_ETH_FOREACH_DEV(port) {
-		ap->used[port] = true;
-		if (!p->engine->needs_pairs || ap->role[port] != PORT_ROLE_GUEST ||
-		    ap->hostif_peer[port] == APP_NO_PORT)
-			continue;
-		p->pairs[p->nb_pairs].a = port;
-		p->pairs[p->nb_pairs].b = ap->hostif_peer[port];
-		p->nb_pairs++;
-	}
-	if (!p->engine->needs_pairs)
-		return 0;
-	nb_ports -= 2 * p->nb_pairs;
-	if (nb_ports % 2 != 0) {
-		fprintf(stderr, "%s: --fwd %s: %u ports cannot be paired 0:1, 2:3, "
-			"...: give --pair A:B (or --pair P:P to loop a port back)\n",
-			APP_NAME, p->engine->name, nb_ports);
-		return -EINVAL;
-	}
-	RTE_ETH_FOREACH_DEV(port) {
-		if (ap->hostif_peer[port] != APP_NO_PORT)
-			continue;
-		if (prev == APP_NO_PORT) {
-			prev = port;
-			continue;
-		}
-		p->pairs[p->nb_pairs].a = prev;
-		p->pairs[p->nb_pairs].b = port;
-		p->nb_pairs++;
-		prev = APP_NO_PORT;
 	}
 	return 0;
 }
@@ -546,11 +497,37 @@ ports_wait_links(const struct app_ports *ap, unsigned int timeout_s)
 			fflush(stdout);
 			next += hz;
 		}
-		if (elapsed >= timeout_s || fwd_quit_requested()) {
+		if (elapsed >= timeout_s || app_quit_requested()) {
 			printf("Links: %u still down after %u s: forwarding anyway\n",
 			       down, elapsed);
 			return -ETIMEDOUT;
 		}
 		rte_delay_us_sleep(50 * 1000);
 	}
+}
+
+/* A port id, a net_vdevpeer bind name, or an ethdev name. */
+int
+ports_resolve(const char *tok, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (tok[0] == '\0')
+		return -ENODEV;
+	if (tok[0] >= '0' && tok[0] <= '9') {
+		errno = 0;
+		v = strtoul(tok, &end, 10);
+		if (*end == '\0' && errno == 0) {
+			if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(v))
+				return -ENODEV;
+			*port = v;
+			return 0;
+		}
+	}
+	if (rte_pmd_vdevpeer_port_by_bind(tok, port) == 0)
+		return 0;
+	if (rte_eth_dev_get_port_by_name(tok, port) == 0)
+		return 0;
+	return -ENODEV;
 }

@@ -13,6 +13,9 @@
 #include <rte_telemetry.h>
 
 #include "rte_pmd_vdevpeer.h"
+#include "fwd.h"
+#include "ports.h"
+#include "stats.h"
 #include "vdevpeer_app.h"
 
 struct port_snap {
@@ -281,7 +284,7 @@ stats_print_streams(const struct fwd_config *fc)
 				 port_label(fs->rx_port, label, sizeof(label)), fs->rx_queue);
 		if (fs->tx_port == APP_NO_PORT)
 			snprintf(tx, sizeof(tx), "(%s)",
-				 fc->engine == &fwd_bridge_engine ? "bridge" : "drop");
+				 fc->engine->rx_sink != NULL ? fc->engine->rx_sink : "drop");
 		else
 			snprintf(tx, sizeof(tx), "%s/%u",
 				 port_label(fs->tx_port, label, sizeof(label)),
