@@ -49,35 +49,44 @@
 #define BRIDGE_TX_OL (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | \
 		      RTE_MBUF_F_TX_TCP_SEG)
 
+/*
+ * The bridge's counters, per port, declared once: (enum suffix, name in
+ * `show bridge stats` and telemetry /vdevpeer/bridge/stats, meaning).
+ * Ingress ones count frames that arrived on the port, egress ones frames
+ * sent to it.
+ */
+#define BC_LIST(_) \
+	_(RX, "rx", "frames received") \
+	_(LEARNED, "learned", "source MACs learned") \
+	_(MOVED, "moved", "source MACs moved here from another port") \
+	_(FORWARDED, "forwarded", "known unicast, sent to one port") \
+	_(FLOODED, "flooded", "broadcast, multicast or unknown unicast: sent to every member") \
+	_(STATIC_KEPT, "static_kept", "source is static on another port: not moved") \
+	_(LEARN_FULL, "learn_full", "source not learned: table full") \
+	_(DROP_OWN_SRC, "drop_own_src", "source MAC is one of our ports' (loop or spoof)") \
+	_(DROP_BAD_SRC, "drop_bad_src", "multicast or all-zero source MAC") \
+	_(DROP_SAME_PORT, "drop_same_port", "destination is on the ingress port") \
+	_(DROP_RUNT, "drop_runt", "shorter than an Ethernet header") \
+	_(DROP_NO_MEMBER, "drop_no_member", "nowhere to flood to (every other port down)") \
+	_(TX, "tx", "frames sent (egress)") \
+	_(TX_DROP, "tx_drop", "not taken by the port's tx_burst (egress)") \
+	_(TX_NO_CLONE, "tx_no_clone", "clone pool empty: a flood copy dropped (egress)") \
+	_(SW_CSUM, "sw_csum", "checksums completed in software (egress)") \
+	_(SW_GSO, "sw_gso", "frames segmented in software (egress)") \
+	_(DROP_OFFLOAD, "drop_offload", \
+	  "an offload the egress lacks and software cannot do (egress)")
+
 enum bridge_counter {
-	/* ingress: per port frames arrived on */
-	BC_RX,
-	BC_LEARNED,
-	BC_MOVED,
-	BC_FORWARDED,            /* known unicast, sent to one port */
-	BC_FLOODED,              /* broadcast/multicast/unknown unicast */
-	BC_STATIC_KEPT,          /* source is static on another port: not moved */
-	BC_LEARN_FULL,           /* source not learned: table full */
-	BC_DROP_OWN_SRC,         /* source MAC is one of our ports' (loop/spoof) */
-	BC_DROP_BAD_SRC,         /* multicast or all-zero source */
-	BC_DROP_SAME_PORT,       /* destination is on the ingress port */
-	BC_DROP_RUNT,            /* shorter than an Ethernet header */
-	BC_DROP_NO_MEMBER,       /* nowhere to flood to (all others down) */
-	/* egress: per port frames are sent to */
-	BC_TX,
-	BC_TX_DROP,              /* not taken by tx_burst */
-	BC_TX_NO_CLONE,          /* clone pool empty: flood copy dropped */
-	BC_SW_CSUM,              /* checksums completed in software */
-	BC_SW_GSO,               /* frames segmented in software */
-	BC_DROP_OFFLOAD,         /* offload the egress lacks and we cannot do */
+#define BC_X_(e, name, desc) BC_##e,
+	BC_LIST(BC_X_)
+#undef BC_X_
 	BC_NB
 };
 
 static const char *const bc_names[BC_NB] = {
-	"rx", "learned", "moved", "forwarded", "flooded", "static_kept",
-	"learn_full", "drop_own_src", "drop_bad_src", "drop_same_port",
-	"drop_runt", "drop_no_member", "tx", "tx_drop", "tx_no_clone",
-	"sw_csum", "sw_gso", "drop_offload",
+#define BC_X_(e, name, desc) name,
+	BC_LIST(BC_X_)
+#undef BC_X_
 };
 
 struct bridge_counters {
@@ -801,3 +810,20 @@ const struct fwd_engine fwd_bridge_engine = {
 	.stats = bridge_stats,
 	.fini = bridge_fini,
 };
+
+void
+fwd_bridge_counters_markdown(FILE *f)
+{
+	static const char *const descs[BC_NB] = {
+#define BC_X_(e, name, desc) desc,
+		BC_LIST(BC_X_)
+#undef BC_X_
+	};
+
+	fprintf(f, "\n### Bridge counters (`--fwd bridge`)\n\n");
+	fprintf(f, "Per port, in `show bridge stats` and telemetry "
+		"`/vdevpeer/bridge/stats`.\n\n");
+	fprintf(f, "| counter | what it counts |\n|---|---|\n");
+	for (int i = 0; i < BC_NB; i++)
+		fprintf(f, "| `%s` | %s |\n", bc_names[i], descs[i]);
+}

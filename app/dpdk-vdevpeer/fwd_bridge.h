@@ -6,6 +6,7 @@
 #define APP_FWD_BRIDGE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct bridge_table;
 
@@ -16,5 +17,7 @@ struct bridge_table;
  */
 struct bridge_table *fwd_bridge_table(void);
 uint32_t fwd_bridge_now(void);
+/* The bridge counters' reference in markdown (--dump-xstats). */
+void fwd_bridge_counters_markdown(FILE *f);
 
 #endif /* APP_FWD_BRIDGE_H */

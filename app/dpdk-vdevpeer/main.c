@@ -22,6 +22,7 @@
 #include "console.h"
 #include "control.h"
 #include "fwd.h"
+#include "fwd_bridge.h"
 #include "hostif.h"
 #include "params.h"
 #include "ports.h"
@@ -124,6 +125,7 @@ main(int argc, char **argv)
 	}
 	if (app_args_want_dump_xstats(argc, argv)) {
 		stats_dump_xstats_markdown(stdout);
+		fwd_bridge_counters_markdown(stdout);
 		return 0;
 	}
 	/* Logs go to files and pipes: a line at a time, as on a terminal. */

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""docs/xstats.md and the driver's xstats come from the same counter lists:
-the generated table matches the app's --dump-xstats, and a running port
-reports exactly the documented names."""
+"""docs/xstats.md, the driver's xstats and the bridge's counters come from
+the same counter lists: the generated tables match the app's --dump-xstats,
+a running port reports exactly the documented xstat names, and a running
+bridge exactly the documented counters."""
 import os
 import re
 import subprocess
@@ -20,10 +21,13 @@ def dump(app):
                           timeout=10, check=True).stdout
 
 
-def documented_names(table):
-    """Every xstat name of the table, {rx,tx}_x as rx_x and tx_x."""
+BRIDGE = "### Bridge counters"
+
+
+def documented_names(text):
+    """Every xstat name of the port table, {rx,tx}_x as rx_x and tx_x."""
     names = []
-    for name in re.findall(r"^\| `([^`]+)` \|", table, re.M):
+    for name in re.findall(r"^\| `([^`]+)` \|", text.split(BRIDGE)[0], re.M):
         if name.startswith("{rx,tx}_"):
             names += ["rx_" + name[8:], "tx_" + name[8:]]
         else:
@@ -56,6 +60,24 @@ def test_port_reports_the_documented_xstats(procs, app):
     assert sorted(ours) == sorted(doc), (
         "reported, not documented: %s; documented, not reported: %s"
         % (sorted(set(ours) - set(doc)), sorted(set(doc) - set(ours))))
+
+
+def test_bridge_reports_the_documented_counters(procs, app):
+    """The per-port counters of a running bridge (telemetry
+    /vdevpeer/bridge/stats) are the documented ones, in that order."""
+    text = dump(app)
+    assert BRIDGE in text, "--dump-xstats has no bridge counters"
+    doc = re.findall(r"^\| `([^`]+)` \|", text.split(BRIDGE)[1], re.M)
+    socks = [procs.sock("p%d.sock" % i) for i in range(2)]
+    m = P.VdevpeerMiddle(procs, [PortSpec(s) for s in socks],
+                         app_args=["--fwd", "bridge"]).start()
+    m.proc.wait_log(r"Forwarding started \(")
+    got = P.telemetry(m.proc.prefix, "/vdevpeer/bridge/stats")
+    assert got, "no bridge stats"
+    ports = [v for v in got.values() if isinstance(v, dict)]
+    assert len(ports) == 2, got
+    for per_port in ports:
+        assert [k for k in per_port if k != "port"] == doc, per_port
 
 
 # ethdev's basic stats as xstats (rte_eth_xstats_get adds them for every port)
