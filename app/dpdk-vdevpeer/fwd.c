@@ -18,6 +18,7 @@
 
 #include "app_params.h"
 #include "fwd.h"
+#include "offload.h"
 #include "ports.h"
 #include "vdevpeer_app.h"
 
@@ -64,6 +65,9 @@ stream_init(struct fwd_stream *fs, const struct app_params *p,
 	/* More rx than tx queues: several streams share a tx queue. */
 	fs->tx_queue = tx_port == APP_NO_PORT ? 0 : q % p->nb_txq;
 	fs->burst = p->burst;
+	/* chosen here, not per burst: the streams are rebuilt whenever a
+	 * port is set up again (control.c) */
+	fs->tx_sw = tx_port != APP_NO_PORT && app_tx_sw_offload[tx_port];
 }
 
 /*

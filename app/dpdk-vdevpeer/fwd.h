@@ -24,6 +24,7 @@ struct fwd_stream {
 	uint16_t tx_port;        /* APP_NO_PORT when the engine does not send */
 	uint16_t tx_queue;
 	uint16_t burst;
+	bool tx_sw;              /* the tx port is not net_vdevpeer: offload_tx_sw */
 	unsigned int lcore;
 	struct rte_mempool *pool;  /* of the tx port: for engines that make frames */
 	/* Written by the owning worker only; read by the main lcore. */
@@ -89,7 +90,7 @@ fwd_stream_tx(struct fwd_stream *fs, struct rte_mbuf **pkts, uint16_t nb)
 {
 	uint16_t sent;
 
-	if (unlikely(app_tx_sw_offload[fs->tx_port])) {
+	if (unlikely(fs->tx_sw)) {
 		uint32_t dropped = 0, done;
 
 		done = offload_tx_sw(fs->tx_port, fs->tx_queue, pkts, nb, &dropped);
