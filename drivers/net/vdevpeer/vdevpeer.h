@@ -361,7 +361,7 @@ vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
 static inline uint64_t
 vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
 {
-	return q->err_acc[e] + q->vr.err[e];
+	return VDP_CNT_GET(q->err_acc[e]) + VDP_CNT_GET(q->vr.err[e]);
 }
 
 /* ---- the port ---- */

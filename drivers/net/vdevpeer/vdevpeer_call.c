@@ -147,11 +147,11 @@ vdp_queue_call(struct vdp_queue *q)
 	int r = vdp_call_write(q->callfd);
 
 	if (likely(r == 0)) {
-		q->calls++;
+		VDP_CNT_INC(q->calls);
 	} else if (r == -EAGAIN) {
-		q->call_stat[VDP_CALL_EAGAIN]++;
+		VDP_CNT_INC(q->call_stat[VDP_CALL_EAGAIN]);
 	} else if (r == -EINTR) {
-		q->call_stat[VDP_CALL_UNBLOCKED]++;
+		VDP_CNT_INC(q->call_stat[VDP_CALL_UNBLOCKED]);
 		q->call_off = true;
 		rte_log(RTE_LOG_ERR, vdp_logtype_data, "net_vdevpeer: %s (%s): %s queue %u: "
 			"writing the guest's call eventfd blocked (the VMM made it "
@@ -159,7 +159,7 @@ vdp_queue_call(struct vdp_queue *q)
 			"ring is set up again\n", q->port->args.bind, q->port->args.peer,
 			q->is_rx ? "rx" : "tx", q->qid);
 	} else {
-		q->call_stat[VDP_CALL_ERRORS]++;
+		VDP_CNT_INC(q->call_stat[VDP_CALL_ERRORS]);
 	}
 }
 

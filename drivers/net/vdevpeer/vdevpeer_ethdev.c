@@ -285,13 +285,16 @@ eth_vdevpeer_link_update(struct rte_eth_dev *dev, int wait)
 	return 0;
 }
 
+/* A queue's drops of every reason but an empty mbuf pool (counted apart
+ * as rx_nombuf): each counter read once. */
 static uint64_t
-queue_drops(const struct vdp_queue *q)
+queue_drops_but_nombuf(const struct vdp_queue *q)
 {
-	uint64_t d = q->drop_paused;
+	uint64_t d = VDP_CNT_GET(q->drop_paused);
 
 	for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
-		d += vdp_queue_err(q, e);
+		if (e != VDP_ERR_NO_MBUF)
+			d += vdp_queue_err(q, e);
 	return d;
 }
 
@@ -300,30 +303,38 @@ eth_vdevpeer_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 {
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++) {
 		const struct vdp_queue *q = dev->data->rx_queues[i];
+		uint64_t pkts, bytes, drops, nombuf;
 
 		if (q == NULL)
 			continue;
-		st->ipackets += q->pkts;
-		st->ibytes += q->bytes;
-		st->ierrors += queue_drops(q) - vdp_queue_err(q, VDP_ERR_NO_MBUF);
-		st->rx_nombuf += vdp_queue_err(q, VDP_ERR_NO_MBUF);
+		pkts = VDP_CNT_GET(q->pkts);
+		bytes = VDP_CNT_GET(q->bytes);
+		drops = queue_drops_but_nombuf(q);
+		nombuf = vdp_queue_err(q, VDP_ERR_NO_MBUF);
+		st->ipackets += pkts;
+		st->ibytes += bytes;
+		st->ierrors += drops;
+		st->rx_nombuf += nombuf;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			st->q_ipackets[i] = q->pkts;
-			st->q_ibytes[i] = q->bytes;
-			st->q_errors[i] = queue_drops(q);
+			st->q_ipackets[i] = pkts;
+			st->q_ibytes[i] = bytes;
+			st->q_errors[i] = drops + nombuf;
 		}
 	}
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++) {
 		const struct vdp_queue *q = dev->data->tx_queues[i];
+		uint64_t pkts, bytes;
 
 		if (q == NULL)
 			continue;
-		st->opackets += q->pkts;
-		st->obytes += q->bytes;
-		st->oerrors += queue_drops(q);
+		pkts = VDP_CNT_GET(q->pkts);
+		bytes = VDP_CNT_GET(q->bytes);
+		st->opackets += pkts;
+		st->obytes += bytes;
+		st->oerrors += queue_drops_but_nombuf(q) + vdp_queue_err(q, VDP_ERR_NO_MBUF);
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			st->q_opackets[i] = q->pkts;
-			st->q_obytes[i] = q->bytes;
+			st->q_opackets[i] = pkts;
+			st->q_obytes[i] = bytes;
 		}
 	}
 	return 0;

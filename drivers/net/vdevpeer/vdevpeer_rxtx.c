@@ -57,9 +57,9 @@ vdp_queue_complete(struct vdp_queue *q)
 static inline void
 vdp_queue_count(struct vdp_queue *q, uint32_t len)
 {
-	q->pkts++;
-	q->bytes += len;
-	q->bins[vdp_size_bin(len)]++;
+	VDP_CNT_INC(q->pkts);
+	VDP_CNT_ADD(q->bytes, len);
+	VDP_CNT_INC(q->bins[vdp_size_bin(len)]);
 }
 
 /* Copy len bytes at offset off of a gather source into dst. */
@@ -326,8 +326,8 @@ vdp_rx_segment(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_ol_req 
 	rte_pktmbuf_free(m);
 	for (i = 0; i < r->nsegs; i++)
 		vdp_queue_count(q, q->pend[i]->pkt_len);
-	q->ol[VDP_OL_SW_SEG] += r->nsegs;
-	q->ol[VDP_OL_SW_CSUM] += r->nsegs;
+	VDP_CNT_ADD(q->ol[VDP_OL_SW_SEG], r->nsegs);
+	VDP_CNT_ADD(q->ol[VDP_OL_SW_CSUM], r->nsegs);
 	q->pend_head = 0;
 	q->pend_n = r->nsegs;
 	k = vdp_pend_drain(q, out, room);
@@ -390,7 +390,7 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 	case VDP_OL_PLAIN:
 		break;
 	case VDP_OL_CSUM:
-		q->ol[VDP_OL_PARTIAL]++;
+		VDP_CNT_INC(q->ol[VDP_OL_PARTIAL]);
 		if (hw && p->rx_ol_csum) {
 			m->l2_len = r.h.l2_len;
 			m->l3_len = r.h.l3_len;
@@ -403,15 +403,15 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 		}
 		mbuf_csum_complete(m, r.csum_start, r.csum_offset,
 				   r.h.l4_proto == VDP_IPPROTO_UDP);
-		q->ol[VDP_OL_SW_CSUM]++;
+		VDP_CNT_INC(q->ol[VDP_OL_SW_CSUM]);
 		break;
 	case VDP_OL_CSUM_RAW:
-		q->ol[VDP_OL_PARTIAL]++;
+		VDP_CNT_INC(q->ol[VDP_OL_PARTIAL]);
 		mbuf_csum_complete(m, r.csum_start, r.csum_offset, false);
-		q->ol[VDP_OL_SW_CSUM]++;
+		VDP_CNT_INC(q->ol[VDP_OL_SW_CSUM]);
 		break;
 	case VDP_OL_TSO:
-		q->ol[VDP_OL_GSO]++;
+		VDP_CNT_INC(q->ol[VDP_OL_GSO]);
 		if (hw && p->rx_ol_csum && p->rx_ol_lro) {
 			uint8_t *l3 = (uint8_t *)(uintptr_t)hp + r.h.l2_len;
 			uint8_t v[2];
@@ -646,7 +646,7 @@ vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *io
 			np = vdp_iov_slice(iov, nseg, hl, pay, fi + 1, VDP_CHAIN_MAX_SEGS);
 			if (np < 0)
 				goto bad;
-			q->ol[VDP_OL_GSO]++;
+			VDP_CNT_INC(q->ol[VDP_OL_GSO]);
 			return vdp_tx_put(q, &vh, fi, (uint32_t)np + 1, len);
 		}
 		/* software segmentation, each segment checksummed or partial */
@@ -667,8 +667,8 @@ vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *io
 			vdp_ol_tso_hdr(hb, &h, i, off, sl, i + 1 == nsegs, sh);
 			vdp_ol_l4_csum(sh, &h, h.l4_len, fi + 1, (uint32_t)np,
 				       h.l4_len + sl, partial);
-			q->ol[partial ? VDP_OL_PARTIAL : VDP_OL_SW_CSUM]++;
-			q->ol[VDP_OL_SW_SEG]++;
+			VDP_CNT_INC(q->ol[partial ? VDP_OL_PARTIAL : VDP_OL_SW_CSUM]);
+			VDP_CNT_INC(q->ol[VDP_OL_SW_SEG]);
 			ret = vdp_tx_put(q, &vh, fi, (uint32_t)np + 1, hl + sl);
 			if (ret != 0)
 				return ret;
@@ -686,7 +686,7 @@ vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *io
 			vh.csum_start = (uint16_t)(h.l2_len + h.l3_len);
 			vh.csum_offset = h.l4_proto == VDP_IPPROTO_TCP ?
 					 VDP_TCP_CSUM_OFF : VDP_UDP_CSUM_OFF;
-			q->ol[VDP_OL_PARTIAL]++;
+			VDP_CNT_INC(q->ol[VDP_OL_PARTIAL]);
 		} else {
 			struct vdp_iov sl[VDP_CHAIN_MAX_SEGS];
 			int ns = vdp_iov_slice(fi + 1, (uint32_t)np, 0, l4_total - h.l4_len,
@@ -695,7 +695,7 @@ vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *io
 			if (ns < 0)
 				goto bad;
 			vdp_ol_l4_csum(hb, &h, h.l4_len, sl, (uint32_t)ns, l4_total, false);
-			q->ol[VDP_OL_SW_CSUM]++;
+			VDP_CNT_INC(q->ol[VDP_OL_SW_CSUM]);
 		}
 	}
 	return vdp_tx_put(q, &vh, fi, (uint32_t)np + 1, len);
@@ -719,7 +719,7 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 
 	/* Every frame handed to us is consumed: delivered or counted dropped. */
 	if (!vdp_queue_enter(q)) {
-		q->drop_paused += n;  /* link down, queue disabled or stopped */
+		VDP_CNT_ADD(q->drop_paused, n);  /* link down, queue disabled or stopped */
 		goto free;
 	}
 	vdp_vring_burst_begin(vr);
@@ -744,7 +744,7 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 			if (dv && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 				  RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
 				h = &hdr_dv;
-				q->ol[VDP_OL_DATA_VALID]++;
+				VDP_CNT_INC(q->ol[VDP_OL_DATA_VALID]);
 			}
 			ret = vdp_tx_put(q, h, iov, nseg, m->pkt_len);
 		}
@@ -752,7 +752,7 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 			break;
 	}
 	if (i < n)  /* the ring broke under us */
-		vr->err[VDP_ERR_QUEUE_STOPPED] += n - i;
+		VDP_CNT_ADD(vr->err[VDP_ERR_QUEUE_STOPPED], n - i);
 	vdp_queue_complete(q);
 	vdp_queue_leave(q);
 free:

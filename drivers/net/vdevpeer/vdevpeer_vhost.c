@@ -236,8 +236,8 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 		return -EINVAL;
 	}
 	for (int e = 0; e < VDP_ERR_MAX; e++)
-		q->err_acc[e] += vr->err[e];
-	q->budget_acc += vr->budget_stops;
+		VDP_CNT_ADD(q->err_acc[e], vr->err[e]);
+	VDP_CNT_ADD(q->budget_acc, vr->budget_stops);
 	if (vdp_vring_init(vr, vdp_gmap_xlate(p->gmap, vring.desc),
 			   vdp_gmap_xlate(p->gmap, vring.avail),
 			   vdp_gmap_xlate(p->gmap, vring.used), vring.size, last_avail,

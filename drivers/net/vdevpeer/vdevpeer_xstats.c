@@ -172,16 +172,18 @@ vdp_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n
 			if (q == NULL)
 				continue;
 			for (int b = 0; b < VDP_NB_BINS; b++)
-				xs[k++].value += q->bins[b];
-			xs[k++].value += q->calls;
+				xs[k++].value += VDP_CNT_GET(q->bins[b]);
+			xs[k++].value += VDP_CNT_GET(q->calls);
 			for (int c = 0; c < VDP_CALL_NB; c++)
-				xs[k++].value += q->call_stat[c];
-			xs[k++].value += q->budget_acc + q->vr.budget_stops;
+				xs[k++].value += VDP_CNT_GET(q->call_stat[c]);
+			xs[k++].value += VDP_CNT_GET(q->budget_acc) +
+					 VDP_CNT_GET(q->vr.budget_stops);
 			for (int o = 0; o < VDP_OL_NB; o++)
-				xs[k++].value += q->ol[o];
+				xs[k++].value += VDP_CNT_GET(q->ol[o]);
 			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 				xs[k++].value += vdp_queue_err(q, e) +
-						 (e == VDP_ERR_NOT_READY ? q->drop_paused : 0);
+						 (e == VDP_ERR_NOT_READY ?
+						  VDP_CNT_GET(q->drop_paused) : 0);
 		}
 		i = base + VDP_X_PER_DIR;
 	}
@@ -191,7 +193,7 @@ vdp_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n
 		if (q == NULL)
 			continue;
 		for (int z = 0; z < VDP_ZC_NB; z++)
-			xs[i + z].value += q->zc.stat[z];
+			xs[i + z].value += VDP_CNT_GET(q->zc.stat[z]);
 		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
 	}
 	return (int)VDP_X_TOTAL;

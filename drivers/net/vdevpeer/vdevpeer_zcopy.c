@@ -249,7 +249,7 @@ zc_publish(struct vdp_queue *q, uint16_t used_before)
 	fl = fcntl(q->callfd, F_GETFL);
 	if (fl < 0 || !(fl & O_NONBLOCK)) {
 		q->call_off = true;
-		q->call_stat[VDP_CALL_UNBLOCKED]++;
+		VDP_CNT_INC(q->call_stat[VDP_CALL_UNBLOCKED]);
 		return;
 	}
 	vdp_queue_call(q);
@@ -296,7 +296,7 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	if (unlikely(q->zc.inflight >= z->limit)) {
 		if (q->zc.egress) {
 			rte_eth_tx_done_cleanup(q->zc.eport, q->zc.equeue, 0);
-			q->zc.stat[VDP_ZC_RECLAIMS]++;
+			VDP_CNT_INC(q->zc.stat[VDP_ZC_RECLAIMS]);
 		}
 		zc_complete(z, true);
 		if (q->zc.inflight >= z->limit)
@@ -367,13 +367,13 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	__atomic_store_n(&z->held[z->cur], z->held[z->cur] + 1, __ATOMIC_RELEASE);
 	z->fifo[z->fifo_t++ % z->size] = c->head;
 	q->zc.inflight++;
-	q->zc.stat[VDP_ZC_FRAMES]++;
+	VDP_CNT_INC(q->zc.stat[VDP_ZC_FRAMES]);
 	return ms[0];
 
 fallback:
-	q->zc.stat[VDP_ZC_FALLBACKS]++;
+	VDP_CNT_INC(q->zc.stat[VDP_ZC_FALLBACKS]);
 copy:
-	q->zc.stat[VDP_ZC_COPIED]++;
+	VDP_CNT_INC(q->zc.stat[VDP_ZC_COPIED]);
 	return NULL;
 }
 
@@ -406,7 +406,7 @@ vdp_zc_queue_orphan(struct vdp_queue *q)
 		VDP_LOG(WARNING, q->port, "rx queue %u: %u guest buffers still held "
 			"by the application: given up on (their memory stays mapped "
 			"until they are freed)", q->qid, q->zc.inflight);
-		q->zc.stat[VDP_ZC_FORCED] += q->zc.inflight;
+		VDP_CNT_ADD(q->zc.stat[VDP_ZC_FORCED], q->zc.inflight);
 		z->q = NULL;
 	} else {
 		TAILQ_REMOVE(&zc_ctxs, z, next);

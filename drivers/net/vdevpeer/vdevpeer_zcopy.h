@@ -44,7 +44,7 @@ vdp_zc_try(struct vdp_queue *q, const struct vdp_chain *c,
 	if (q->zc.ctx == NULL)
 		return NULL;
 	if (len < q->zc.thresh) {
-		q->zc.stat[VDP_ZC_COPIED]++;
+		VDP_CNT_INC(q->zc.stat[VDP_ZC_COPIED]);
 		return NULL;
 	}
 	return vdp_zc_rx_chain(q, c, vh, len);

@@ -142,6 +142,17 @@ enum vdp_err {
 extern const char *const vdp_err_names[VDP_ERR_MAX];
 extern const char *const vdp_err_descs[VDP_ERR_MAX];
 
+/*
+ * Counters: one writer (the queue's lcore, or the control thread while
+ * the queue is paused), read by other threads (xstats, telemetry) while it
+ * runs. The writer stores with a relaxed atomic (a plain load, add and
+ * store: no locked instruction), a reader loads with one, so it sees a
+ * whole value and the compiler keeps both.
+ */
+#define VDP_CNT_ADD(c, n) __atomic_store_n(&(c), (c) + (n), __ATOMIC_RELAXED)
+#define VDP_CNT_INC(c) VDP_CNT_ADD(c, 1)
+#define VDP_CNT_GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
 /* ---- one virtqueue as the device sees it ---- */
 typedef void (*vdp_err_fn)(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
 
@@ -230,7 +241,7 @@ bool vdp_vring_in_map(const struct vdp_vring *vr, const struct vdp_memmap *mm);
 static inline void
 vdp_vring_err(struct vdp_vring *vr, enum vdp_err e, uint32_t a, uint32_t b)
 {
-	vr->err[e]++;
+	VDP_CNT_INC(vr->err[e]);
 	if (vr->on_err != NULL)
 		vr->on_err(vr->err_ctx, e, a, b);
 }

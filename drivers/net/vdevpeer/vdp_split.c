@@ -270,7 +270,7 @@ vdp_split_limit(struct vdp_vring *vr)
 {
 	if (!vr->budget_hit) {
 		vr->budget_hit = true;
-		vr->budget_stops++;
+		VDP_CNT_INC(vr->budget_stops);
 	}
 	return VDP_FETCH_LIMIT;
 }
