@@ -773,15 +773,6 @@ rte_pmd_vdevpeer_get_csum(uint16_t port_id)
 	return __atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
-uint16_t
-rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
-			       struct rte_mempool *mp, struct rte_mbuf **out, uint16_t max)
-{
-	int n = vdp_sw_offload(m, tx_capa, mp, out, max);
-
-	return n < 0 ? 0 : (uint16_t)n;
-}
-
 int
 rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_port,
 			   uint16_t egress_queue)

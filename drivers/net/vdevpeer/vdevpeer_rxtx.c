@@ -17,6 +17,7 @@
 
 #include "vdevpeer.h"
 #include "vdevpeer_call.h"
+#include "vdevpeer_mbuf.h"
 #include "vdevpeer_port.h"
 #include "vdevpeer_rxtx.h"
 #include "vdevpeer_zcopy.h"
@@ -62,49 +63,6 @@ vdp_queue_count(struct vdp_queue *q, uint32_t len)
 	VDP_CNT_INC(q->bins[vdp_size_bin(len)]);
 }
 
-/* Copy len bytes at offset off of a gather source into dst. */
-typedef void (*vdp_gather_fn)(const void *src, uint32_t off, void *dst, uint32_t len);
-
-/*
- * Copy len bytes of src into freshly allocated mbufs, chained when they do
- * not fit one. NULL when the pool ran dry. Inlined with a constant copy
- * function, so each caller gets its own loop.
- */
-static __rte_always_inline struct rte_mbuf *
-gather_to_mbuf(struct rte_mempool *mp, uint16_t port, vdp_gather_fn copy,
-	       const void *src, uint32_t len)
-{
-	struct rte_mbuf *head, *m, *prev = NULL;
-	uint32_t done = 0;
-
-	head = rte_pktmbuf_alloc(mp);
-	if (unlikely(head == NULL))
-		return NULL;
-	m = head;
-	for (;;) {
-		uint32_t k = RTE_MIN(rte_pktmbuf_tailroom(m), len - done);
-
-		copy(src, done, rte_pktmbuf_mtod(m, void *), k);
-		m->data_len = (uint16_t)k;
-		done += k;
-		if (prev != NULL) {
-			prev->next = m;
-			head->nb_segs++;
-		}
-		if (done == len)
-			break;
-		prev = m;
-		m = rte_pktmbuf_alloc(mp);
-		if (unlikely(m == NULL)) {
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-	}
-	head->pkt_len = len;
-	head->port = port;
-	return head;
-}
-
 struct chain_src {
 	const struct vdp_chain *c;
 	uint32_t off;
@@ -125,67 +83,6 @@ chain_to_mbuf(struct vdp_queue *q, const struct vdp_chain *c, uint32_t off, uint
 	const struct chain_src cs = { .c = c, .off = off };
 
 	return gather_to_mbuf(q->mp, q->port->port_id, copy_from_chain, &cs, len);
-}
-
-struct iov_src {
-	const struct vdp_iov *iov;
-	uint32_t n;
-};
-
-static void
-copy_from_iov(const void *src, uint32_t off, void *dst, uint32_t len)
-{
-	const struct iov_src *is = src;
-
-	vdp_iov_copy(is->iov, is->n, off, dst, len);
-}
-
-/* Gather [iov] into new mbufs. */
-static struct rte_mbuf *
-iov_to_mbuf(struct rte_mempool *mp, uint16_t port, const struct vdp_iov *iov, uint32_t n,
-	    uint32_t len)
-{
-	const struct iov_src is = { .iov = iov, .n = n };
-
-	return gather_to_mbuf(mp, port, copy_from_iov, &is, len);
-}
-
-/* mbuf segments as a gather list; false when there are too many. */
-static inline bool
-mbuf_to_iov(const struct rte_mbuf *m, struct vdp_iov *iov, uint32_t *n)
-{
-	uint32_t i = 0;
-
-	for (; m != NULL; m = m->next) {
-		if (unlikely(i == VDP_CHAIN_MAX_SEGS))
-			return false;
-		iov[i].base = rte_pktmbuf_mtod(m, const void *);
-		iov[i].len = m->data_len;
-		i++;
-	}
-	*n = i;
-	return true;
-}
-
-/* Write len bytes at frame offset off of m (which must hold them). */
-static void
-mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
-{
-	const uint8_t *s = src;
-
-	for (; m != NULL && len != 0; m = m->next) {
-		uint32_t k;
-
-		if (off >= m->data_len) {
-			off -= m->data_len;
-			continue;
-		}
-		k = RTE_MIN((uint32_t)m->data_len - off, len);
-		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, off), s, k);
-		s += k;
-		len -= k;
-		off = 0;
-	}
 }
 
 /*
@@ -213,25 +110,7 @@ mbuf_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t off, bool udp)
 	if (x == 0 && udp)
 		x = 0xffff;
 	vdp_put_be16(v, x);
-	mbuf_write(m, start + off, v, 2);
-}
-
-/*
- * True when frame bytes [0, len) of m lie in segments only we own: no
- * guest memory attached as an external buffer (zero-copy), nothing shared.
- * Only such bytes may be written, or handed on as validated headers.
- */
-static inline bool
-mbuf_prefix_private(const struct rte_mbuf *m, uint32_t len)
-{
-	for (; m != NULL; m = m->next) {
-		if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1)
-			return false;
-		if (m->data_len >= len)
-			return true;
-		len -= m->data_len;
-	}
-	return len == 0;
+	vdp_mbuf_write(m, start + off, v, 2);
 }
 
 /*
@@ -249,13 +128,13 @@ vdp_rx_privatize(struct vdp_queue *q, struct rte_mbuf *m, const uint8_t *hp, uin
 	uint32_t n;
 
 	if (mbuf_to_iov(m, iov, &n))
-		c = iov_to_mbuf(q->mp, m->port, iov, n, m->pkt_len);
+		c = vdp_iov_to_mbuf(q->mp, m->port, iov, n, m->pkt_len);
 	if (unlikely(c == NULL)) {
 		vdp_vring_err(&q->vr, VDP_ERR_NO_MBUF, 0, 0);
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	mbuf_write(c, 0, hp, RTE_MIN(hl, c->pkt_len));
+	vdp_mbuf_write(c, 0, hp, RTE_MIN(hl, c->pkt_len));
 	rte_pktmbuf_free(m);
 	return c;
 }
@@ -316,7 +195,7 @@ vdp_rx_segment(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_ol_req 
 		vdp_ol_l4_csum(sh, h, h->l4_len, fi + 1, (uint32_t)np, h->l4_len + len, false);
 		fi[0].base = sh;
 		fi[0].len = hl;
-		s = iov_to_mbuf(q->mp, q->port->port_id, fi, (uint32_t)np + 1, hl + len);
+		s = vdp_iov_to_mbuf(q->mp, q->port->port_id, fi, (uint32_t)np + 1, hl + len);
 		if (unlikely(s == NULL)) {
 			vdp_vring_err(&q->vr, VDP_ERR_NO_MBUF, i, r->nsegs);
 			goto drop_segs;
@@ -429,7 +308,7 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 			vdp_csum_init(&c);
 			vdp_csum_pseudo(&c, l3, r.h.ipv, VDP_IPPROTO_TCP, 0);
 			vdp_put_be16(v, vdp_csum_fold(&c));
-			mbuf_write(m, (uint32_t)r.h.l2_len + r.h.l3_len + VDP_TCP_CSUM_OFF, v, 2);
+			vdp_mbuf_write(m, (uint32_t)r.h.l2_len + r.h.l3_len + VDP_TCP_CSUM_OFF, v, 2);
 			break;
 		}
 		return vdp_rx_segment(q, m, &r, hp, out, room);
@@ -501,74 +380,6 @@ out:
 		vdp_queue_complete(q);
 	vdp_queue_leave(q);
 	return nb_rx;
-}
-
-/*
- * Where the offload fields of a host mbuf say its headers are, checked
- * against the frame; the headers copied into hb. l4 checksum field's
- * header: TCP 20 bytes, UDP 8; TSO: the whole TCP header (l4_len).
- * *l4_total: L4 bytes as the IP header says (TSO: as the frame says).
- * Returns false when they do not fit the frame.
- */
-static bool
-vdp_tx_hdrs(const struct rte_mbuf *m, const struct vdp_iov *iov, uint32_t n,
-	    struct vdp_ol_hdrs *h, uint8_t *hb, uint32_t *l4_total)
-{
-	const uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
-	const bool tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0;
-	uint32_t hl, len = m->pkt_len, iplen;
-	const uint8_t *ip;
-
-	memset(h, 0, sizeof(*h));
-	h->l2_len = m->l2_len;
-	h->l3_len = m->l3_len;
-	if (tso) {
-		h->l4_proto = VDP_IPPROTO_TCP;
-		h->l4_len = m->l4_len;
-	} else if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
-		h->l4_proto = VDP_IPPROTO_TCP;
-		h->l4_len = 20;
-	} else if (l4 == RTE_MBUF_F_TX_UDP_CKSUM) {
-		h->l4_proto = VDP_IPPROTO_UDP;
-		h->l4_len = 8;
-	} else if (l4 != 0) {
-		return false;  /* SCTP: never advertised */
-	}
-	hl = (uint32_t)h->l2_len + h->l3_len + h->l4_len;
-	if (h->l2_len < 14 || hl > VDP_OL_HDR_MAX || hl > len)
-		return false;
-	if (vdp_iov_copy(iov, n, 0, hb, hl) != hl)
-		return false;
-	ip = hb + h->l2_len;
-	h->ipv = (ol & RTE_MBUF_F_TX_IPV4) ? 4 : (ol & RTE_MBUF_F_TX_IPV6) ? 6 : ip[0] >> 4;
-	if ((ip[0] >> 4) != h->ipv)
-		return false;
-	if (h->ipv == 4) {
-		if (h->l3_len < 20 || h->l3_len != (ip[0] & 15u) * 4)
-			return false;
-		iplen = vdp_get_be16(ip + 2);
-	} else if (h->ipv == 6) {
-		if (h->l3_len < 40)
-			return false;
-		iplen = 40u + vdp_get_be16(ip + 4);
-	} else {
-		return false;
-	}
-	if (tso) {
-		if (h->l4_len < 20 || h->l4_len != (ip[h->l3_len + 12] >> 4) * 4u ||
-		    m->tso_segsz < VDP_GSO_MIN_MSS)
-			return false;
-		*l4_total = len - h->l2_len - h->l3_len;
-		return true;
-	}
-	if (h->l4_proto == 0) {
-		*l4_total = 0;
-		return true;
-	}
-	if (iplen < (uint32_t)h->l3_len + h->l4_len || h->l2_len + iplen > len)
-		return false;
-	*l4_total = iplen - h->l3_len;
-	return true;
 }
 
 /* Put one frame (virtio-net header vh, then fi[0..n)) into the guest's RX ring. */
@@ -758,95 +569,4 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 free:
 	rte_pktmbuf_free_bulk(pkts, n);
 	return n;
-}
-
-/* ---- software fallback for other ports (rte_pmd_vdevpeer_tx_sw_offload) ---- */
-
-int
-vdp_sw_offload(struct rte_mbuf *m, uint64_t capa, struct rte_mempool *mp,
-	       struct rte_mbuf **out, uint16_t max)
-{
-	const uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
-	const bool tso = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0;
-	const bool need_seg = tso && !(capa & RTE_ETH_TX_OFFLOAD_TCP_TSO);
-	const bool need_l4 = !tso &&
-		((l4 == RTE_MBUF_F_TX_TCP_CKSUM && !(capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) ||
-		 (l4 == RTE_MBUF_F_TX_UDP_CKSUM && !(capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)));
-	const bool need_ip = (ol & RTE_MBUF_F_TX_IP_CKSUM) && !tso &&
-		!(capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS], fi[VDP_CHAIN_MAX_SEGS + 1];
-	uint8_t hb[VDP_OL_HDR_MAX], sh[VDP_OL_HDR_MAX];
-	struct vdp_ol_hdrs h;
-	uint32_t n, l4_total, hl, pay, i, nsegs, mss;
-	int np;
-
-	if (max == 0)
-		goto drop;
-	if (!need_seg && !need_l4 && !need_ip) {
-		out[0] = m;
-		return 1;
-	}
-	if (!mbuf_to_iov(m, iov, &n) || !vdp_tx_hdrs(m, iov, n, &h, hb, &l4_total))
-		goto drop;
-	hl = (uint32_t)h.l2_len + h.l3_len + h.l4_len;
-	pay = m->pkt_len - hl;
-	if (need_seg) {
-		mss = RTE_MIN((uint32_t)m->tso_segsz, RTE_MAX(pay, 1u));
-		nsegs = pay == 0 ? 1 : (pay + mss - 1) / mss;
-		if (nsegs > max)
-			goto drop;
-		for (i = 0; i < nsegs; i++) {
-			uint32_t off = i * mss, sl = RTE_MIN(mss, pay - off);
-			struct rte_mbuf *s;
-
-			np = vdp_iov_slice(iov, n, hl + off, sl, fi + 1, VDP_CHAIN_MAX_SEGS);
-			if (np < 0)
-				goto drop_segs;
-			vdp_ol_tso_hdr(hb, &h, i, off, sl, i + 1 == nsegs, sh);
-			vdp_ol_l4_csum(sh, &h, h.l4_len, fi + 1, (uint32_t)np, h.l4_len + sl, false);
-			fi[0].base = sh;
-			fi[0].len = hl;
-			s = iov_to_mbuf(mp, m->port, fi, (uint32_t)np + 1, hl + sl);
-			if (s == NULL)
-				goto drop_segs;
-			out[i] = s;
-		}
-		rte_pktmbuf_free(m);
-		return (int)nsegs;
-drop_segs:
-		while (i-- > 0)
-			rte_pktmbuf_free(out[i]);
-		goto drop;
-	}
-	/* in place, on our own copy when the headers are shared or in
-	 * memory we do not own (a zero-copy frame's guest buffer) */
-	if (!mbuf_prefix_private(m, hl)) {
-		struct rte_mbuf *c = rte_pktmbuf_copy(m, mp, 0, UINT32_MAX);
-
-		if (c == NULL)
-			goto drop;
-		rte_pktmbuf_free(m);
-		m = c;
-		if (!mbuf_to_iov(m, iov, &n))
-			goto drop;
-	}
-	if (need_ip && h.ipv == 4) {
-		vdp_ipv4_hdr_csum(hb + h.l2_len);
-		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM;
-	}
-	if (need_l4) {
-		struct vdp_iov sl[VDP_CHAIN_MAX_SEGS];
-
-		np = vdp_iov_slice(iov, n, hl, l4_total - h.l4_len, sl, VDP_CHAIN_MAX_SEGS);
-		if (np < 0)
-			goto drop;
-		vdp_ol_l4_csum(hb, &h, h.l4_len, sl, (uint32_t)np, l4_total, false);
-		m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
-	}
-	mbuf_write(m, 0, hb, hl);
-	out[0] = m;
-	return 1;
-drop:
-	rte_pktmbuf_free(m);
-	return 0;
 }

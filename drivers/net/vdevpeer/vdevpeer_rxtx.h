@@ -16,8 +16,5 @@ uint16_t eth_vdevpeer_tx(void *q, struct rte_mbuf **pkts, uint16_t n);
 void vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
 /* free the software segments an rx queue has not handed out yet */
 void vdp_queue_pend_free(struct vdp_queue *q);
-/* (software) offload of one mbuf for a port without the hardware offload */
-int vdp_sw_offload(struct rte_mbuf *m, uint64_t tx_capa, struct rte_mempool *mp,
-		   struct rte_mbuf **out, uint16_t max);
 
 #endif /* VDEVPEER_RXTX_H */
