@@ -305,7 +305,7 @@ def test_telemetry(procs, middle, app):
 
 def test_dump_commands_matches_docs(app):
     """docs/console.md carries the reference the app prints: regenerate it
-    with ci/gen-console-doc.sh when commands change."""
+    with ci/gen-docs.sh when commands change."""
     gen = subprocess.run([app, "--", "--dump-commands"], capture_output=True, text=True,
                          timeout=10, check=True).stdout
     with open(DOC) as f:
@@ -313,7 +313,7 @@ def test_dump_commands_matches_docs(app):
     begin, end = "<!-- BEGIN COMMANDS -->\n", "<!-- END COMMANDS -->"
     assert begin in doc and end in doc, "docs/console.md lacks the generated block"
     block = doc[doc.index(begin) + len(begin):doc.index(end)]
-    assert block.strip() == gen.strip(), "docs/console.md is stale: run ci/gen-console-doc.sh"
+    assert block.strip() == gen.strip(), "docs/console.md is stale: run ci/gen-docs.sh"
 
 
 @pytest.mark.parametrize("cmd", ["show port info all", "help"])

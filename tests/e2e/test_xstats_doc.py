@@ -36,13 +36,13 @@ def documented_names(text):
 
 
 def test_dump_xstats_matches_docs(app):
-    """Regenerate docs/xstats.md with ci/gen-xstats-doc.sh when counters change."""
+    """Regenerate docs/xstats.md with ci/gen-docs.sh when counters change."""
     gen = dump(app)
     with open(DOC) as f:
         doc = f.read()
     assert BEGIN in doc and END in doc, "docs/xstats.md lacks the generated block"
     block = doc[doc.index(BEGIN) + len(BEGIN):doc.index(END)]
-    assert block.strip() == gen.strip(), "docs/xstats.md is stale: run ci/gen-xstats-doc.sh"
+    assert block.strip() == gen.strip(), "docs/xstats.md is stale: run ci/gen-docs.sh"
 
 
 def test_port_reports_the_documented_xstats(procs, app):
