@@ -32,8 +32,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,10 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the DPDK runtime-directory rule and telemetry client the tests use too
+sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+from dpdk_runtime import telemetry  # noqa: E402
+import dpdk_runtime  # noqa: E402
 
 # vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
 # zerocopy=off, the copy-only data path (which offers IN_ORDER).
@@ -302,29 +304,7 @@ class Proc:
         return self.p.returncode
 
 
-def runtime_dir(prefix):
-    if os.geteuid() == 0:
-        return os.path.join("/var/run/dpdk", prefix)
-    base = os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return os.path.join(base, "dpdk", prefix)
-
-
 # ----------------------------------------------------------------- a run
-
-def telemetry(prefix, cmd, timeout=5):
-    """One query on the DPDK telemetry v2 socket of the process with
-    --file-prefix prefix; the decoded value of cmd."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(timeout)
-    try:
-        s.connect(os.path.join(runtime_dir(prefix), "dpdk_telemetry.v2"))
-        info = json.loads(s.recv(64 * 1024).decode())
-        s.send(cmd.encode())
-        reply = json.loads(s.recv(int(info.get("max_output_len", 16384)) + 1024).decode())
-    finally:
-        s.close()
-    return reply.get(cmd.split(",")[0])
-
 
 def worker_cycles(prefix):
     """(tsc_hz, cycles, busy_cycles, frames) summed over the app's workers
@@ -489,7 +469,7 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
             except FileNotFoundError:
                 pass
         for prefix in (app_prefix, gg_prefix):
-            shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
+            dpdk_runtime.remove_runtime_dir(prefix)
 
 
 # ------------------------------------------------------------- reporting

@@ -23,5 +23,5 @@ def test_demo_runs(tmp_path):
     assert {r[0] for r in rows} == {"vp0", "vp1"}, out[-3000:]
     assert any(int(rx) > 0 and int(tx) > 0 for _, rx, tx in rows), out[-3000:]
     assert "demo: done" in out
-    assert not os.path.exists("/var/run/dpdk/vdp-demo-sw")
-    assert not os.path.exists("/var/run/dpdk/vdp-demo-guests")
+    assert not os.path.exists(P.dpdk_runtime.runtime_dir("vdp-demo-sw"))
+    assert not os.path.exists(P.dpdk_runtime.runtime_dir("vdp-demo-guests"))

@@ -5,7 +5,7 @@ Everything a test starts goes through a ProcGroup: each process gets its own
 DPDK --file-prefix, its output goes to a log file in the test's tmp dir, and
 the group's cleanup stops exactly the processes it started (by PID: SIGINT,
 then SIGKILL after a timeout) and removes their sockets and
-/var/run/dpdk/<prefix> runtime dirs, whether the test passed or not.
+DPDK runtime dirs (tests/pylib/dpdk_runtime.py), whether the test passed or not.
 
 Synchronisation is always by polling a condition with a deadline
 (wait_until): a socket that listens, a line in a log, a counter.  Never a
@@ -21,13 +21,13 @@ The topology pieces used by the tests are here too:
     reference the harness was developed against).
 """
 
-import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -36,7 +36,9 @@ BUILD = os.environ.get("VDP_BUILD_DIR", os.path.join(REPO, "build"))
 APP = os.path.join(BUILD, "app", "dpdk-vdevpeer")
 PMD_SO = os.path.join(BUILD, "drivers", "net", "vdevpeer", "librte_net_vdevpeer.so")
 TESTPMD = os.environ.get("VDP_TESTPMD", shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd")
-DPDK_RUNTIME = "/var/run/dpdk"
+# the DPDK runtime-directory rule and telemetry client shared with perf/
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
+import dpdk_runtime  # noqa: E402
 
 # EAL arguments every process of ours gets: no hugepages (memfd-backed
 # memory works for vhost-user), and never touch the machine's PCI devices.
@@ -118,18 +120,8 @@ def make_stale_socket(path):
 
 def telemetry(prefix, cmd, timeout=5):
     """One DPDK telemetry (v2 socket) query to the process with --file-prefix
-    prefix; returns the decoded JSON value of cmd."""
-    path = os.path.join(DPDK_RUNTIME, prefix, "dpdk_telemetry.v2")
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(timeout)
-    try:
-        s.connect(path)
-        info = json.loads(s.recv(64 * 1024).decode())
-        s.send(cmd.encode())
-        reply = json.loads(s.recv(int(info.get("max_output_len", 16384)) + 1024).decode())
-    finally:
-        s.close()
-    return reply.get(cmd.split(",")[0])
+    prefix; returns the decoded JSON value of cmd (tests/pylib)."""
+    return dpdk_runtime.telemetry(prefix, cmd, timeout)
 
 
 def mempools(prefix):
@@ -342,7 +334,7 @@ class ProcGroup:
                     errors.append("%s (pid %d) ignored SIGINT, killed" % (p.name, p.pid))
                     p.kill()
         for pfx in self.prefixes:
-            shutil.rmtree(os.path.join(DPDK_RUNTIME, pfx), ignore_errors=True)
+            dpdk_runtime.remove_runtime_dir(pfx)
         for path in self.paths:
             try:
                 if os.path.isdir(path) and not os.path.islink(path):

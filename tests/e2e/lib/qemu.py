@@ -25,12 +25,17 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[3]
+# the DPDK runtime-directory rule shared with perf/ (tests/pylib)
+if str(REPO / "tests" / "pylib") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests" / "pylib"))
+import dpdk_runtime  # noqa: E402
 DEFAULT_KIT_DIR = REPO / "tests" / "e2e" / ".guest"
 GUEST_KIT_SCRIPT = REPO / "ci" / "guest-kit.sh"
 
@@ -126,16 +131,8 @@ def wait_for(cond: Callable[[], object], timeout: float, what: str,
 
 
 def remove_dpdk_runtime_dir(prefix: str) -> None:
-    """Remove /var/run/dpdk/<prefix> (and the non-root variant) if present."""
-    if not prefix or "/" in prefix or prefix in (".", ".."):
-        return
-    bases = ["/var/run/dpdk"]
-    xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg:
-        bases.append(os.path.join(xdg, "dpdk"))
-    bases.append("/tmp/dpdk")
-    for base in bases:
-        shutil.rmtree(os.path.join(base, prefix), ignore_errors=True)
+    """Remove prefix's DPDK runtime directory (tests/pylib's rule)."""
+    dpdk_runtime.remove_runtime_dir(prefix)
 
 
 class Proc:
