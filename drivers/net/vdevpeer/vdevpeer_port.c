@@ -30,6 +30,21 @@ static pthread_mutex_t vdp_ports_lock = PTHREAD_MUTEX_INITIALIZER;
 /* our ethdev ops (the first port's): which ports are ours by port id */
 static const struct eth_dev_ops *vdp_port_ops;
 
+/* The port with that socket path, else that bind name, else that port
+ * id. Caller holds vdp_ports_lock. */
+static struct vdp_port *
+find_locked(const char *peer, const char *bind, uint16_t port_id)
+{
+	struct vdp_port *p;
+
+	TAILQ_FOREACH(p, &vdp_ports, next)
+		if (peer != NULL ? strcmp(p->args.peer, peer) == 0 :
+		    bind != NULL ? strcmp(p->args.bind, bind) == 0 :
+		    p->port_id == port_id)
+			break;
+	return p;
+}
+
 /*
  * Add p (its args, eth_dev and port_id set) unless another port uses its
  * socket or bind name: 0, or -EEXIST and why in who.
@@ -77,9 +92,7 @@ vdp_port_with(uint16_t port_id, const char *name,
 	struct vdp_port *p;
 
 	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		if (name != NULL ? strcmp(p->args.bind, name) == 0 : p->port_id == port_id)
-			break;
+	p = find_locked(NULL, name, port_id);
 	if (p != NULL)
 		fn(p, arg);
 	pthread_mutex_unlock(&vdp_ports_lock);
@@ -92,9 +105,7 @@ vdp_port_by_path(const char *path)
 	struct vdp_port *p;
 
 	pthread_mutex_lock(&vdp_ports_lock);
-	TAILQ_FOREACH(p, &vdp_ports, next)
-		if (strcmp(p->args.peer, path) == 0)
-			break;
+	p = find_locked(path, NULL, 0);
 	pthread_mutex_unlock(&vdp_ports_lock);
 	return p;
 }

@@ -58,9 +58,11 @@ vdp_queue_complete(struct vdp_queue *q)
 static inline void
 vdp_queue_count(struct vdp_queue *q, uint32_t len)
 {
+	uint64_t *bin = &q->bins[vdp_size_bin(len)];
+
 	VDP_CNT_INC(q->pkts);
 	VDP_CNT_ADD(q->bytes, len);
-	VDP_CNT_INC(q->bins[vdp_size_bin(len)]);
+	VDP_CNT_INC(*bin);
 }
 
 struct chain_src {

@@ -85,17 +85,10 @@ tel_features(struct rte_tel_data *d, const char *name, uint64_t f)
 		return;
 	rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
 	for (unsigned int b = 0; b < 64; b++) {
-		const char *n;
-		char tmp[16];
+		char tmp[VDP_FEATURE_LABEL_MAX];
 
-		if (!(f & VDP_BIT(b)))
-			continue;
-		n = vdp_feature_name(b);
-		if (n == NULL) {
-			snprintf(tmp, sizeof(tmp), "bit%u", b);
-			n = tmp;
-		}
-		rte_tel_data_add_array_string(a, n);
+		if (f & VDP_BIT(b))
+			rte_tel_data_add_array_string(a, vdp_feature_label(b, tmp));
 	}
 	if (rte_tel_data_add_dict_container(d, name, a, 0) != 0)
 		rte_tel_data_free(a);

@@ -52,6 +52,17 @@ vdp_feature_name(unsigned int bit)
 	return bit < 64 ? vdp_feature_names[bit] : NULL;
 }
 
+const char *
+vdp_feature_label(unsigned int bit, char tmp[VDP_FEATURE_LABEL_MAX])
+{
+	const char *name = vdp_feature_name(bit);
+
+	if (name != NULL)
+		return name;
+	snprintf(tmp, VDP_FEATURE_LABEL_MAX, "bit%u", bit);
+	return tmp;
+}
+
 int
 vdp_features_str(uint64_t f, char *buf, size_t len)
 {
@@ -61,16 +72,12 @@ vdp_features_str(uint64_t f, char *buf, size_t len)
 	if (len > 0)
 		buf[0] = '\0';
 	for (unsigned int b = 0; b < 64; b++) {
+		char tmp[VDP_FEATURE_LABEL_MAX];
 		const char *name;
-		char tmp[16];
 
 		if (!(f & VDP_BIT(b)))
 			continue;
-		name = vdp_feature_name(b);
-		if (name == NULL) {
-			snprintf(tmp, sizeof(tmp), "bit%u", b);
-			name = tmp;
-		}
+		name = vdp_feature_label(b, tmp);
 		n = snprintf(buf + used, used < len ? len - used : 0, "%s%s",
 			     used ? " " : "", name);
 		used += (size_t)n;

@@ -75,6 +75,9 @@ vdp_features_unmet(uint64_t f)
  * the names of the bits of f, space separated ("none" when f is 0), as
  * snprintf: the length it needed. */
 const char *vdp_feature_name(unsigned int bit);
+/* Its name, or "bit<N>" written into tmp when it has none. */
+#define VDP_FEATURE_LABEL_MAX 16
+const char *vdp_feature_label(unsigned int bit, char tmp[VDP_FEATURE_LABEL_MAX]);
 int vdp_features_str(uint64_t f, char *buf, size_t len);
 
 #endif /* VDP_FEATURES_H */
