@@ -2,8 +2,9 @@
 # Regenerate the generated blocks of the docs from the app's own tables:
 #   docs/console.md  <!-- BEGIN COMMANDS -->  dpdk-vdevpeer -- --dump-commands
 #   docs/xstats.md   <!-- BEGIN XSTATS -->    dpdk-vdevpeer -- --dump-xstats
+#   docs/app.md      <!-- BEGIN OPTIONS -->   dpdk-vdevpeer -- --dump-options
 # The text around each block is kept. tests/e2e/test_console.py and
-# test_xstats_doc.py fail when a block and its source differ.
+# test_xstats_doc.py / test_app_cli.py fail when a block and its source differ.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 app="${1:-$top/build/app/dpdk-vdevpeer}"
@@ -25,3 +26,4 @@ PY
 
 block console.md COMMANDS --dump-commands
 block xstats.md XSTATS --dump-xstats
+block app.md OPTIONS --dump-options

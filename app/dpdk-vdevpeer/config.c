@@ -35,11 +35,10 @@
 
 #include <rte_pmd_vdevpeer.h>
 
-#include "bridge.h"
 #include "app_params.h"
 #include "config.h"
-#include "engines.h"
-#include "params.h"
+#include "fwd.h"
+#include "options.h"
 #include "ports.h"
 #include "vdevpeer_app.h"
 
@@ -263,13 +262,6 @@ cfg_known_keys(const struct cfg_ctx *c, const char *section, const char *const *
 }
 
 static const char *const port_keys[] = { "devargs", "mtu", "host_if", "role", NULL };
-static const char *const bridge_keys[] = { "aging", "entries", "static", NULL };
-static const char *const fwd_keys[] = {
-	"mode", "pairs", "lcores", "rxq", "txq", "nb_desc", "burst", "mbufs",
-	"wait_links", NULL
-};
-static const char *const stats_keys[] = { "period", NULL };
-
 /*
  * host_if = yes|NAME: the guest port gets a kernel interface (as
  * --host-if BIND[=NAME]); role = guest|uplink (uplink: as --uplink).
@@ -377,125 +369,73 @@ cfg_resolve(const struct cfg_ctx *c, const char *name, uint16_t *port)
 	return ports_resolve(name, port);
 }
 
-static int
-cfg_pairs(const struct cfg_ctx *c, struct app_params *p)
+/* [forwarding], [bridge], [stats]: sections of the option table */
+static bool
+cfg_option_section(const char *section)
 {
-	const char *v = cfg_get(c, "forwarding", "pairs");
-	char buf[CFG_VALUE_LEN], *save = NULL, *tok, *colon;
-	struct app_pair pr;
-	const char *why;
+	const struct app_option *o;
 
-	if (v == NULL)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (tok = strtok_r(buf, " ,", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ,", &save)) {
-		colon = strrchr(tok, ':');
-		if (colon == NULL)
-			return cfg_error(c, "forwarding", "pairs", tok, "expected A:B");
-		*colon = '\0';
-		if (cfg_resolve(c, tok, &pr.a) != 0 || cfg_resolve(c, colon + 1, &pr.b) != 0) {
-			*colon = ':';
-			return cfg_error(c, "forwarding", "pairs", tok, "unknown port "
-					 "(not a [port NAME], port id, bind or ethdev name)");
-		}
-		if (app_add_pair(p, &pr, &why) != 0) {
-			*colon = ':';
-			return cfg_error(c, "forwarding", "pairs", tok, why);
-		}
-	}
-	return 0;
+	for (o = app_options; o->name != NULL; o++)
+		if (o->section != NULL && strcmp(o->section, section) == 0)
+			return true;
+	return false;
 }
 
 static int
-cfg_forwarding(const struct cfg_ctx *c, struct app_params *p)
+cfg_resolve_cb(const void *ctx, const char *name, uint16_t *port)
 {
-	const char *s = "forwarding", *v, *why;
-	unsigned long n;
-	char names[64];
-	int ret;
-
-	ret = cfg_known_keys(c, s, fwd_keys);
-	if (ret != 0)
-		return ret;
-	v = cfg_get(c, s, "mode");
-	if (v != NULL) {
-		p->engine = fwd_engine_find(v);
-		if (p->engine == NULL)
-			return cfg_error(c, s, "mode", v, fwd_engine_names(names, sizeof(names)));
-	}
-	v = cfg_get(c, s, "lcores");
-	if (v != NULL) {
-		if (app_parse_lcores(v, p->fwd_lcores, &why) != 0)
-			return cfg_error(c, s, "lcores", v, why);
-		p->lcore_set = true;
-	}
-#define CFG_NUM(key, min, max, field) do { \
-		ret = cfg_uint(c, s, key, min, max, &n); \
-		if (ret < 0) \
-			return ret; \
-		if (ret == 0) \
-			p->field = n; \
-	} while (0)
-	CFG_NUM("rxq", 1, APP_MAX_QUEUES, nb_rxq);
-	CFG_NUM("txq", 1, APP_MAX_QUEUES, nb_txq);
-	CFG_NUM("nb_desc", 1, 32768, nb_desc);
-	CFG_NUM("burst", 1, APP_MAX_BURST, burst);
-	CFG_NUM("mbufs", 512, 1UL << 26, nb_mbufs);
-	CFG_NUM("wait_links", 0, 86400, wait_links);
-#undef CFG_NUM
-	return cfg_pairs(c, p);
+	return cfg_resolve(ctx, name, port);
 }
 
-/* [bridge]: aging, entries, static = MAC@PORT ... (PORT: a [port NAME],
- * id, bind or ethdev name). */
+/*
+ * A section of options ([forwarding], [bridge], [stats]): every key is an
+ * option of the table (options.c), with the command line's parser and
+ * range; a list value (pairs, static) one item at a time.
+ */
 static int
-cfg_bridge(const struct cfg_ctx *c, struct app_params *p)
+cfg_options(const struct cfg_ctx *c, const char *section, struct app_params *p)
 {
-	const char *s = "bridge", *v;
-	char buf[CFG_VALUE_LEN], spec[64], *save = NULL, *tok, *at;
-	unsigned long n;
-	uint64_t mac;
-	uint16_t port;
+	const struct app_opt_src src = {
+		.resolve = cfg_resolve_cb,
+		.ctx = c,
+		.config = true,
+		.unknown_port = "unknown port (not a [port NAME], port id, bind or "
+				"ethdev name)",
+	};
+	char list[CFG_VALUE_LEN], buf[256], *save, *tok;
+	const struct app_option *o;
+	const char *v, *why;
+	unsigned int i;
 	int ret;
 
-	ret = cfg_known_keys(c, s, bridge_keys);
-	if (ret != 0)
-		return ret;
-	ret = cfg_uint(c, s, "aging", 0, 1000000, &n);
-	if (ret < 0)
-		return ret;
-	if (ret == 0)
-		p->bridge_aging = n;
-	ret = cfg_uint(c, s, "entries", 16, 1UL << 24, &n);
-	if (ret < 0)
-		return ret;
-	if (ret == 0)
-		p->bridge_entries = n;
-	v = cfg_get(c, s, "static");
-	if (v == NULL)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (tok = strtok_r(buf, " ,", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ,", &save)) {
-		at = strrchr(tok, '@');
-		if (at == NULL)
-			return cfg_error(c, s, "static", tok, "expected MAC@PORT");
-		*at = '\0';
-		if (bridge_mac_parse(tok, &mac) != 0 || mac == 0 || bridge_mac_is_group(mac)) {
-			*at = '@';
-			return cfg_error(c, s, "static", tok, "expected a unicast MAC "
-					 "aa:bb:cc:dd:ee:ff before @");
+	for (i = 0; i < c->nb_keys; i++) {
+		const struct cfg_key *k = &c->keys[i];
+
+		if (strcmp(k->section, section) != 0 || k->key[0] == '\0')
+			continue;
+		o = app_option_by_key(section, k->key);
+		if (o == NULL) {
+			char keys[160];
+
+			snprintf(buf, sizeof(buf), "unknown key (known: %s)",
+				 app_option_keys(section, keys, sizeof(keys)));
+			return cfg_error(c, section, k->key, NULL, buf);
 		}
-		if (cfg_resolve(c, at + 1, &port) != 0) {
-			*at = '@';
-			return cfg_error(c, s, "static", tok, "unknown port (not a [port "
-					 "NAME], port id, bind or ethdev name)");
+		v = cfg_get(c, section, k->key);
+		if (!app_option_is_list(o)) {
+			ret = app_option_set(o, v, &src, p, buf, sizeof(buf), &why);
+			if (ret != 0)
+				return cfg_error(c, section, k->key, v, why);
+			continue;
 		}
-		if (p->nb_bridge_macs == RTE_DIM(p->bridge_macs))
-			return cfg_error(c, s, "static", tok, "too many static entries");
-		snprintf(spec, sizeof(spec), "%s@%u", tok, port);
-		p->bridge_macs[p->nb_bridge_macs++] = strdup(spec);
+		snprintf(list, sizeof(list), "%s", v);
+		save = NULL;
+		for (tok = strtok_r(list, " ,", &save); tok != NULL;
+		     tok = strtok_r(NULL, " ,", &save)) {
+			ret = app_option_set(o, tok, &src, p, buf, sizeof(buf), &why);
+			if (ret != 0)
+				return cfg_error(c, section, k->key, tok, why);
+		}
 	}
 	return 0;
 }
@@ -505,7 +445,6 @@ config_load(const char *path, struct app_params *p)
 {
 	struct rte_cfgfile_parameters params = { .comment_character = CFG_COMMENT };
 	struct cfg_ctx *c;
-	unsigned long n;
 	int ret;
 
 	c = calloc(1, sizeof(*c));
@@ -529,25 +468,13 @@ config_load(const char *path, struct app_params *p)
 			continue;
 		if (strncmp(k->section, "port ", 5) == 0 || strcmp(k->section, "port") == 0)
 			ret = cfg_port(c, k->section, p);
-		else if (strcmp(k->section, "forwarding") != 0 &&
-			 strcmp(k->section, "stats") != 0 &&
-			 strcmp(k->section, "bridge") != 0)
+		else if (!cfg_option_section(k->section))
 			ret = cfg_error(c, k->section, "", NULL, "unknown section "
 					"(known: [port NAME], [forwarding], [bridge], [stats])");
 	}
-	if (ret == 0 && key_line(c, "bridge", "") != 0)
-		ret = cfg_bridge(c, p);
-	if (ret == 0 && key_line(c, "forwarding", "") != 0)
-		ret = cfg_forwarding(c, p);
-	if (ret == 0 && key_line(c, "stats", "") != 0) {
-		ret = cfg_known_keys(c, "stats", stats_keys);
-		if (ret == 0) {
-			ret = cfg_uint(c, "stats", "period", 0, 86400, &n);
-			if (ret == 0)
-				p->stats_period = n;
-			ret = ret < 0 ? ret : 0;
-		}
-	}
+	for (unsigned int i = 0; ret == 0 && i < c->nb_keys; i++)
+		if (c->keys[i].key[0] == '\0' && cfg_option_section(c->keys[i].section))
+			ret = cfg_options(c, c->keys[i].section, p);
 	if (ret == 0)
 		printf("Configuration %s: %u port(s), mode %s\n", path, c->nb_ports,
 		       p->engine->name);

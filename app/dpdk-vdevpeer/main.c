@@ -24,6 +24,7 @@
 #include "fwd.h"
 #include "fwd_bridge.h"
 #include "hostif.h"
+#include "options.h"
 #include "params.h"
 #include "ports.h"
 #include "quit.h"
@@ -113,7 +114,7 @@ main(int argc, char **argv)
 	char **eal_argv;
 	int ret;
 
-	/* --help, --dump-commands and --dump-xstats need neither EAL nor root. */
+	/* --help and --dump-* need neither EAL nor root. */
 	if (app_args_want_help(argc, argv)) {
 		app_usage(argv[0]);
 		return 0;
@@ -126,6 +127,10 @@ main(int argc, char **argv)
 	if (app_args_want_dump_xstats(argc, argv)) {
 		stats_dump_xstats_markdown(stdout);
 		fwd_bridge_counters_markdown(stdout);
+		return 0;
+	}
+	if (app_args_want_dump_options(argc, argv)) {
+		app_options_markdown(stdout);
 		return 0;
 	}
 	/* Logs go to files and pipes: a line at a time, as on a terminal. */

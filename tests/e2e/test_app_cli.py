@@ -3,8 +3,10 @@
 name the offending option or devarg, clean exit on SIGTERM/SIGINT with final
 statistics, and no use of stdin."""
 
+import os
 import re
 import signal
+import subprocess
 
 import pytest
 
@@ -126,3 +128,71 @@ def test_runs_without_stdin(procs, app, stdin):
     Transfer(procs, m, a, b).check(fr.build(fr.SIZES_STD, 2))
     assert m.proc.alive()
     assert m.stop() == 0
+
+
+# ------------------------------------------------------ the option table
+# One table in the app (options.c) drives getopt, the config file's keys,
+# --help and docs/app.md. These tests read the table through
+# --dump-options and check each consumer against it.
+
+APP_DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "app.md")
+OPT_BEGIN, OPT_END = "<!-- BEGIN OPTIONS -->\n", "<!-- END OPTIONS -->"
+
+
+def dump_options(app):
+    return subprocess.run([app, "--", "--dump-options"], capture_output=True, text=True,
+                          timeout=10, check=True).stdout
+
+
+def numeric_options(app):
+    """[(option, min, max, default, section, key)] of every integer option."""
+    out = []
+    for entry in dump_options(app).split("\n\n"):
+        m = re.match(r"`--([a-z-]+) [A-Z]+`", entry)
+        r = re.search(r"Range (\d+)\.\.(\d+)\. Default: ([^.]+)\.", entry)
+        k = re.search(r"Config file: `\[(\w+)\] (\w+)`", entry)
+        if m and r:
+            out.append((m.group(1), int(r.group(1)), int(r.group(2)), r.group(3),
+                        k.group(1) if k else None, k.group(2) if k else None))
+    return out
+
+
+def test_dump_options_matches_docs(app):
+    """Regenerate docs/app.md with ci/gen-docs.sh when an option changes."""
+    with open(APP_DOC) as f:
+        doc = f.read()
+    assert OPT_BEGIN in doc and OPT_END in doc, "docs/app.md lacks the generated block"
+    block = doc[doc.index(OPT_BEGIN) + len(OPT_BEGIN):doc.index(OPT_END)]
+    assert block.strip() == dump_options(app).strip(), "docs/app.md is stale: run ci/gen-docs.sh"
+
+
+def test_help_lists_every_option(procs, app):
+    """--help shows every option of the table, an integer option with its
+    range and default."""
+    rc, out = run_app(procs, app, [], ["--help"])
+    assert rc == 0, out
+    names = re.findall(r"^`(?:-\w`, `)?--([a-z-]+)", dump_options(app), re.M)
+    assert len(names) > 15, names
+    for name in names:
+        assert re.search(r"^  (-\w, )?--%s\b" % name, out, re.M), "--help lacks --%s" % name
+    for name, lo, hi, dflt, _s, _k in numeric_options(app):
+        assert re.search(r"--%s [A-Z]+\s[^(]*\(%d\.\.%d, default %s\)" % (name, lo, hi, re.escape(dflt)),
+                         out), "--help lacks the range/default of --%s" % name
+
+
+def test_option_ranges_shared_by_command_line_and_config(procs, app):
+    """An integer one past its maximum is refused with the same range on
+    the command line and as its config file key."""
+    opts = [o for o in numeric_options(app) if o[4] is not None]
+    assert len(opts) >= 8, opts
+    eal = ["--vdev", "net_null0", "--vdev", "net_null1"]
+    for name, lo, hi, _d, section, key in opts:
+        bad = str(hi + 1)
+        why = r"bad value '%s': expected an integer in %d\.\.%d" % (bad, lo, hi)
+        rc, out = run_app(procs, app, eal, ["--" + name, bad])
+        assert rc == 2 and re.search(r"--%s: %s" % (name, why), out), (name, out[-1500:])
+        cfg = procs.file("range-%s.ini" % key)
+        with open(cfg, "w") as f:
+            f.write("[%s]\n%s = %s\n" % (section, key, bad))
+        rc, out = run_app(procs, app, eal, ["--config", cfg])
+        assert rc == 2 and re.search(r"\[%s\] %s: %s" % (section, key, why), out), (key, out[-1500:])
