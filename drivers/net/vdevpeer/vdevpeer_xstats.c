@@ -7,7 +7,8 @@
  * dpdk-vdevpeer --dump-xstats into docs/xstats.md).
  *
  * Order: the port's own counters, then each direction's (rx: frames the
- * guest sent, tx: frames put into its receive ring), then zero-copy's.
+ * guest sent, tx: frames put into its receive ring), then zero-copy's;
+ * then, on a port with more than one queue, each queue's (per_queue()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -120,35 +121,117 @@ rte_pmd_vdevpeer_xstat_doc(unsigned int i, char *name, size_t len, const char **
 	return 0;
 }
 
+/*
+ * Per queue, when a direction has more than one queue: after the totals,
+ * rx_q<N>_<name> for every rx queue (its direction's counters, then
+ * zero-copy's), then tx_q<N>_<name> for every tx queue, from the same
+ * lists. One queue: the totals are that queue's, nothing is repeated.
+ */
+static unsigned int
+per_queue(uint16_t nq)
+{
+	return nq > 1 ? nq : 0;
+}
+
+static unsigned int
+xstat_total(const struct rte_eth_dev *dev)
+{
+	return VDP_X_TOTAL +
+	       per_queue(dev->data->nb_rx_queues) * (RTE_DIM(dir_defs) + RTE_DIM(zc_defs)) +
+	       per_queue(dev->data->nb_tx_queues) * RTE_DIM(dir_defs);
+}
+
+static void
+xstat_name(const struct rte_eth_dev *dev, unsigned int i, char *name, size_t len)
+{
+	const unsigned int nrx = per_queue(dev->data->nb_rx_queues);
+	const unsigned int rxw = RTE_DIM(dir_defs) + RTE_DIM(zc_defs);
+	const struct vdp_xdef *d;
+	const char *desc;
+
+	if (i < VDP_X_TOTAL) {
+		xstat_entry(i, false, name, len, &desc);
+		return;
+	}
+	i -= VDP_X_TOTAL;
+	if (i < nrx * rxw) {
+		d = i % rxw < RTE_DIM(dir_defs) ? &dir_defs[i % rxw] :
+		    &zc_defs[i % rxw - RTE_DIM(dir_defs)];
+		snprintf(name, len, "rx_q%u_%s%s", i / rxw, d->what, d->name);
+		return;
+	}
+	i -= nrx * rxw;
+	d = &dir_defs[i % RTE_DIM(dir_defs)];
+	snprintf(name, len, "tx_q%u_%s%s", i / (unsigned int)RTE_DIM(dir_defs),
+		 d->what, d->name);
+}
+
 int
 vdp_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 		     unsigned int size)
 {
-	const char *desc;
+	const unsigned int total = xstat_total(dev);
 
-	RTE_SET_USED(dev);
-	if (names == NULL || size < VDP_X_TOTAL)
-		return (int)VDP_X_TOTAL;
-	for (unsigned int i = 0; i < VDP_X_TOTAL; i++)
-		xstat_entry(i, false, names[i].name, sizeof(names[i].name), &desc);
-	return (int)VDP_X_TOTAL;
+	if (names == NULL || size < total)
+		return (int)total;
+	for (unsigned int i = 0; i < total; i++)
+		xstat_name(dev, i, names[i].name, sizeof(names[i].name));
+	return (int)total;
 }
 
 /* ---- values ---- */
+
+/* Add a queue's direction counters to v[0 .. VDP_X_PER_DIR). */
+static void
+add_dir(const struct vdp_queue *q, struct rte_eth_xstat *v)
+{
+	unsigned int k = 0;
+
+	for (int b = 0; b < VDP_NB_BINS; b++)
+		v[k++].value += VDP_CNT_GET(q->bins[b]);
+	v[k++].value += VDP_CNT_GET(q->calls);
+	for (int c = 0; c < VDP_CALL_NB; c++)
+		v[k++].value += VDP_CNT_GET(q->call_stat[c]);
+	v[k++].value += VDP_CNT_GET(q->budget_acc) + VDP_CNT_GET(q->vr.budget_stops);
+	for (int o = 0; o < VDP_OL_NB; o++)
+		v[k++].value += VDP_CNT_GET(q->ol[o]);
+	for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
+		v[k++].value += vdp_queue_err(q, e) +
+				(e == VDP_ERR_NOT_READY ? VDP_CNT_GET(q->drop_paused) : 0);
+}
+
+/* Add an rx queue's zero-copy counters to v[0 .. zc_defs). */
+static void
+add_zc(const struct vdp_queue *q, struct rte_eth_xstat *v)
+{
+	for (int z = 0; z < VDP_ZC_NB; z++)
+		v[z].value += VDP_CNT_GET(q->zc.stat[z]);
+	v[VDP_ZC_NB].value += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
+}
+
+static void
+add_values(struct rte_eth_xstat *to, const struct rte_eth_xstat *from, unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++)
+		to[k].value += from[k].value;
+}
 
 int
 vdp_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
 {
 	struct vdp_port *p = dev->data->dev_private;
+	const unsigned int total = xstat_total(dev);
+	const uint16_t nrx = dev->data->nb_rx_queues, ntx = dev->data->nb_tx_queues;
+	struct rte_eth_xstat *perq;
 	unsigned int i = 0;
 
 	RTE_BUILD_BUG_ON(RTE_DIM(dir_defs) != VDP_X_PER_DIR);
 	RTE_BUILD_BUG_ON(RTE_DIM(port_defs) != 2 + VDP_PS_NB + 2);
 	RTE_BUILD_BUG_ON(RTE_DIM(zc_defs) != VDP_ZC_NB + 1);
-	if (xs == NULL || n < VDP_X_TOTAL)
-		return (int)VDP_X_TOTAL;
-	memset(xs, 0, VDP_X_TOTAL * sizeof(*xs));
-	for (unsigned int k = 0; k < VDP_X_TOTAL; k++)
+	if (xs == NULL || n < total)
+		return (int)total;
+	memset(xs, 0, total * sizeof(*xs));
+	for (unsigned int k = 0; k < total; k++)
 		xs[k].id = k;
 	xs[i++].value = p->running ? p->negotiated : 0;
 	xs[i++].value = p->running ? p->feat : 0;
@@ -160,41 +243,35 @@ vdp_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n
 	xs[i++].value = p->nb_gmaps;
 	xs[i++].value = p->nb_gmaps_zc;
 	pthread_mutex_unlock(&vdp_gmem_lock);
-	for (int d = 0; d < 2; d++) {
-		uint16_t nq = d == 0 ? dev->data->nb_rx_queues : dev->data->nb_tx_queues;
-		void **qs = d == 0 ? dev->data->rx_queues : dev->data->tx_queues;
-		unsigned int base = i;
-
-		for (uint16_t qi = 0; qi < nq; qi++) {
-			const struct vdp_queue *q = qs[qi];
-			unsigned int k = base;
-
-			if (q == NULL)
-				continue;
-			for (int b = 0; b < VDP_NB_BINS; b++)
-				xs[k++].value += VDP_CNT_GET(q->bins[b]);
-			xs[k++].value += VDP_CNT_GET(q->calls);
-			for (int c = 0; c < VDP_CALL_NB; c++)
-				xs[k++].value += VDP_CNT_GET(q->call_stat[c]);
-			xs[k++].value += VDP_CNT_GET(q->budget_acc) +
-					 VDP_CNT_GET(q->vr.budget_stops);
-			for (int o = 0; o < VDP_OL_NB; o++)
-				xs[k++].value += VDP_CNT_GET(q->ol[o]);
-			for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
-				xs[k++].value += vdp_queue_err(q, e) +
-						 (e == VDP_ERR_NOT_READY ?
-						  VDP_CNT_GET(q->drop_paused) : 0);
-		}
-		i = base + VDP_X_PER_DIR;
-	}
-	for (uint16_t qi = 0; qi < dev->data->nb_rx_queues; qi++) {
+	/* each queue's counters read once: into its own entries (more than
+	 * one queue), then added to the totals */
+	perq = &xs[VDP_X_TOTAL];
+	for (uint16_t qi = 0; qi < nrx; qi++) {
 		const struct vdp_queue *q = dev->data->rx_queues[qi];
+		struct rte_eth_xstat one[VDP_X_PER_DIR + VDP_ZC_NB + 1];
+		struct rte_eth_xstat *own = per_queue(nrx) != 0 ?
+			&perq[qi * RTE_DIM(one)] : one;
 
 		if (q == NULL)
 			continue;
-		for (int z = 0; z < VDP_ZC_NB; z++)
-			xs[i + z].value += VDP_CNT_GET(q->zc.stat[z]);
-		xs[i + VDP_ZC_NB].value += __atomic_load_n(&q->zc.inflight, __ATOMIC_RELAXED);
+		memset(one, 0, sizeof(one));
+		add_dir(q, own);
+		add_zc(q, own + VDP_X_PER_DIR);
+		add_values(&xs[i], own, VDP_X_PER_DIR);
+		add_values(&xs[i + 2 * VDP_X_PER_DIR], own + VDP_X_PER_DIR, VDP_ZC_NB + 1);
 	}
-	return (int)VDP_X_TOTAL;
+	perq += per_queue(nrx) * (VDP_X_PER_DIR + VDP_ZC_NB + 1);
+	for (uint16_t qi = 0; qi < ntx; qi++) {
+		const struct vdp_queue *q = dev->data->tx_queues[qi];
+		struct rte_eth_xstat one[VDP_X_PER_DIR];
+		struct rte_eth_xstat *own = per_queue(ntx) != 0 ?
+			&perq[qi * VDP_X_PER_DIR] : one;
+
+		if (q == NULL)
+			continue;
+		memset(one, 0, sizeof(one));
+		add_dir(q, own);
+		add_values(&xs[i + VDP_X_PER_DIR], own, VDP_X_PER_DIR);
+	}
+	return (int)total;
 }
