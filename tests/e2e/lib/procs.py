@@ -6,6 +6,8 @@ DPDK --file-prefix, its output goes to a log file in the test's tmp dir, and
 the group's cleanup stops exactly the processes it started (by PID: SIGINT,
 then SIGKILL after a timeout) and removes their sockets and
 DPDK runtime dirs (tests/pylib/dpdk_runtime.py), whether the test passed or not.
+Proc and wait_until are tests/pylib/proc.py's (shared with perf/run-e2e.py),
+raising ProcError here.
 
 Synchronisation is always by polling a condition with a deadline
 (wait_until): a socket that listens, a line in a log, a counter.  Never a
@@ -26,7 +28,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,9 +37,11 @@ BUILD = os.environ.get("VDP_BUILD_DIR", os.path.join(REPO, "build"))
 APP = os.path.join(BUILD, "app", "dpdk-vdevpeer")
 PMD_SO = os.path.join(BUILD, "drivers", "net", "vdevpeer", "librte_net_vdevpeer.so")
 TESTPMD = os.environ.get("VDP_TESTPMD", shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd")
-# the DPDK runtime-directory rule and telemetry client shared with perf/
+# the process wrapper, wait helper, DPDK runtime-directory rule and
+# telemetry client shared with perf/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
 import dpdk_runtime  # noqa: E402
+import proc  # noqa: E402
 
 # EAL arguments every process of ours gets: no hugepages (memfd-backed
 # memory works for vhost-user), and never touch the machine's PCI devices.
@@ -61,19 +64,9 @@ def wait_until(cond, timeout, what, interval=0.05, fail_if=None):
 
     fail_if, if given, is polled too: when it returns a true value (a
     message), give up at once (e.g. the process we wait on has died).
+    Raises ProcError (tests/pylib/proc.py's wait_until).
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        val = cond()
-        if val:
-            return val
-        if fail_if is not None:
-            msg = fail_if()
-            if msg:
-                raise ProcError("while waiting for %s: %s" % (what, msg))
-        if time.monotonic() >= deadline:
-            raise ProcError("timed out after %.1fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
+    return proc.wait_until(cond, timeout, what, interval, fail_if, error=ProcError)
 
 
 def unix_listening(path):
@@ -136,149 +129,17 @@ def mempools(prefix):
     return out
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+class Proc(proc.Proc):
+    """One process we started, with its output in a log file
+    (tests/pylib/proc.py); its waits raise ProcError.
 
+    stop() escalates from the first signal straight to SIGKILL: a test that
+    asserts stop() == 0 asserts that the process exited on that signal, and
+    a SIGTERM in between would hide one that ignored SIGINT.
+    """
 
-class Proc:
-    """One process we started, with its output in a log file."""
-
-    def __init__(self, name, argv, log_path, prefix=None, stdin="devnull", env=None, cwd=None):
-        self.name = name
-        self.argv = list(argv)
-        self.log_path = log_path
-        self.prefix = prefix
-        self.returncode = None
-        self._log = open(log_path, "wb")
-        self._log.write(("$ " + " ".join(_shquote(a) for a in argv) + "\n").encode())
-        self._log.flush()
-        preexec = None
-        if stdin == "closed":
-            # fd 0 really closed, not /dev/null: the service must not care.
-            stdin_arg = None
-            preexec = lambda: os.close(0)  # noqa: E731
-        elif stdin == "pipe":
-            stdin_arg = subprocess.PIPE
-        else:
-            stdin_arg = subprocess.DEVNULL
-        self.popen = subprocess.Popen(
-            argv, stdin=stdin_arg, stdout=self._log, stderr=subprocess.STDOUT,
-            env=env, cwd=cwd, start_new_session=True, preexec_fn=preexec)
-        self.pid = self.popen.pid
-        self.started = time.monotonic()
-
-    def __repr__(self):
-        return "<Proc %s pid=%d>" % (self.name, self.pid)
-
-    # -- state ------------------------------------------------------------
-    def alive(self):
-        if self.returncode is not None:
-            return False
-        rc = self.popen.poll()
-        if rc is not None:
-            self._reap(rc)
-            return False
-        return True
-
-    def _reap(self, rc):
-        self.returncode = rc
-        try:
-            self._log.close()
-        except OSError:
-            pass
-
-    def died_msg(self):
-        """For wait_until(fail_if=...): a message once the process is gone."""
-        if self.alive():
-            return None
-        return "%s (pid %d) exited with %s; log %s:\n%s" % (
-            self.name, self.pid, self.returncode, self.log_path, self.tail(40))
-
-    # -- log ----------------------------------------------------------------
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return _ANSI.sub("", f.read().decode("utf-8", "replace"))
-        except OSError:
-            return ""
-
-    def output(self):
-        """The process's output, without the command line echoed at the top
-        of the log (so that an argument found here was printed by it)."""
-        return self.log().split("\n", 1)[1] if "\n" in self.log() else ""
-
-    def tail(self, n=60):
-        return "\n".join(self.log().splitlines()[-n:])
-
-    def excerpt(self, head=60, tail=120):
-        lines = self.log().splitlines()
-        # testpmd's periodic statistics make long logs: drop blank lines.
-        lines = [l for l in lines if l.strip()]
-        if len(lines) <= head + tail:
-            return "\n".join(lines)
-        return "\n".join(lines[:head] + ["[... %d lines ...]" % (len(lines) - head - tail)] + lines[-tail:])
-
-    def count(self, pattern):
-        return len(re.findall(pattern, self.log()))
-
-    def wait_log(self, pattern, timeout=20, count=1, what=None):
-        """Wait until pattern (a regex) has matched count times in the log;
-        return the last match."""
-        rx = re.compile(pattern)
-
-        def cond():
-            m = list(rx.finditer(self.log()))
-            return m[count - 1] if len(m) >= count else None
-        return wait_until(cond, timeout, what or "%r in %s's log" % (pattern, self.name),
-                          fail_if=self.died_msg)
-
-    def wait_log_nodeath(self, pattern, timeout=20):
-        """Like wait_log, but the process may exit meanwhile (e.g. waiting
-        for an error message of a process that is expected to fail)."""
-        rx = re.compile(pattern)
-        return wait_until(lambda: rx.search(self.log()), timeout,
-                          "%r in %s's log" % (pattern, self.name))
-
-    # -- stopping -------------------------------------------------------------
-    def send(self, sig):
-        if self.alive():
-            os.kill(self.pid, sig)
-
-    def wait(self, timeout):
-        """Wait for exit; return the exit code, or None on timeout."""
-        try:
-            rc = self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        self._reap(rc)
-        return rc
-
-    def stop(self, sig=signal.SIGINT, timeout=15):
-        """Send sig, wait up to timeout, then SIGKILL.  Return the exit code
-        (negative: killed by that signal)."""
-        if self.alive():
-            try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
-            if self.wait(timeout) is None:
-                self.kill()
-        return self.returncode
-
-    def kill(self):
-        if self.alive():
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if self.returncode is None:
-            self.wait(10)
-        return self.returncode
-
-
-def _shquote(a):
-    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", a):
-        return a
-    return "'" + a.replace("'", "'\\''") + "'"
+    escalation = ((signal.SIGKILL, 10.0),)
+    error = ProcError
 
 
 class ProcGroup:
@@ -322,17 +183,13 @@ class ProcGroup:
         # Stop everything first (SIGINT to all, then wait), so that guests and
         # middle boxes do not wait on each other one by one.
         for p in self.procs:
-            if p.alive():
-                try:
-                    os.kill(p.pid, signal.SIGINT)
-                except ProcessLookupError:
-                    pass
+            p.send(signal.SIGINT)
         deadline = time.monotonic() + timeout
         for p in self.procs:
-            if p.alive():
-                if p.wait(max(0.1, deadline - time.monotonic())) is None:
-                    errors.append("%s (pid %d) ignored SIGINT, killed" % (p.name, p.pid))
-                    p.kill()
+            ignored = len(p.ignored)
+            p.stop(None, max(0.1, deadline - time.monotonic()))
+            if len(p.ignored) > ignored:
+                errors.append("%s (pid %d) ignored SIGINT, killed" % (p.name, p.pid))
         for pfx in self.prefixes:
             dpdk_runtime.remove_runtime_dir(pfx)
         for path in self.paths:

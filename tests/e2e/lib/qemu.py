@@ -7,8 +7,8 @@ interactive shell on the serial console. :class:`QemuGuest` boots it, drives
 that console with pexpect and always stops what it started.
 
 Also here, because the tests need them and must not depend on the harness
-being written next door: :class:`Proc` (a logged background process stopped
-by PID) and :func:`remove_dpdk_runtime_dir`.
+next door: :class:`Proc` (a logged background process stopped by PID) and
+:func:`wait_for`, both over tests/pylib/proc.py.
 
 Facts this relies on (checked on Debian 12 / QEMU 7.2, see docs in
 /work/shared/DESIGN.md): only TCG works here; guest RAM must be a shared
@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[3]
-# the DPDK runtime-directory rule shared with perf/ (tests/pylib)
+# the process wrapper and wait helper shared with perf/ (tests/pylib)
 if str(REPO / "tests" / "pylib") not in sys.path:
     sys.path.insert(0, str(REPO / "tests" / "pylib"))
-import dpdk_runtime  # noqa: E402
+import proc  # noqa: E402
 DEFAULT_KIT_DIR = REPO / "tests" / "e2e" / ".guest"
 GUEST_KIT_SCRIPT = REPO / "ci" / "guest-kit.sh"
 
@@ -114,94 +114,49 @@ def wait_for(cond: Callable[[], object], timeout: float, what: str,
     """Poll ``cond`` until it returns something true; return that.
 
     ``alive`` (optional) returns an error string when a process the wait
-    depends on has died, which ends the wait at once.
+    depends on has died, which ends the wait at once (GuestError); a timeout
+    raises TimeoutError (tests/pylib/proc.py's wait_until).
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if alive is not None:
-            err = alive()
-            if err:
-                raise GuestError(f"while waiting for {what}: {err}")
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    return proc.wait_until(cond, timeout, what, interval, fail_if=alive, error=GuestError,
+                           timeout_error=TimeoutError)
 
 
-def remove_dpdk_runtime_dir(prefix: str) -> None:
-    """Remove prefix's DPDK runtime directory (tests/pylib's rule)."""
-    dpdk_runtime.remove_runtime_dir(prefix)
+class Proc(proc.Proc):
+    """A background process whose output goes to a log file; stopped by PID
+    (tests/pylib/proc.py: SIGINT, then SIGTERM, then SIGKILL; reaped, its
+    DPDK runtime dir removed when ``dpdk_prefix`` is given). Usable as a
+    context manager. Its waits raise GuestError when it died, TimeoutError
+    on a timeout."""
 
-
-class Proc:
-    """A background process whose output goes to a log file; stopped by PID."""
+    error = GuestError
+    timeout_error = TimeoutError
 
     def __init__(self, argv: Sequence[str], log_path: Path, name: str = "",
                  dpdk_prefix: str = "", cwd: Optional[Path] = None):
-        self.argv = [str(a) for a in argv]
-        self.log_path = Path(log_path)
-        self.name = name or Path(self.argv[0]).name
-        self.dpdk_prefix = dpdk_prefix
-        self._log = open(self.log_path, "wb")
-        self._log.write(("$ " + " ".join(self.argv) + "\n").encode())
-        self._log.flush()
-        # stdin: /dev/null — a service must not need a terminal; own session
-        # so that a signal to the test runner's group does not hit it twice
-        self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self._log,
-                                      stderr=subprocess.STDOUT, cwd=cwd,
-                                      start_new_session=True)
-        self.pid = self.popen.pid
+        argv = [str(a) for a in argv]
+        super().__init__(name or Path(argv[0]).name, argv, Path(log_path),
+                         prefix=dpdk_prefix or None, cwd=cwd)
+
+    @property
+    def dpdk_prefix(self) -> str:
+        return self.prefix or ""
 
     def output(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
+        """The whole log, the command line first."""
+        return self.log()
 
     def tail(self, lines: int = 30) -> str:
-        # testpmd's stats screen uses terminal escapes; drop them for reading
-        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.output())
-        return "\n".join([l for l in text.splitlines() if l.strip()][-lines:])
+        return super().tail(lines, skip_blank=True)
 
     def dead(self) -> Optional[str]:
-        rc = self.popen.poll()
-        if rc is None:
-            return None
-        return f"{self.name} (pid {self.pid}) exited with {rc}; its log ends:\n{self.tail()}"
+        return self.died_msg()
 
     def wait_output(self, pattern: str, timeout: float = 30) -> re.Match:
-        rx = re.compile(pattern)
-        return wait_for(lambda: rx.search(self.output()), timeout,
-                        f"/{pattern}/ in {self.name}'s output", alive=self.dead)
+        return self.wait_log(pattern, timeout)
 
     def stop(self, timeout: float = 10) -> Optional[int]:
         """SIGINT (DPDK apps clean up on it), then SIGTERM, then SIGKILL."""
-        if self.popen.poll() is None:
-            for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 3),
-                              (signal.SIGKILL, 5)):
-                try:
-                    os.kill(self.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.popen.wait(wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        rc = self.popen.poll()
-        if not self._log.closed:
-            self._log.close()
-        if self.dpdk_prefix:
-            remove_dpdk_runtime_dir(self.dpdk_prefix)
-        return rc
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+        return super().stop(signal.SIGINT, timeout)
 
 
 _cmd_ids = itertools.count(1)

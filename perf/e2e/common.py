@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What every cell of perf/run-e2e.py runs with (backends, devargs, EAL
+arguments, lcores, limits), its error and its log line."""
+
+# vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
+# zerocopy=off, the copy-only data path (which offers IN_ORDER).
+BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost")
+VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off"}
+# Guest devargs, the same for every backend. These are virtio_user's own
+# defaults, spelt out: IN_ORDER and MRG_RXBUF are negotiated when the
+# backend offers them. All offer MRG_RXBUF; net_vhost and net_vdevpeer with
+# zerocopy=off offer IN_ORDER, net_vdevpeer with zero-copy possible does not
+# (it gives guest TX buffers back out of order).
+GUEST_DEVARGS = "queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
+VHOST_TSO_DEVARGS = ",tso=1"
+APP_LCORES = "0,1"          # main lcore 0 (sleeps), worker lcore 1 on CPU 1
+GUEST_LCORES = "0@0"        # the generator's only lcore, on CPU 0
+EAL_COMMON = ["--no-pci", "--no-huge", "-m", "1024", "--log-level", "lib.eal:notice"]
+STOP_TIMEOUT = 10.0
+# Other processes may use this much of a CPU (percent, summed) before a
+# run counts as disturbed.
+QUIET_LIMIT_PCT = 10.0
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+class RunError(Exception):
+    """A run (one cell of one backend) failed; the runner goes on with the
+    next one."""
