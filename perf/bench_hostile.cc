@@ -182,7 +182,7 @@ BM_hostile(benchmark::State &state)
 					break;
 				vdp_chain_read(&c, VDP_NET_HDR_LEN_MRG, host.data(),
 					       c.len - VDP_NET_HDR_LEN_MRG);
-				vdp_split_used_put(&h.vr, c.head, 0);
+				vdp_split_used_put(&h.vr, c.id, 0);
 			}
 		} else {
 			for (uint32_t i = 0; i < kBurst; i++) {

@@ -143,7 +143,7 @@ BM_dequeue(benchmark::State &state)
 			bytes += vdp_chain_read(&c, VDP_NET_HDR_LEN_MRG,
 						&host[(size_t)i * buf_len],
 						c.len - VDP_NET_HDR_LEN_MRG);
-			vdp_split_used_put(&rig.vr, c.head, 0);
+			vdp_split_used_put(&rig.vr, c.id, 0);
 		}
 		vdp_split_used_flush(&rig.vr);
 		benchmark::DoNotOptimize(vdp_split_need_call(&rig.vr));

@@ -296,6 +296,10 @@ struct vdp_queue {
 	struct vdp_vring vr;       /* the guest's ring, valid while allowed */
 	const struct vdp_memmap *mm; /* its memory (q->gmap->mm), idem */
 	struct vdp_chain chain;    /* scratch for the walkers */
+	/* guest RX frames: the layout's function, chosen at ring load */
+	int (*put_frame)(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			 const struct vdp_net_hdr *hdr, const struct vdp_iov *src,
+			 uint32_t nsrc);
 
 	uint32_t allow;            /* atomic: the lcore may touch the ring */
 	uint32_t busy;             /* atomic: the lcore is inside a burst */
@@ -330,6 +334,8 @@ struct vdp_queue {
 	uint64_t log_tsc;          /* data-path log rate limiting */
 	uint32_t log_count;
 	struct vdp_zc_queue zc;    /* zero-copy (rx queues), vdevpeer_zcopy.h */
+	/* packed rings: the buffer ids we hold (vr.ids_held) */
+	uint64_t ids_held[VDP_PACKED_IDS_WORDS(VDP_RING_SIZE_MAX)];
 	TAILQ_ENTRY(vdp_queue) zombie; /* released while stuck: freed when it leaves */
 } __rte_cache_aligned;
 

@@ -7,6 +7,7 @@
  * it waits for); uses nothing else of the driver.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -169,4 +170,20 @@ vdp_queue_close_call(struct vdp_queue *q)
 	if (q->callfd >= 0)
 		close(q->callfd);
 	q->callfd = -1;
+}
+
+void
+vdp_queue_publish_shared(struct vdp_queue *q)
+{
+	int fl;
+
+	if (!q->ring_ok || !vdp_vq_publish(&q->vr) || q->callfd < 0 || q->call_off)
+		return;
+	fl = fcntl(q->callfd, F_GETFL);
+	if (fl < 0 || !(fl & O_NONBLOCK)) {
+		q->call_off = true;
+		VDP_CNT_INC(q->call_stat[VDP_CALL_UNBLOCKED]);
+		return;
+	}
+	vdp_queue_call(q);
 }

@@ -17,6 +17,16 @@ void vdp_call_watch(uint64_t now);
 /* Interrupt q's guest (its call fd open and not turned off), counted in
  * q->calls / q->call_stat; a write that blocked turns the fd off. */
 void vdp_queue_call(struct vdp_queue *q);
+/*
+ * Publish the used elements put since the last time and interrupt the
+ * guest if it asked for them: the one way used elements reach a guest.
+ * shared: called from a thread that serves every guest (the control
+ * thread, queue paused): a call fd the VMM made blocking again is turned
+ * off instead of written (an lcore's write would be ended by the
+ * watchdog; this thread would hold every session meanwhile).
+ */
+void vdp_queue_publish_shared(struct vdp_queue *q);
+
 /* Close our copy of q's call fd. */
 void vdp_queue_close_call(struct vdp_queue *q);
 

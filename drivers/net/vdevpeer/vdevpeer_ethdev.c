@@ -167,6 +167,7 @@ queue_alloc(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
 	q->port = p;
 	q->qid = qid;
 	q->is_rx = is_rx;
+	q->put_frame = vdp_split_enqueue_frame;  /* until a ring is loaded */
 	q->vring_idx = (uint16_t)(2 * qid + (is_rx ? 1 : 0));
 	q->callfd = -1;
 	return q;

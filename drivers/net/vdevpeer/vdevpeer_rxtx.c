@@ -2,7 +2,7 @@
 /*
  * net_vdevpeer data path, copy mode: ethdev RX takes frames the guest
  * transmitted (its TX virtqueue), ethdev TX puts frames into the guest's
- * RX virtqueue. The ring work is in vdp_split.c; this file moves bytes
+ * RX virtqueue. The ring work is in the core (vdp_ring.h); this file moves bytes
  * between mbufs and descriptor chains and keeps the counters.
  */
 #include <errno.h>
@@ -46,12 +46,12 @@ vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b)
 		q->vr.broken ? ": ring no longer trusted, queue stopped" : "");
 }
 
-/* Publish used elements and interrupt the guest if it asked for it. */
-static inline void
-vdp_queue_complete(struct vdp_queue *q)
+/* Publish used elements and interrupt the guest if it asked for it
+ * (the queue's lcore; vdp_queue_publish_shared for the control thread). */
+static VDP_ALWAYS_INLINE void
+vdp_queue_publish_l(struct vdp_queue *q, enum vdp_layout l)
 {
-	vdp_split_used_flush(&q->vr);
-	if (vdp_split_need_call(&q->vr) && q->callfd >= 0 && !q->call_off)
+	if (vdp_vq_publish_l(&q->vr, l) && q->callfd >= 0 && !q->call_off)
 		vdp_queue_call(q);
 }
 
@@ -320,29 +320,27 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 	return 1;
 }
 
-uint16_t
-eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * Guest TX frames into mbufs, written once and instantiated per ring
+ * layout (vdp_rx_split, vdp_rx_packed): the layout is tested per burst,
+ * on the value the ring was loaded with, never per frame.
+ */
+static VDP_ALWAYS_INLINE uint16_t
+vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
+	       enum vdp_layout l)
 {
-	struct vdp_queue *q = queue;
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_chain *c = &q->chain;
-	uint16_t nb_rx, avail, i, used_before;
+	uint16_t nb_rx, i;
 
-	if (!vdp_queue_enter(q))
-		return 0;
 	vdp_vring_burst_begin(vr);
-	used_before = vr->used_idx;
 	vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
 	nb_rx = vdp_pend_drain(q, pkts, n);
-	if (nb_rx == n)
+	if (nb_rx == n || vdp_vq_avail_l(vr, l) == 0)
 		goto out;
-	avail = vdp_split_avail_count(vr);
-	if (avail == 0)
-		goto out;
-	if (avail > n - nb_rx)
-		avail = (uint16_t)(n - nb_rx);
-	for (i = 0; i < avail && nb_rx < n; i++) {
-		enum vdp_fetch r = vdp_split_fetch(vr, q->mm, VDP_DIR_READ, c);
+	/* at most n chains looked at, bad ones included */
+	for (i = 0; i < n && nb_rx < n; i++) {
+		enum vdp_fetch r = vdp_vq_fetch_l(vr, q->mm, VDP_DIR_READ, c, l);
 		struct vdp_net_hdr vh = { 0 };
 		struct rte_mbuf *m;
 		uint32_t len;
@@ -361,11 +359,11 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 			m = chain_to_mbuf(q, c, vr->hdr_len, len);
 			if (unlikely(m == NULL)) {
 				/* leave the chain with the guest: we retry next burst */
-				vdp_split_unfetch(vr, 1);
+				vdp_vq_unfetch_l(vr, c, l);
 				vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
 				break;
 			}
-			vdp_split_used_put(vr, c->head, 0);
+			vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
 		}
 		if (unlikely((vh.flags | vh.gso_type) != 0)) {
 			nb_rx = (uint16_t)(nb_rx + vdp_rx_offload(q, m, &vh, pkts + nb_rx,
@@ -378,8 +376,32 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	if (nb_rx != 0)
 		vdp_queue_learn_mac(q, pkts[0]);
 out:
-	if (vr->used_idx != used_before)
-		vdp_queue_complete(q);
+	vdp_queue_publish_l(q, l);
+	return nb_rx;
+}
+
+static uint16_t
+vdp_rx_split(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return vdp_rx_burst_l(q, pkts, n, VDP_LAYOUT_SPLIT);
+}
+
+static uint16_t
+vdp_rx_packed(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return vdp_rx_burst_l(q, pkts, n, VDP_LAYOUT_PACKED);
+}
+
+uint16_t
+eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vdp_queue *q = queue;
+	uint16_t nb_rx;
+
+	if (!vdp_queue_enter(q))
+		return 0;
+	nb_rx = q->vr.layout == VDP_LAYOUT_PACKED ? vdp_rx_packed(q, pkts, n) :
+						    vdp_rx_split(q, pkts, n);
 	vdp_queue_leave(q);
 	return nb_rx;
 }
@@ -389,7 +411,7 @@ static inline int
 vdp_tx_put(struct vdp_queue *q, const struct vdp_net_hdr *vh, const struct vdp_iov *fi,
 	   uint32_t n, uint32_t len)
 {
-	int ret = vdp_split_enqueue_frame(&q->vr, q->mm, vh, fi, n);
+	int ret = q->put_frame(&q->vr, q->mm, vh, fi, n);
 
 	if (likely(ret == 0))
 		vdp_queue_count(q, len);
@@ -566,7 +588,10 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (i < n)  /* the ring broke under us */
 		VDP_CNT_ADD(vr->err[VDP_ERR_QUEUE_STOPPED], n - i);
-	vdp_queue_complete(q);
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		vdp_queue_publish_l(q, VDP_LAYOUT_PACKED);
+	else
+		vdp_queue_publish_l(q, VDP_LAYOUT_SPLIT);
 	vdp_queue_leave(q);
 free:
 	rte_pktmbuf_free_bulk(pkts, n);

@@ -259,7 +259,9 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->hdr_len = p->hdr_len;
 	vdp_gmap_use(q, p->gmap);
 	q->callfd = dup_callfd(p, v, vring.callfd);
-	vdp_split_suppress_kicks(vr);
+	vdp_vq_suppress_kicks(vr);
+	q->put_frame = vr->layout == VDP_LAYOUT_PACKED ? vdp_packed_enqueue_frame :
+							 vdp_split_enqueue_frame;
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
 	return 0;

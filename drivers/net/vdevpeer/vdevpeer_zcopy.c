@@ -131,6 +131,7 @@ struct vdp_zc_tok {
 	uint8_t slot;        /* map slot its buffers point into */
 	uint16_t npieces;
 	uint16_t pool;       /* its entry in the pieces pool */
+	uint16_t ndesc;      /* ring slots of the chain (packed) */
 } __rte_cache_aligned;
 
 struct vdp_zc_ctx {
@@ -183,7 +184,7 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 	z->pool_free[z->pool_nfree++] = t->pool;
 	if (q != NULL) {
 		if (q->ring_ok)
-			vdp_split_used_put(&q->vr, h, 0);
+			vdp_vq_used_put(&q->vr, h, t->ndesc, 0);
 		q->zc.inflight--;
 	}
 }
@@ -228,33 +229,6 @@ vdp_zc_complete(struct vdp_queue *q, bool scan_all)
 	zc_complete(q->zc.ctx, scan_all);
 }
 
-/*
- * Publish used elements and interrupt the guest if it wants (paused queue,
- * control thread). This thread serves every guest: a call fd the VMM made
- * blocking again is not written at all (an lcore's write would be ended
- * by the watchdog; this one would hold every session meanwhile).
- */
-static void
-zc_publish(struct vdp_queue *q, uint16_t used_before)
-{
-	int fl;
-
-	if (!q->ring_ok || q->vr.used_idx == used_before)
-		return;
-	vdp_split_used_flush(&q->vr);
-	if (!vdp_split_need_call(&q->vr) || q->callfd < 0 || q->call_off)
-		return;
-	/* this thread serves every guest: a VMM that made its fd blocking
-	 * again gets no interrupt from it rather than a wait */
-	fl = fcntl(q->callfd, F_GETFL);
-	if (fl < 0 || !(fl & O_NONBLOCK)) {
-		q->call_off = true;
-		VDP_CNT_INC(q->call_stat[VDP_CALL_UNBLOCKED]);
-		return;
-	}
-	vdp_queue_call(q);
-}
-
 /* Caller holds vdp_gmem_lock. */
 bool
 vdp_zc_holds(const struct vdp_gmap *m)
@@ -275,7 +249,7 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 		const struct vdp_net_hdr *vh, uint32_t len)
 {
 	struct vdp_zc_ctx *z = q->zc.ctx;
-	struct vdp_zc_tok *t = &z->tok[c->head];
+	struct vdp_zc_tok *t = &z->tok[c->id];
 	struct rte_mbuf *ms[VDP_ZC_PIECES + 1];
 	struct vdp_zc_piece *pc;
 	const uint32_t hdr = q->vr.hdr_len;
@@ -363,9 +337,10 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	t->done = 0;
 	t->held = 1;
 	t->npieces = (uint16_t)npieces;
+	t->ndesc = c->ndesc;
 	t->slot = (uint8_t)z->cur;
 	__atomic_store_n(&z->held[z->cur], z->held[z->cur] + 1, __ATOMIC_RELEASE);
-	z->fifo[z->fifo_t++ % z->size] = c->head;
+	z->fifo[z->fifo_t++ % z->size] = c->id;
 	q->zc.inflight++;
 	VDP_CNT_INC(q->zc.stat[VDP_ZC_FRAMES]);
 	return ms[0];
@@ -529,13 +504,11 @@ vdp_zc_quiesce(struct vdp_port *p, unsigned int ms)
 		left = 0;
 		for (uint16_t i = 0; i < d->nb_rx_queues; i++) {
 			struct vdp_queue *q = d->rx_queues[i];
-			uint16_t before;
 
 			if (q == NULL || q->zc.ctx == NULL || q->stuck)
 				continue;
-			before = q->vr.used_idx;
 			zc_complete(q->zc.ctx, true);
-			zc_publish(q, before);
+			vdp_queue_publish_shared(q);
 			left += q->zc.inflight;
 		}
 		if (left == 0 || rte_get_timer_cycles() > deadline)

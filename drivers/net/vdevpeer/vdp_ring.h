@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Split-virtqueue walkers of net_vdevpeer: plain C over (ring view, guest
- * memory map). No EAL, no mbufs: the PMD, the unit tests (a guest-side
- * driver writing real rings in memory mapped at two addresses) and the
+ * The virtqueue core of net_vdevpeer: plain C over (ring view, guest
+ * memory map). No EAL, no mbufs: the PMD, the unit tests (guest-side
+ * drivers writing real rings in memory mapped at two addresses) and the
  * micro-benchmarks all use these functions.
+ *
+ * Two layers. The layouts (vdp_split.c: virtio 1.1 2.6; vdp_packed.c:
+ * 2.7) each implement the same few operations on a struct vdp_vring:
+ * count what is available, take a chain, mark and rewind, put a used
+ * element, publish, decide on a guest interrupt, suppress kicks. The
+ * virtio-net frame logic (vdp_net.c: header, mergeable RX buffers,
+ * rewind, num_buffers) is written once against those operations
+ * (vdp_vq_*, below), in an inline form that a caller instantiates for
+ * one layout, so that the layout is chosen once per ring load.
  *
  * The guest is hostile. Everything reached through a struct vdp_vring
  * (descriptor table, avail ring, buffers) may change under us at any time:
@@ -61,6 +70,32 @@ struct vdp_used {
 
 #define VDP_RING_SIZE_MAX 32768u
 
+/* ---- virtio packed ring layout (virtio 1.1, 2.7) ---- */
+#define VDP_PDESC_F_AVAIL (1u << 7)
+#define VDP_PDESC_F_USED  (1u << 15)
+
+struct vdp_pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;   /* NEXT, WRITE, INDIRECT as split; AVAIL, USED */
+};
+
+/* Event suppression structures (2.7.14): the driver's (written by the
+ * guest, read by us) and the device's (written by us). */
+struct vdp_pevent {
+	uint16_t off_wrap;   /* descriptor offset, bit 15 its wrap counter */
+	uint16_t flags;
+};
+#define VDP_PEVENT_ENABLE  0u
+#define VDP_PEVENT_DISABLE 1u
+#define VDP_PEVENT_DESC    2u   /* only with VIRTIO_RING_F_EVENT_IDX */
+
+enum vdp_layout {
+	VDP_LAYOUT_SPLIT,
+	VDP_LAYOUT_PACKED,
+};
+
 /* ---- virtio-net header (virtio 1.1, 5.1.6) ---- */
 struct vdp_net_hdr {
 	uint8_t flags;
@@ -116,6 +151,8 @@ bool vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len);
 	_(BAD_INDIRECT, "bad_indirect", "an indirect table malformed (length, NEXT flag, size)") \
 	_(NESTED_INDIRECT, "nested_indirect", "an indirect descriptor inside an indirect table") \
 	_(AVAIL_JUMP, "avail_jump", "the avail index moved by more than the ring size") \
+	_(BAD_ID, "bad_id", \
+	  "a packed-ring buffer id out of range, or already held by the host") \
 	_(SHORT_CHAIN, "short_chain", "a chain shorter than the virtio-net header") \
 	_(TOO_BIG, "too_big", "a guest frame larger than the driver accepts") \
 	_(NO_MBUF, "no_mbuf", "the host's mbuf pool was empty") \
@@ -157,17 +194,33 @@ extern const char *const vdp_err_descs[VDP_ERR_MAX];
 typedef void (*vdp_err_fn)(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
 
 struct vdp_vring {
+	enum vdp_layout layout;
+	uint16_t size;        /* split: a power of two; packed: any, <= 32768 */
+	uint16_t mask;        /* split: size - 1 */
+
+	/* split (2.6) */
 	struct vdp_desc *desc;
 	struct vdp_avail *avail;
 	struct vdp_used *used;
-	uint16_t size;        /* power of two, <= VDP_RING_SIZE_MAX */
-	uint16_t mask;
+	/* packed (2.7): one descriptor ring and the event structures */
+	struct vdp_pdesc *pdesc;
+	struct vdp_pevent *driver_event;  /* the guest's wishes: read */
+	struct vdp_pevent *device_event;  /* ours: written */
 
-	uint16_t last_avail;  /* next avail slot we will consume */
-	uint16_t used_idx;    /* shadow of used->idx (published at flush) */
-	uint16_t avail_cache; /* last avail->idx seen, for avail_count */
-	uint16_t signalled_used; /* used idx at the previous notify check */
+	/*
+	 * Positions. Split: free-running 16-bit indexes. Packed: a slot
+	 * (0..size-1) and its wrap counter (avail_wrap, used_wrap).
+	 */
+	uint16_t last_avail;  /* next chain we will take */
+	uint16_t used_idx;    /* next used element we will write (split:
+			       * shadow of used->idx, published at flush) */
+	bool avail_wrap;      /* packed */
+	bool used_wrap;       /* packed */
+	uint16_t avail_cache; /* split: last avail->idx seen */
+	uint16_t signalled_used; /* used position at the previous call check */
 	bool signalled_valid;
+	bool signalled_wrap;  /* packed: its wrap counter */
+	uint16_t used_pending; /* used elements put since the last publish */
 
 	bool event_idx;       /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool indirect;        /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
@@ -179,6 +232,10 @@ struct vdp_vring {
 	uint32_t budget_desc; /* descriptors the walkers may still read */
 	uint32_t budget_bad;  /* chains they may still refuse */
 	bool budget_hit;      /* this burst ran out (counted once) */
+
+	/* packed: buffer ids taken and not yet put in the used ring (a
+	 * guest that reuses one while we hold it is refused) */
+	uint64_t *ids_held;   /* size bits, given by the owner; NULL: split */
 
 	uint64_t err[VDP_ERR_MAX];
 	uint64_t budget_stops; /* bursts cut short by their budget */
@@ -234,7 +291,7 @@ vdp_vring_burst_begin(struct vdp_vring *vr)
 int vdp_vring_init(struct vdp_vring *vr, void *desc, void *avail, void *used,
 		   uint32_t size, uint16_t last_avail, uint16_t used_idx);
 
-/* True when the ring's three tables lie inside guest memory. */
+/* True when the ring's tables (either layout) lie inside guest memory. */
 bool vdp_vring_in_map(const struct vdp_vring *vr, const struct vdp_memmap *mm);
 
 /* Count an error and tell the owner. */
@@ -265,7 +322,10 @@ struct vdp_seg {
 };
 
 struct vdp_chain {
-	uint16_t head;   /* head index, returned in the used ring */
+	uint16_t id;     /* returned in the used ring: split, the head index;
+			  * packed, the buffer id */
+	uint16_t ndesc;  /* packed: ring slots it took (the used element
+			  * skips as many); split: 1 */
 	uint16_t nseg;
 	uint32_t len;    /* sum of seg lengths */
 	struct vdp_seg seg[VDP_CHAIN_MAX_SEGS];
@@ -325,6 +385,7 @@ vdp_split_used_put(struct vdp_vring *vr, uint16_t head, uint32_t len)
 	e->id = head;
 	e->len = len;
 	vr->used_idx++;
+	vr->used_pending++;
 }
 
 /* Publish every used element written since the last flush (one store). */
@@ -332,6 +393,7 @@ static inline void
 vdp_split_used_flush(struct vdp_vring *vr)
 {
 	__atomic_store_n(&vr->used->idx, vr->used_idx, __ATOMIC_RELEASE);
+	vr->used_pending = 0;
 }
 
 /*
@@ -342,6 +404,184 @@ bool vdp_split_need_call(struct vdp_vring *vr);
 
 /* We poll: ask the guest not to kick us (NO_NOTIFY, or a stale avail_event). */
 void vdp_split_suppress_kicks(struct vdp_vring *vr);
+
+/* ---- packed layout (vdp_packed.c, virtio 1.1 2.7) ---- */
+
+/*
+ * Reset the device side of a packed ring: ring (size descriptors, 16-byte
+ * aligned), the driver's and the device's event structures (4-byte
+ * aligned), positions as handed over (slot and wrap counter each), and
+ * ids_held: size bits of storage for the buffer ids we hold (the owner
+ * keeps it; VDP_PACKED_IDS_WORDS(size) words). Any size in [1, 32768].
+ * Returns 0 or -EINVAL. As vdp_vring_init otherwise.
+ */
+#define VDP_PACKED_IDS_WORDS(size) (((size) + 63u) / 64u)
+int vdp_packed_init(struct vdp_vring *vr, void *ring, void *driver_event,
+		    void *device_event, uint32_t size, uint16_t avail_slot,
+		    bool avail_wrap, uint16_t used_slot, bool used_wrap,
+		    uint64_t *ids_held);
+
+/* Is a chain available at our position? (1 or 0: counting further would
+ * read every descriptor twice.) */
+uint16_t vdp_packed_avail_count(struct vdp_vring *vr);
+
+/*
+ * As vdp_split_fetch, for a packed ring: the chain's descriptors are the
+ * next ring slots (NEXT), or one slot pointing to an indirect table. A
+ * bad chain is returned as used with len 0 when its extent and its id
+ * are sound; a chain whose end cannot be found (not all of it available,
+ * longer than the ring) or whose id is out of range or held by us breaks
+ * the ring.
+ */
+enum vdp_fetch vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
+				enum vdp_dir dir, struct vdp_chain *c);
+
+/* Give back the chain taken last (not yet used): position and id. */
+void vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c);
+
+/* Write one used element (id, len) for a chain of ndesc slots: visible
+ * to the guest at once (its flags stored last, release); the id is no
+ * longer held. */
+void vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc,
+			 uint32_t len);
+
+/* After used elements: does the guest want an interrupt? */
+bool vdp_packed_need_call(struct vdp_vring *vr);
+
+/* We poll: device event flags DISABLE. */
+void vdp_packed_suppress_kicks(struct vdp_vring *vr);
+
+/* ---- the layout-agnostic operations ----
+ *
+ * Each tests vr->layout; called with a layout known at compile time
+ * (the _l forms, from an always-inline caller instantiated per layout)
+ * the test is folded away. The PMD picks its burst functions per ring
+ * load, so the layout is never tested per frame there.
+ */
+#define VDP_ALWAYS_INLINE inline __attribute__((always_inline))
+
+static VDP_ALWAYS_INLINE uint16_t
+vdp_vq_avail_l(struct vdp_vring *vr, enum vdp_layout l)
+{
+	return l == VDP_LAYOUT_PACKED ? vdp_packed_avail_count(vr) :
+					vdp_split_avail_count(vr);
+}
+
+static VDP_ALWAYS_INLINE enum vdp_fetch
+vdp_vq_fetch_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+	       enum vdp_dir dir, struct vdp_chain *c, enum vdp_layout l)
+{
+	return l == VDP_LAYOUT_PACKED ? vdp_packed_fetch(vr, mm, dir, c) :
+					vdp_split_fetch(vr, mm, dir, c);
+}
+
+/* Give back the chain taken last (e.g. no mbuf for it). */
+static VDP_ALWAYS_INLINE void
+vdp_vq_unfetch_l(struct vdp_vring *vr, const struct vdp_chain *c, enum vdp_layout l)
+{
+	if (l == VDP_LAYOUT_PACKED)
+		vdp_packed_unfetch(vr, c);
+	else
+		vr->last_avail--;
+}
+
+/* Where the next take is: to rewind to (vdp_vq_rewind_l). */
+struct vdp_vq_mark {
+	uint16_t avail;
+	bool wrap;
+};
+
+static VDP_ALWAYS_INLINE struct vdp_vq_mark
+vdp_vq_mark(const struct vdp_vring *vr)
+{
+	struct vdp_vq_mark m = { vr->last_avail, vr->avail_wrap };
+
+	return m;
+}
+
+/*
+ * Back to mark m: the chains taken since stay with the guest. Their ids
+ * (packed) must be released first (vdp_vq_release_l), and none of them
+ * may have been put in the used ring.
+ */
+static VDP_ALWAYS_INLINE void
+vdp_vq_rewind_l(struct vdp_vring *vr, struct vdp_vq_mark m, enum vdp_layout l)
+{
+	vr->last_avail = m.avail;
+	if (l == VDP_LAYOUT_PACKED)
+		vr->avail_wrap = m.wrap;
+}
+
+/* Packed: the id of a chain given back by a rewind is no longer ours. */
+static VDP_ALWAYS_INLINE void
+vdp_vq_release_l(struct vdp_vring *vr, uint16_t id, enum vdp_layout l)
+{
+	if (l == VDP_LAYOUT_PACKED && id < vr->size)
+		vr->ids_held[id / 64] &= ~(1ull << (id % 64));
+}
+
+/* One used element, not necessarily visible until vdp_vq_publish_l. */
+static VDP_ALWAYS_INLINE void
+vdp_vq_used_put_l(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len,
+		  enum vdp_layout l)
+{
+	if (l == VDP_LAYOUT_PACKED)
+		vdp_packed_used_put(vr, id, ndesc, len);
+	else
+		vdp_split_used_put(vr, id, len);
+}
+
+/*
+ * Make every used element put since the last publish visible, and say
+ * whether the guest asked to be interrupted for them. false when there
+ * was nothing to publish.
+ */
+static VDP_ALWAYS_INLINE bool
+vdp_vq_publish_l(struct vdp_vring *vr, enum vdp_layout l)
+{
+	if (vr->used_pending == 0)
+		return false;
+	if (l == VDP_LAYOUT_PACKED) {
+		vr->used_pending = 0;
+		return vdp_packed_need_call(vr);
+	}
+	vdp_split_used_flush(vr);
+	return vdp_split_need_call(vr);
+}
+
+/* The same, testing the layout at run time (control path, tests). */
+static inline uint16_t
+vdp_vq_avail(struct vdp_vring *vr)
+{
+	return vdp_vq_avail_l(vr, vr->layout);
+}
+
+static inline enum vdp_fetch
+vdp_vq_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
+	     struct vdp_chain *c)
+{
+	return vdp_vq_fetch_l(vr, mm, dir, c, vr->layout);
+}
+
+static inline void
+vdp_vq_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
+{
+	vdp_vq_unfetch_l(vr, c, vr->layout);
+}
+
+static inline void
+vdp_vq_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	vdp_vq_used_put_l(vr, id, ndesc, len, vr->layout);
+}
+
+static inline bool
+vdp_vq_publish(struct vdp_vring *vr)
+{
+	return vdp_vq_publish_l(vr, vr->layout);
+}
+
+void vdp_vq_suppress_kicks(struct vdp_vring *vr);
 
 /* ---- frames ---- */
 struct vdp_iov {
@@ -366,9 +606,16 @@ struct vdp_iov {
  * are counted, returned with len 0 and skipped. A frame's used elements
  * are contiguous in the used ring.
  */
+int vdp_vq_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			 const struct vdp_net_hdr *hdr,
+			 const struct vdp_iov *src, uint32_t nsrc);
+/* The same for one layout (the PMD's per-layout burst functions). */
 int vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			    const struct vdp_net_hdr *hdr,
 			    const struct vdp_iov *src, uint32_t nsrc);
+int vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			     const struct vdp_net_hdr *hdr,
+			     const struct vdp_iov *src, uint32_t nsrc);
 
 /* Largest TX frame (payload after the virtio-net header) we accept. */
 #define VDP_TX_FRAME_MAX (64u * 1024u + 256u)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Split-virtqueue walkers: the device side of virtio 1.1 section 2.6, over
- * guest memory that the guest may rewrite at any moment.
+ * Split-virtqueue layout: the device side of virtio 1.1 section 2.6, over
+ * guest memory that the guest may rewrite at any moment. Also what both
+ * layouts share: ring set-up checks, errors, chain copies. The frame
+ * logic is in vdp_net.c, the packed layout in vdp_packed.c.
  *
  * Rules kept throughout this file:
  *  - every field of guest memory (avail idx, avail ring entry, descriptor
@@ -23,6 +25,7 @@
 #include <string.h>
 
 #include "vdp_ring.h"
+#include "vdp_ring_internal.h"
 
 const char *const vdp_err_names[VDP_ERR_MAX] = {
 	[VDP_ERR_NONE] = "none",
@@ -37,9 +40,6 @@ const char *const vdp_err_descs[VDP_ERR_MAX] = {
 	VDP_ERR_LIST(VDP_ERR_DESC_)
 #undef VDP_ERR_DESC_
 };
-
-#define VDP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define VDP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- ring set-up ---- */
 
@@ -57,6 +57,7 @@ vdp_vring_init(struct vdp_vring *vr, void *desc, void *avail, void *used,
 		return -EINVAL;
 
 	memset(vr, 0, sizeof(*vr));
+	vr->layout = VDP_LAYOUT_SPLIT;
 	vr->desc = desc;
 	vr->avail = avail;
 	vr->used = used;
@@ -77,6 +78,10 @@ vdp_vring_in_map(const struct vdp_vring *vr, const struct vdp_memmap *mm)
 {
 	uint64_t n = vr->size;
 
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		return vdp_hva_in_map(mm, vr->pdesc, n * sizeof(struct vdp_pdesc)) &&
+		       vdp_hva_in_map(mm, vr->driver_event, sizeof(struct vdp_pevent)) &&
+		       vdp_hva_in_map(mm, vr->device_event, sizeof(struct vdp_pevent));
 	return vdp_hva_in_map(mm, vr->desc, n * sizeof(struct vdp_desc)) &&
 	       vdp_hva_in_map(mm, vr->avail,
 			      sizeof(struct vdp_avail) + (n + 1) * sizeof(uint16_t)) &&
@@ -115,13 +120,6 @@ vdp_split_avail_count(struct vdp_vring *vr)
 
 /* ---- descriptor chains ---- */
 
-struct vdp_desc_val {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
 /* The one read of a descriptor: each field once, into a local. */
 static inline void
 vdp_desc_load(const struct vdp_desc *d, struct vdp_desc_val *v)
@@ -130,26 +128,6 @@ vdp_desc_load(const struct vdp_desc *d, struct vdp_desc_val *v)
 	v->len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
 	v->flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
 	v->next = __atomic_load_n(&d->next, __ATOMIC_RELAXED);
-}
-
-/* Result of a walk: VDP_ERR_MAX when the chain is good. */
-struct vdp_walk_err {
-	enum vdp_err err;
-	bool fatal;      /* the main table is corrupt: break the ring */
-	uint32_t where;  /* descriptor index the error was found at */
-	uint32_t ndesc;  /* descriptors read, charged to the burst */
-};
-
-#define VDP_WALK_OK VDP_ERR_MAX
-#define VDP_WALK_LIMIT VDP_ERR_NONE  /* the budget ran out before the end */
-
-static inline enum vdp_err
-vdp_walk_fail(struct vdp_walk_err *we, enum vdp_err e, bool fatal, uint32_t where)
-{
-	we->err = e;
-	we->fatal = fatal;
-	we->where = where;
-	return e;
 }
 
 /*
@@ -169,12 +147,12 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 	uint32_t tsize = vr->size;
 	uint32_t idx = head;
 	uint32_t walked = 0;
-	uint32_t nseg = 0;
 	uint64_t total = 0;
 	bool in_indirect = false;
 	struct vdp_desc_val d;
 
 	we->ndesc = 0;
+	c->nseg = 0;
 	for (;;) {
 		/* Out of range: the main table is corrupt; an indirect
 		 * table is just this chain's own bad data. */
@@ -226,23 +204,12 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 		/* One segment per region the buffer touches; the walk ends
 		 * at the first segment past the limit (a longer chain, or a
 		 * loop longer than it, is refused there, not walked on). */
-		uint64_t gpa = d.addr;
-		uint64_t rem = d.len;
+		{
+			enum vdp_err e = vdp_chain_add(c, mm, d.addr, d.len);
 
-		do {
-			uint64_t l = rem;
-			void *p = vdp_gpa_to_hva(mm, gpa, &l);
-
-			if (VDP_UNLIKELY(p == NULL))
-				return vdp_walk_fail(we, VDP_ERR_BAD_ADDR, false, idx);
-			if (VDP_UNLIKELY(nseg == VDP_CHAIN_MAX_SEGS))
-				return vdp_walk_fail(we, VDP_ERR_CHAIN_TOO_LONG, false, idx);
-			c->seg[nseg].hva = p;
-			c->seg[nseg].len = (uint32_t)l;
-			nseg++;
-			gpa += l;
-			rem -= l;
-		} while (rem != 0);
+			if (VDP_UNLIKELY(e != VDP_WALK_OK))
+				return vdp_walk_fail(we, e, false, idx);
+		}
 		total += d.len;
 
 		if (!(d.flags & VDP_DESC_F_NEXT))
@@ -250,29 +217,9 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 		idx = d.next;
 	}
 
-	if (VDP_UNLIKELY(total > UINT32_MAX))
-		return vdp_walk_fail(we, VDP_ERR_TOO_BIG, false, idx);
-	if (dir == VDP_DIR_READ) {
-		if (VDP_UNLIKELY(total > (uint64_t)vr->hdr_len + VDP_TX_FRAME_MAX))
-			return vdp_walk_fail(we, VDP_ERR_TOO_BIG, false, idx);
-		if (VDP_UNLIKELY(total < vr->hdr_len))
-			return vdp_walk_fail(we, VDP_ERR_SHORT_CHAIN, false, idx);
-	}
-	c->head = head;
-	c->nseg = (uint16_t)nseg;
-	c->len = (uint32_t)total;
-	return VDP_WALK_OK;
-}
-
-/* The burst's budget is spent: say so (once per burst) and stop. */
-static inline enum vdp_fetch
-vdp_split_limit(struct vdp_vring *vr)
-{
-	if (!vr->budget_hit) {
-		vr->budget_hit = true;
-		VDP_CNT_INC(vr->budget_stops);
-	}
-	return VDP_FETCH_LIMIT;
+	c->id = head;
+	c->ndesc = 1;
+	return vdp_chain_check_len(vr, dir, c, total, we, idx);
 }
 
 /* Give a chain we refuse back to the guest, empty, and move on. */
@@ -297,7 +244,7 @@ vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (VDP_UNLIKELY(vr->broken))
 		return VDP_FETCH_BROKEN;
 	if (VDP_UNLIKELY(vr->budget_desc == 0 || vr->budget_bad == 0))
-		return vdp_split_limit(vr);
+		return vdp_ring_limit(vr);
 	/* Callers are told to check avail_count first; be safe anyway. */
 	if (VDP_UNLIKELY(vr->last_avail == vr->avail_cache) &&
 	    vdp_split_avail_count(vr) == 0)
@@ -317,7 +264,7 @@ vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	}
 	if (VDP_UNLIKELY(e == VDP_WALK_LIMIT)) {
 		vr->budget_desc = 0;  /* nothing more this burst */
-		return vdp_split_limit(vr);
+		return vdp_ring_limit(vr);
 	}
 	if (we.fatal) {
 		vdp_vring_break(vr, we.err, head, we.where);
@@ -415,241 +362,11 @@ vdp_split_suppress_kicks(struct vdp_vring *vr)
 				 __ATOMIC_RELAXED);
 }
 
-/* ---- guest RX: frames into the guest's buffers ---- */
-
-/* Read cursor over (header, src[0..nsrc)). */
-struct vdp_src {
-	const uint8_t *p;
-	uint32_t left;        /* bytes left at p */
-	uint32_t next;        /* next iov to load */
-	uint32_t niov;
-	const struct vdp_iov *iov;
-};
-
-/* Fill chain c from the cursor; return the bytes written. */
-static uint32_t
-vdp_chain_fill(const struct vdp_chain *c, struct vdp_src *s)
+void
+vdp_vq_suppress_kicks(struct vdp_vring *vr)
 {
-	uint32_t written = 0;
-
-	for (uint32_t i = 0; i < c->nseg; i++) {
-		uint8_t *d = c->seg[i].hva;
-		uint32_t room = c->seg[i].len;
-
-		while (room != 0) {
-			uint32_t n;
-
-			while (s->left == 0) {
-				if (s->next == s->niov)
-					return written;
-				s->p = s->iov[s->next].base;
-				s->left = s->iov[s->next].len;
-				s->next++;
-			}
-			n = room < s->left ? room : s->left;
-			memcpy(d, s->p, n);
-			d += n;
-			room -= n;
-			s->p += n;
-			s->left -= n;
-			written += n;
-		}
-	}
-	return written;
-}
-
-static inline bool
-vdp_src_done(const struct vdp_src *s)
-{
-	if (s->left != 0)
-		return false;
-	for (uint32_t i = s->next; i < s->niov; i++)
-		if (s->iov[i].len != 0)
-			return false;
-	return true;
-}
-
-/* Fetch the next writable chain, skipping (already returned) bad ones;
- * the burst's budget bounds how many. */
-static inline enum vdp_fetch
-vdp_split_fetch_rx(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		   struct vdp_chain *c, uint32_t *nbad)
-{
-	enum vdp_fetch r;
-
-	while ((r = vdp_split_fetch(vr, mm, VDP_DIR_WRITE, c)) == VDP_FETCH_BAD)
-		++*nbad;
-	return r;
-}
-
-/* Why a frame could not be given a buffer (counted by the caller). */
-static inline enum vdp_err
-vdp_split_rx_miss(enum vdp_fetch r)
-{
-	return r == VDP_FETCH_LIMIT ? VDP_ERR_BURST_BUDGET : VDP_ERR_NO_RX_BUF;
-}
-
-static int
-vdp_split_enqueue_one(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		      const uint8_t *hbuf, uint64_t needed,
-		      const struct vdp_iov *src, uint32_t nsrc)
-{
-	struct vdp_chain c;
-	struct vdp_src s;
-	uint32_t nbad = 0;
-	enum vdp_fetch r = vdp_split_fetch_rx(vr, mm, &c, &nbad);
-
-	if (r == VDP_FETCH_BROKEN)
-		return -1;
-	if (r != VDP_FETCH_OK) {
-		enum vdp_err e = vdp_split_rx_miss(r);
-
-		vdp_vring_err(vr, e, 0, 0);
-		return e;
-	}
-	if (c.len < needed) {
-		/* Not consumed: the guest may post a bigger one later. */
-		vdp_split_unfetch(vr, 1);
-		vdp_vring_err(vr, VDP_ERR_RX_TOO_SMALL, c.head, (uint32_t)needed);
-		return VDP_ERR_RX_TOO_SMALL;
-	}
-
-	/* Common case: one source piece, one destination segment. */
-	if (VDP_LIKELY(c.nseg == 1 && nsrc == 1)) {
-		memcpy(c.seg[0].hva, hbuf, vr->hdr_len);
-		memcpy(c.seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
-	} else {
-		s.p = hbuf;
-		s.left = vr->hdr_len;
-		s.next = 0;
-		s.niov = nsrc;
-		s.iov = src;
-		vdp_chain_fill(&c, &s);
-	}
-	vdp_split_used_put(vr, c.head, (uint32_t)needed);
-	return 0;
-}
-
-static int
-vdp_split_enqueue_mrg(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		      struct vdp_net_hdr *h, uint64_t needed,
-		      const struct vdp_iov *src, uint32_t nsrc)
-{
-	const uint8_t *hbuf = (const uint8_t *)h;
-	struct vdp_chain first, more;
-	struct {
-		uint16_t head;
-		uint32_t len;
-	} bufs[VDP_MRG_MAX_BUFS];
-	struct vdp_src s = {
-		.p = hbuf, .left = vr->hdr_len, .next = 0, .niov = nsrc, .iov = src,
-	};
-	uint16_t rewind_to = vr->last_avail; /* where unconsumed bufs start */
-	uint32_t keep_from = 0;               /* bufs[0..keep_from) can't rewind */
-	uint32_t nbufs = 0, nbad = 0;
-	enum vdp_err err;
-
-	for (;;) {
-		struct vdp_chain *c = nbufs == 0 ? &first : &more;
-		enum vdp_fetch r;
-		uint32_t w;
-
-		if (nbufs == VDP_MRG_MAX_BUFS) {
-			err = VDP_ERR_RX_TOO_SMALL;
-			goto fail;
-		}
-		r = vdp_split_fetch_rx(vr, mm, c, &nbad);
-		if (r == VDP_FETCH_BROKEN)
-			return -1;
-		if (r != VDP_FETCH_OK) {
-			err = vdp_split_rx_miss(r);
-			goto fail;
-		}
-		if (nbufs == 0 && c->len < vr->hdr_len) {
-			/* The header must fit in the first buffer (virtio 1.1
-			 * 5.1.6.3.1): refuse this one like a bad chain, and
-			 * charge it to the burst like one. */
-			vdp_vring_err(vr, VDP_ERR_SHORT_CHAIN, c->head, c->len);
-			vdp_split_used_put(vr, c->head, 0);
-			vr->budget_bad--;
-			rewind_to = vr->last_avail;
-			continue;
-		}
-		if (nbufs == 0 && VDP_LIKELY(c->nseg == 1 && nsrc == 1 &&
-					     c->len >= needed)) {
-			/* Common case: the frame fits the first buffer. */
-			h->num_buffers = 1;
-			memcpy(c->seg[0].hva, hbuf, vr->hdr_len);
-			memcpy(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
-			vdp_split_used_put(vr, c->head, (uint32_t)needed);
-			return 0;
-		}
-		if (VDP_UNLIKELY(nbad != 0)) {
-			/* Bad chains were put in the used ring between
-			 * ours: what we took before them cannot be given
-			 * back by moving last_avail. */
-			keep_from = nbufs;
-			rewind_to = (uint16_t)(vr->last_avail - 1);
-			nbad = 0;
-		}
-		w = vdp_chain_fill(c, &s);
-		bufs[nbufs].head = c->head;
-		bufs[nbufs].len = w;
-		nbufs++;
-		if (vdp_src_done(&s))
-			break;
-	}
-
-	if (vr->hdr_len == VDP_NET_HDR_LEN_MRG) {
-		uint16_t nb = (uint16_t)nbufs;
-
-		vdp_chain_write(&first, offsetof(struct vdp_net_hdr, num_buffers),
-				&nb, sizeof(nb));
-	}
-	/* Contiguous in the used ring, as the guest reads them. */
-	for (uint32_t i = 0; i < nbufs; i++)
-		vdp_split_used_put(vr, bufs[i].head, bufs[i].len);
-	return 0;
-
-fail:
-	if (nbad != 0) {
-		/* Bad chains since the last good one: rewind to after them. */
-		keep_from = nbufs;
-		rewind_to = vr->last_avail;
-	}
-	/*
-	 * The buffers stay with the guest: those after the last bad chain by
-	 * rewinding last_avail, those before it by returning them empty (the
-	 * guest drops a used buffer shorter than a header).
-	 */
-	for (uint32_t i = 0; i < keep_from; i++)
-		vdp_split_used_put(vr, bufs[i].head, 0);
-	vr->last_avail = rewind_to;
-	vdp_vring_err(vr, err, nbufs, 0);
-	return err;
-}
-
-int
-vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
-			const struct vdp_net_hdr *hdr,
-			const struct vdp_iov *src, uint32_t nsrc)
-{
-	struct vdp_net_hdr h = *hdr;
-	uint64_t needed = vr->hdr_len;
-
-	if (VDP_UNLIKELY(vr->broken))
-		return -1;
-	if (VDP_UNLIKELY(vr->hdr_len > sizeof(h)))
-		return -1;
-	for (uint32_t i = 0; i < nsrc; i++)
-		needed += src[i].len;
-	/* each frame the host hands over brings its own allowance (bounded by
-	 * the frames of the burst); refused chains keep their burst bound */
-	if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT))
-		vr->budget_desc += VDP_FRAME_DESC_GRANT;
-
-	if (vr->mrg_rxbuf)
-		return vdp_split_enqueue_mrg(vr, mm, &h, needed, src, nsrc);
-	h.num_buffers = 1;
-	return vdp_split_enqueue_one(vr, mm, (const uint8_t *)&h, needed, src, nsrc);
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		vdp_packed_suppress_kicks(vr);
+	else
+		vdp_split_suppress_kicks(vr);
 }

@@ -739,28 +739,28 @@ check_chain(enum vdp_dir dir, const struct vdp_chain *c, const struct ref_chain 
 	for (uint32_t i = 0; i < c->nseg; i++) {
 		const struct vdp_seg *s = &c->seg[i];
 
-		FZ_CHECK(s->len != 0, "segment %u of chain %u is empty", i, c->head);
+		FZ_CHECK(s->len != 0, "segment %u of chain %u is empty", i, c->id);
 		FZ_CHECK(in_one_region(s->hva, s->len) && vdp_hva_in_map(&fz.mm, s->hva, s->len),
 			 "segment %u (%p, %u) of chain %u is outside guest memory",
-			 i, (void *)s->hva, s->len, c->head);
+			 i, (void *)s->hva, s->len, c->id);
 		sum += s->len;
 	}
-	FZ_CHECK(sum == c->len, "chain %u: len %u but segments add up to %llu", c->head,
+	FZ_CHECK(sum == c->len, "chain %u: len %u but segments add up to %llu", c->id,
 		 c->len, (unsigned long long)sum);
 	if (dir == VDP_DIR_READ)
 		FZ_CHECK(c->len >= fz.hdr_len && c->len <= fz.hdr_len + VDP_TX_FRAME_MAX,
-			 "TX chain %u of %u bytes accepted", c->head, c->len);
+			 "TX chain %u of %u bytes accepted", c->id, c->len);
 	memcpy(&head, &fz.avail->ring[(uint16_t)(fz.vr.last_avail - 1) & (fz.size - 1)],
 	       sizeof(head));
-	FZ_CHECK(c->head == head, "chain head %u, avail ring says %u", c->head, head);
+	FZ_CHECK(c->id == head, "chain head %u, avail ring says %u", c->id, head);
 
 	FZ_CHECK(c->nseg == rc->nseg && c->len == rc->total,
-		 "chain %u: %u segments / %u bytes, model %u / %llu", c->head, c->nseg,
+		 "chain %u: %u segments / %u bytes, model %u / %llu", c->id, c->nseg,
 		 c->len, rc->nseg, (unsigned long long)rc->total);
 	for (uint32_t i = 0; i < c->nseg; i++)
 		FZ_CHECK(c->seg[i].hva == fz.reg[rc->seg[i].reg].hva + rc->seg[i].off &&
 			 c->seg[i].len == rc->seg[i].len,
-			 "chain %u segment %u differs from the model", c->head, i);
+			 "chain %u segment %u differs from the model", c->id, i);
 }
 
 /* Fetch with the library and with the model; they must agree. */
@@ -1202,7 +1202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					check_state("unfetch");
 					break;
 				}
-				vdp_split_used_put(&fz.vr, c.head, 0);
+				vdp_split_used_put(&fz.vr, c.id, 0);
 				model_put(rc.head, 0);
 			}
 			check_state("fetch read");
@@ -1219,7 +1219,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				FZ_CHECK(w == mw, "chain_write(off %u, len %u) of %u bytes "
 					 "wrote %u, model %u", wr_off, wr_len, c.len, w, mw);
-				vdp_split_used_put(&fz.vr, c.head, w);
+				vdp_split_used_put(&fz.vr, c.id, w);
 				model_put(rc.head, mw);
 				check_memory("chain_write");
 			}

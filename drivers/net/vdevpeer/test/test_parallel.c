@@ -1022,7 +1022,7 @@ device_run(void *arg)
 				     e > 0 && e < VDP_ERR_MAX ? vdp_err_names[e] : "ring broken");
 				break;
 			}
-			vdp_split_used_put(tx, d->c.head, 0);
+			vdp_split_used_put(tx, d->c.id, 0);
 			d->seq++;
 			__atomic_store_n(&run->dev_fwd, d->seq, __ATOMIC_RELAXED);
 		}

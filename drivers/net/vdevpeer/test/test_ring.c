@@ -122,7 +122,7 @@ fetch_tx_and_compare(struct fx *f, const uint8_t *want, uint32_t len, uint16_t *
 
 	if (vdp_split_fetch(&f->vr, &f->m.mm, VDP_DIR_READ, &c) != VDP_FETCH_OK)
 		return false;
-	*head = c.head;
+	*head = c.id;
 	if (c.len != len || len > sizeof(buf))
 		return false;
 	if (vdp_chain_read(&c, 0, buf, sizeof(buf)) != len)
@@ -315,7 +315,7 @@ test_tx_normal(void)
 	      memcmp(part, want + 30, sizeof(part)) == 0, "tx: read at an offset across segments");
 	CHECK(vdp_chain_read(&c, tot - 5, part, sizeof(part)) == 5, "tx: read bounded by chain length");
 	CHECK(vdp_chain_read(&c, tot + 5, part, sizeof(part)) == 0, "tx: read past chain end");
-	vdp_split_used_put(&f.vr, c.head, 0);
+	vdp_split_used_put(&f.vr, c.id, 0);
 	vdp_split_used_flush(&f.vr);
 	CHECK(guest_ring_used_pending(&f.g) == 2, "tx: two used elements in one flush");
 	CHECK(f.vr.err[VDP_ERR_BAD_DESC] == 0 && !f.vr.broken, "tx: no errors counted");
@@ -689,14 +689,14 @@ test_spanning(void)
 	fill_pattern(guest_ptr(&f.m, b.gpa), 300, 11);
 	memcpy(want, guest_ptr(&f.m, b.gpa), 300);
 	h = guest_ring_post(&f.g, &b, 1, false, true);
-	CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.head == h &&
+	CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.id == h &&
 	      c.nseg == 2 && c.seg[0].len == 100 && c.seg[1].len == 200,
 	      "span: TX buffer across two regions -> 2 segments");
 	uint8_t got[300];
 
 	CHECK(vdp_chain_read(&c, 0, got, 300) == 300 && memcmp(got, want, 300) == 0, "span: TX bytes match");
-	vdp_split_used_put(&f.vr, c.head, 0);
-	uint16_t txhead = c.head;
+	vdp_split_used_put(&f.vr, c.id, 0);
+	uint16_t txhead = c.id;
 
 	/* RX buffer across the regions, written through, read by the guest contiguously. */
 	struct vdp_net_hdr hdr = { 0 };
@@ -757,7 +757,7 @@ test_wrap(void)
 			    vdp_chain_read(&c, 12, &fr, 4) != 4 || vdp_chain_read(&c, 16, &k, 4) != 4 ||
 			    fr != frames || k != i)
 				bad++;
-			vdp_split_used_put(&f.vr, c.head, 0);
+			vdp_split_used_put(&f.vr, c.id, 0);
 		}
 		vdp_split_used_flush(&f.vr);
 		for (uint32_t i = 0; i < burst; i++)
@@ -1135,9 +1135,9 @@ test_hostile(void)
 
 	CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
 	      c.len == 12 + VDP_TX_FRAME_MAX, "hostile: TX frame of exactly the maximum accepted");
-	vdp_split_used_put(&f.vr, c.head, 0);
+	vdp_split_used_put(&f.vr, c.id, 0);
 	vdp_split_used_flush(&f.vr);
-	guest_expect_used(&f, c.head, 0);
+	guest_expect_used(&f, c.id, 0);
 
 	/* Too many segments, but terminated: a bad chain only. */
 	h = raw_chain(&f, VDP_CHAIN_MAX_SEGS + 2, idx);
@@ -1147,9 +1147,9 @@ test_hostile(void)
 	guest_ring_push_head(&f.g, (uint16_t)h, true);
 	CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
 	      c.nseg == VDP_CHAIN_MAX_SEGS, "hostile: chain of exactly %u descriptors accepted", VDP_CHAIN_MAX_SEGS);
-	vdp_split_used_put(&f.vr, c.head, 0);
+	vdp_split_used_put(&f.vr, c.id, 0);
 	vdp_split_used_flush(&f.vr);
-	guest_expect_used(&f, c.head, 0);
+	guest_expect_used(&f, c.id, 0);
 	h = raw_chain(&f, 1, idx);
 	f.g.desc[h] = (struct vdp_desc){ raw_table(&f, 200, &t), 200 * 16, VDP_DESC_F_INDIRECT, 0 };
 	guest_ring_push_head(&f.g, (uint16_t)h, true);
@@ -1418,7 +1418,7 @@ test_budget(void)
 		      fx_only_err(&f, VDP_ERR_MAX),
 		      "budget: a 100-descriptor chain with 99 left -> limit, nothing consumed or counted");
 		vdp_vring_burst_begin(&f.vr);
-		CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.head == h &&
+		CHECK(vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.id == h &&
 		      c.nseg == 100, "budget: next burst takes it whole");
 	}
 	fx_fini(&f);

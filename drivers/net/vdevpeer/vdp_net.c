@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtio-net frames into a guest's receive ring (virtio 1.1 5.1.6): the
+ * header, one chain or mergeable buffers with num_buffers, giving
+ * buffers back when a frame does not fit. Written once against the
+ * layout-agnostic operations of vdp_ring.h and instantiated for each
+ * layout (vdp_split_enqueue_frame, vdp_packed_enqueue_frame), so that
+ * neither tests the layout per frame.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "vdp_ring.h"
+#include "vdp_ring_internal.h"
+
+/* ---- guest RX: frames into the guest's buffers ---- */
+
+/* Read cursor over (header, src[0..nsrc)). */
+struct vdp_src {
+	const uint8_t *p;
+	uint32_t left;        /* bytes left at p */
+	uint32_t next;        /* next iov to load */
+	uint32_t niov;
+	const struct vdp_iov *iov;
+};
+
+/* Fill chain c from the cursor; return the bytes written. */
+static uint32_t
+vdp_chain_fill(const struct vdp_chain *c, struct vdp_src *s)
+{
+	uint32_t written = 0;
+
+	for (uint32_t i = 0; i < c->nseg; i++) {
+		uint8_t *d = c->seg[i].hva;
+		uint32_t room = c->seg[i].len;
+
+		while (room != 0) {
+			uint32_t n;
+
+			while (s->left == 0) {
+				if (s->next == s->niov)
+					return written;
+				s->p = s->iov[s->next].base;
+				s->left = s->iov[s->next].len;
+				s->next++;
+			}
+			n = room < s->left ? room : s->left;
+			memcpy(d, s->p, n);
+			d += n;
+			room -= n;
+			s->p += n;
+			s->left -= n;
+			written += n;
+		}
+	}
+	return written;
+}
+
+static inline bool
+vdp_src_done(const struct vdp_src *s)
+{
+	if (s->left != 0)
+		return false;
+	for (uint32_t i = s->next; i < s->niov; i++)
+		if (s->iov[i].len != 0)
+			return false;
+	return true;
+}
+
+/* Fetch the next writable chain, skipping (already returned) bad ones;
+ * the burst's budget bounds how many. *at: where the chain taken starts. */
+static VDP_ALWAYS_INLINE enum vdp_fetch
+vdp_fetch_rx_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+	       struct vdp_chain *c, uint32_t *nbad, struct vdp_vq_mark *at,
+	       enum vdp_layout l)
+{
+	enum vdp_fetch r;
+
+	for (;;) {
+		*at = vdp_vq_mark(vr);
+		r = vdp_vq_fetch_l(vr, mm, VDP_DIR_WRITE, c, l);
+		if (r != VDP_FETCH_BAD)
+			return r;
+		++*nbad;
+	}
+}
+
+/* Why a frame could not be given a buffer (counted by the caller). */
+static inline enum vdp_err
+vdp_rx_miss(enum vdp_fetch r)
+{
+	return r == VDP_FETCH_LIMIT ? VDP_ERR_BURST_BUDGET : VDP_ERR_NO_RX_BUF;
+}
+
+static VDP_ALWAYS_INLINE int
+vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		  const uint8_t *hbuf, uint64_t needed,
+		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+{
+	struct vdp_chain c;
+	struct vdp_vq_mark at;
+	struct vdp_src s;
+	uint32_t nbad = 0;
+	enum vdp_fetch r = vdp_fetch_rx_l(vr, mm, &c, &nbad, &at, l);
+
+	if (r == VDP_FETCH_BROKEN)
+		return -1;
+	if (r != VDP_FETCH_OK) {
+		enum vdp_err e = vdp_rx_miss(r);
+
+		vdp_vring_err(vr, e, 0, 0);
+		return e;
+	}
+	if (c.len < needed) {
+		/* Not consumed: the guest may post a bigger one later. */
+		vdp_vq_unfetch_l(vr, &c, l);
+		vdp_vring_err(vr, VDP_ERR_RX_TOO_SMALL, c.id, (uint32_t)needed);
+		return VDP_ERR_RX_TOO_SMALL;
+	}
+
+	/* Common case: one source piece, one destination segment. */
+	if (VDP_LIKELY(c.nseg == 1 && nsrc == 1)) {
+		memcpy(c.seg[0].hva, hbuf, vr->hdr_len);
+		memcpy(c.seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
+	} else {
+		s.p = hbuf;
+		s.left = vr->hdr_len;
+		s.next = 0;
+		s.niov = nsrc;
+		s.iov = src;
+		vdp_chain_fill(&c, &s);
+	}
+	vdp_vq_used_put_l(vr, c.id, c.ndesc, (uint32_t)needed, l);
+	return 0;
+}
+
+static VDP_ALWAYS_INLINE int
+vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		  struct vdp_net_hdr *h, uint64_t needed,
+		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+{
+	const uint8_t *hbuf = (const uint8_t *)h;
+	struct vdp_chain first, more;
+	struct {
+		uint16_t id;
+		uint16_t ndesc;
+		uint32_t len;
+	} bufs[VDP_MRG_MAX_BUFS];
+	struct vdp_src s = {
+		.p = hbuf, .left = vr->hdr_len, .next = 0, .niov = nsrc, .iov = src,
+	};
+	struct vdp_vq_mark rewind_to = vdp_vq_mark(vr); /* where unconsumed bufs start */
+	struct vdp_vq_mark at;
+	uint32_t keep_from = 0;               /* bufs[0..keep_from) can't rewind */
+	uint32_t nbufs = 0, nbad = 0;
+	enum vdp_err err;
+
+	for (;;) {
+		struct vdp_chain *c = nbufs == 0 ? &first : &more;
+		enum vdp_fetch r;
+		uint32_t w;
+
+		if (nbufs == VDP_MRG_MAX_BUFS) {
+			err = VDP_ERR_RX_TOO_SMALL;
+			goto fail;
+		}
+		r = vdp_fetch_rx_l(vr, mm, c, &nbad, &at, l);
+		if (r == VDP_FETCH_BROKEN)
+			return -1;
+		if (r != VDP_FETCH_OK) {
+			err = vdp_rx_miss(r);
+			goto fail;
+		}
+		if (nbufs == 0 && c->len < vr->hdr_len) {
+			/* The header must fit in the first buffer (virtio 1.1
+			 * 5.1.6.3.1): refuse this one like a bad chain, and
+			 * charge it to the burst like one. */
+			vdp_vring_err(vr, VDP_ERR_SHORT_CHAIN, c->id, c->len);
+			vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+			vr->budget_bad--;
+			rewind_to = vdp_vq_mark(vr);
+			continue;
+		}
+		if (nbufs == 0 && VDP_LIKELY(c->nseg == 1 && nsrc == 1 &&
+					     c->len >= needed)) {
+			/* Common case: the frame fits the first buffer. */
+			h->num_buffers = 1;
+			memcpy(c->seg[0].hva, hbuf, vr->hdr_len);
+			memcpy(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
+			vdp_vq_used_put_l(vr, c->id, c->ndesc, (uint32_t)needed, l);
+			return 0;
+		}
+		if (VDP_UNLIKELY(nbad != 0)) {
+			/* Bad chains were put in the used ring between
+			 * ours: what we took before them cannot be given
+			 * back by moving last_avail. */
+			keep_from = nbufs;
+			rewind_to = at;
+			nbad = 0;
+		}
+		w = vdp_chain_fill(c, &s);
+		bufs[nbufs].id = c->id;
+		bufs[nbufs].ndesc = c->ndesc;
+		bufs[nbufs].len = w;
+		nbufs++;
+		if (vdp_src_done(&s))
+			break;
+	}
+
+	if (vr->hdr_len == VDP_NET_HDR_LEN_MRG) {
+		uint16_t nb = (uint16_t)nbufs;
+
+		vdp_chain_write(&first, offsetof(struct vdp_net_hdr, num_buffers),
+				&nb, sizeof(nb));
+	}
+	/* Contiguous in the used ring, as the guest reads them. */
+	for (uint32_t i = 0; i < nbufs; i++)
+		vdp_vq_used_put_l(vr, bufs[i].id, bufs[i].ndesc, bufs[i].len, l);
+	return 0;
+
+fail:
+	if (nbad != 0) {
+		/* Bad chains since the last good one: rewind to after them. */
+		keep_from = nbufs;
+		rewind_to = vdp_vq_mark(vr);
+	}
+	/*
+	 * The buffers stay with the guest: those after the last bad chain by
+	 * rewinding last_avail, those before it by returning them empty (the
+	 * guest drops a used buffer shorter than a header).
+	 */
+	for (uint32_t i = 0; i < keep_from; i++)
+		vdp_vq_used_put_l(vr, bufs[i].id, bufs[i].ndesc, 0, l);
+	for (uint32_t i = keep_from; i < nbufs; i++)
+		vdp_vq_release_l(vr, bufs[i].id, l);
+	vdp_vq_rewind_l(vr, rewind_to, l);
+	vdp_vring_err(vr, err, nbufs, 0);
+	return err;
+}
+
+static VDP_ALWAYS_INLINE int
+vdp_enqueue_frame_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		    const struct vdp_net_hdr *hdr,
+		    const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+{
+	struct vdp_net_hdr h = *hdr;
+	uint64_t needed = vr->hdr_len;
+
+	if (VDP_UNLIKELY(vr->broken))
+		return -1;
+	if (VDP_UNLIKELY(vr->hdr_len > sizeof(h)))
+		return -1;
+	for (uint32_t i = 0; i < nsrc; i++)
+		needed += src[i].len;
+	/* each frame the host hands over brings its own allowance (bounded by
+	 * the frames of the burst); refused chains keep their burst bound */
+	if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT))
+		vr->budget_desc += VDP_FRAME_DESC_GRANT;
+
+	if (vr->mrg_rxbuf)
+		return vdp_enqueue_mrg_l(vr, mm, &h, needed, src, nsrc, l);
+	h.num_buffers = 1;
+	return vdp_enqueue_one_l(vr, mm, (const uint8_t *)&h, needed, src, nsrc, l);
+}
+
+int
+vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			const struct vdp_net_hdr *hdr,
+			const struct vdp_iov *src, uint32_t nsrc)
+{
+	return vdp_enqueue_frame_l(vr, mm, hdr, src, nsrc, VDP_LAYOUT_SPLIT);
+}
+
+int
+vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			 const struct vdp_net_hdr *hdr,
+			 const struct vdp_iov *src, uint32_t nsrc)
+{
+	return vdp_enqueue_frame_l(vr, mm, hdr, src, nsrc, VDP_LAYOUT_PACKED);
+}
+
+int
+vdp_vq_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		     const struct vdp_net_hdr *hdr,
+		     const struct vdp_iov *src, uint32_t nsrc)
+{
+	return vr->layout == VDP_LAYOUT_PACKED ?
+	       vdp_packed_enqueue_frame(vr, mm, hdr, src, nsrc) :
+	       vdp_split_enqueue_frame(vr, mm, hdr, src, nsrc);
+}

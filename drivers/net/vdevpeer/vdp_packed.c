@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed-virtqueue layout: the device side of virtio 1.1 section 2.7,
+ * over guest memory that the guest may rewrite at any moment. The frame
+ * logic is in vdp_net.c; this file only reads chains out of the one
+ * descriptor ring and writes used elements back into it.
+ *
+ * The rules of vdp_split.c hold here too: each field of guest memory is
+ * loaded once into a local (the flags first, with acquire: they say
+ * whether the rest is the guest's finished write), every address is
+ * translated with its byte range, every walk is bounded by the ring size
+ * and VDP_CHAIN_MAX_SEGS buffers, and every burst by its work budget.
+ *
+ * What differs from split, for a hostile guest:
+ *  - there is no avail index that could jump: a slot is available when
+ *    its AVAIL flag equals our wrap counter and its USED flag does not;
+ *  - a chain is a run of slots linked by NEXT. The guest makes the head
+ *    available last (2.7.6 / 2.7.13), so once the head is available every
+ *    slot of the chain must be: one that is not, or a chain longer than
+ *    the ring, leaves no way to find where the next chain starts, and
+ *    breaks the ring;
+ *  - the buffer id is the guest's to choose (in the chain's last slot):
+ *    one out of range, or one we hold already (taken, not yet used: a
+ *    zero-copy frame in flight), would make our completions ambiguous,
+ *    and breaks the ring too. The ids we hold are a bitmap the owner
+ *    gives us (ids_held);
+ *  - a chain whose extent and id are sound but whose buffers are bad is
+ *    given back as used with len 0, as in split.
+ * Positions: a slot and a wrap counter for where we take (last_avail,
+ * avail_wrap) and where we write used elements (used_idx, used_wrap); a
+ * used element skips as many slots as its chain took (ndesc).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "vdp_ring.h"
+#include "vdp_ring_internal.h"
+
+int
+vdp_packed_init(struct vdp_vring *vr, void *ring, void *driver_event,
+		void *device_event, uint32_t size, uint16_t avail_slot,
+		bool avail_wrap, uint16_t used_slot, bool used_wrap,
+		uint64_t *ids_held)
+{
+	if (vr == NULL || ring == NULL || driver_event == NULL ||
+	    device_event == NULL || ids_held == NULL)
+		return -EINVAL;
+	if (size == 0 || size > VDP_RING_SIZE_MAX || avail_slot >= size ||
+	    used_slot >= size)
+		return -EINVAL;
+	/* Alignments of virtio 1.1 2.7.10.1 (our loads are natural). */
+	if (((uintptr_t)ring & 15) != 0 || ((uintptr_t)driver_event & 3) != 0 ||
+	    ((uintptr_t)device_event & 3) != 0)
+		return -EINVAL;
+
+	memset(vr, 0, sizeof(*vr));
+	vr->layout = VDP_LAYOUT_PACKED;
+	vr->pdesc = ring;
+	vr->driver_event = driver_event;
+	vr->device_event = device_event;
+	vr->size = (uint16_t)size;   /* 32768 fits */
+	vr->mask = 0;
+	vr->last_avail = avail_slot;
+	vr->avail_wrap = avail_wrap;
+	vr->used_idx = used_slot;
+	vr->used_wrap = used_wrap;
+	vr->signalled_used = used_slot;
+	vr->signalled_wrap = used_wrap;
+	vr->signalled_valid = false;
+	vr->hdr_len = VDP_NET_HDR_LEN_MRG;
+	vr->ids_held = ids_held;
+	memset(ids_held, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(*ids_held));
+	vdp_vring_burst_begin(vr);
+	return 0;
+}
+
+/* Is slot (in the phase wrap) available to us? Flags loaded by the caller. */
+static inline bool
+vdp_pdesc_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & VDP_PDESC_F_AVAIL) == wrap &&
+	       !!(flags & VDP_PDESC_F_USED) != wrap;
+}
+
+/* Slot after s, flipping *wrap at the end of the ring. */
+static inline uint16_t
+vdp_packed_next(const struct vdp_vring *vr, uint16_t s, bool *wrap)
+{
+	if (++s == vr->size) {
+		s = 0;
+		*wrap = !*wrap;
+	}
+	return s;
+}
+
+static inline bool
+vdp_id_held(const struct vdp_vring *vr, uint16_t id)
+{
+	return (vr->ids_held[id / 64] >> (id % 64)) & 1;
+}
+
+static inline void
+vdp_id_set(struct vdp_vring *vr, uint16_t id, bool held)
+{
+	if (held)
+		vr->ids_held[id / 64] |= 1ull << (id % 64);
+	else
+		vr->ids_held[id / 64] &= ~(1ull << (id % 64));
+}
+
+uint16_t
+vdp_packed_avail_count(struct vdp_vring *vr)
+{
+	uint16_t flags;
+
+	if (VDP_UNLIKELY(vr->broken))
+		return 0;
+	/* Acquire: the slot's other fields (and the chain's other slots,
+	 * written before the head) are the guest's finished writes. */
+	flags = __atomic_load_n(&vr->pdesc[vr->last_avail].flags, __ATOMIC_ACQUIRE);
+	return vdp_pdesc_avail(flags, vr->avail_wrap) ? 1 : 0;
+}
+
+/* The one read of a packed descriptor's addr, len and id (flags apart). */
+static inline void
+vdp_pdesc_load(const struct vdp_pdesc *d, struct vdp_desc_val *v)
+{
+	v->addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+	v->len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	v->next = __atomic_load_n(&d->id, __ATOMIC_RELAXED);  /* the id */
+}
+
+/*
+ * Resolve the indirect table of descriptor d (one ring slot) into c's
+ * segments. Returns VDP_WALK_OK or the error; *nread counts table
+ * entries read.
+ */
+static enum vdp_err
+vdp_packed_indirect(const struct vdp_memmap *mm,
+		    uint16_t want_write, const struct vdp_desc_val *d,
+		    struct vdp_chain *c, uint32_t budget, uint32_t *nread,
+		    uint64_t *total)
+{
+	const struct vdp_pdesc *t;
+	uint64_t tlen = d->len;
+	uint32_t n, i;
+
+	if (d->len == 0 || (d->len % sizeof(struct vdp_pdesc)) != 0 ||
+	    d->len / sizeof(struct vdp_pdesc) > VDP_RING_SIZE_MAX)
+		return VDP_ERR_BAD_INDIRECT;
+	t = vdp_gpa_to_hva(mm, d->addr, &tlen);
+	if (t == NULL || tlen != d->len)
+		return VDP_ERR_BAD_ADDR;
+	if (((uintptr_t)t & 7) != 0)
+		return VDP_ERR_BAD_INDIRECT;
+	n = d->len / sizeof(struct vdp_pdesc);
+	/* Entries follow each other; NEXT is not used in a packed table
+	 * (2.7.7): the table's length is the chain's. */
+	for (i = 0; i < n; i++) {
+		struct vdp_desc_val e;
+		uint16_t flags;
+		enum vdp_err err;
+
+		if (VDP_UNLIKELY(*nread == budget))
+			return VDP_WALK_LIMIT;
+		flags = __atomic_load_n(&t[i].flags, __ATOMIC_RELAXED);
+		vdp_pdesc_load(&t[i], &e);
+		++*nread;
+		if (VDP_UNLIKELY(flags & VDP_DESC_F_INDIRECT))
+			return VDP_ERR_NESTED_INDIRECT;
+		if (VDP_UNLIKELY((flags & VDP_DESC_F_WRITE) != want_write))
+			return VDP_ERR_BAD_DESC;
+		if (VDP_UNLIKELY(e.len == 0))
+			return VDP_ERR_ZERO_LEN;
+		err = vdp_chain_add(c, mm, e.addr, e.len);
+		if (VDP_UNLIKELY(err != VDP_WALK_OK))
+			return err;
+		*total += e.len;
+	}
+	return VDP_WALK_OK;
+}
+
+/*
+ * Walk the chain whose head is at our position (available: the caller
+ * looked). Finds its extent and id even when a buffer is bad, so that a
+ * bad chain can be returned; *fatal when the extent or id cannot be
+ * trusted. we->ndesc: descriptors read (ring slots and table entries).
+ */
+static enum vdp_err
+vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		enum vdp_dir dir, struct vdp_chain *c, struct vdp_walk_err *we)
+{
+	const uint16_t want_write = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
+	const uint32_t budget = vr->budget_desc;
+	uint16_t slot = vr->last_avail;
+	bool wrap = vr->avail_wrap;
+	enum vdp_err bad = VDP_WALK_OK;   /* first buffer error, if any */
+	uint32_t bad_where = 0, nslots = 0;
+	uint64_t total = 0;
+	uint16_t flags, id = 0;
+	struct vdp_desc_val d;
+
+	we->ndesc = 0;
+	c->nseg = 0;
+	for (;;) {
+		if (VDP_UNLIKELY(nslots == vr->size))
+			return vdp_walk_fail(we, VDP_ERR_LOOP, true, slot);
+		if (VDP_UNLIKELY(we->ndesc == budget))
+			return vdp_walk_fail(we, VDP_WALK_LIMIT, false, slot);
+		flags = __atomic_load_n(&vr->pdesc[slot].flags,
+					nslots == 0 ? __ATOMIC_ACQUIRE : __ATOMIC_RELAXED);
+		/* The head made available last: the rest of the chain must be
+		 * available already, in its own slot's phase. */
+		if (VDP_UNLIKELY(!vdp_pdesc_avail(flags, wrap)))
+			return vdp_walk_fail(we, VDP_ERR_BAD_DESC, true, slot);
+		vdp_pdesc_load(&vr->pdesc[slot], &d);
+		we->ndesc++;
+		nslots++;
+		id = d.next;
+
+		if (bad != VDP_WALK_OK) {
+			/* already refused: only looking for the end */
+		} else if (VDP_UNLIKELY(flags & VDP_DESC_F_INDIRECT)) {
+			uint32_t nread = 0;
+
+			if (!vr->indirect)
+				bad = VDP_ERR_BAD_DESC;
+			else if (flags & VDP_DESC_F_NEXT)
+				bad = VDP_ERR_BAD_INDIRECT;
+			else if (nslots != 1)
+				bad = VDP_ERR_BAD_INDIRECT;   /* only a chain of its own */
+			else
+				bad = vdp_packed_indirect(mm, want_write, &d, c,
+							  budget - we->ndesc, &nread,
+							  &total);
+			we->ndesc += nread;
+			if (bad == VDP_WALK_LIMIT)
+				return vdp_walk_fail(we, VDP_WALK_LIMIT, false, slot);
+			if (bad != VDP_WALK_OK)
+				bad_where = slot;
+		} else if (VDP_UNLIKELY((flags & VDP_DESC_F_WRITE) != want_write)) {
+			bad = VDP_ERR_BAD_DESC;
+			bad_where = slot;
+		} else if (VDP_UNLIKELY(d.len == 0)) {
+			bad = VDP_ERR_ZERO_LEN;
+			bad_where = slot;
+		} else {
+			bad = vdp_chain_add(c, mm, d.addr, d.len);
+			if (bad != VDP_WALK_OK)
+				bad_where = slot;
+			total += d.len;
+		}
+		if (!(flags & VDP_DESC_F_NEXT))
+			break;
+		slot = vdp_packed_next(vr, slot, &wrap);
+	}
+	c->id = id;
+	c->ndesc = (uint16_t)nslots;
+	if (VDP_UNLIKELY(id >= vr->size || vdp_id_held(vr, id)))
+		return vdp_walk_fail(we, VDP_ERR_BAD_ID, true, id);
+	if (bad != VDP_WALK_OK)
+		return vdp_walk_fail(we, bad, false, bad_where);
+	return vdp_chain_check_len(vr, dir, c, total, we, slot);
+}
+
+/* Move our position past n slots. */
+static inline void
+vdp_packed_skip(struct vdp_vring *vr, uint16_t n)
+{
+	uint32_t s = (uint32_t)vr->last_avail + n;
+
+	if (s >= vr->size) {
+		s -= vr->size;
+		vr->avail_wrap = !vr->avail_wrap;
+	}
+	vr->last_avail = (uint16_t)s;
+}
+
+enum vdp_fetch
+vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		 enum vdp_dir dir, struct vdp_chain *c)
+{
+	struct vdp_walk_err we;
+	enum vdp_err e;
+
+	if (VDP_UNLIKELY(vr->broken))
+		return VDP_FETCH_BROKEN;
+	if (VDP_UNLIKELY(vr->budget_desc == 0 || vr->budget_bad == 0))
+		return vdp_ring_limit(vr);
+	if (vdp_packed_avail_count(vr) == 0)
+		return vr->broken ? VDP_FETCH_BROKEN : VDP_FETCH_EMPTY;
+	e = vdp_packed_walk(vr, mm, dir, c, &we);
+	vr->budget_desc -= we.ndesc;
+	if (VDP_LIKELY(e == VDP_WALK_OK)) {
+		vdp_id_set(vr, c->id, true);
+		vdp_packed_skip(vr, c->ndesc);
+		return VDP_FETCH_OK;
+	}
+	if (VDP_UNLIKELY(e == VDP_WALK_LIMIT)) {
+		vr->budget_desc = 0;
+		return vdp_ring_limit(vr);
+	}
+	if (we.fatal) {
+		vdp_vring_break(vr, we.err, vr->last_avail, we.where);
+		return VDP_FETCH_BROKEN;
+	}
+	/* a bad chain, sound extent and id: back to the guest, empty */
+	vdp_vring_err(vr, we.err, c->id, we.where);
+	vdp_packed_skip(vr, c->ndesc);
+	vdp_packed_used_put(vr, c->id, c->ndesc, 0);
+	vr->budget_bad--;
+	return VDP_FETCH_BAD;
+}
+
+void
+vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
+{
+	int32_t s = (int32_t)vr->last_avail - c->ndesc;
+
+	if (s < 0) {
+		s += vr->size;
+		vr->avail_wrap = !vr->avail_wrap;
+	}
+	vr->last_avail = (uint16_t)s;
+	if (c->id < vr->size)
+		vdp_id_set(vr, c->id, false);
+}
+
+void
+vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	struct vdp_pdesc *d = &vr->pdesc[vr->used_idx];
+	const uint16_t flags = vr->used_wrap ?
+			       VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED : 0;
+	uint32_t s;
+
+	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+	/* Release: id and len (and the buffer's bytes) before the flags
+	 * that hand the element to the guest. */
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	if (id < vr->size)
+		vdp_id_set(vr, id, false);
+	s = (uint32_t)vr->used_idx + (ndesc != 0 ? ndesc : 1);
+	if (s >= vr->size) {
+		s -= vr->size;
+		vr->used_wrap = !vr->used_wrap;
+	}
+	vr->used_idx = (uint16_t)s;
+	vr->used_pending++;
+}
+
+bool
+vdp_packed_need_call(struct vdp_vring *vr)
+{
+	const uint16_t size = vr->size;
+	uint16_t old = vr->signalled_used, new = vr->used_idx;
+	bool valid = vr->signalled_valid, old_wrap = vr->signalled_wrap;
+	uint16_t flags, off_wrap, ev;
+	uint32_t since, ev_dist;
+
+	/* Our used flags stores before the guest's event load (as split). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vr->signalled_used = new;
+	vr->signalled_wrap = vr->used_wrap;
+	vr->signalled_valid = true;
+
+	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_RELAXED);
+	if (flags == VDP_PEVENT_DISABLE)
+		return false;
+	if (flags != VDP_PEVENT_DESC || !vr->event_idx)
+		return true;   /* ENABLE, or a value we do not know: call */
+	if (!valid)
+		return true;
+	off_wrap = __atomic_load_n(&vr->driver_event->off_wrap, __ATOMIC_RELAXED);
+	ev = off_wrap & 0x7fff;
+	if (ev >= size)
+		return true;   /* nonsense: a call never hurts */
+	/*
+	 * Distances on the circle of 2 * size positions (slot, wrap): how far
+	 * we moved since the last check, and how far the event position is
+	 * behind where we are now. The guest wants a call when we stepped
+	 * over (or onto) its position: ev_dist < since.
+	 */
+	since = ((uint32_t)new + (vr->used_wrap ? size : 0u) + 2u * size -
+		 ((uint32_t)old + (old_wrap ? size : 0u))) % (2u * size);
+	ev_dist = ((uint32_t)new + (vr->used_wrap ? size : 0u) + 2u * size -
+		   ((uint32_t)ev + ((off_wrap >> 15) ? size : 0u)) - 1u) % (2u * size);
+	return ev_dist < since;
+}
+
+void
+vdp_packed_suppress_kicks(struct vdp_vring *vr)
+{
+	/* We poll: no notifications, whatever EVENT_IDX says. */
+	__atomic_store_n(&vr->device_event->flags, VDP_PEVENT_DISABLE, __ATOMIC_RELAXED);
+}
