@@ -202,8 +202,9 @@ queue_free(struct vdp_port *p, void **slot)
 			"burst: freed when it leaves", q->is_rx ? "rx" : "tx", q->qid);
 	} else {
 		if (q->ring_ok && p->vid >= 0 && p->msg_req == 0)
-			rte_vhost_set_vring_base(p->vid, q->vring_idx, q->vr.last_avail,
-						 q->vr.used_idx);
+			rte_vhost_set_vring_base(p->vid, q->vring_idx,
+						 vdp_vq_avail_base(&q->vr),
+						 vdp_vq_used_base(&q->vr));
 		q->ring_ok = false;
 		vdp_zc_queue_orphan(q);
 		vdp_queue_close_call(q);

@@ -210,6 +210,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	uint16_t last_avail, last_used;
 	struct vdp_vring *vr;
 	bool same_ring;
+	int ret;
 
 	if (q == NULL)
 		return 0;  /* the application did not set this queue up (yet) */
@@ -218,8 +219,8 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr = &q->vr;
 	same_ring = keep_idx && q->ring_ok;
 	if (same_ring) {
-		last_avail = vr->last_avail;
-		last_used = vr->used_idx;
+		last_avail = vdp_vq_avail_base(vr);
+		last_used = vdp_vq_used_base(vr);
 	} else if (rte_vhost_get_vring_base(p->vid, v, &last_avail, &last_used) != 0) {
 		VDP_LOG(ERR, p, "vring %u: no ring base", v);
 		return -EINVAL;
@@ -238,13 +239,24 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	for (int e = 0; e < VDP_ERR_MAX; e++)
 		VDP_CNT_ADD(q->err_acc[e], vr->err[e]);
 	VDP_CNT_ADD(q->budget_acc, vr->budget_stops);
-	if (vdp_vring_init(vr, vdp_gmap_xlate(p->gmap, vring.desc),
-			   vdp_gmap_xlate(p->gmap, vring.avail),
-			   vdp_gmap_xlate(p->gmap, vring.used), vring.size, last_avail,
-			   last_used) != 0) {
-		VDP_LOG(ERR, p, "vring %u: size %u refused (a power of two "
-			"up to %u expected) or tables outside guest memory", v,
-			vring.size, VDP_RING_SIZE_MAX);
+	if (p->negotiated & VDP_BIT(VDP_F_RING_PACKED))
+		ret = vdp_packed_init(vr, vdp_gmap_xlate(p->gmap, vring.desc_packed),
+				      vdp_gmap_xlate(p->gmap, vring.driver_event),
+				      vdp_gmap_xlate(p->gmap, vring.device_event),
+				      vring.size,
+				      last_avail & ~(1u << VDP_PACKED_WRAP_BIT),
+				      last_avail >> VDP_PACKED_WRAP_BIT,
+				      last_used & ~(1u << VDP_PACKED_WRAP_BIT),
+				      last_used >> VDP_PACKED_WRAP_BIT, q->ids_held);
+	else
+		ret = vdp_vring_init(vr, vdp_gmap_xlate(p->gmap, vring.desc),
+				     vdp_gmap_xlate(p->gmap, vring.avail),
+				     vdp_gmap_xlate(p->gmap, vring.used), vring.size,
+				     last_avail, last_used);
+	if (ret != 0) {
+		VDP_LOG(ERR, p, "vring %u: size %u or base %u/%u refused (a power "
+			"of two up to %u expected) or tables outside guest memory", v,
+			vring.size, last_avail, last_used, VDP_RING_SIZE_MAX);
 		return -EINVAL;
 	}
 	vr->on_err = vdp_ring_err_log;
@@ -298,7 +310,8 @@ handback_rings(struct vdp_port *p)
 
 		if (q == NULL || q->stuck || !q->ring_ok)
 			continue;
-		rte_vhost_set_vring_base(p->vid, v, q->vr.last_avail, q->vr.used_idx);
+		rte_vhost_set_vring_base(p->vid, v, vdp_vq_avail_base(&q->vr),
+					 vdp_vq_used_base(&q->vr));
 		q->ring_ok = false;
 	}
 }

@@ -583,6 +583,28 @@ vdp_vq_publish(struct vdp_vring *vr)
 
 void vdp_vq_suppress_kicks(struct vdp_vring *vr);
 
+/*
+ * Our positions as vhost-user carries them (GET/SET_VRING_BASE,
+ * librte_vhost's vring base): split, the 16-bit indexes; packed, the slot
+ * with its wrap counter in bit 15.
+ */
+#define VDP_PACKED_WRAP_BIT 15
+static inline uint16_t
+vdp_vq_avail_base(const struct vdp_vring *vr)
+{
+	return vr->layout == VDP_LAYOUT_PACKED ?
+	       (uint16_t)(vr->last_avail | (uint16_t)vr->avail_wrap << VDP_PACKED_WRAP_BIT) :
+	       vr->last_avail;
+}
+
+static inline uint16_t
+vdp_vq_used_base(const struct vdp_vring *vr)
+{
+	return vr->layout == VDP_LAYOUT_PACKED ?
+	       (uint16_t)(vr->used_idx | (uint16_t)vr->used_wrap << VDP_PACKED_WRAP_BIT) :
+	       vr->used_idx;
+}
+
 /* ---- frames ---- */
 struct vdp_iov {
 	const void *base;
