@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Two real Linux guests (QEMU TCG, kernel virtio-net) move a 4 MiB file
 over TCP through dpdk-vdevpeer; the receiver's copy has the sender's
-SHA-256. With QEMU's defaults (every offload on: the kernels send partial
+SHA-256. With QEMU's defaults (split rings, and packed=on) (every offload on: the kernels send partial
 checksums and 64 KiB GSO frames), with one guest's device at
 csum=off,guest_csum=off (QEMU still acks GUEST_TSO4/6 and ECN then: we
 must ignore them), and with peerfeats 0x3 (the QNX seed's value), 0x19c3
@@ -41,19 +41,20 @@ def guest_kit():
 
 
 VARIANTS = [
-    # id, peerfeats (None: default), guest A device options
-    ("defaults", None, ""),
-    ("a-csum-off", None, "csum=off,guest_csum=off"),
-    ("peerfeats-0x3", "0x3", ""),
-    ("peerfeats-0x19c3", "0x19c3", ""),
-    ("peerfeats-0x7fc3", "0x7fc3", ""),
-    ("peerfeats-0", "0", ""),  # QNX's default: no offload (nor anything else)
+    # id, peerfeats (None: default), guest A device options, guest B's
+    ("defaults", None, "", ""),
+    ("a-csum-off", None, "csum=off,guest_csum=off", ""),
+    ("peerfeats-0x3", "0x3", "", ""),
+    ("peerfeats-0x19c3", "0x19c3", "", ""),
+    ("peerfeats-0x7fc3", "0x7fc3", "", ""),
+    ("peerfeats-0", "0", "", ""),  # QNX's default: no offload (nor anything else)
+    ("packed", None, "packed=on", "packed=on"),  # packed virtqueues, QEMU's offloads
 ]
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v[0] for v in VARIANTS])
 def test_linux_guests_tcp_file(guest_kit, tmp_path, variant, record_property, backend):
-    name, peerfeats, a_opts = variant
+    name, peerfeats, a_opts, b_opts = variant
     sockdir = tmp_path
     if len(str(sockdir / "A.sock")) > UNIX_PATH_MAX - 8:
         import tempfile
@@ -74,7 +75,7 @@ def test_linux_guests_tcp_file(guest_kit, tmp_path, variant, record_property, ba
         ga = QemuGuest(guest_kit, sa, tmp_path, ip=f"{IP_A}/24", mac="52:54:00:60:00:01",
                        name="guest-a", device_opts=a_opts)
         gb = QemuGuest(guest_kit, sb, tmp_path, ip=f"{IP_B}/24", mac="52:54:00:60:00:02",
-                       name="guest-b")
+                       name="guest-b", device_opts=b_opts)
         stack.callback(ga.close)
         stack.callback(gb.close)
         ga.start()
@@ -111,6 +112,17 @@ def test_linux_guests_tcp_file(guest_kit, tmp_path, variant, record_property, ba
         if name == "a-csum-off":
             assert re.search(r"vp0 \([^)]*\): guest acked .*GUEST_TSO4.* without the features", log), \
                 "QEMU's GUEST_TSO4 without GUEST_CSUM was not reported as ignored"
+        if name == "packed":
+            # both kernels drive packed rings (virtio feature bit 34 in the
+            # device's feature string), and the middle loaded them as such
+            for g in (ga, gb):
+                bits = g.check("cat /sys/class/net/eth0/device/features")
+                assert len(bits) > 34 and bits[34] == "1", bits
+            for vp in ("vp0", "vp1"):
+                ready = re.findall(r"%s \([^)]*\): guest ready: .*negotiated 0x[0-9a-f]+ \(([^)]*)\)"
+                                   % vp, log)
+                assert ready and "RING_PACKED" in ready[-1].split(), (vp, ready)
+            assert any("GUEST_TSO4" in f and "HOST_TSO4" in f for _, f in feats), feats
         if name == "peerfeats-0x7fc3":
             assert re.search(r"vp0 \([^)]*\): peerfeats 0x7fc3: GUEST_UFO HOST_UFO dropped", log), \
                 "UFO bits not reported as dropped"

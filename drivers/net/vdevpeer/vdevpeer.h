@@ -105,7 +105,7 @@ struct vdp_args {
 
 /*
  * What this driver implements, hence the most it will ever offer: UFO
- * (HOST_UFO, GUEST_UFO) is not, nor are packed rings.
+ * (HOST_UFO, GUEST_UFO) is not. RING_PACKED: packed virtqueues (vdp_packed.c).
  */
 #define VDP_FEATURES_IMPLEMENTED ( \
 	VDP_BIT(VDP_F_MRG_RXBUF) | VDP_BIT(VDP_F_MQ) | \

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vdp_ring.h"
+#include "vdp_features.h"
 #include "vdp_vumsg.h"
 
 static const char *const vdp_vu_names[] = {
@@ -281,7 +282,12 @@ vdp_vumsg_check(uint32_t req, uint32_t flags, uint32_t size,
 		    (num == 0 || num > VDP_RING_SIZE_MAX || (num & (num - 1)) != 0))
 			return refuse(why, whylen, "vring %u: size %u (a power of two "
 				      "up to %u expected)", idx, num, VDP_RING_SIZE_MAX);
-		if (req == VDP_VU_SET_VRING_BASE && num > UINT16_MAX)
+		/* split: a 16-bit index; packed (QEMU): the avail slot and its
+		 * wrap counter in bits 0-15, the used one in bits 16-31, each
+		 * slot at most 32767 by its 15 bits (the ring load checks it
+		 * against the ring size) */
+		if (req == VDP_VU_SET_VRING_BASE && num > UINT16_MAX &&
+		    !(pol->features & VDP_BIT(VDP_F_RING_PACKED)))
 			return refuse(why, whylen, "vring %u: base %u", idx, num);
 		if (req == VDP_VU_SET_VRING_ENABLE && num > 1)
 			return refuse(why, whylen, "vring %u: enable %u", idx, num);

@@ -167,7 +167,20 @@ test_vrings(void)
 	put32(0, 0);
 	put32(4, 70000);
 	CHECK(check(VDP_VU_SET_VRING_BASE, 8, NULL, 0) == VDP_VU_REFUSE,
-	      "vring base 70000 -> refused");
+	      "vring base 70000 -> refused (split rings only offered)");
+	{
+		/* packed offered: QEMU's avail and used positions, each with
+		 * its wrap counter, in the two halves */
+		struct vdp_vu_policy pk = pol;
+
+		pk.features |= 1ULL << 34;
+		put32(4, 0x80008000u);
+		CHECK(vdp_vumsg_check(VDP_VU_SET_VRING_BASE, 1, 8, pl, 8, NULL, 0, &pk, why,
+				      sizeof(why)) == VDP_VU_RINGS,
+		      "packed vring base 0x80008000 -> accepted");
+		CHECK(check(VDP_VU_SET_VRING_BASE, 8, NULL, 0) == VDP_VU_REFUSE,
+		      "the same without packed offered -> refused");
+	}
 	put32(4, 2);
 	CHECK(check(VDP_VU_SET_VRING_ENABLE, 8, NULL, 0) == VDP_VU_REFUSE,
 	      "vring enable 2 -> refused");
