@@ -142,11 +142,7 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 {
 	const uint8_t *hbuf = (const uint8_t *)h;
 	struct vdp_chain first, more;
-	struct {
-		uint16_t id;
-		uint16_t ndesc;
-		uint32_t len;
-	} bufs[VDP_MRG_MAX_BUFS];
+	struct vdp_used_ent bufs[VDP_MRG_MAX_BUFS];
 	struct vdp_src s = {
 		.p = hbuf, .left = vr->hdr_len, .next = 0, .niov = nsrc, .iov = src,
 	};
@@ -214,9 +210,10 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		vdp_chain_write(&first, offsetof(struct vdp_net_hdr, num_buffers),
 				&nb, sizeof(nb));
 	}
-	/* Contiguous in the used ring, as the guest reads them. */
-	for (uint32_t i = 0; i < nbufs; i++)
-		vdp_vq_used_put_l(vr, bufs[i].id, bufs[i].ndesc, bufs[i].len, l);
+	/* Contiguous in the used ring, as the guest reads them, and seen
+	 * whole: a guest that finds the first but not the rest drops the
+	 * frame (packed: used elements are the guest's at once). */
+	vdp_vq_used_put_group_l(vr, bufs, nbufs, l);
 	return 0;
 
 fail:
@@ -278,6 +275,17 @@ vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			 const struct vdp_iov *src, uint32_t nsrc)
 {
 	return vdp_enqueue_frame_l(vr, mm, hdr, src, nsrc, VDP_LAYOUT_PACKED);
+}
+
+/* Here, above both layouts: vdp_split.c and vdp_packed.c do not call
+ * each other's functions (ci/check-layers.py). */
+void
+vdp_vq_suppress_kicks(struct vdp_vring *vr)
+{
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		vdp_packed_suppress_kicks(vr);
+	else
+		vdp_split_suppress_kicks(vr);
 }
 
 int

@@ -18,7 +18,10 @@
  *    available last (2.7.6 / 2.7.13), so once the head is available every
  *    slot of the chain must be: one that is not, or a chain longer than
  *    the ring, leaves no way to find where the next chain starts, and
- *    breaks the ring;
+ *    breaks the ring. So does a chain longer than a whole burst may read
+ *    (VDP_BURST_DESC_MAX, a ring of more than 8192 slots): its end could
+ *    never be found within a burst, and waiting for a bigger budget would
+ *    stall the queue on it for ever;
  *  - the buffer id is the guest's to choose (in the chain's last slot):
  *    one out of range, or one we hold already (taken, not yet used: a
  *    zero-copy frame in flight), would make our completions ambiguous,
@@ -28,7 +31,12 @@
  *    given back as used with len 0, as in split.
  * Positions: a slot and a wrap counter for where we take (last_avail,
  * avail_wrap) and where we write used elements (used_idx, used_wrap); a
- * used element skips as many slots as its chain took (ndesc).
+ * used element skips as many slots as its chain took (ndesc). A used
+ * element is the guest's as soon as its flags are stored: the buffers
+ * of one mergeable frame are handed over as a group whose first flags
+ * are stored last (2.7.9), and an element carries WRITE when the device
+ * wrote into its buffer (len != 0), without which the guest ignores len
+ * (2.7.3, 2.7.4).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -184,13 +192,15 @@ vdp_packed_indirect(const struct vdp_memmap *mm,
 
 /*
  * Walk the chain whose head is at our position (available: the caller
- * looked). Finds its extent and id even when a buffer is bad, so that a
- * bad chain can be returned; *fatal when the extent or id cannot be
- * trusted. we->ndesc: descriptors read (ring slots and table entries).
+ * loaded its flags, head_flags, and looked). Finds its extent and id even
+ * when a buffer is bad, so that a bad chain can be returned; *fatal when
+ * the extent or id cannot be trusted. we->ndesc: descriptors read (ring
+ * slots and table entries).
  */
 static enum vdp_err
 vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		enum vdp_dir dir, struct vdp_chain *c, struct vdp_walk_err *we)
+		enum vdp_dir dir, uint16_t head_flags, struct vdp_chain *c,
+		struct vdp_walk_err *we)
 {
 	const uint16_t want_write = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
 	const uint32_t budget = vr->budget_desc;
@@ -209,8 +219,10 @@ vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			return vdp_walk_fail(we, VDP_ERR_LOOP, true, slot);
 		if (VDP_UNLIKELY(we->ndesc == budget))
 			return vdp_walk_fail(we, VDP_WALK_LIMIT, false, slot);
-		flags = __atomic_load_n(&vr->pdesc[slot].flags,
-					nslots == 0 ? __ATOMIC_ACQUIRE : __ATOMIC_RELAXED);
+		/* The head's flags were loaded once, with acquire, by the
+		 * caller; the other slots' were written before them. */
+		flags = nslots == 0 ? head_flags :
+			__atomic_load_n(&vr->pdesc[slot].flags, __ATOMIC_RELAXED);
 		/* The head made available last: the rest of the chain must be
 		 * available already, in its own slot's phase. */
 		if (VDP_UNLIKELY(!vdp_pdesc_avail(flags, wrap)))
@@ -282,16 +294,21 @@ enum vdp_fetch
 vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		 enum vdp_dir dir, struct vdp_chain *c)
 {
+	const uint32_t budget = vr->budget_desc;
 	struct vdp_walk_err we;
+	uint16_t flags;
 	enum vdp_err e;
 
 	if (VDP_UNLIKELY(vr->broken))
 		return VDP_FETCH_BROKEN;
-	if (VDP_UNLIKELY(vr->budget_desc == 0 || vr->budget_bad == 0))
+	if (VDP_UNLIKELY(budget == 0 || vr->budget_bad == 0))
 		return vdp_ring_limit(vr);
-	if (vdp_packed_avail_count(vr) == 0)
-		return vr->broken ? VDP_FETCH_BROKEN : VDP_FETCH_EMPTY;
-	e = vdp_packed_walk(vr, mm, dir, c, &we);
+	/* The head's flags, once (acquire: the chain's other slots and the
+	 * head's other fields are the guest's finished writes). */
+	flags = __atomic_load_n(&vr->pdesc[vr->last_avail].flags, __ATOMIC_ACQUIRE);
+	if (!vdp_pdesc_avail(flags, vr->avail_wrap))
+		return VDP_FETCH_EMPTY;
+	e = vdp_packed_walk(vr, mm, dir, flags, c, &we);
 	vr->budget_desc -= we.ndesc;
 	if (VDP_LIKELY(e == VDP_WALK_OK)) {
 		vdp_id_set(vr, c->id, true);
@@ -300,6 +317,13 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	}
 	if (VDP_UNLIKELY(e == VDP_WALK_LIMIT)) {
 		vr->budget_desc = 0;
+		/* A whole burst's budget did not reach the chain's end (only a
+		 * chain of thousands of slots does that): no later burst will
+		 * either. As a chain longer than the ring. */
+		if (budget >= VDP_BURST_DESC_MAX) {
+			vdp_vring_break(vr, VDP_ERR_CHAIN_TOO_LONG, vr->last_avail, we.where);
+			return VDP_FETCH_BROKEN;
+		}
 		return vdp_ring_limit(vr);
 	}
 	if (we.fatal) {
@@ -328,28 +352,112 @@ vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
 		vdp_id_set(vr, c->id, false);
 }
 
-void
-vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+/* Flags of a used element of phase wrap: WRITE when the device wrote
+ * into the buffer (len != 0): the guest reads len only then (2.7.4). */
+static inline uint16_t
+vdp_packed_used_flags(bool wrap, uint32_t len)
+{
+	return (uint16_t)((wrap ? VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED : 0) |
+			  (len != 0 ? VDP_DESC_F_WRITE : 0));
+}
+
+/*
+ * Write id and len of a used element at our used position (not its
+ * flags: the caller stores them, with release, to hand it over), then
+ * move past the ndesc slots of its chain. Returns the element.
+ */
+static inline struct vdp_pdesc *
+vdp_packed_used_fill(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
 	struct vdp_pdesc *d = &vr->pdesc[vr->used_idx];
-	const uint16_t flags = vr->used_wrap ?
-			       VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED : 0;
+	const uint32_t size = vr->size;
+	const uint32_t n = ndesc != 0 ? ndesc : 1;
 	uint32_t s;
 
 	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
-	/* Release: id and len (and the buffer's bytes) before the flags
-	 * that hand the element to the guest. */
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	if (id < vr->size)
+	if (id < size)
 		vdp_id_set(vr, id, false);
-	s = (uint32_t)vr->used_idx + (ndesc != 0 ? ndesc : 1);
-	if (s >= vr->size) {
-		s -= vr->size;
+	/*
+	 * Slots used since the last need_call: a whole lap of the 2 x size
+	 * (slot, wrap) positions or more, and the positions alone can no
+	 * longer tell whether off_wrap was stepped over (they came back
+	 * round). Forget the last check: the next one calls, as after init.
+	 * Possible in one burst on a small ring whose guest reposts buffers
+	 * while we work (our used elements are its at once).
+	 */
+	if (vr->signalled_valid) {
+		uint32_t now = vr->used_idx + (vr->used_wrap ? size : 0u);
+		uint32_t then = vr->signalled_used + (vr->signalled_wrap ? size : 0u);
+		uint32_t moved = now >= then ? now - then : now + 2u * size - then;
+
+		if (moved + n >= 2u * size)
+			vr->signalled_valid = false;
+	}
+	s = (uint32_t)vr->used_idx + n;
+	if (s >= size) {
+		s -= size;
 		vr->used_wrap = !vr->used_wrap;
 	}
 	vr->used_idx = (uint16_t)s;
 	vr->used_pending++;
+	return d;
+}
+
+/*
+ * What survives a crash, stored before the element (or group) it speaks
+ * of: where it goes, the slots it skips, the id of its first element.
+ * After a crash the ring shows whether it was handed over
+ * (vdp_vq_resume).
+ */
+static inline void
+vdp_packed_state_record(struct vdp_vring *vr, uint16_t id, uint32_t nslots)
+{
+	if (vr->state != NULL)
+		__atomic_store_n(&vr->state->used,
+				 VDP_STATE_USED(vdp_vq_used_base(vr), nslots, id),
+				 __ATOMIC_RELAXED);
+}
+
+/* One element, handed over at once (no record). */
+static inline void
+vdp_packed_used_put1(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	const uint16_t flags = vdp_packed_used_flags(vr->used_wrap, len);
+	struct vdp_pdesc *d = vdp_packed_used_fill(vr, id, ndesc, len);
+
+	/* Release: id and len (and the buffer's bytes) before the flags
+	 * that hand the element to the guest. */
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+}
+
+void
+vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	vdp_packed_state_record(vr, id, ndesc != 0 ? ndesc : 1);
+	vdp_packed_used_put1(vr, id, ndesc, len);
+}
+
+void
+vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
+{
+	uint16_t first_flags;
+	struct vdp_pdesc *first;
+	uint32_t nslots = 0;
+
+	if (n == 0)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		nslots += e[i].ndesc != 0 ? e[i].ndesc : 1;
+	/* the group is handed over whole or not at all: one record */
+	vdp_packed_state_record(vr, e[0].id, nslots);
+	first_flags = vdp_packed_used_flags(vr->used_wrap, e[0].len);
+	first = vdp_packed_used_fill(vr, e[0].id, e[0].ndesc, e[0].len);
+	for (uint32_t i = 1; i < n; i++)
+		vdp_packed_used_put1(vr, e[i].id, e[i].ndesc, e[i].len);
+	/* The guest looks at the first element only: once it is used, all
+	 * of the group are (release: their stores before this one). */
+	__atomic_store_n(&first->flags, first_flags, __ATOMIC_RELEASE);
 }
 
 bool
@@ -367,7 +475,9 @@ vdp_packed_need_call(struct vdp_vring *vr)
 	vr->signalled_wrap = vr->used_wrap;
 	vr->signalled_valid = true;
 
-	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_RELAXED);
+	/* Acquire: the guest writes off_wrap before the flags that make it
+	 * count (DISABLE to DESC); seeing those flags, we see that off_wrap. */
+	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_ACQUIRE);
 	if (flags == VDP_PEVENT_DISABLE)
 		return false;
 	if (flags != VDP_PEVENT_DESC || !vr->event_idx)

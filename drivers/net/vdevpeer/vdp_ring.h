@@ -236,6 +236,8 @@ struct vdp_vring {
 	/* packed: buffer ids taken and not yet put in the used ring (a
 	 * guest that reuses one while we hold it is refused) */
 	uint64_t *ids_held;   /* size bits, given by the owner; NULL: split */
+	/* what survives the process (vdp_resume.c); NULL: nothing kept */
+	struct vdp_ring_state *state;
 
 	uint64_t err[VDP_ERR_MAX];
 	uint64_t budget_stops; /* bursts cut short by their budget */
@@ -430,8 +432,9 @@ uint16_t vdp_packed_avail_count(struct vdp_vring *vr);
  * next ring slots (NEXT), or one slot pointing to an indirect table. A
  * bad chain is returned as used with len 0 when its extent and its id
  * are sound; a chain whose end cannot be found (not all of it available,
- * longer than the ring) or whose id is out of range or held by us breaks
- * the ring.
+ * longer than the ring, or longer than a whole burst's budget of
+ * VDP_BURST_DESC_MAX descriptors: VDP_ERR_CHAIN_TOO_LONG) or whose id is
+ * out of range or held by us breaks the ring.
  */
 enum vdp_fetch vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 				enum vdp_dir dir, struct vdp_chain *c);
@@ -440,10 +443,26 @@ enum vdp_fetch vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *m
 void vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c);
 
 /* Write one used element (id, len) for a chain of ndesc slots: visible
- * to the guest at once (its flags stored last, release); the id is no
- * longer held. */
+ * to the guest at once (its flags stored last, release; WRITE among them
+ * when len != 0, virtio 1.1 2.7.4); the id is no longer held. */
 void vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc,
 			 uint32_t len);
+
+/* One used element of a group (vdp_vq_used_put_group_l). */
+struct vdp_used_ent {
+	uint16_t id;
+	uint16_t ndesc;
+	uint32_t len;
+};
+
+/*
+ * The used elements of one multi-buffer request (a mergeable frame's
+ * buffers), in ring order: the first one's flags are stored last, so
+ * the guest, which looks at the first, never sees a part of the group
+ * (virtio 1.1 2.7.9).
+ */
+void vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e,
+			       uint32_t n);
 
 /* After used elements: does the guest want an interrupt? */
 bool vdp_packed_need_call(struct vdp_vring *vr);
@@ -532,6 +551,23 @@ vdp_vq_used_put_l(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t le
 }
 
 /*
+ * The used elements of one request, in order, made visible together
+ * (packed: the first one's flags last; split: nothing is visible before
+ * the publish anyway).
+ */
+static VDP_ALWAYS_INLINE void
+vdp_vq_used_put_group_l(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
+			enum vdp_layout l)
+{
+	if (l == VDP_LAYOUT_PACKED) {
+		vdp_packed_used_put_group(vr, e, n);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		vdp_split_used_put(vr, e[i].id, e[i].len);
+}
+
+/*
  * Make every used element put since the last publish visible, and say
  * whether the guest asked to be interrupted for them. false when there
  * was nothing to publish.
@@ -603,6 +639,79 @@ vdp_vq_used_base(const struct vdp_vring *vr)
 	return vr->layout == VDP_LAYOUT_PACKED ?
 	       (uint16_t)(vr->used_idx | (uint16_t)vr->used_wrap << VDP_PACKED_WRAP_BIT) :
 	       vr->used_idx;
+}
+
+/* ---- state that survives the process (vdp_resume.c) ----
+ *
+ * A crashed backend cannot answer GET_VRING_BASE, and the VMM's fallback
+ * is wrong for packed rings (it has no position to fall back on) and
+ * re-sends frames still held for split ones. So each ring keeps, in a
+ * file mapping shared with nobody but the next incarnation of this
+ * process, what it needs to resume exactly:
+ *  - avail: our take position after the last burst that handed frames on
+ *    (stored at the end of the burst, before the frames leave the driver);
+ *  - used (packed): the used element about to be written (position, its
+ *    chain's slots and id), stored before the element is: after a crash
+ *    the ring shows whether it was written;
+ *  - held: the chains still out (zero-copy), by id, with their slots.
+ * Stores are plain (relaxed) stores to shared memory: a killed process's
+ * stores are in the page already, no flush is needed.
+ */
+struct vdp_ring_state {
+	uint32_t layout;      /* enum vdp_layout */
+	uint32_t size;
+	uint64_t desc_gpa;    /* the ring's tables: which ring this is */
+	uint64_t driver_gpa;  /* split: avail ring; packed: driver event */
+	uint64_t device_gpa;  /* split: used ring; packed: device event */
+	uint32_t avail;       /* vdp_vq_avail_base after the last burst */
+	uint32_t avail_valid;
+	uint64_t used;        /* packed: VDP_STATE_USED(base, ndesc, id) */
+	uint16_t held[VDP_RING_SIZE_MAX]; /* slots of each held id, 0: none */
+};
+
+#define VDP_STATE_USED(base, ndesc, id) \
+	((uint64_t)(base) | (uint64_t)(ndesc) << 16 | (uint64_t)(id) << 32 | 1ull << 63)
+
+/* What vdp_vq_resume did. */
+struct vdp_resume {
+	bool resumed;          /* positions taken from the state */
+	uint16_t avail, used;  /* the positions now (vhost-user form) */
+	uint32_t completed;    /* held chains given back empty */
+	const char *why;       /* why the state was not used, or NULL */
+};
+
+/*
+ * After a ring was initialised with the VMM's positions: resume it from
+ * st (same ring: the caller compared layout, size and table addresses),
+ * dev_reads for a ring the device reads (guest TX). Reads the ring once
+ * where it must (packed: whether the last used element was written;
+ * split: the used index the guest saw), takes the positions from st
+ * (guest TX: our take position; guest RX: the used one, buffers taken
+ * and not used go back), and gives held chains back empty (published).
+ * Refuses a state that does not fit the ring (out of range, more in
+ * flight than the ring holds): then nothing changes.
+ */
+void vdp_vq_resume(struct vdp_vring *vr, const struct vdp_ring_state *st,
+		   bool dev_reads, struct vdp_resume *out);
+
+/* Record the ring's identity and current positions in st (ring load). */
+void vdp_ring_state_reset(struct vdp_ring_state *st, const struct vdp_vring *vr,
+			  uint64_t desc_gpa, uint64_t driver_gpa, uint64_t device_gpa);
+
+/* The end of a burst that handed frames on: our take position. */
+static inline void
+vdp_ring_state_avail(struct vdp_vring *vr)
+{
+	if (vr->state != NULL)
+		__atomic_store_n(&vr->state->avail, vdp_vq_avail_base(vr), __ATOMIC_RELAXED);
+}
+
+/* A chain held (ndesc slots) or given back (0). */
+static inline void
+vdp_ring_state_held(struct vdp_vring *vr, uint16_t id, uint16_t ndesc)
+{
+	if (vr->state != NULL && id < vr->size)
+		__atomic_store_n(&vr->state->held[id], ndesc, __ATOMIC_RELAXED);
 }
 
 /* ---- frames ---- */

@@ -361,12 +361,3 @@ vdp_split_suppress_kicks(struct vdp_vring *vr)
 		__atomic_store_n(&vr->used->flags, VDP_USED_F_NO_NOTIFY,
 				 __ATOMIC_RELAXED);
 }
-
-void
-vdp_vq_suppress_kicks(struct vdp_vring *vr)
-{
-	if (vr->layout == VDP_LAYOUT_PACKED)
-		vdp_packed_suppress_kicks(vr);
-	else
-		vdp_split_suppress_kicks(vr);
-}
