@@ -37,6 +37,41 @@ def remove_runtime_dir(prefix):
         shutil.rmtree(os.path.join(base, "dpdk", prefix), ignore_errors=True)
 
 
+STATE_DIR = "vdevpeer-state"
+
+
+def state_files(sockdir):
+    """The ring-state files net_vdevpeer ports keep for sockets under
+    sockdir (drivers/net/vdevpeer/vdevpeer_state.c: <base>/dpdk/
+    vdevpeer-state/<socket path with % and / escaped>.state). A port
+    removes its own at a clean close; a killed one leaves it for its next
+    incarnation."""
+    want = os.path.abspath(sockdir).rstrip("/") + "/"
+    out = []
+    for base in _bases():
+        d = os.path.join(base, "dpdk", STATE_DIR)
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in names:
+            if not n.endswith(".state"):
+                continue
+            path = n[:-len(".state")].replace("%2F", "/").replace("%25", "%")
+            if path.startswith(want):
+                out.append(os.path.join(d, n))
+    return out
+
+
+def remove_state_files(sockdir):
+    """Remove the ring-state files of sockets under sockdir."""
+    for f in state_files(sockdir):
+        try:
+            os.unlink(f)
+        except OSError:
+            pass
+
+
 def telemetry(prefix, cmd, timeout=5):
     """One query on the telemetry v2 socket of the process with
     --file-prefix prefix: the decoded value of cmd (None when the command

@@ -387,7 +387,13 @@ vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
 	_(ZC_SNAPSHOT_PAGES, "zc_snapshot_pages", \
 	  "guest pages under buffers held when their ring was handed back, copied to ours") \
 	_(ZC_SCRUBBED, "zc_scrubbed_frames", \
-	  "held frames zeroed instead (over the copy bound): never sent with guest memory")
+	  "held frames zeroed instead (over the copy bound): never sent with guest memory") \
+	_(RESUMED, "rings_resumed", \
+	  "rings resumed from the state a crashed incarnation left (docs/user-guide.md)") \
+	_(RESUME_DROPPED, "resume_dropped_frames", \
+	  "held guest TX frames given back empty at such a resume (sent or not: at most once)") \
+	_(RESUME_REFUSED, "resume_refused", \
+	  "rings whose saved state did not fit them: the VMM's positions used")
 
 enum vdp_port_stat {
 #define VDP_X_(e, name, desc) VDP_PS_##e,
@@ -438,6 +444,7 @@ struct vdp_port {
 	struct vdp_gfile_id lib_files[VDP_LIB_FILES];
 	uint64_t stat[VDP_PS_NB];
 	TAILQ_HEAD(, vdp_queue) zombies;
+	struct vdp_state *state;   /* rings' state for the next incarnation */
 };
 
 #endif /* VDEVPEER_H */

@@ -377,6 +377,8 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 		vdp_queue_learn_mac(q, pkts[0]);
 out:
 	vdp_queue_publish_l(q, l);
+	/* the frames leave the driver now: where we took up to survives us */
+	vdp_ring_state_avail(vr);
 	return nb_rx;
 }
 

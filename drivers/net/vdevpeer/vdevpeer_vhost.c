@@ -35,6 +35,7 @@
 #include "vdevpeer_gmem.h"
 #include "vdevpeer_port.h"
 #include "vdevpeer_rxtx.h"
+#include "vdevpeer_state.h"
 #include "vdevpeer_vhost.h"
 #include "vdevpeer_zcopy.h"
 #include "vdp_vumsg.h"
@@ -271,11 +272,15 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->hdr_len = p->hdr_len;
 	vdp_gmap_use(q, p->gmap);
 	q->callfd = dup_callfd(p, v, vring.callfd);
+	/* after a crash: where the earlier process left this ring (before
+	 * our kick suppression writes into the ring) */
+	vdp_state_ring_loaded(p, q, v, same_ring);
 	vdp_vq_suppress_kicks(vr);
 	q->put_frame = vr->layout == VDP_LAYOUT_PACKED ? vdp_packed_enqueue_frame :
 							 vdp_split_enqueue_frame;
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
+	vdp_queue_publish_shared(q);      /* what the resume gave back */
 	return 0;
 }
 
@@ -870,6 +875,7 @@ vdp_vhost_register(struct vdp_port *p)
 	} else {
 		flags |= RTE_VHOST_USER_CLIENT; /* reconnects by default */
 	}
+	vdp_state_open(p);
 	if (rte_vhost_driver_register(p->args.peer, flags) != 0) {
 		VDP_LOG(ERR, p, "cannot register the vhost-user socket");
 		return -EIO;
@@ -900,6 +906,7 @@ vdp_vhost_register(struct vdp_port *p)
 fail:
 	rte_vhost_driver_unregister(p->args.peer);
 	p->registered = false;
+	vdp_state_close(p);
 	return ret;
 }
 
@@ -915,5 +922,6 @@ vdp_vhost_unregister(struct vdp_port *p)
 	pthread_mutex_lock(&p->lock);
 	forget_session(p);
 	pthread_mutex_unlock(&p->lock);
+	vdp_state_close(p);
 	vdp_watchdog_stop();
 }

@@ -183,8 +183,10 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 	__atomic_store_n(&z->held[t->slot], z->held[t->slot] - 1, __ATOMIC_RELEASE);
 	z->pool_free[z->pool_nfree++] = t->pool;
 	if (q != NULL) {
-		if (q->ring_ok)
+		if (q->ring_ok) {
 			vdp_vq_used_put(&q->vr, h, t->ndesc, 0);
+			vdp_ring_state_held(&q->vr, h, 0);
+		}
 		q->zc.inflight--;
 	}
 }
@@ -339,6 +341,7 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	t->npieces = (uint16_t)npieces;
 	t->ndesc = c->ndesc;
 	t->slot = (uint8_t)z->cur;
+	vdp_ring_state_held(&q->vr, c->id, c->ndesc);
 	__atomic_store_n(&z->held[z->cur], z->held[z->cur] + 1, __ATOMIC_RELEASE);
 	z->fifo[z->fifo_t++ % z->size] = c->id;
 	q->zc.inflight++;

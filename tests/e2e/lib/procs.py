@@ -192,6 +192,8 @@ class ProcGroup:
                 errors.append("%s (pid %d) ignored SIGINT, killed" % (p.name, p.pid))
         for pfx in self.prefixes:
             dpdk_runtime.remove_runtime_dir(pfx)
+        # ring state a killed middle left for its next incarnation
+        dpdk_runtime.remove_state_files(self.sockdir)
         for path in self.paths:
             try:
                 if os.path.isdir(path) and not os.path.islink(path):

@@ -180,7 +180,7 @@ class QemuGuest:
                  mac: str = "52:54:00:50:00:02", role: str = "client",
                  mem_mb: int = 256, name: str = "guest", append: str = "",
                  netdev_opts: str = "", device_opts: str = "",
-                 extra_args: Sequence[str] = ()):
+                 chardev_opts: str = "", extra_args: Sequence[str] = ()):
         if role not in ("client", "server"):
             raise ValueError(f"role must be 'client' or 'server', not {role!r}")
         if len(str(sock)) > UNIX_PATH_MAX:
@@ -197,6 +197,8 @@ class QemuGuest:
         chardev = f"socket,id=c0,path={self.sock}"
         if role == "server":
             chardev += ",server=on,wait=off"
+        if chardev_opts:
+            chardev += "," + chardev_opts
         cmdline = f"console=ttyS0 quiet loglevel=1 panic=-1 vdp.ip={ip}"
         if append:
             cmdline += " " + append
