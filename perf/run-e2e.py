@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpdk_runtime import telemetry  # noqa: E402
 from proc import Proc, wait_until  # noqa: E402
-from e2e.common import (APP_LCORES, BACKENDS, EAL_COMMON, GUEST_DEVARGS,  # noqa: E402
+from e2e.common import (APP_LCORES, BACKENDS, EAL_COMMON, GUEST_DEVARGS, RINGS,  # noqa: E402
                         GUEST_LCORES, STOP_TIMEOUT, VDEVPEER_DEVARGS, VHOST_TSO_DEVARGS,
                         RunError, log)
 from e2e.placement import (check_placement, foreign_load, proc_cpu_ticks,  # noqa: E402
@@ -86,11 +86,16 @@ def worker_cycles(prefix):
 
 class Cell:
     """One column of the table: raw frames of one size, or TCP/IPv4 frames
-    of one size that the guest hands over for segmentation (TSO)."""
+    of one size that the guest hands over for segmentation (TSO), on the
+    guest's ring layout (split unless said: "64 packed")."""
 
-    def __init__(self, size, tso_mss=0):
-        self.size, self.tso_mss = size, tso_mss
-        self.label = "%d TSO" % size if tso_mss else str(size)
+    def __init__(self, size, tso_mss=0, ring="split"):
+        self.size, self.tso_mss, self.ring = size, tso_mss, ring
+        self.label = ("%d TSO" % size if tso_mss else str(size)) + \
+            ("" if ring == "split" else " " + ring)
+
+    def guest_devargs(self):
+        return GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0])
 
     def __eq__(self, other):
         return isinstance(other, Cell) and self.label == other.label
@@ -121,10 +126,11 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
     app_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", app_prefix]
                 + app_vdevs(backend, sock_a, sock_b, cell)
                 + ["--", "--fwd", "io", "--stats-period", str(max(1, int(args.period_sec)))])
-    gg_argv = ([args.guestgen] + EAL_COMMON + ["--lcores", args.guest_lcores,
+    gg_argv = ([args.guestgen] + EAL_COMMON + RINGS[cell.ring][1]
+               + ["--lcores", args.guest_lcores,
                                                "--file-prefix", gg_prefix,
-                                               "--vdev", "net_virtio_user0,path=%s,%s" % (sock_a, GUEST_DEVARGS),
-                                               "--vdev", "net_virtio_user1,path=%s,%s" % (sock_b, GUEST_DEVARGS),
+                                               "--vdev", "net_virtio_user0,path=%s,%s" % (sock_a, cell.guest_devargs()),
+                                               "--vdev", "net_virtio_user1,path=%s,%s" % (sock_b, cell.guest_devargs()),
                                                "--", "--size", str(cell.size), "--burst", str(args.burst),
                                                "--period", str(args.period_sec),
                                                "--periods", str(args.periods), "--warmup", "1"]
@@ -251,6 +257,9 @@ def main():
                          "for segmentation (TSO) and the receiver takes whole (LRO); "
                          "0: do not (default 65000)")
     ap.add_argument("--tso-mss", type=int, default=1448, help="MSS of those frames (default 1448)")
+    ap.add_argument("--rings", default="split",
+                    help="comma list of the guest's ring layouts, each a set of cells: "
+                         "%s (default split)" % ",".join(RINGS))
     ap.add_argument("--check", action="store_true",
                     help="have the generator verify pattern and order of every frame")
     ap.add_argument("--app-lcores", default=APP_LCORES, help="app -l list (default %s)" % APP_LCORES)
@@ -267,11 +276,16 @@ def main():
         ap.error("--sizes %s: expected a comma list of integers" % args.sizes)
     if not sizes or any(s < 60 or s > 9600 for s in sizes):
         ap.error("--sizes %s: every size must be in 60..9600" % args.sizes)
-    cells = [Cell(s) for s in sizes]
-    if args.tso_size:
-        if not 1600 <= args.tso_size <= 65407 or not 536 <= args.tso_mss <= 9000:
-            ap.error("--tso-size must be in 1600..65407 and --tso-mss in 536..9000")
-        cells.append(Cell(args.tso_size, args.tso_mss))
+    rings = [r.strip() for r in args.rings.split(",") if r.strip()]
+    if not rings or any(r not in RINGS for r in rings):
+        ap.error("--rings %s: known layouts: %s" % (args.rings, ", ".join(RINGS)))
+    if args.tso_size and not (1600 <= args.tso_size <= 65407 and 536 <= args.tso_mss <= 9000):
+        ap.error("--tso-size must be in 1600..65407 and --tso-mss in 536..9000")
+    cells = []
+    for ring in rings:
+        cells += [Cell(s, ring=ring) for s in sizes]
+        if args.tso_size:
+            cells.append(Cell(args.tso_size, args.tso_mss, ring))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for b in backends:
         if b not in BACKENDS:

@@ -12,6 +12,16 @@ VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off"}
 # zerocopy=off offer IN_ORDER, net_vdevpeer with zero-copy possible does not
 # (it gives guest TX buffers back out of order).
 GUEST_DEVARGS = "queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
+# Ring layouts of the guest (--rings): devargs replacing packed_vq=0, and
+# EAL arguments of the generator. packed-vec: DPDK's AVX-512 packed-ring
+# path (virtio_user vectorized=1, needs --force-max-simd-bitwidth=512 and
+# in_order + no mrg_rxbuf on the guest side to be taken; otherwise
+# virtio_user falls back to its scalar path and says so in its log).
+RINGS = {
+    "split": ("packed_vq=0", []),
+    "packed": ("packed_vq=1", []),
+    "packed-vec": ("packed_vq=1,vectorized=1", ["--force-max-simd-bitwidth=512"]),
+}
 VHOST_TSO_DEVARGS = ",tso=1"
 APP_LCORES = "0,1"          # main lcore 0 (sleeps), worker lcore 1 on CPU 1
 GUEST_LCORES = "0@0"        # the generator's only lcore, on CPU 0

@@ -253,6 +253,13 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "frame size, although only frames from the zero-copy threshold up are attached "
         "rather than copied." % GUEST_DEVARGS,
         "",
+    ] + ([
+        "Cells marked `packed` / `packed-vec` run the same guests on packed virtqueues: "
+        "`packed_vq=1` instead of `packed_vq=0` (`packed-vec`: also `vectorized=1`, and "
+        "`--force-max-simd-bitwidth=512` for the generator's EAL: DPDK's AVX-512 packed "
+        "path, taken by virtio_user only where it allows it, see its log).",
+        "",
+    ] if any(c.ring != "split" for c in cells) else []) + [
         "Frame size is the Ethernet frame without FCS, as handed to the guest's tx_burst and "
         "counted by ethdev. **Gbit/s counts frame bytes only: no FCS, no preamble, no "
         "inter-frame gap** (add 24 B per frame for the wire rate of a real NIC). 9000 B "
