@@ -122,3 +122,14 @@ def middle(backend, procs):
             need_pmd()
         return P.MIDDLES[kind](procs, ports, **kw)
     return make
+
+
+@pytest.fixture(scope="session")
+def guest_kit():
+    """The Linux guest kit (kernel + initramfs, ci/guest-kit.sh), built when
+    missing; the tests that boot Linux guests skip only if that fails."""
+    from lib.qemu import GuestKitMissing, ensure_guest_kit
+    try:
+        return ensure_guest_kit()
+    except GuestKitMissing as e:
+        pytest.skip(f"Linux guest kit unavailable: {e}  (prepare it with: ci/guest-kit.sh)")

@@ -28,8 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.qemu import (UNIX_PATH_MAX, GuestError, GuestKitMissing, Proc, QemuGuest,
-                      ensure_guest_kit, wait_for)
+from lib.qemu import UNIX_PATH_MAX, GuestError, Proc, QemuGuest, wait_for
 from lib.procs import APP, TESTPMD
 import dpdk_runtime
 
@@ -40,13 +39,6 @@ RECOVER_S = 10     # answered pings again within this after the restart
 GUEST_IP, PEER_IP = "192.168.70.2", "192.168.70.1"
 _seq = itertools.count(1)
 
-
-@pytest.fixture(scope="module")
-def guest_kit():
-    try:
-        return ensure_guest_kit()
-    except GuestKitMissing as e:
-        pytest.skip(f"Linux guest kit unavailable: {e}")
 
 
 def middle_argv(prefix, sock_a, sock_b, a_listens):

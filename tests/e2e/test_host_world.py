@@ -32,20 +32,12 @@ import pytest
 
 from lib.netns import Netns, short_name, veth_between
 from lib.procs import APP, EAL_COMMON, MIDDLE_LCORES, telemetry
-from lib.qemu import GuestKitMissing, QemuGuest, ensure_guest_kit, parse_ping
-
+from lib.qemu import QemuGuest, parse_ping
 pytestmark = pytest.mark.vdevpeer_only
 
 TCPIO = os.path.join(os.path.dirname(__file__), "lib", "tcpio.py")
 PY = "/usr/bin/python3"
 
-
-@pytest.fixture(scope="module")
-def guest_kit():
-    try:
-        return ensure_guest_kit()
-    except GuestKitMissing as e:
-        pytest.skip("Linux guest kit unavailable: %s" % e)
 
 
 def start_app(procs, ns, vdevs, app_args):

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.qemu import (REPO, UNIX_PATH_MAX, GuestError, GuestKitMissing, Proc, QemuGuest,
-                      ensure_guest_kit, parse_ping, wait_for)
+from lib.qemu import (REPO, UNIX_PATH_MAX, GuestError, Proc, QemuGuest, parse_ping,
+                      wait_for)
 
 # VDP_BACKEND=vdevpeer (default) | vhost | both, as for the other e2e tests
 _want = os.environ.get("VDP_BACKEND", "vdevpeer").strip()
@@ -92,14 +92,6 @@ def icmpecho_argv(prefix: str, sock_b: Path) -> list:
             "--", "--forward-mode=icmpecho", "--auto-start", "--stats-period", "1",
             "--total-num-mbufs", "8192"]
 
-
-@pytest.fixture(scope="module")
-def guest_kit():
-    try:
-        return ensure_guest_kit()
-    except GuestKitMissing as e:
-        pytest.skip(f"Linux guest kit unavailable: {e}  "
-                    f"(prepare it with: ci/guest-kit.sh)")
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ import time
 
 import pytest
 
-from lib.qemu import (UNIX_PATH_MAX, GuestKitMissing, Proc, QemuGuest, ensure_guest_kit,
-                      wait_for)
+from lib.qemu import UNIX_PATH_MAX, Proc, QemuGuest, wait_for
 from lib.procs import APP
 
 pytestmark = pytest.mark.vdevpeer_only
@@ -31,13 +30,6 @@ pytestmark = pytest.mark.vdevpeer_only
 SIZE = int(os.environ.get("VDP_XFER_MB", "4")) * 1024 * 1024
 IP_A, IP_B = "192.168.60.1", "192.168.60.2"
 
-
-@pytest.fixture(scope="module")
-def guest_kit():
-    try:
-        return ensure_guest_kit()
-    except GuestKitMissing as e:
-        pytest.skip(f"Linux guest kit unavailable: {e}")
 
 
 VARIANTS = [

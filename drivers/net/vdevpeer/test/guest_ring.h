@@ -171,6 +171,27 @@ void guest_ring_disable_cb(struct guest_ring *g, bool event_idx);
  */
 bool guest_ring_need_kick(const struct guest_ring *g, uint16_t old, bool event_idx);
 
+/*
+ * The device side's error counters, for the hostile tests of either
+ * layout: a copy to compare with later, and whether exactly counter e
+ * moved (by one) since (e == VDP_ERR_MAX: none moved).
+ */
+static inline void
+guest_err_mark(uint64_t err0[VDP_ERR_MAX], const struct vdp_vring *vr)
+{
+	for (int i = 0; i < VDP_ERR_MAX; i++)
+		err0[i] = vr->err[i];
+}
+
+static inline bool
+guest_err_only(const uint64_t err0[VDP_ERR_MAX], const struct vdp_vring *vr, enum vdp_err e)
+{
+	for (int i = 0; i < VDP_ERR_MAX; i++)
+		if (vr->err[i] != err0[i] + (i == (int)e ? 1 : 0))
+			return false;
+	return true;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,24 +77,9 @@ fx_fini(struct fx *f)
 	guest_mem_fini(&f->m);
 }
 
-static void
-fx_mark(struct fx *f)
-{
-	memcpy(f->err0, f->vr.err, sizeof(f->err0));
-}
-
+#define fx_mark(f) guest_err_mark((f)->err0, &(f)->vr)
 /* Exactly counter e moved, by 1 (e == VDP_ERR_MAX: none moved). */
-static bool
-fx_only_err(const struct fx *f, enum vdp_err e)
-{
-	for (int i = 0; i < VDP_ERR_MAX; i++) {
-		uint64_t want = f->err0[i] + (i == (int)e ? 1 : 0);
-
-		if (f->vr.err[i] != want)
-			return false;
-	}
-	return true;
-}
+#define fx_only_err(f, e) guest_err_only((f)->err0, &(f)->vr, (e))
 
 static void
 fill_pattern(uint8_t *p, size_t n, uint32_t seed)
