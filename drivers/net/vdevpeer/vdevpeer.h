@@ -297,10 +297,8 @@ struct vdp_queue {
 	struct vdp_vring vr;       /* the guest's ring, valid while allowed */
 	const struct vdp_memmap *mm; /* its memory (q->gmap->mm), idem */
 	struct vdp_chain chain;    /* scratch for the walkers */
-	/* guest RX frames: the layout's function, chosen at ring load */
-	int (*put_frame)(struct vdp_vring *vr, const struct vdp_memmap *mm,
-			 const struct vdp_net_hdr *hdr, const struct vdp_iov *src,
-			 uint32_t nsrc);
+	/* guest RX frames: the ring's variant, chosen at ring load */
+	vdp_frame_fn put_frame;
 
 	uint32_t allow;            /* atomic: the lcore may touch the ring */
 	uint32_t busy;             /* atomic: the lcore is inside a burst */

@@ -322,19 +322,20 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 
 /*
  * Guest TX frames into mbufs, written once and instantiated per ring
- * layout (vdp_rx_split, vdp_rx_packed): the layout is tested per burst,
- * on the value the ring was loaded with, never per frame.
+ * layout and zero-copy (on: the queue has a zero-copy context): both are
+ * tested per burst, on what the ring was loaded with, never per frame.
  */
 static VDP_ALWAYS_INLINE uint16_t
 vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
-	       enum vdp_layout l)
+	       enum vdp_layout l, bool zc)
 {
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_chain *c = &q->chain;
 	uint16_t nb_rx, i;
 
 	vdp_vring_burst_begin(vr);
-	vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
+	if (zc)
+		vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
 	nb_rx = vdp_pend_drain(q, pkts, n);
 	if (nb_rx == n || vdp_vq_avail_l(vr, l) == 0)
 		goto out;
@@ -354,7 +355,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 		 * offload dispatch below both use this copy */
 		vdp_chain_read(c, 0, &vh, vr->hdr_len);
 		/* zero-copy: the chain is held, given back when m is freed */
-		m = vdp_zc_try(q, c, &vh, len);
+		m = zc ? vdp_zc_try(q, c, &vh, len) : NULL;
 		if (m == NULL) {
 			m = chain_to_mbuf(q, c, vr->hdr_len, len);
 			if (unlikely(m == NULL)) {
@@ -382,17 +383,17 @@ out:
 	return nb_rx;
 }
 
-static uint16_t
-vdp_rx_split(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return vdp_rx_burst_l(q, pkts, n, VDP_LAYOUT_SPLIT);
+#define VDP_RX_VARIANT(name, l, zc) \
+static uint16_t \
+name(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n) \
+{ \
+	return vdp_rx_burst_l(q, pkts, n, l, zc); \
 }
-
-static uint16_t
-vdp_rx_packed(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
-{
-	return vdp_rx_burst_l(q, pkts, n, VDP_LAYOUT_PACKED);
-}
+VDP_RX_VARIANT(vdp_rx_split, VDP_LAYOUT_SPLIT, false)
+VDP_RX_VARIANT(vdp_rx_split_zc, VDP_LAYOUT_SPLIT, true)
+VDP_RX_VARIANT(vdp_rx_packed, VDP_LAYOUT_PACKED, false)
+VDP_RX_VARIANT(vdp_rx_packed_zc, VDP_LAYOUT_PACKED, true)
+#undef VDP_RX_VARIANT
 
 uint16_t
 eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
@@ -402,8 +403,12 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 
 	if (!vdp_queue_enter(q))
 		return 0;
-	nb_rx = q->vr.layout == VDP_LAYOUT_PACKED ? vdp_rx_packed(q, pkts, n) :
-						    vdp_rx_split(q, pkts, n);
+	if (q->vr.layout == VDP_LAYOUT_PACKED)
+		nb_rx = q->zc.ctx != NULL ? vdp_rx_packed_zc(q, pkts, n) :
+					    vdp_rx_packed(q, pkts, n);
+	else
+		nb_rx = q->zc.ctx != NULL ? vdp_rx_split_zc(q, pkts, n) :
+					    vdp_rx_split(q, pkts, n);
 	vdp_queue_leave(q);
 	return nb_rx;
 }

@@ -276,8 +276,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	 * our kick suppression writes into the ring) */
 	vdp_state_ring_loaded(p, q, v, same_ring);
 	vdp_vq_suppress_kicks(vr);
-	q->put_frame = vr->layout == VDP_LAYOUT_PACKED ? vdp_packed_enqueue_frame :
-							 vdp_split_enqueue_frame;
+	q->put_frame = vdp_vq_frame_fn(vr);  /* layout and mergeable: once */
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
 	vdp_queue_publish_shared(q);      /* what the resume gave back */

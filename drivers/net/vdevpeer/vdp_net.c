@@ -236,10 +236,13 @@ fail:
 	return err;
 }
 
+/* mrg: mergeable buffers (a constant in the per-variant instances below,
+ * vr->mrg_rxbuf in the others) */
 static VDP_ALWAYS_INLINE int
-vdp_enqueue_frame_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		    const struct vdp_net_hdr *hdr,
-		    const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+vdp_enqueue_frame_lm(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		     const struct vdp_net_hdr *hdr,
+		     const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l,
+		     bool mrg)
 {
 	struct vdp_net_hdr h = *hdr;
 	uint64_t needed = vr->hdr_len;
@@ -255,10 +258,41 @@ vdp_enqueue_frame_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT))
 		vr->budget_desc += VDP_FRAME_DESC_GRANT;
 
-	if (vr->mrg_rxbuf)
+	if (mrg)
 		return vdp_enqueue_mrg_l(vr, mm, &h, needed, src, nsrc, l);
 	h.num_buffers = 1;
 	return vdp_enqueue_one_l(vr, mm, (const uint8_t *)&h, needed, src, nsrc, l);
+}
+
+static VDP_ALWAYS_INLINE int
+vdp_enqueue_frame_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		    const struct vdp_net_hdr *hdr,
+		    const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+{
+	return vr->mrg_rxbuf ? vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, true) :
+			       vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, false);
+}
+
+/* One instance per (layout, mergeable): what a ring load picks. */
+#define VDP_FRAME_VARIANT(name, l, mrg) \
+static int \
+name(struct vdp_vring *vr, const struct vdp_memmap *mm, \
+     const struct vdp_net_hdr *hdr, const struct vdp_iov *src, uint32_t nsrc) \
+{ \
+	return vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, mrg); \
+}
+VDP_FRAME_VARIANT(vdp_frame_split_one, VDP_LAYOUT_SPLIT, false)
+VDP_FRAME_VARIANT(vdp_frame_split_mrg, VDP_LAYOUT_SPLIT, true)
+VDP_FRAME_VARIANT(vdp_frame_packed_one, VDP_LAYOUT_PACKED, false)
+VDP_FRAME_VARIANT(vdp_frame_packed_mrg, VDP_LAYOUT_PACKED, true)
+#undef VDP_FRAME_VARIANT
+
+vdp_frame_fn
+vdp_vq_frame_fn(const struct vdp_vring *vr)
+{
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		return vr->mrg_rxbuf ? vdp_frame_packed_mrg : vdp_frame_packed_one;
+	return vr->mrg_rxbuf ? vdp_frame_split_mrg : vdp_frame_split_one;
 }
 
 int

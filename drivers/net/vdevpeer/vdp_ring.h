@@ -747,6 +747,15 @@ int vdp_split_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 int vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			     const struct vdp_net_hdr *hdr,
 			     const struct vdp_iov *src, uint32_t nsrc);
+/*
+ * The frame function for vr as it is now (its layout, and whether
+ * mergeable buffers were negotiated), with neither tested per frame: a
+ * ring's owner picks it once, when it loads the ring.
+ */
+typedef int (*vdp_frame_fn)(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			    const struct vdp_net_hdr *hdr, const struct vdp_iov *src,
+			    uint32_t nsrc);
+vdp_frame_fn vdp_vq_frame_fn(const struct vdp_vring *vr);
 
 /* Largest TX frame (payload after the virtio-net header) we accept. */
 #define VDP_TX_FRAME_MAX (64u * 1024u + 256u)
