@@ -4,19 +4,23 @@
 # A target is drivers/net/vdevpeer/fuzz/fuzz_<name>.c with its corpus in
 # drivers/net/vdevpeer/fuzz/corpus/<name>/: adding those two is all it
 # takes (a line " * fuzz-args: ..." in the source gives the target's own
-# libFuzzer options, e.g. -max_len). Each is built with clang, libFuzzer,
-# ASan and UBSan together with the EAL-free core (vdp_ring_sources in
+# libFuzzer options, e.g. -max_len; " * fuzz-smoke-runs: N" its number of
+# smoke executions, for a target much slower per input than the others).
+# Each is built with clang, libFuzzer, ASan and UBSan together with the
+# EAL-free core (vdp_ring_sources in
 # drivers/net/vdevpeer/meson.build: vdp_mem.c, vdp_split.c, vdp_offload.c,
-# ...) into build-fuzz/, outside meson; no DPDK, no network.
+# ...) into build-fuzz/ (FUZZ_OUT=<dir> for another directory: every
+# build-fuzz/ below is then that one), outside meson; no DPDK, no network.
 #
 # usage:
 #   ci/fuzz.sh smoke [target...]
 #       each target over its committed corpus, then FUZZ_SMOKE_RUNS (default
-#       300000) new executions with a fixed seed (-seed=1); the corpus is
-#       not modified. Exit status non-zero on any finding. Run by meson
-#       test (suite 'fuzz'). Measured on the 2-CPU CI machine, idle: split
-#       11 s, offload 7 s, vumsg 1 s; about twice that while the e2e tests
-#       share it.
+#       the target's fuzz-smoke-runs, else 300000) new executions with a
+#       fixed seed (-seed=1); the corpus is not modified. Exit status
+#       non-zero on any finding. Run by meson test (suite 'fuzz'). Measured
+#       on the 2-CPU CI machine, idle: split 11 s, offload 7 s, vumsg 1 s;
+#       packed (100000 runs) 19 s with the other CPU partly busy; about
+#       twice that while the e2e tests share it.
 #   ci/fuzz.sh long [target...] [-runs=N] [-merge] [libFuzzer options]
 #       the long run, one target after the other, one process each (no
 #       -jobs/-workers), under nice -n 19: -runs=100000000 unless given.
@@ -47,11 +51,11 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 drv=drivers/net/vdevpeer
 fdir=$drv/fuzz
-out=build-fuzz
+out=${FUZZ_OUT:-build-fuzz}
 cd "$top"
 
 CC=${CC_FUZZ:-clang}
-SMOKE_RUNS=${FUZZ_SMOKE_RUNS:-300000}
+SMOKE_RUNS=${FUZZ_SMOKE_RUNS:-}
 LONG_RUNS=100000000
 CFLAGS=(-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall -Wextra
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$drv")
@@ -83,6 +87,17 @@ all_targets() {
 # The target's own libFuzzer options: " * fuzz-args: ..." in its source.
 target_args() {
 	sed -n 's/^ \* fuzz-args: *//p' "$fdir/fuzz_$1.c" | head -n 1
+}
+
+# Smoke executions: FUZZ_SMOKE_RUNS, else " * fuzz-smoke-runs: N" in the
+# target's source, else 300000.
+smoke_runs() {
+	local n
+
+	[ -n "$SMOKE_RUNS" ] && { echo "$SMOKE_RUNS"; return; }
+	n=$(sed -n 's/^ \* fuzz-smoke-runs: *\([0-9][0-9]*\).*/\1/p' "$fdir/fuzz_$1.c" |
+		head -n 1)
+	echo "${n:-300000}"
 }
 
 check_toolchain() {
@@ -180,7 +195,7 @@ smoke() {
 		touch "$work/.start"
 		# new inputs go to the scratch dir (first), the corpus is read only
 		# shellcheck disable=SC2046
-		"$out/fuzz_$t" $(target_args "$t") -runs="$SMOKE_RUNS" -seed=1 \
+		"$out/fuzz_$t" $(target_args "$t") -runs="$(smoke_runs "$t")" -seed=1 \
 			-timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
 			"${FINDING_EXIT[@]}" -artifact_prefix="$out/artifacts/$t-" \
 			"${fuzzer_args[@]}" "$work" "$corpus" >"$log" 2>&1

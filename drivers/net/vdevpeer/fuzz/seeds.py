@@ -3,7 +3,7 @@
 """Hand-made seed inputs of the fuzz targets, one per interesting shape.
 
 usage: seeds.py [target...]     (default: every target known here)
-       seeds.py --decode split FILE   print a fuzz_split input's fields
+       seeds.py --decode split|packed FILE   print an input's fields
 
 Writes drivers/net/vdevpeer/fuzz/corpus/<target>/seed-<shape>; existing
 seed-* files of that target are replaced, the other corpus files (grown by
@@ -340,6 +340,546 @@ def split_seeds():
     return seeds
 
 
+# ---- fuzz_packed -------------------------------------------------------
+
+P_AVAIL, P_USED = 1 << 7, 1 << 15
+K_WRITE, K_INDIRECT, K_NOEND, K_NESTED, K_IDALL, K_TNEXT = 1, 2, 4, 8, 16, 32
+(PO_FETCH_READ, PO_FETCH_WRITE, PO_ENQUEUE, PO_PUT, PO_UNFETCH, PO_PUBLISH, PO_BURST,
+ PO_SUPPRESS, PO_COUNT, PO_POST, PO_SLOT, PO_FLIP, PO_EVENT, PO_TABLE,
+ PO_SEEK) = range(15)
+EV_ENABLE, EV_DISABLE, EV_DESC = 0, 1, 2
+
+
+def ring_size_code(size):
+    """The u16 fuzz_packed turns into this ring size (fz_ring_size)."""
+    assert 1 <= size <= 32768
+    if size <= 64:
+        return size - 1
+    if size <= 1024:
+        return 0x4000 | (size - 1)
+    if size <= 4096:
+        return 0x8000 | (size - 1)
+    return 0xc000 | (size - 1)
+
+
+def frame_len_code(n):
+    """The u16 fuzz_packed (and fuzz_split) turn into this payload length."""
+    if n < 0x1000:
+        return n
+    if n < 0x4000:
+        return 0x8000 | n
+    assert n >= 0xc000, "no encoding for a payload of %d bytes" % n
+    return n
+
+
+class PackedGuest:
+    """One fuzz_packed input: ring, guest memory and the operations, with
+    the guest's driver position tracked as the harness tracks it."""
+
+    def __init__(self, size, regions, feat=0, avail=0, avail_wrap=1, used=None,
+                 used_wrap=None, ev=(0, EV_ENABLE), nethdr=b""):
+        self.size = size
+        self.feat = feat
+        self.avail, self.avail_wrap = avail, avail_wrap
+        self.used = avail if used is None else used
+        self.used_wrap = avail_wrap if used_wrap is None else used_wrap
+        self.ev = ev
+        self.nethdr = nethdr
+        self.regions = regions          # (gpa, size); contents in the blob
+        self.mem = [bytearray(sz) for _, sz in regions]
+        self.ops = bytearray()
+        self.dpos, self.dwrap = avail, avail_wrap
+
+    def gpa(self, reg, off):
+        return self.regions[reg][0] + off
+
+    def write(self, gpa, data):
+        """Guest memory bytes given in the input (the blob)."""
+        for i, (base, sz) in enumerate(self.regions):
+            while data and base <= gpa < base + sz:
+                n = min(len(data), base + sz - gpa)
+                self.mem[i][gpa - base:gpa - base + n] = data[:n]
+                gpa += n
+                data = data[n:]
+        assert not data, "write outside guest memory"
+
+    def _advance(self, n):
+        s = self.dpos + n
+        while s >= self.size:
+            s -= self.size
+            self.dwrap ^= 1
+        self.dpos = s
+
+    # device operations
+    def fetch_read(self, a=0, put=False):
+        self.ops += struct.pack("<BB", PO_FETCH_READ, (a & ~1) | int(put))
+        return self
+
+    def fetch_write(self, n=0, a=0, put=False):
+        self.ops += struct.pack("<BBH", PO_FETCH_WRITE, (a & ~1) | int(put), n)
+        return self
+
+    def enqueue(self, payload, cut=0):
+        self.ops += struct.pack("<BHB", PO_ENQUEUE, frame_len_code(payload), cut)
+        return self
+
+    def put(self, k=0):
+        self.ops += struct.pack("<BB", PO_PUT, k)
+        return self
+
+    def simple(self, op, times=1):
+        self.ops += bytes([op]) * times
+        return self
+
+    # the guest's operations
+    def post(self, n, kind=0, id=0, breg=0, boff=0, blen=100, stride=0, treg=0, toff=0):
+        """A chain at the driver's position; returns the slot of its head."""
+        head = self.dpos
+        self.ops += struct.pack("<BHBHBHHHBH", PO_POST, n - 1, kind, id, breg, boff, blen,
+                                stride, treg, toff)
+        self._advance(1 if kind & K_INDIRECT else n)
+        return head
+
+    def slot(self, s, addr, ln, id, flags):
+        self.ops += struct.pack("<BHQIHH", PO_SLOT, s, addr, ln, id, flags)
+        return self
+
+    def raw_post(self, addr, ln, id, flags):
+        """One slot written raw at the driver's position in its phase, and
+        the driver moved past it (SLOT does not move it: SEEK)."""
+        self.slot(self.dpos, addr, ln, id, flags | self.phase(self.dwrap))
+        self._advance(1)
+        return self.seek(self.dpos, self.dwrap)
+
+    def flip(self, s, x):
+        self.ops += struct.pack("<BHH", PO_FLIP, s, x)
+        return self
+
+    def event(self, off_wrap, flags):
+        self.ops += struct.pack("<BHH", PO_EVENT, off_wrap, flags)
+        return self
+
+    def table(self, treg, toff, n, kind=0, breg=0, boff=0, blen=100, stride=0):
+        self.ops += struct.pack("<BBHHBBHHH", PO_TABLE, treg, toff, n - 1, kind, breg, boff,
+                                blen, stride)
+        return self
+
+    def seek(self, s, w):
+        self.ops += struct.pack("<BHB", PO_SEEK, s, w)
+        self.dpos, self.dwrap = s, w
+        return self
+
+    def phase(self, w):
+        """The flags of an available descriptor in phase w."""
+        return P_AVAIL if w else P_USED
+
+    def encode(self):
+        out = bytearray(struct.pack("<HBBHHBBHHH", ring_size_code(self.size), self.feat,
+                                    self.avail_wrap | self.used_wrap << 1, self.avail,
+                                    self.used, len(self.regions) - 1, 0, self.ev[0],
+                                    self.ev[1], len(self.ops)))
+        out += self.nethdr.ljust(12, b"\0")[:12] + bytes(4)
+        assert len(out) == 32
+        used = [bytes(m).rstrip(b"\0") for m in self.mem]
+        offs, doff = [], 0
+        for u in used:
+            offs.append(doff)
+            doff += len(u)
+        for i in range(3):
+            if i < len(self.regions):
+                gpa, sz = self.regions[i]
+                out += struct.pack("<QIHH", gpa, sz - 1, offs[i], 0)
+            else:
+                out += bytes(16)
+        assert len(out) == 80
+        out += self.ops
+        for u in used:
+            out += u
+        assert len(out) <= 8192, "seed over fuzz_packed's -max_len"
+        return bytes(out)
+
+
+def packed_seeds():
+    seeds = {}
+    base = 0x10000
+    hdr12 = bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x55, 0x55])
+    FI, FE, FM, FH = FEAT_INDIRECT, FEAT_EVENT_IDX, FEAT_MRG, FEAT_HDR12
+
+    # guest TX on a ring of 5 (not a power of two) from slot 3: chains of
+    # 1..3 slots across the end, put out of order, the driver going on in
+    # the next lap; interrupts on (ENABLE)
+    g = PackedGuest(5, [(base, 8192)], feat=FH, avail=3)
+    g.post(1, id=0, boff=0, blen=80)
+    g.post(3, id=4, boff=256, blen=30, stride=64)    # slots 4, 0, 1
+    g.fetch_read(a=40).fetch_read(a=200)
+    g.put(1).put(0).simple(PO_PUBLISH)
+    g.post(1, id=2, boff=512, blen=60)               # slot 2
+    g.post(2, id=1, boff=1024, blen=40, stride=40)   # slots 3, 4: next lap
+    g.fetch_read(put=True).fetch_read(put=True).simple(PO_PUBLISH).simple(PO_COUNT)
+    seeds["tx-wrap"] = g.encode()
+
+    # guest RX buffers fetched, written (chain_write) and given back, on a
+    # ring of 7 handed over in the second lap (wrap counters 0)
+    g = PackedGuest(7, [(base, 8192)], avail=5, avail_wrap=0)
+    for i in range(6):
+        g.post(1 + i % 2, kind=K_WRITE, id=i, boff=i * 1024, blen=500, stride=512)
+    for i in range(6):
+        g.fetch_write(n=300 + i * 100, a=2 * i)
+    for k in (3, 0, 2, 1, 0, 0):
+        g.put(k)
+    g.simple(PO_PUBLISH)
+    seeds["rx-fetch-write"] = g.encode()
+
+    # indirect tables: TX through a table of 3, RX through a table of 4,
+    # NEXT in a table (ignored), then the same id again once given back
+    g = PackedGuest(4, [(base, 8192)], feat=FI | FH)
+    g.post(3, kind=K_INDIRECT, id=2, boff=0x100, blen=200, stride=256, toff=0x40)
+    g.post(4, kind=K_INDIRECT | K_WRITE | K_TNEXT, id=3, boff=0x1000, blen=300,
+           stride=512, toff=0x800)
+    g.fetch_read(a=100).fetch_write(n=1000, a=8).put(1).put(0)
+    g.post(2, kind=K_INDIRECT, id=2, boff=0x100, blen=100, stride=100, toff=0x40)
+    g.fetch_read(put=True).simple(PO_PUBLISH)
+    seeds["indirect"] = g.encode()
+
+    # guest RX frames without MRG_RXBUF: fits, exact fit, one byte too many
+    # (the chain stays with the guest), through an indirect table too
+    g = PackedGuest(6, [(base, 16384)], feat=FI)
+    g.post(1, kind=K_WRITE, id=0, boff=0, blen=1524)
+    g.post(2, kind=K_WRITE, id=1, boff=2048, blen=500, stride=1000)
+    g.post(1, kind=K_WRITE, id=2, boff=6000, blen=600)
+    g.post(3, kind=K_WRITE | K_INDIRECT, id=3, boff=8192, blen=600, stride=700,
+           toff=4096)
+    g.enqueue(1514, cut=0x40 | 20).enqueue(990).enqueue(591).enqueue(590, 0x80 | 33)
+    g.enqueue(1790).simple(PO_PUBLISH)
+    seeds["rx-frames"] = g.encode()
+
+    # mergeable RX: a frame in 5 buffers (one a 2-slot chain), one in the
+    # first buffer, a first buffer shorter than the header, a bad chain
+    # between buffers (those before it come back with len 0 when the frame
+    # does not fit), num_buffers written
+    g = PackedGuest(16, [(base, 16384)], feat=FM | FH, nethdr=hdr12)
+    g.post(1, kind=K_WRITE, id=0, boff=0, blen=8)           # shorter than 12
+    for i in range(1, 5):
+        g.post(1, kind=K_WRITE, id=i, boff=i * 512, blen=256)
+    g.post(2, kind=K_WRITE, id=5, boff=0x1400, blen=700, stride=0x400)
+    g.post(1, kind=K_WRITE, id=6, boff=0x2000, blen=2000)
+    g.enqueue(1500, cut=0x80 | 10).enqueue(900).simple(PO_PUBLISH)
+    g.post(1, kind=K_WRITE, id=7, boff=0x3000, blen=512)
+    g.post(1, kind=K_WRITE, id=8, boff=0x3000, blen=0)      # bad: zero length
+    g.post(1, kind=K_WRITE, id=9, boff=0x3400, blen=512)
+    g.enqueue(3000).enqueue(400, cut=0x40 | 63).simple(PO_PUBLISH)
+    seeds["rx-mergeable"] = g.encode()
+
+    # mergeable with a 10-byte header, frames across the ring's end
+    g = PackedGuest(3, [(base, 4096)], feat=FM, avail=2)
+    for i in range(3):
+        g.post(1, kind=K_WRITE, id=i, boff=i * 1024, blen=1000)
+    g.enqueue(1500).simple(PO_PUBLISH)
+    g.post(1, kind=K_WRITE, id=0, boff=0, blen=1000)
+    g.post(1, kind=K_WRITE, id=1, boff=1024, blen=1000)
+    g.enqueue(800).enqueue(2500).simple(PO_PUBLISH)
+    seeds["rx-mergeable-wrap"] = g.encode()
+
+    # a mergeable frame needing more than 128 buffers of 16 bytes
+    g = PackedGuest(200, [(base, 4096)], feat=FM | FH)
+    for i in range(140):
+        g.post(1, kind=K_WRITE, id=i, boff=(i % 200) * 16, blen=16)
+    g.enqueue(3000).enqueue(1000)
+    seeds["rx-mergeable-too-many-bufs"] = g.encode()
+
+    # event suppression with RING_EVENT_IDX: DESC at positions ahead, just
+    # passed, in the other lap; DISABLE; ENABLE; a value with reserved bits
+    g = PackedGuest(4, [(base, 8192)], feat=FE, ev=(0x8002, EV_DESC))
+    for rnd in range(3):
+        for i in range(3):
+            g.post(1, id=i, boff=i * 1024, blen=100)
+        g.fetch_read(put=True).simple(PO_PUBLISH)
+        g.fetch_read(put=True).fetch_read(put=True).simple(PO_PUBLISH)
+        g.event((rnd * 3 + 1) % 4 | (0x8000 if rnd % 2 else 0), EV_DESC)
+    for i, (off_wrap, flags) in enumerate(((0, EV_DISABLE), (0, EV_ENABLE), (0, 5))):
+        g.post(1, id=i, blen=100)
+        g.fetch_read(put=True).event(off_wrap, flags).simple(PO_PUBLISH)
+    g.simple(PO_SUPPRESS).simple(PO_PUBLISH)
+    seeds["event-desc"] = g.encode()
+    g.feat = 0
+    seeds["event-no-event-idx"] = g.encode()
+
+    # the edges of a DESC call decision on a ring of 4 (position = slot +
+    # 4 x wrap): the event at the last decision's position minus one (no
+    # call), at it (call), at the new position (no call), just passed (call)
+    g = PackedGuest(4, [(base, 4096)], feat=FE, ev=(0x8000, EV_DESC))
+    for i, off_wrap in enumerate((0x8000, 0x8000, 0x8002, 0x0000, 0x0000)):
+        g.event(off_wrap, EV_DESC)
+        g.post(1, id=i % 4, blen=100)
+        g.fetch_read(put=True).simple(PO_PUBLISH)
+    seeds["event-edges"] = g.encode()
+
+    # a TX chain given back (mbufs ran out) and taken again
+    g = PackedGuest(2, [(base, 4096)])
+    g.post(2, id=1, boff=0, blen=100, stride=200)
+    g.fetch_read().simple(PO_UNFETCH).simple(PO_COUNT).fetch_read().put(0)
+    g.simple(PO_PUBLISH)
+    seeds["tx-unfetch"] = g.encode()
+
+    # the smallest ring: one slot, many laps
+    g = PackedGuest(1, [(base, 4096)], feat=FH)
+    for i in range(6):
+        g.post(1, id=0, boff=i * 100, blen=50 + i)
+        g.fetch_read(put=bool(i % 2))
+        if not i % 2:
+            g.put(0)
+        g.simple(PO_PUBLISH)
+    seeds["ring-of-one"] = g.encode()
+
+    # the largest ring: 32768 slots, handed over near its end, chains
+    # across it; a chain of exactly the ring's size on a ring of 100
+    g = PackedGuest(32768, [(base, 16384)], feat=FI, avail=32765, used=32760,
+                    used_wrap=0)
+    g.post(2, id=32767, boff=0, blen=100, stride=100)
+    g.post(3, id=5, boff=1000, blen=100, stride=100)
+    g.post(1, kind=K_INDIRECT, id=6, boff=4000, blen=64, toff=8192)
+    g.fetch_read(put=True).fetch_read().fetch_read(put=True).put(0).simple(PO_PUBLISH)
+    seeds["ring-32768"] = g.encode()
+    g = PackedGuest(100, [(base, 16384)])
+    g.post(100, id=99, boff=0, blen=10, stride=16)
+    g.fetch_read()
+    g.post(1, id=0, blen=20)
+    g.fetch_read().put(1).put(0)
+    seeds["chain-whole-ring"] = g.encode()
+
+    # ---- hostile guests ----
+
+    # wrong phase mid-chain: the second slot of a 3-slot chain left in the
+    # last lap's phase (AVAIL and USED both flipped): the ring breaks
+    g = PackedGuest(8, [(base, 4096)], avail=6)
+    g.post(1, id=0, blen=20)
+    h = g.post(3, id=1, blen=20, stride=32)
+    g.flip((h + 1) % 8, P_AVAIL | P_USED)
+    g.fetch_read(put=True).fetch_read().fetch_read()
+    seeds["wrong-phase-mid-chain"] = g.encode()
+    # the same with only USED flipped on the last slot (not available)
+    g = PackedGuest(8, [(base, 4096)])
+    h = g.post(3, kind=K_WRITE, id=1, blen=20, stride=32)
+    g.flip(h + 2, P_USED)
+    g.enqueue(10)
+    seeds["used-bit-mid-chain"] = g.encode()
+
+    # ids: out of range; reused while held (TX held, zero-copy style);
+    # reused while held inside one mergeable frame
+    g = PackedGuest(4, [(base, 4096)])
+    g.post(1, id=4, blen=100)
+    g.fetch_read()
+    seeds["id-out-of-range"] = g.encode()
+    g = PackedGuest(6, [(base, 4096)], feat=FH)
+    g.post(1, id=3, blen=100)
+    g.post(2, id=3, blen=100, stride=200)
+    g.fetch_read().fetch_read().put(0)
+    seeds["id-reused-while-held"] = g.encode()
+    g = PackedGuest(6, [(base, 4096)], feat=FM | FH)
+    g.post(1, kind=K_WRITE, id=2, blen=100)
+    g.post(1, kind=K_WRITE, boff=200, id=2, blen=100)
+    g.enqueue(500)
+    seeds["id-reused-in-frame"] = g.encode()
+    # the id taken from the last slot, not the head (which holds an id held)
+    g = PackedGuest(6, [(base, 4096)])
+    g.post(1, id=1, blen=100)
+    g.post(3, id=2, blen=30, stride=40)      # head and middle: garbage ids
+    g.fetch_read().fetch_read().put(1).put(0)
+    seeds["id-in-last-slot"] = g.encode()
+
+    # chains with no end: NEXT on every slot of the ring; in the indirect
+    # slot; a chain running into slots not posted
+    g = PackedGuest(9, [(base, 4096)], avail=4)
+    g.post(9, kind=K_NOEND, id=1, blen=10)
+    g.fetch_read()
+    seeds["chain-longer-than-ring"] = g.encode()
+    g = PackedGuest(9, [(base, 4096)], feat=FI)
+    g.post(2, kind=K_INDIRECT | K_NOEND, id=1, blen=10, toff=1024)
+    g.post(1, id=2, blen=20)
+    g.fetch_read().fetch_read()
+    seeds["indirect-with-next"] = g.encode()
+    g = PackedGuest(9, [(base, 4096)])
+    g.post(2, kind=K_NOEND, id=1, blen=10)
+    g.fetch_read()
+    seeds["chain-runs-off"] = g.encode()
+
+    # long chains: 129 one-byte buffers (too many segments: a bad chain,
+    # skipped whole); 129 entries in a table; a chain of 9000 slots, more
+    # than a burst may read: never taken, each burst stops at it
+    g = PackedGuest(300, [(base, 8192)], feat=FI)
+    g.post(128, id=1, blen=1, stride=1)
+    g.post(129, id=2, blen=1, stride=1)
+    g.post(129, kind=K_INDIRECT, id=3, blen=1, stride=1, boff=0, toff=2048)
+    g.post(128, kind=K_INDIRECT, id=5, blen=1, stride=1, boff=0, toff=2048 + 129 * 16)
+    g.post(2, id=4, blen=100, stride=0)
+    g.fetch_read(a=254, put=True).fetch_read().fetch_read().fetch_read(put=True)
+    g.fetch_read(put=True)
+    seeds["long-chains"] = g.encode()
+    g = PackedGuest(16384, [(base, 4096)])
+    g.post(9000, id=1, blen=10, stride=0)
+    g.fetch_read().simple(PO_BURST).fetch_read().simple(PO_BURST)
+    g.enqueue(100).enqueue(100)
+    seeds["chain-over-budget"] = g.encode()
+
+    # nested indirect, indirect in the middle of a chain, indirect not
+    # negotiated, a table not a multiple of 16, misaligned, outside memory
+    g = PackedGuest(16, [(base, 8192)], feat=FI | FH)
+    g.post(2, kind=K_INDIRECT | K_NESTED, id=0, blen=100, toff=0x100)
+    g.post(2, id=1, blen=100)
+    g.flip(2, F_INDIRECT)           # INDIRECT inside a NEXT list
+    g.post(1, id=2, blen=100)
+    g.raw_post(base + 0x400, 20, 3, F_INDIRECT)        # not a multiple of 16
+    g.raw_post(base + 0x404, 16, 4, F_INDIRECT)        # misaligned
+    g.raw_post(base + 0x10000, 32, 5, F_INDIRECT)      # outside memory
+    g.raw_post(base + 0x1ff0, 32, 6, F_INDIRECT)       # runs off the region
+    g.raw_post(base + 0x400, 0, 7, F_INDIRECT)         # empty
+    g.post(1, id=8, blen=100)
+    g.fetch_read().fetch_read().fetch_read().fetch_read().fetch_read()
+    g.fetch_read().fetch_read().fetch_read().fetch_read()
+    seeds["bad-indirect"] = g.encode()
+    g.feat = FH
+    seeds["indirect-not-negotiated"] = g.encode()
+
+    # zero length, wrong direction, outside memory, across a region's end
+    # into the next (good) and into nothing (bad), a buffer at 2^64 - 16
+    g = PackedGuest(12, [(base, 4096), (base + 4096, 4096), (0x7fff0000, 512)], feat=FH)
+    g.post(1, id=0, blen=0)
+    g.post(1, kind=K_WRITE, id=1, blen=100)
+    g.post(2, id=2, boff=100, blen=100, stride=0x9000)
+    g.post(1, id=3, boff=4000, blen=200)                  # spans regions 0 and 1
+    g.post(1, id=4, breg=1, boff=4000, blen=200)          # runs off region 1
+    g.raw_post((1 << 64) - 16, 32, 5, 0)
+    g.post(1, id=6, breg=2, boff=0, blen=512)
+    for _ in range(7):
+        g.fetch_read(a=77, put=True)
+    g.simple(PO_PUBLISH)
+    seeds["bad-buffers"] = g.encode()
+
+    # TX length limits: shorter than the header; the largest frame; one
+    # byte more
+    g = PackedGuest(16, [(base, 16384)], feat=FH)
+    g.post(1, id=0, blen=11)
+    g.post(5, id=1, blen=16384, stride=0)
+    g.slot(g.dpos - 1, base, 65804 - 4 * 16384, 1, g.phase(g.dwrap))
+    g.post(5, id=2, blen=16384, stride=0)
+    g.slot(g.dpos - 1, base, 65805 - 4 * 16384, 2, g.phase(g.dwrap))
+    g.fetch_read().fetch_read(a=254).fetch_read()
+    seeds["tx-length-limits"] = g.encode()
+
+    # the refusal budget: 70 zero-length chains, then a frame dropped for
+    # it; a new burst takes the rest
+    g = PackedGuest(128, [(base, 4096)])
+    for i in range(70):
+        g.post(1, kind=K_WRITE, id=i, blen=0)
+    g.post(1, kind=K_WRITE, id=70, blen=2048)
+    g.enqueue(100).simple(PO_BURST).enqueue(100).simple(PO_PUBLISH)
+    seeds["bad-budget"] = g.encode()
+
+    # the descriptor budget: 70 chains of 128 slots, read 64 at a time
+    g = PackedGuest(9000, [(base, 4096)])
+    for i in range(70):
+        g.post(128, id=i, blen=8, stride=8)
+    for i in range(70):
+        g.fetch_read(put=True)
+    g.simple(PO_BURST).fetch_read(put=True).fetch_read(put=True)
+    seeds["desc-budget"] = g.encode()
+
+    # bad entries in tables: of the wrong direction, of length 0
+    g = PackedGuest(8, [(base, 8192)], feat=FI | FH)
+    g.post(3, kind=K_INDIRECT | K_WRITE, id=0, blen=100, stride=128, toff=0x1000)
+    g.post(3, kind=K_INDIRECT, id=1, blen=0, toff=0x1100)
+    g.post(2, kind=K_INDIRECT, id=2, blen=100, stride=128, toff=0x1200)
+    g.fetch_read().fetch_read().fetch_read().simple(PO_PUBLISH)
+    seeds["table-bad-entries"] = g.encode()
+
+    # the budget running out part of the way through a chain (taken in
+    # the next burst), and inside an indirect table
+    g = PackedGuest(9000, [(base, 16384)], feat=FI)
+    for i in range(81):
+        g.post(100, id=i, blen=8, stride=8)
+    g.post(120, kind=K_INDIRECT, id=81, blen=8, stride=8, toff=0)
+    g.post(100, id=82, blen=8, stride=8)
+    for i in range(82):
+        g.fetch_read(put=True)
+    g.simple(PO_BURST).fetch_read(put=True).fetch_read(put=True)
+    for i in range(82):
+        g.post(100, id=i, blen=8, stride=8)
+    for i in range(82):
+        g.fetch_read(put=True)
+    g.simple(PO_BURST).fetch_read(put=True)
+    seeds["desc-budget-partial"] = g.encode()
+
+    # more than two laps of used slots between two call decisions (a ring
+    # of 2, the guest reposting at once), and an event offset past the ring
+    g = PackedGuest(2, [(base, 4096)], feat=FE, ev=(0x0001, EV_DESC))
+    g.post(1, id=0, blen=100)
+    g.fetch_read(put=True).simple(PO_PUBLISH)
+    for i in range(5):
+        g.post(1, id=i % 2, blen=100)
+        g.fetch_read(put=True)
+    g.simple(PO_PUBLISH)
+    g.post(1, id=0, blen=100)
+    g.fetch_read(put=True).event(0x8005, EV_DESC).simple(PO_PUBLISH)
+    seeds["event-two-laps"] = g.encode()
+
+    # a mergeable frame whose buffers run out right after a bad chain: the
+    # buffer taken before it comes back with len 0
+    g = PackedGuest(8, [(base, 4096)], feat=FM | FH)
+    g.post(1, kind=K_WRITE, id=0, blen=500)
+    g.post(1, kind=K_WRITE, id=1, boff=512, blen=0)
+    g.enqueue(1000).simple(PO_PUBLISH)
+    seeds["rx-mergeable-bad-last"] = g.encode()
+
+    # the VMM hands over a used position behind the avail one; the guest
+    # rewrites a held chain's slots (the device has read them already)
+    g = PackedGuest(10, [(base, 4096)], avail=7, used=2, used_wrap=0)
+    g.post(2, id=3, blen=50, stride=64)
+    g.post(1, id=4, blen=60)
+    g.fetch_read().fetch_read()
+    g.slot(7, 0xdead0000, 0, 9, 0xffff)
+    g.put(1).put(0).simple(PO_PUBLISH)
+    seeds["handover-rewrite"] = g.encode()
+    return seeds
+
+
+def decode_packed(data):
+    """Print what fuzz_packed makes of an input (to read a finding)."""
+    data = bytes(data)
+    (szc, feat, wraps, avail, used, nreg, _, ow, evf, ops_len) = struct.unpack(
+        "<HBBHHBBHHH", data[:16].ljust(16, b"\0"))
+    size = 1 + (szc & (63, 1023, 4095, 32767)[szc >> 14])
+    nethdr = data[16:28].ljust(12, b"\0")
+    print("ring %d feat 0x%x (indirect %d event_idx %d mrg %d hdr %d) avail %d/%d used "
+          "%d/%d regions %d event off_wrap 0x%04x flags %d nethdr %s" % (
+              size, feat, feat & 1, feat >> 1 & 1, feat >> 2 & 1, 12 if feat & 8 else 10,
+              avail % size, wraps & 1, used % size, wraps >> 1 & 1, 1 + nreg % 3, ow, evf,
+              nethdr.hex()))
+    for i in range(1 + nreg % 3):
+        gpa, sz, doff, _ = struct.unpack("<QIHH", data[32 + 16 * i:48 + 16 * i].ljust(16, b"\0"))
+        print("  region %d gpa 0x%x size %d data at blob+%d" % (i, gpa, 1 + sz % 16384, doff))
+    ops = data[80:80 + ops_len]
+    pos, n = 0, 0
+    names = ["FETCH_READ", "FETCH_WRITE", "ENQUEUE", "PUT", "UNFETCH", "PUBLISH", "BURST",
+             "SUPPRESS", "COUNT", "POST", "SLOT", "FLIP", "EVENT", "TABLE", "SEEK"]
+    fmts = ["<B", "<BH", "<HB", "<B", "", "", "", "", "", "<HBHBHHHBH", "<HQIHH", "<HH",
+            "<HH", "<BHHBBHHH", "<HB"]
+    while pos < len(ops) and n < 512:
+        op = ops[pos] % 15
+        f = fmts[op]
+        sz = struct.calcsize(f) if f else 0
+        args = struct.unpack(f, ops[pos + 1:pos + 1 + sz].ljust(sz, b"\0")) if f else ()
+        pos += 1 + sz
+        n += 1
+        if op == PO_POST:
+            args = (1 + args[0] % 32768,) + args[1:]
+        elif op == PO_SLOT:
+            args = (args[0] % size, "0x%x" % args[1]) + args[2:4] + ("0x%04x" % args[4],)
+        elif op == PO_FLIP:
+            args = (args[0] % size, "0x%04x" % args[1])
+        print("  op %d %s %s" % (n, names[op], " ".join(str(a) for a in args)))
+    print("  blob %d bytes" % max(0, len(data) - 80 - ops_len))
+
+
 # ---- fuzz_offload ------------------------------------------------------
 
 NEEDS_CSUM = 1
@@ -572,7 +1112,7 @@ def vumsg_seeds():
 
 
 GENERATORS = {"split": split_seeds, "offload": offload_seeds,
-              "vumsg": vumsg_seeds}
+              "vumsg": vumsg_seeds, "packed": packed_seeds}
 
 
 def decode_split(data):
@@ -622,9 +1162,10 @@ def decode_split(data):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "--decode" and argv[2] == "split":
+    decoders = {"split": decode_split, "packed": decode_packed}
+    if len(argv) == 4 and argv[1] == "--decode" and argv[2] in decoders:
         with open(argv[3], "rb") as f:
-            decode_split(f.read())
+            decoders[argv[2]](f.read())
         return 0
     targets = argv[1:] or sorted(GENERATORS)
     for t in targets:
