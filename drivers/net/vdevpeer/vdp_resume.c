@@ -5,23 +5,40 @@
  * guest's and is read as hostile: each field once, every position
  * checked against the ring size before use.
  *
- * Where each position comes from:
+ * The process may have died anywhere in a burst. Where each position
+ * comes from:
  *  - packed rings the guest set up afresh meanwhile (the device event
  *    area we wrote is cleared): the VMM's positions, nothing resumed;
  *  - packed used: the state's record of the element about to be written
  *    when the process died; the ring says whether it was (the slot holds
- *    a used element of this lap with that id): then past it;
- *  - split used: the used index in guest memory (what the guest saw:
- *    used elements not published then were never seen);
+ *    a used element of this lap with that id): then past it. On a guest
+ *    RX ring an element not written had its id and length stored maybe
+ *    (they come before the flags): the length there is no longer the
+ *    buffer's, so it is not taken again but given back empty (written
+ *    now, without WRITE: the guest drops it and posts it again). A
+ *    mergeable group whose first element was not written was not seen by
+ *    the guest: its other slots, which may carry our used flags already,
+ *    are made the guest's buffers again, taken again from its start;
+ *  - split used: the used index in guest memory (what the guest saw),
+ *    plus, on a guest TX ring, the chains given back (zero-copy) whose
+ *    used elements were written and whose held entries were cleared but
+ *    that were not published yet: they are published;
  *  - guest TX take position: the state's (chains taken in a burst whose
- *    end was not reached never left the driver: taken again);
+ *    end was not reached never left the driver: taken again, held ones
+ *    too). Unless the guest already saw chains of that burst used (packed:
+ *    a used element written; split: the used index published): then the
+ *    burst is finished as if it had ended, the take position is where it
+ *    had got to (the used position plus what is held) and its held chains
+ *    are given back empty with the others (a chain taken last and not
+ *    used yet is taken again);
  *  - guest RX take position: the used one (buffers taken and not used
  *    are the guest's again; the frames meant for them are lost);
  *  - held chains (zero-copy): given back empty, whether their frame left
- *    or not: at most once.
- * So per crash and ring at most a burst's worth of guest RX frames and
- * the held guest TX frames (a quarter of the ring at most) are lost,
- * none duplicated.
+ *    or not: at most once. A packed chain given back whose held entry the
+ *    process did not live to clear is not given back again.
+ * So per crash and ring at most a burst's worth of frames and the held
+ * guest TX frames (a quarter of the ring at most) are lost, none
+ * duplicated; after the resume of a guest TX ring nothing is in flight.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +46,11 @@
 
 #include "vdp_ring.h"
 #include "vdp_ring_internal.h"
+
+/* A used record of no element, only the position where the next one goes
+ * (an id no element has). */
+#define STATE_NO_ID 0xffffu
+#define STATE_USED_POS(base) VDP_STATE_USED(base, 1, STATE_NO_ID)
 
 void
 vdp_ring_state_reset(struct vdp_ring_state *st, const struct vdp_vring *vr,
@@ -41,8 +63,28 @@ vdp_ring_state_reset(struct vdp_ring_state *st, const struct vdp_vring *vr,
 	st->device_gpa = device_gpa;
 	st->avail = vdp_vq_avail_base(vr);
 	st->avail_valid = 1;
-	st->used = 0;
+	/*
+	 * Packed: where the next used element goes (a record of no
+	 * element). A process that dies before it writes one resumes here,
+	 * not where the VMM thinks the ring is: QEMU hands the positions it
+	 * last knew, which an earlier resume moved past.
+	 */
+	st->used = vr->layout == VDP_LAYOUT_PACKED ? STATE_USED_POS(vdp_vq_used_base(vr)) : 0;
 	memset(st->held, 0, sizeof(st->held));
+}
+
+#define RESUME_IDS_WORDS VDP_PACKED_IDS_WORDS(VDP_RING_SIZE_MAX)
+
+static inline bool
+bit_test(const uint64_t *bm, uint32_t i)
+{
+	return (bm[i / 64] >> (i % 64)) & 1;
+}
+
+static inline void
+bit_set(uint64_t *bm, uint32_t i)
+{
+	bm[i / 64] |= 1ull << (i % 64);
 }
 
 /* Position p (vhost-user form) as a count on the circle of 2 * size. */
@@ -54,14 +96,138 @@ packed_circ(uint16_t base, uint16_t size)
 	return slot + ((base >> VDP_PACKED_WRAP_BIT) ? size : 0u);
 }
 
+/* How far to is ahead of from on a circle (both on it). */
+static inline uint32_t
+circ_ahead(uint32_t from, uint32_t to, uint32_t circle)
+{
+	return (to + circle - from) % circle;
+}
+
+/*
+ * Slots, from circle position p on, of chains we hold (their id in the
+ * state with as many slots) that are still the guest's descriptors there,
+ * available in their lap: taken in the burst the crash cut, before our
+ * take position reached the file. Their ids are marked in cut. Guest
+ * memory: each flags and id read once, at most size slots.
+ */
+static uint32_t
+packed_cut_held(const struct vdp_vring *vr, const struct vdp_ring_state *st, uint32_t p,
+		uint64_t *cut)
+{
+	const uint16_t size = vr->size;
+	const uint32_t circle = 2u * size;
+	uint32_t total = 0;
+
+	for (;;) {
+		uint32_t q = p, k = 0;
+		uint16_t id;
+
+		for (;;) {
+			const struct vdp_pdesc *d = &vr->pdesc[q % size];
+			const bool w = q >= size;
+			uint16_t flags;
+
+			if (total + k == size)
+				return total;
+			flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+			if (!!(flags & VDP_PDESC_F_AVAIL) != w || !!(flags & VDP_PDESC_F_USED) == w)
+				return total;     /* not available in its lap */
+			k++;
+			if (!(flags & VDP_DESC_F_NEXT)) {
+				id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+				break;
+			}
+			q = (q + 1) % circle;
+		}
+		if (id >= size || bit_test(cut, id) ||
+		    __atomic_load_n(&st->held[id], __ATOMIC_RELAXED) != k)
+			return total;
+		bit_set(cut, id);
+		total += k;
+		p = (p + k) % circle;
+	}
+}
+
+/*
+ * Slots of the guest's chain at circle position p (each available in its
+ * lap, linked by NEXT), if it ends within max slots and carries buffer id
+ * id (in its last slot); 0 otherwise. The slot at p was read already:
+ * flags0, id0.
+ */
+static uint32_t
+packed_chain_slots(const struct vdp_vring *vr, uint32_t p, uint32_t max, uint16_t id,
+		   uint16_t flags0, uint16_t id0)
+{
+	const uint16_t size = vr->size;
+
+	for (uint32_t k = 0; k < max; k++) {
+		const struct vdp_pdesc *d = &vr->pdesc[(p + k) % (2u * size) % size];
+		const bool w = (p + k) % (2u * size) >= size;
+		uint16_t flags = k == 0 ? flags0 : __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+
+		if (!!(flags & VDP_PDESC_F_AVAIL) != w || !!(flags & VDP_PDESC_F_USED) == w)
+			return 0;
+		if (!(flags & VDP_DESC_F_NEXT))
+			return (k == 0 ? id0 : __atomic_load_n(&d->id, __ATOMIC_RELAXED)) == id ?
+			       k + 1 : 0;
+	}
+	return 0;
+}
+
+/*
+ * Guest RX: a group of used elements (one mergeable frame's buffers) cut
+ * before its first element's flags, at circle position base, n slots. The
+ * guest never saw any of it, but its other elements may carry our used
+ * flags already (the first one's are stored last): their slots are made
+ * available again, in their lap, as the guest's buffers of one
+ * descriptor each (what mergeable receive buffers are; their id is the
+ * buffer's own, their length what we wrote, at most the buffer's), to be
+ * taken again. A group over buffers of several descriptors (a guest
+ * descriptor there says NEXT or INDIRECT), or of more slots than a
+ * frame's buffers, is left as it is.
+ */
+static void
+packed_group_back(struct vdp_vring *vr, uint32_t base, uint16_t n)
+{
+	const uint16_t size = vr->size;
+	const uint32_t circle = 2u * size;
+	uint16_t flags[VDP_MRG_MAX_BUFS];
+
+	if (n > VDP_MRG_MAX_BUFS)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint32_t p = (base + i) % circle;
+		const bool w = p >= size;
+
+		flags[i] = __atomic_load_n(&vr->pdesc[p % size].flags, __ATOMIC_ACQUIRE);
+		if (!!(flags[i] & VDP_PDESC_F_AVAIL) == w && !!(flags[i] & VDP_PDESC_F_USED) != w &&
+		    (flags[i] & (VDP_DESC_F_NEXT | VDP_DESC_F_INDIRECT)))
+			return;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		const uint32_t p = (base + i) % circle;
+		const bool w = p >= size;
+
+		if (!!(flags[i] & VDP_PDESC_F_AVAIL) == w && !!(flags[i] & VDP_PDESC_F_USED) == w)
+			__atomic_store_n(&vr->pdesc[p % size].flags,
+					 (uint16_t)((w ? VDP_PDESC_F_AVAIL : VDP_PDESC_F_USED) |
+						    VDP_DESC_F_WRITE), __ATOMIC_RELEASE);
+	}
+}
+
 static void
 resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_reads,
 	      struct vdp_resume *out)
 {
 	const uint16_t size = vr->size;
+	const uint32_t circle = 2u * size;
 	uint32_t used = packed_circ(vdp_vq_used_base(vr), size);
-	uint32_t avail, inflight = 0;
+	uint32_t avail, base = 0, held = 0, ncut = 0, skip = UINT32_MAX;
 	uint64_t rec = __atomic_load_n(&st->used, __ATOMIC_RELAXED);
+	uint16_t rec_n = 0, rec_id = 0;
+	bool written = false, group_back = false, give_back = false;
+	uint16_t flags = 0, did = 0;   /* the slot under the record, read once */
+	uint64_t cut[RESUME_IDS_WORDS];
 
 	/* Only we write the device event area, and we left DISABLE there
 	 * (vdp_packed_suppress_kicks, at every ring load). A driver that set
@@ -74,20 +240,26 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 		return;
 	}
 	if (rec >> 63) {
-		uint16_t base = (uint16_t)rec, n = (uint16_t)(rec >> 16);
-		uint16_t id = (uint16_t)(rec >> 32), slot = base & 0x7fff;
-		bool wrap = base >> VDP_PACKED_WRAP_BIT;
+		uint16_t b = (uint16_t)rec, slot = b & 0x7fff;
+		bool wrap = b >> VDP_PACKED_WRAP_BIT;
 
-		if (slot >= size || n == 0 || n > size) {
+		rec_n = (uint16_t)(rec >> 16);
+		rec_id = (uint16_t)(rec >> 32);
+		if (slot >= size || rec_n == 0 || rec_n > size ||
+		    (rec_id >= size && (rec_id != STATE_NO_ID || rec_n != 1)) ||
+		    ((rec >> 48) & 0x7fff) != 0) {
 			out->why = "used record out of range";
 			return;
 		}
-		used = packed_circ(base, size);
-		{
+		base = packed_circ(b, size);
+		if (rec_id != STATE_NO_ID) {
 			const struct vdp_pdesc *d = &vr->pdesc[slot];
-			uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-			uint16_t did = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
-			bool a = flags & VDP_PDESC_F_AVAIL, u = flags & VDP_PDESC_F_USED;
+			bool a, u;
+
+			flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+			did = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+			a = flags & VDP_PDESC_F_AVAIL;
+			u = flags & VDP_PDESC_F_USED;
 
 			/* Written: the slot shows our element (AVAIL and USED
 			 * of this lap, our id), or the guest took it and has
@@ -95,42 +267,87 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 			 * flipped, USED still this lap's: nothing else leaves
 			 * it so). Not written: still the guest's descriptor
 			 * (USED of the lap before). */
-			if (u == wrap && (a != wrap || did == id))
-				used += n;
+			written = u == wrap && (a != wrap || did == rec_id);
+		}
+		/* reduced to the circle: base + n may pass its end */
+		used = (base + (written ? rec_n : 0u)) % circle;
+		if (!dev_reads && !written && rec_id != STATE_NO_ID) {
+			/* one element (the guest's chain there is all of it),
+			 * or a group */
+			give_back = packed_chain_slots(vr, base, rec_n, rec_id, flags, did) ==
+				    rec_n;
+			group_back = !give_back && rec_n > 1;
 		}
 	}
-	if (dev_reads) {
+	if (!dev_reads) {
+		avail = give_back ? (used + rec_n) % circle : used;
+	} else {
+		uint32_t a = st->avail, end;
+
 		if (!st->avail_valid) {
 			out->why = "no take position";
 			return;
 		}
-		avail = packed_circ((uint16_t)st->avail, size);
-		if ((st->avail & 0x7fff) >= size) {
+		if (a > UINT16_MAX || (a & 0x7fff) >= size) {
 			out->why = "take position out of range";
 			return;
 		}
-	} else {
-		avail = used;
-	}
-	/* held chains: their slots together at most the distance taken */
-	if (dev_reads)
+		avail = packed_circ((uint16_t)a, size);
+		/* held chains: their slots together at most the ring */
 		for (uint32_t id = 0; id < size; id++)
-			inflight += __atomic_load_n(&st->held[id], __ATOMIC_RELAXED);
-	if ((avail + 2u * size - used) % (2u * size) > size || inflight > size) {
-		out->why = "positions do not fit the ring";
-		return;
+			held += __atomic_load_n(&st->held[id], __ATOMIC_RELAXED);
+		if (held > size) {
+			out->why = "positions do not fit the ring";
+			return;
+		}
+		memset(cut, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(cut[0]));
+		ncut = packed_cut_held(vr, st, avail, cut);
+		/* Every chain taken is used (written: before used) or held:
+		 * where the dead process had taken up to. */
+		end = (used + held) % circle;
+		/* The record is of a chain given back (written) whose held
+		 * entry is still there: the process died between the two
+		 * stores. It is the guest's already. */
+		if (written && !bit_test(cut, rec_id) &&
+		    __atomic_load_n(&st->held[rec_id], __ATOMIC_RELAXED) == rec_n &&
+		    (end + circle - rec_n) % circle == (avail + ncut) % circle) {
+			skip = rec_id;
+			held -= rec_n;
+			end = (end + circle - rec_n) % circle;
+		}
+		if (end != (avail + ncut) % circle) {
+			/* The guest saw chains of the burst the crash cut used:
+			 * they cannot be taken again. The burst is finished:
+			 * the take position is where the process had got to
+			 * (but for a chain taken last and not used yet, which
+			 * is taken again), its held chains given back with the
+			 * rest. */
+			uint32_t ahead = circ_ahead(avail, end, circle);
+
+			if (ahead <= ncut || ahead > size) {
+				out->why = "positions do not fit the ring";
+				return;
+			}
+			avail = end;
+			ncut = 0;
+			memset(cut, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(cut[0]));
+		}
 	}
-	vr->used_idx = (uint16_t)(used % (2u * size) % size);
-	vr->used_wrap = used % (2u * size) >= size;
-	vr->last_avail = (uint16_t)(avail % (2u * size) % size);
-	vr->avail_wrap = avail % (2u * size) >= size;
+	vr->used_idx = (uint16_t)(used % size);
+	vr->used_wrap = used >= size;
+	vr->last_avail = (uint16_t)(avail % size);
+	vr->avail_wrap = avail >= size;
 	vr->signalled_valid = false;
 	memset(vr->ids_held, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(uint64_t));
+	if (give_back)
+		vdp_packed_used_put(vr, rec_id, rec_n, 0);
+	if (group_back)
+		packed_group_back(vr, base, rec_n);
 	if (dev_reads) {
 		for (uint32_t id = 0; id < size; id++) {
 			uint16_t n = __atomic_load_n(&st->held[id], __ATOMIC_RELAXED);
 
-			if (n == 0 || n > size)
+			if (n == 0 || id == skip || bit_test(cut, id))
 				continue;
 			vdp_packed_used_put(vr, (uint16_t)id, n, 0);
 			out->completed++;
@@ -143,35 +360,81 @@ static void
 resume_split(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_reads,
 	     struct vdp_resume *out)
 {
+	const uint16_t size = vr->size;
 	uint16_t used = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
-	uint16_t avail = used;
-	uint32_t held = 0;
+	uint16_t avail = used, unpub = 0;
+	uint32_t ncut = 0;
+	uint64_t cut[RESUME_IDS_WORDS];
 
 	if (dev_reads) {
+		uint32_t a = st->avail, held = 0, nheld = 0, old;
+		uint16_t n, behind, ahead;
+
 		if (!st->avail_valid) {
 			out->why = "no take position";
 			return;
 		}
-		avail = (uint16_t)st->avail;
-		for (uint32_t h = 0; h < vr->size; h++)
-			held += __atomic_load_n(&st->held[h], __ATOMIC_RELAXED) != 0;
-		/* the guest saw more than we recorded: the burst's end (our
-		 * record) was not reached, but its used index was published */
-		if (used != avail && (uint16_t)(used - avail) <= vr->size)
-			avail = used;
+		if (a > UINT16_MAX) {
+			out->why = "take position out of range";
+			return;
+		}
+		for (uint32_t h = 0; h < size; h++) {
+			uint16_t v = __atomic_load_n(&st->held[h], __ATOMIC_RELAXED);
+
+			held += v;
+			nheld += v != 0;
+		}
+		if (held > size) {
+			out->why = "positions do not fit the ring";
+			return;
+		}
+		/* Heads we hold that the guest's avail ring still offers at
+		 * our take position or after: taken in the burst the crash
+		 * cut, before that position reached the file. */
+		memset(cut, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(cut[0]));
+		n = (uint16_t)(__atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE) - a);
+		for (uint32_t i = 0; n <= size && i < n; i++) {
+			uint16_t h = __atomic_load_n(&vr->avail->ring[(a + i) & vr->mask],
+						     __ATOMIC_RELAXED);
+
+			if (h < size && !bit_test(cut, h) &&
+			    __atomic_load_n(&st->held[h], __ATOMIC_RELAXED) != 0) {
+				bit_set(cut, h);
+				ncut++;
+			}
+		}
+		old = nheld - ncut;
+		/* Every chain taken before our take position is used or
+		 * held: used elements missing from the guest's index were
+		 * given back (their held entries cleared) and not published. */
+		behind = (uint16_t)(a - used - old);
+		ahead = (uint16_t)(used + old - a);
+		if (behind <= size && (uint16_t)(a - used) <= size) {
+			avail = (uint16_t)a;
+			unpub = behind;
+		} else if (ahead <= size) {
+			/* The guest saw more than we recorded: the burst's end
+			 * (our record) was not reached, but its used index was
+			 * published. The burst is finished: we had taken up to
+			 * the used index plus what we hold. */
+			avail = (uint16_t)(used + nheld);
+			ncut = 0;
+			memset(cut, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(cut[0]));
+		} else {
+			out->why = "positions do not fit the ring";
+			return;
+		}
 	}
-	if ((uint16_t)(avail - used) > vr->size || held > vr->size) {
-		out->why = "positions do not fit the ring";
-		return;
-	}
-	vr->used_idx = used;
+	vr->used_idx = (uint16_t)(used + unpub);
+	vr->used_pending = unpub;
 	vr->signalled_used = used;
 	vr->signalled_valid = false;
 	vr->last_avail = avail;
 	vr->avail_cache = avail;
 	if (dev_reads) {
-		for (uint32_t h = 0; h < vr->size; h++) {
-			if (__atomic_load_n(&st->held[h], __ATOMIC_RELAXED) == 0)
+		for (uint32_t h = 0; h < size; h++) {
+			if (__atomic_load_n(&st->held[h], __ATOMIC_RELAXED) == 0 ||
+			    bit_test(cut, h))
 				continue;
 			vdp_split_used_put(vr, (uint16_t)h, 0);
 			out->completed++;

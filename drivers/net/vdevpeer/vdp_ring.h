@@ -683,13 +683,16 @@ struct vdp_resume {
 /*
  * After a ring was initialised with the VMM's positions: resume it from
  * st (same ring: the caller compared layout, size and table addresses),
- * dev_reads for a ring the device reads (guest TX). Reads the ring once
- * where it must (packed: whether the last used element was written;
- * split: the used index the guest saw), takes the positions from st
- * (guest TX: our take position; guest RX: the used one, buffers taken
- * and not used go back), and gives held chains back empty (published).
- * Refuses a state that does not fit the ring (out of range, more in
- * flight than the ring holds): then nothing changes.
+ * dev_reads for a ring the device reads (guest TX), before anything else
+ * writes into the ring (kick suppression included). Reads the ring once
+ * where it must (packed: whether the last used element or group was
+ * written, whether the guest set the ring up afresh; split: the used
+ * index the guest saw), takes the positions from st, finishes a burst
+ * the crash cut when the guest already saw part of it, and gives held
+ * chains back empty (at most once). Refuses a state that does not fit
+ * the ring (out of range, more in flight than the ring holds): then
+ * nothing changes. vdp_resume.c's header says where each position comes
+ * from and what a crash may lose.
  */
 void vdp_vq_resume(struct vdp_vring *vr, const struct vdp_ring_state *st,
 		   bool dev_reads, struct vdp_resume *out);
