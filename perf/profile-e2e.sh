@@ -6,7 +6,7 @@
 # with `perf record` sampling one CPU for a few seconds in the middle of the
 # run, then the top symbols. Used for the profiles in docs/performance.md.
 #
-#   perf/profile-e2e.sh SIZE BACKEND [CPU]
+#   perf/profile-e2e.sh SIZE BACKEND [CPU]   (RING=packed: packed guests)
 #     SIZE     frame size in bytes (64..9600)
 #     BACKEND  vdevpeer | vdevpeer-copy | vdevpeer-zc | vhost
 #              (zerocopy=auto | off | on, or DPDK's net_vhost)
@@ -47,7 +47,7 @@ esac
 [ "$BACKEND" = vhost ] || V=(--vdev "net_vdevpeer0,peer=$W/A.sock,server=1$X"
                              --vdev "net_vdevpeer1,peer=$W/B.sock,server=1$X")
 EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
-G="queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
+G="queues=1,mrg_rxbuf=1,in_order=1,packed_vq=$([ "${RING:-split}" = packed ] && echo 1 || echo 0),queue_size=1024"
 
 "$BUILD/app/dpdk-vdevpeer" "${EAL[@]}" -l 0,1 --file-prefix "$TAG-app" "${V[@]}" \
 	-- --fwd io --stats-period 2 >"$W/app.log" 2>&1 &

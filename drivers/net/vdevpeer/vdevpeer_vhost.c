@@ -270,6 +270,8 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->indirect = !!(p->negotiated & VDP_BIT(VDP_F_INDIRECT_DESC));
 	vr->mrg_rxbuf = !!(p->negotiated & VDP_BIT(VDP_F_MRG_RXBUF));
 	vr->hdr_len = p->hdr_len;
+	/* packed: used elements handed over once per burst (vdp_ring.h) */
+	vr->used_batch = true;
 	vdp_gmap_use(q, p->gmap);
 	q->callfd = dup_callfd(p, v, vring.callfd);
 	/* after a crash: where the earlier process left this ring (before

@@ -185,7 +185,10 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 	if (q != NULL) {
 		if (q->ring_ok) {
 			vdp_vq_used_put(&q->vr, h, t->ndesc, 0);
-			vdp_ring_state_held(&q->vr, h, 0);
+			/* packed: the core clears it when the element is
+			 * handed over (it may be kept back until the publish) */
+			if (q->vr.layout != VDP_LAYOUT_PACKED)
+				vdp_ring_state_held(&q->vr, h, 0);
 		}
 		q->zc.inflight--;
 	}

@@ -431,11 +431,22 @@ vdp_packed_used_put1(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 }
 
+/* Handed over: a chain the state counted as held (zero-copy) is not any
+ * more (cleared only now: a crash before leaves it held, never lost). */
+static inline void
+vdp_packed_state_unhold(struct vdp_vring *vr, uint16_t id)
+{
+	if (vr->state != NULL && id < vr->size &&
+	    __atomic_load_n(&vr->state->held[id], __ATOMIC_RELAXED) != 0)
+		__atomic_store_n(&vr->state->held[id], 0, __ATOMIC_RELAXED);
+}
+
 void
 vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
 	vdp_packed_state_record(vr, id, ndesc != 0 ? ndesc : 1);
 	vdp_packed_used_put1(vr, id, ndesc, len);
+	vdp_packed_state_unhold(vr, id);
 }
 
 void
@@ -458,6 +469,8 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	/* The guest looks at the first element only: once it is used, all
 	 * of the group are (release: their stores before this one). */
 	__atomic_store_n(&first->flags, first_flags, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < n; i++)
+		vdp_packed_state_unhold(vr, e[i].id);
 }
 
 bool

@@ -191,6 +191,16 @@ extern const char *const vdp_err_descs[VDP_ERR_MAX];
 #define VDP_CNT_GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
 
 /* ---- one virtqueue as the device sees it ---- */
+/* One used element of a group (vdp_vq_used_put_group_l). */
+struct vdp_used_ent {
+	uint16_t id;
+	uint16_t ndesc;
+	uint32_t len;
+};
+
+/* Used elements a packed ring keeps back at most (used_batch). */
+#define VDP_USED_BATCH_MAX 64u
+
 typedef void (*vdp_err_fn)(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
 
 struct vdp_vring {
@@ -236,6 +246,14 @@ struct vdp_vring {
 	/* packed: buffer ids taken and not yet put in the used ring (a
 	 * guest that reuses one while we hold it is refused) */
 	uint64_t *ids_held;   /* size bits, given by the owner; NULL: split */
+	/* packed, used_batch: used elements kept here until the publish (or
+	 * until it is full), then handed over as one group, first flags last:
+	 * the guest's cache lines of the ring move once per burst, not once
+	 * per element (set by the owner after init; off: each element is
+	 * the guest's at once) */
+	bool used_batch;
+	uint16_t nshadow;
+	struct vdp_used_ent shadow[VDP_USED_BATCH_MAX];
 	/* what survives the process (vdp_resume.c); NULL: nothing kept */
 	struct vdp_ring_state *state;
 
@@ -448,12 +466,6 @@ void vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c);
 void vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc,
 			 uint32_t len);
 
-/* One used element of a group (vdp_vq_used_put_group_l). */
-struct vdp_used_ent {
-	uint16_t id;
-	uint16_t ndesc;
-	uint32_t len;
-};
 
 /*
  * The used elements of one multi-buffer request (a mergeable frame's
@@ -539,15 +551,44 @@ vdp_vq_release_l(struct vdp_vring *vr, uint16_t id, enum vdp_layout l)
 		vr->ids_held[id / 64] &= ~(1ull << (id % 64));
 }
 
+/* Packed, used_batch: hand the kept elements over (one group). */
+static inline void
+vdp_packed_used_flush(struct vdp_vring *vr)
+{
+	if (vr->nshadow != 0) {
+		vdp_packed_used_put_group(vr, vr->shadow, vr->nshadow);
+		vr->nshadow = 0;
+	}
+}
+
+/* Packed, used_batch: keep one element back. */
+static inline void
+vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	struct vdp_used_ent *e;
+
+	if (vr->nshadow == VDP_USED_BATCH_MAX)
+		vdp_packed_used_flush(vr);
+	e = &vr->shadow[vr->nshadow++];
+	e->id = id;
+	e->ndesc = ndesc;
+	e->len = len;
+	vr->used_pending++;
+}
+
 /* One used element, not necessarily visible until vdp_vq_publish_l. */
 static VDP_ALWAYS_INLINE void
 vdp_vq_used_put_l(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len,
 		  enum vdp_layout l)
 {
-	if (l == VDP_LAYOUT_PACKED)
-		vdp_packed_used_put(vr, id, ndesc, len);
-	else
+	if (l == VDP_LAYOUT_PACKED) {
+		if (vr->used_batch)
+			vdp_packed_used_keep(vr, id, ndesc, len);
+		else
+			vdp_packed_used_put(vr, id, ndesc, len);
+	} else {
 		vdp_split_used_put(vr, id, len);
+	}
 }
 
 /*
@@ -560,7 +601,16 @@ vdp_vq_used_put_group_l(struct vdp_vring *vr, const struct vdp_used_ent *e, uint
 			enum vdp_layout l)
 {
 	if (l == VDP_LAYOUT_PACKED) {
-		vdp_packed_used_put_group(vr, e, n);
+		if (!vr->used_batch || n > VDP_USED_BATCH_MAX) {
+			vdp_packed_used_flush(vr);   /* ring order kept */
+			vdp_packed_used_put_group(vr, e, n);
+			return;
+		}
+		/* kept whole: the batch is one group, first flags last */
+		if (vr->nshadow + n > VDP_USED_BATCH_MAX)
+			vdp_packed_used_flush(vr);
+		for (uint32_t i = 0; i < n; i++)
+			vdp_packed_used_keep(vr, e[i].id, e[i].ndesc, e[i].len);
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++)
@@ -578,6 +628,7 @@ vdp_vq_publish_l(struct vdp_vring *vr, enum vdp_layout l)
 	if (vr->used_pending == 0)
 		return false;
 	if (l == VDP_LAYOUT_PACKED) {
+		vdp_packed_used_flush(vr);
 		vr->used_pending = 0;
 		return vdp_packed_need_call(vr);
 	}
