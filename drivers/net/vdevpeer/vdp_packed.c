@@ -330,10 +330,18 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		vdp_vring_break(vr, we.err, vr->last_avail, we.where);
 		return VDP_FETCH_BROKEN;
 	}
-	/* a bad chain, sound extent and id: back to the guest, empty */
+	/* a bad chain, sound extent and id: back to the guest, empty (with
+	 * used_batch kept after the elements kept before it: ring order, and
+	 * nothing of a burst the guest's before its publish; its id ours
+	 * until then, as theirs) */
 	vdp_vring_err(vr, we.err, c->id, we.where);
 	vdp_packed_skip(vr, c->ndesc);
-	vdp_packed_used_put(vr, c->id, c->ndesc, 0);
+	if (vr->used_batch) {
+		vdp_id_set(vr, c->id, true);
+		vdp_packed_used_keep(vr, c->id, c->ndesc, 0);
+	} else {
+		vdp_packed_used_put(vr, c->id, c->ndesc, 0);
+	}
 	vr->budget_bad--;
 	return VDP_FETCH_BAD;
 }
@@ -406,17 +414,38 @@ vdp_packed_used_fill(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 
 /*
  * What survives a crash, stored before the element (or group) it speaks
- * of: where it goes, the slots it skips, the id of its first element.
- * After a crash the ring shows whether it was handed over
- * (vdp_vq_resume).
+ * of: the elements themselves (group_ent, group: the record they belong
+ * to), then the record: where they go, the slots they skip, the id of the
+ * first. After a crash the ring shows whether the first was handed over,
+ * and the group whether the hand-over was still under way (vdp_vq_resume).
+ * The stores are ordered for the compiler (a killed process's stores that
+ * were made are in the page: the order they were made in is what counts).
  */
 static inline void
-vdp_packed_state_record(struct vdp_vring *vr, uint16_t id, uint32_t nslots)
+vdp_packed_state_record(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
+			uint32_t nslots)
+{
+	struct vdp_ring_state *st = vr->state;
+	uint64_t rec;
+
+	if (st == NULL)
+		return;
+	rec = VDP_STATE_USED(vdp_vq_used_base(vr), nslots, e[0].id);
+	if (n <= VDP_STATE_GROUP_MAX) {
+		for (uint32_t i = 0; i < n; i++)
+			st->group_ent[i] = e[i];
+		st->ngroup = n;
+		__atomic_store_n(&st->group, rec, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&st->used, rec, __ATOMIC_RELEASE);
+}
+
+/* The hand-over the record speaks of is done (held entries cleared). */
+static inline void
+vdp_packed_state_done(struct vdp_vring *vr)
 {
 	if (vr->state != NULL)
-		__atomic_store_n(&vr->state->used,
-				 VDP_STATE_USED(vdp_vq_used_base(vr), nslots, id),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&vr->state->group, 0, __ATOMIC_RELEASE);
 }
 
 /* One element, handed over at once (no record). */
@@ -444,9 +473,12 @@ vdp_packed_state_unhold(struct vdp_vring *vr, uint16_t id)
 void
 vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
-	vdp_packed_state_record(vr, id, ndesc != 0 ? ndesc : 1);
+	const struct vdp_used_ent e = { id, ndesc, len };
+
+	vdp_packed_state_record(vr, &e, 1, ndesc != 0 ? ndesc : 1);
 	vdp_packed_used_put1(vr, id, ndesc, len);
 	vdp_packed_state_unhold(vr, id);
+	vdp_packed_state_done(vr);
 }
 
 void
@@ -461,7 +493,7 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	for (uint32_t i = 0; i < n; i++)
 		nslots += e[i].ndesc != 0 ? e[i].ndesc : 1;
 	/* the group is handed over whole or not at all: one record */
-	vdp_packed_state_record(vr, e[0].id, nslots);
+	vdp_packed_state_record(vr, e, n, nslots);
 	first_flags = vdp_packed_used_flags(vr->used_wrap, e[0].len);
 	first = vdp_packed_used_fill(vr, e[0].id, e[0].ndesc, e[0].len);
 	for (uint32_t i = 1; i < n; i++)
@@ -471,6 +503,7 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	__atomic_store_n(&first->flags, first_flags, __ATOMIC_RELEASE);
 	for (uint32_t i = 0; i < n; i++)
 		vdp_packed_state_unhold(vr, e[i].id);
+	vdp_packed_state_done(vr);
 }
 
 bool

@@ -15,10 +15,17 @@
  *    RX ring an element not written had its id and length stored maybe
  *    (they come before the flags): the length there is no longer the
  *    buffer's, so it is not taken again but given back empty (written
- *    now, without WRITE: the guest drops it and posts it again). A
- *    mergeable group whose first element was not written was not seen by
- *    the guest: its other slots, which may carry our used flags already,
- *    are made the guest's buffers again, taken again from its start;
+ *    now, without WRITE: the guest drops it and posts it again). A group
+ *    (a mergeable frame's buffers, or the elements used_batch kept back)
+ *    whose first element was not written was not seen by the guest, but
+ *    its other elements may be written already, over the descriptors of
+ *    its chains: the state holds its elements while it is handed over
+ *    (group), and the resume finishes the hand-over (on a guest RX ring
+ *    the frames were whole in their buffers: received; on a guest TX ring
+ *    the chains come back, their frames lost with the process). A state
+ *    without them (a group of more elements than it holds): the other
+ *    slots are made the guest's buffers again, taken again from its
+ *    start;
  *  - split used: the used index in guest memory (what the guest saw),
  *    plus, on a guest TX ring, the chains given back (zero-copy) whose
  *    used elements were written and whose held entries were cleared but
@@ -35,7 +42,16 @@
  *    are the guest's again; the frames meant for them are lost);
  *  - held chains (zero-copy): given back empty, whether their frame left
  *    or not: at most once. A packed chain given back whose held entry the
- *    process did not live to clear is not given back again.
+ *    process did not live to clear (the state's group names it) is not
+ *    given back again; nor is one given back but kept back (used_batch)
+ *    and not handed over: its held entry is cleared only then.
+ * With used_batch the used elements of a burst are kept back until its
+ * publish: a crash before leaves the guest seeing none of them, as if the
+ * burst were cut (guest TX: the chains are taken again; guest RX: the
+ * frames are lost, the buffers taken again). When the shadow filled up
+ * during the burst, what was handed over is the guest's, and the chains
+ * kept since are after every chain held or handed over
+ * (vdp_ring_state_held): they are taken again.
  * So per crash and ring at most a burst's worth of frames and the held
  * guest TX frames (a quarter of the ring at most) are lost, none
  * duplicated; after the resume of a guest TX ring nothing is in flight.
@@ -71,6 +87,8 @@ vdp_ring_state_reset(struct vdp_ring_state *st, const struct vdp_vring *vr,
 	 */
 	st->used = vr->layout == VDP_LAYOUT_PACKED ? STATE_USED_POS(vdp_vq_used_base(vr)) : 0;
 	memset(st->held, 0, sizeof(st->held));
+	st->group = 0;
+	st->ngroup = 0;
 }
 
 #define RESUME_IDS_WORDS VDP_PACKED_IDS_WORDS(VDP_RING_SIZE_MAX)
@@ -107,16 +125,21 @@ circ_ahead(uint32_t from, uint32_t to, uint32_t circle)
  * Slots, from circle position p on, of chains we hold (their id in the
  * state with as many slots) that are still the guest's descriptors there,
  * available in their lap: taken in the burst the crash cut, before our
- * take position reached the file. Their ids are marked in cut. Guest
- * memory: each flags and id read once, at most size slots.
+ * take position reached the file. Their ids are marked in cut. Chains
+ * between them that we do not hold are walked over: with used_batch the
+ * chains of that burst that we used were kept back (the guest still sees
+ * them as available), as are those not taken yet. Ids in given (a
+ * hand-over the crash cut after the guest saw it) are the guest's: a
+ * chain under one of them was posted again. Guest memory: each flags and
+ * id read once, at most size slots.
  */
 static uint32_t
 packed_cut_held(const struct vdp_vring *vr, const struct vdp_ring_state *st, uint32_t p,
-		uint64_t *cut)
+		const uint64_t *given, uint64_t *cut)
 {
 	const uint16_t size = vr->size;
 	const uint32_t circle = 2u * size;
-	uint32_t total = 0;
+	uint32_t total = 0, walked = 0;
 
 	for (;;) {
 		uint32_t q = p, k = 0;
@@ -127,7 +150,7 @@ packed_cut_held(const struct vdp_vring *vr, const struct vdp_ring_state *st, uin
 			const bool w = q >= size;
 			uint16_t flags;
 
-			if (total + k == size)
+			if (walked + k == size)
 				return total;
 			flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
 			if (!!(flags & VDP_PDESC_F_AVAIL) != w || !!(flags & VDP_PDESC_F_USED) == w)
@@ -139,13 +162,43 @@ packed_cut_held(const struct vdp_vring *vr, const struct vdp_ring_state *st, uin
 			}
 			q = (q + 1) % circle;
 		}
-		if (id >= size || bit_test(cut, id) ||
-		    __atomic_load_n(&st->held[id], __ATOMIC_RELAXED) != k)
-			return total;
-		bit_set(cut, id);
-		total += k;
+		if (id < size && !bit_test(given, id) && !bit_test(cut, id) &&
+		    __atomic_load_n(&st->held[id], __ATOMIC_RELAXED) == k) {
+			bit_set(cut, id);
+			total += k;
+		}
+		walked += k;
 		p = (p + k) % circle;
 	}
+}
+
+/*
+ * The elements of the hand-over the record rec speaks of, when the
+ * process died while it was under way (the state's group is rec): each
+ * id in range and once (marked in ids), their slots adding up to the
+ * record's, the first one the record's. Returns how many (into e), 0 when
+ * the state does not say.
+ */
+static uint32_t
+packed_group(const struct vdp_vring *vr, const struct vdp_ring_state *st, uint64_t rec,
+	     uint16_t rec_n, uint16_t rec_id, struct vdp_used_ent *e, uint64_t *ids)
+{
+	const uint32_t n = __atomic_load_n(&st->ngroup, __ATOMIC_RELAXED);
+	uint32_t slots = 0;
+
+	if (__atomic_load_n(&st->group, __ATOMIC_RELAXED) != rec || n == 0 ||
+	    n > VDP_STATE_GROUP_MAX)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		e[i] = st->group_ent[i];
+		if (e[i].id >= vr->size || bit_test(ids, e[i].id))
+			return 0;
+		bit_set(ids, e[i].id);
+		slots += e[i].ndesc != 0 ? e[i].ndesc : 1u;
+		if (slots > rec_n)
+			return 0;
+	}
+	return slots == rec_n && e[0].id == rec_id ? n : 0;
 }
 
 /*
@@ -225,9 +278,14 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 	uint32_t avail, base = 0, held = 0, ncut = 0, skip = UINT32_MAX;
 	uint64_t rec = __atomic_load_n(&st->used, __ATOMIC_RELAXED);
 	uint16_t rec_n = 0, rec_id = 0;
-	bool written = false, group_back = false, give_back = false;
+	bool written = false, group_back = false, give_back = false, complete = false;
 	uint16_t flags = 0, did = 0;   /* the slot under the record, read once */
 	uint64_t cut[RESUME_IDS_WORDS];
+	/* the hand-over under way at the crash (state's group), its ids, and
+	 * those of them whose held entries are still there (the guest's) */
+	struct vdp_used_ent grp[VDP_STATE_GROUP_MAX];
+	uint64_t gids[RESUME_IDS_WORDS], given[RESUME_IDS_WORDS];
+	uint32_t ngrp = 0;
 
 	/* Only we write the device event area, and we left DISABLE there
 	 * (vdp_packed_suppress_kicks, at every ring load). A driver that set
@@ -268,10 +326,19 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 			 * it so). Not written: still the guest's descriptor
 			 * (USED of the lap before). */
 			written = u == wrap && (a != wrap || did == rec_id);
+			memset(gids, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(gids[0]));
+			ngrp = packed_group(vr, st, rec, rec_n, rec_id, grp, gids);
 		}
+		/* A group not handed over whose every element the state knows:
+		 * its other elements may be written already over the slots (and
+		 * the buffers' descriptors) of its chains, which cannot be
+		 * taken again: the hand-over is finished now, as the process
+		 * would have (the frames written into a guest RX ring's buffers
+		 * are whole: received; a guest TX ring's chains come back). */
+		complete = !written && ngrp > 1;
 		/* reduced to the circle: base + n may pass its end */
-		used = (base + (written ? rec_n : 0u)) % circle;
-		if (!dev_reads && !written && rec_id != STATE_NO_ID) {
+		used = (base + (written || complete ? rec_n : 0u)) % circle;
+		if (!dev_reads && !written && !complete && rec_id != STATE_NO_ID) {
 			/* one element (the guest's chain there is all of it),
 			 * or a group */
 			give_back = packed_chain_slots(vr, base, rec_n, rec_id, flags, did) ==
@@ -300,15 +367,29 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 			out->why = "positions do not fit the ring";
 			return;
 		}
+		/* Chains given back in the hand-over the crash cut after its
+		 * first element was the guest's (or that the resume finishes),
+		 * whose held entries the process did not live to clear: the
+		 * guest's already. */
+		memset(given, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(given[0]));
+		for (uint32_t i = 0; (written || complete) && i < ngrp; i++) {
+			const uint16_t n = grp[i].ndesc != 0 ? grp[i].ndesc : 1;
+
+			if (__atomic_load_n(&st->held[grp[i].id], __ATOMIC_RELAXED) == n) {
+				bit_set(given, grp[i].id);
+				held -= n;
+			}
+		}
 		memset(cut, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(cut[0]));
-		ncut = packed_cut_held(vr, st, avail, cut);
+		ncut = packed_cut_held(vr, st, avail, given, cut);
 		/* Every chain taken is used (written: before used) or held:
 		 * where the dead process had taken up to. */
 		end = (used + held) % circle;
 		/* The record is of a chain given back (written) whose held
 		 * entry is still there: the process died between the two
-		 * stores. It is the guest's already. */
-		if (written && !bit_test(cut, rec_id) &&
+		 * stores. It is the guest's already. (A state without the
+		 * hand-over's elements: they tell it apart above.) */
+		if (written && ngrp == 0 && !bit_test(cut, rec_id) &&
 		    __atomic_load_n(&st->held[rec_id], __ATOMIC_RELAXED) == rec_n &&
 		    (end + circle - rec_n) % circle == (avail + ncut) % circle) {
 			skip = rec_id;
@@ -333,6 +414,12 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 			memset(cut, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(cut[0]));
 		}
 	}
+	if (complete) {
+		/* from the group's start: it ends where used is */
+		vr->used_idx = (uint16_t)(base % size);
+		vr->used_wrap = base >= size;
+		vdp_packed_used_put_group(vr, grp, ngrp);
+	}
 	vr->used_idx = (uint16_t)(used % size);
 	vr->used_wrap = used >= size;
 	vr->last_avail = (uint16_t)(avail % size);
@@ -347,7 +434,7 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 		for (uint32_t id = 0; id < size; id++) {
 			uint16_t n = __atomic_load_n(&st->held[id], __ATOMIC_RELAXED);
 
-			if (n == 0 || id == skip || bit_test(cut, id))
+			if (n == 0 || id == skip || bit_test(cut, id) || bit_test(given, id))
 				continue;
 			vdp_packed_used_put(vr, (uint16_t)id, n, 0);
 			out->completed++;

@@ -250,9 +250,16 @@ struct vdp_vring {
 	 * until it is full), then handed over as one group, first flags last:
 	 * the guest's cache lines of the ring move once per burst, not once
 	 * per element (set by the owner after init; off: each element is
-	 * the guest's at once) */
+	 * the guest's at once). Bad chains a fetch gives back are kept too
+	 * (ring order); a kept element's id stays held until it is handed
+	 * over, and its held entry in the state (vdp_ring_state_held) is
+	 * cleared only then. */
 	bool used_batch;
+	bool used_flushed;    /* kept elements handed over in this burst
+			       * (before its publish): vdp_ring_state_held */
 	uint16_t nshadow;
+	uint32_t shadow_slots; /* the slots the kept elements skip: at most
+				* size (one group never laps the ring) */
 	struct vdp_used_ent shadow[VDP_USED_BATCH_MAX];
 	/* what survives the process (vdp_resume.c); NULL: nothing kept */
 	struct vdp_ring_state *state;
@@ -296,6 +303,7 @@ vdp_vring_burst_begin(struct vdp_vring *vr)
 	vr->budget_desc = VDP_BURST_DESC_MAX;
 	vr->budget_bad = VDP_BURST_BAD_MAX;
 	vr->budget_hit = false;
+	vr->used_flushed = false;
 }
 
 /*
@@ -449,7 +457,8 @@ uint16_t vdp_packed_avail_count(struct vdp_vring *vr);
  * As vdp_split_fetch, for a packed ring: the chain's descriptors are the
  * next ring slots (NEXT), or one slot pointing to an indirect table. A
  * bad chain is returned as used with len 0 when its extent and its id
- * are sound; a chain whose end cannot be found (not all of it available,
+ * are sound (with used_batch kept like the other used elements, in ring
+ * order); a chain whose end cannot be found (not all of it available,
  * longer than the ring, or longer than a whole burst's budget of
  * VDP_BURST_DESC_MAX descriptors: VDP_ERR_CHAIN_TOO_LONG) or whose id is
  * out of range or held by us breaks the ring.
@@ -462,10 +471,10 @@ void vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c);
 
 /* Write one used element (id, len) for a chain of ndesc slots: visible
  * to the guest at once (its flags stored last, release; WRITE among them
- * when len != 0, virtio 1.1 2.7.4); the id is no longer held. */
+ * when len != 0, virtio 1.1 2.7.4); the id is no longer held. Whatever
+ * used_batch says (vdp_vq_used_put_l keeps elements back). */
 void vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc,
 			 uint32_t len);
-
 
 /*
  * The used elements of one multi-buffer request (a mergeable frame's
@@ -551,28 +560,47 @@ vdp_vq_release_l(struct vdp_vring *vr, uint16_t id, enum vdp_layout l)
 		vr->ids_held[id / 64] &= ~(1ull << (id % 64));
 }
 
-/* Packed, used_batch: hand the kept elements over (one group). */
+/*
+ * Packed, used_batch: hand the kept elements over (one group). They were
+ * counted in used_pending when kept: not again (put_group counts what it
+ * writes).
+ */
 static inline void
 vdp_packed_used_flush(struct vdp_vring *vr)
 {
-	if (vr->nshadow != 0) {
-		vdp_packed_used_put_group(vr, vr->shadow, vr->nshadow);
+	const uint16_t n = vr->nshadow;
+
+	if (n != 0) {
+		vdp_packed_used_put_group(vr, vr->shadow, n);
 		vr->nshadow = 0;
+		vr->shadow_slots = 0;
+		vr->used_pending = (uint16_t)(vr->used_pending - n);
+		vr->used_flushed = true;
 	}
 }
 
-/* Packed, used_batch: keep one element back. */
+/*
+ * Packed, used_batch: keep one element back, handing the kept ones over
+ * first when there are VDP_USED_BATCH_MAX already, or when with it they
+ * would skip more slots than the ring has (a hostile guest can make us
+ * take more than a ring's worth of chains before we give any back: one
+ * group's elements must not land on each other's slots). Its id stays
+ * held (ids_held) until it is handed over: a guest cannot have it back
+ * yet.
+ */
 static inline void
 vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
+	const uint32_t slots = ndesc != 0 ? ndesc : 1u;
 	struct vdp_used_ent *e;
 
-	if (vr->nshadow == VDP_USED_BATCH_MAX)
+	if (vr->nshadow == VDP_USED_BATCH_MAX || vr->shadow_slots + slots > vr->size)
 		vdp_packed_used_flush(vr);
 	e = &vr->shadow[vr->nshadow++];
 	e->id = id;
 	e->ndesc = ndesc;
 	e->len = len;
+	vr->shadow_slots += slots;
 	vr->used_pending++;
 }
 
@@ -601,13 +629,19 @@ vdp_vq_used_put_group_l(struct vdp_vring *vr, const struct vdp_used_ent *e, uint
 			enum vdp_layout l)
 {
 	if (l == VDP_LAYOUT_PACKED) {
-		if (!vr->used_batch || n > VDP_USED_BATCH_MAX) {
+		uint32_t slots = 0;
+
+		for (uint32_t i = 0; vr->used_batch && i < n && slots <= vr->size; i++)
+			slots += e[i].ndesc != 0 ? e[i].ndesc : 1u;
+		if (!vr->used_batch || n > VDP_USED_BATCH_MAX || slots > vr->size) {
 			vdp_packed_used_flush(vr);   /* ring order kept */
 			vdp_packed_used_put_group(vr, e, n);
+			if (vr->used_batch)
+				vr->used_flushed = true;
 			return;
 		}
 		/* kept whole: the batch is one group, first flags last */
-		if (vr->nshadow + n > VDP_USED_BATCH_MAX)
+		if (vr->nshadow + n > VDP_USED_BATCH_MAX || vr->shadow_slots + slots > vr->size)
 			vdp_packed_used_flush(vr);
 		for (uint32_t i = 0; i < n; i++)
 			vdp_packed_used_keep(vr, e[i].id, e[i].ndesc, e[i].len);
@@ -704,10 +738,18 @@ vdp_vq_used_base(const struct vdp_vring *vr)
  *  - used (packed): the used element about to be written (position, its
  *    chain's slots and id), stored before the element is: after a crash
  *    the ring shows whether it was written;
- *  - held: the chains still out (zero-copy), by id, with their slots.
+ *  - held: the chains still out (zero-copy), by id, with their slots
+ *    (packed: cleared by the core when the chain's used element is
+ *    handed over);
+ *  - group (packed): the elements of the hand-over under way, so that a
+ *    crash in the middle of one can be finished or told apart.
  * Stores are plain (relaxed) stores to shared memory: a killed process's
  * stores are in the page already, no flush is needed.
  */
+/* Elements of one hand-over the state describes at most: a mergeable
+ * frame's buffers (VDP_MRG_MAX_BUFS), or the kept ones (used_batch). */
+#define VDP_STATE_GROUP_MAX 128u
+
 struct vdp_ring_state {
 	uint32_t layout;      /* enum vdp_layout */
 	uint32_t size;
@@ -718,6 +760,17 @@ struct vdp_ring_state {
 	uint32_t avail_valid;
 	uint64_t used;        /* packed: VDP_STATE_USED(base, ndesc, id) */
 	uint16_t held[VDP_RING_SIZE_MAX]; /* slots of each held id, 0: none */
+	/*
+	 * Packed: the elements of the hand-over the record (used) speaks of,
+	 * while it is under way: stored before the record, group set to the
+	 * record's value, back to 0 once the elements are the guest's and
+	 * their held entries cleared. A crash in between leaves both equal:
+	 * the resume knows every element (vdp_resume.c).
+	 */
+	uint64_t group;
+	uint32_t ngroup;
+	uint32_t group_pad;
+	struct vdp_used_ent group_ent[VDP_STATE_GROUP_MAX];
 };
 
 #define VDP_STATE_USED(base, ndesc, id) \
@@ -760,12 +813,24 @@ vdp_ring_state_avail(struct vdp_vring *vr)
 		__atomic_store_n(&vr->state->avail, vdp_vq_avail_base(vr), __ATOMIC_RELAXED);
 }
 
-/* A chain held (ndesc slots) or given back (0). */
+/*
+ * A chain held (ndesc slots) or given back (0). Packed, used_batch: a
+ * chain held after kept elements were handed over in this burst first
+ * hands over those kept since, so that the chains taken before a held
+ * one are the guest's or held, as without used_batch: a crash after the
+ * guest saw part of a burst resumes from where the process had taken up
+ * to, the used position plus what is held (vdp_resume.c), which a chain
+ * kept before a held one would make wrong.
+ */
 static inline void
 vdp_ring_state_held(struct vdp_vring *vr, uint16_t id, uint16_t ndesc)
 {
-	if (vr->state != NULL && id < vr->size)
-		__atomic_store_n(&vr->state->held[id], ndesc, __ATOMIC_RELAXED);
+	if (vr->state == NULL || id >= vr->size)
+		return;
+	if (ndesc != 0 && vr->used_flushed && vr->nshadow != 0 &&
+	    vr->layout == VDP_LAYOUT_PACKED)
+		vdp_packed_used_flush(vr);
+	__atomic_store_n(&vr->state->held[id], ndesc, __ATOMIC_RELAXED);
 }
 
 /* ---- frames ---- */
@@ -775,6 +840,9 @@ struct vdp_iov {
 };
 
 #define VDP_MRG_MAX_BUFS 128
+#if VDP_STATE_GROUP_MAX < VDP_MRG_MAX_BUFS || VDP_STATE_GROUP_MAX < VDP_USED_BATCH_MAX
+#error "the ring state must hold a whole hand-over (VDP_STATE_GROUP_MAX)"
+#endif
 
 /*
  * Guest RX: write one frame (virtio-net header hdr of vr->hdr_len bytes,

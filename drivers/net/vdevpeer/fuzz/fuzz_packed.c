@@ -21,7 +21,12 @@
  *    slots: 2.7.2, 2.7.7), event suppression (2.7.10, 2.7.21), and the
  *    driver's own rules from vdp_ring.h: what is a bad chain (given back
  *    with len 0) and what breaks the ring, the first error found, the
- *    burst budget, held ids, mergeable RX frames. The model keeps its
+ *    burst budget, held ids, mergeable RX frames, and with used_batch the
+ *    used elements kept back (in the order put, at most
+ *    VDP_USED_BATCH_MAX: one more hands those over first; a frame's
+ *    buffers that do not fit the rest are handed over after them, a
+ *    frame of more buffers directly; all at PUBLISH; their ids held until
+ *    then). The model keeps its
  *    own copy of the ring and of guest memory. After every operation the
  *    ring (every byte of it), guest memory, the device event structure,
  *    positions and wrap counters, held ids, error counters, the budget
@@ -53,7 +58,8 @@
  *   0  u16  ring size: v >> 14 == 0: 1 + (v & 63); 1: 1 + (v & 1023);
  *           2: 1 + (v & 4095); 3: 1 + (v & 32767)
  *   2  u8   features: 1 INDIRECT_DESC, 2 RING_EVENT_IDX, 4 MRG_RXBUF,
- *           8 header length 12 (else 10)
+ *           8 header length 12 (else 10), 16 used_batch (used elements
+ *           kept back until PUBLISH, as the PMD loads its rings)
  *   3  u8   wrap counters handed over: 1 avail (where we take), 2 used
  *   4  u16  avail slot (% size), also where the guest's driver starts
  *   6  u16  used slot (% size)
@@ -268,6 +274,13 @@ struct fz_model {
 	bool sig_valid;
 	uint64_t moved;          /* used slots passed since that decision */
 	uint64_t taken, returned;
+	uint32_t nkept;          /* used_batch: used elements kept back ... */
+	uint32_t kept_slots;     /* ... and the slots they skip */
+	struct fz_used {
+		uint16_t id;
+		uint16_t nslots;
+		uint32_t len;
+	} kept[VDP_USED_BATCH_MAX];
 	uint64_t ids[FZ_IDS_WORDS];
 	uint32_t ndirty;         /* slots written since the last ring check */
 	uint16_t dirty[FZ_DIRTY_MAX];
@@ -289,7 +302,7 @@ static struct {
 	/* per input */
 	uint16_t size;
 	uint16_t hdr_len;
-	bool indirect, event_idx, mrg;
+	bool indirect, event_idx, mrg, batch;
 	struct vdp_pdesc *ring;
 	struct vdp_pevent *drv_event, *dev_event;
 	struct vdp_pevent drv_written;     /* what the guest last wrote there */
@@ -510,7 +523,7 @@ model_limit(void)
  * it, 2.7.5): len != 0. The next one goes ndesc slots further. The
  * buffer id is ours no more. */
 static void
-model_put(uint16_t id, uint16_t ndesc, uint32_t len)
+model_write(uint16_t id, uint16_t ndesc, uint32_t len)
 {
 	struct vdp_pdesc *d = &fz.m.ring[fz.m.used];
 
@@ -523,9 +536,65 @@ model_put(uint16_t id, uint16_t ndesc, uint32_t len)
 	fz.m.ndirty++;
 	model_hold(id, false);
 	ref_advance(&fz.m.used, &fz.m.used_wrap, ndesc);
-	fz.m.pending++;
 	fz.m.moved += ndesc;
 	fz.m.returned += ndesc;
+}
+
+/* used_batch: the kept elements handed over, in the order put. */
+static void
+model_flush(void)
+{
+	for (uint32_t i = 0; i < fz.m.nkept; i++)
+		model_write(fz.m.kept[i].id, fz.m.kept[i].nslots, fz.m.kept[i].len);
+	fz.m.nkept = 0;
+	fz.m.kept_slots = 0;
+}
+
+/* Kept back: at most VDP_USED_BATCH_MAX elements, and never more slots
+ * than the ring has (a hostile guest can have us take more than a ring's
+ * worth before any is given back: one group must not land on itself). */
+static void
+model_keep(uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	if (fz.m.nkept == VDP_USED_BATCH_MAX || fz.m.kept_slots + ndesc > fz.size)
+		model_flush();
+	fz.m.kept[fz.m.nkept++] = (struct fz_used){ .id = id, .nslots = ndesc, .len = len };
+	fz.m.kept_slots += ndesc;
+}
+
+/* A used element (vdp_vq_used_put): the guest's at once, or with
+ * used_batch kept back; to be published either way. */
+static void
+model_put(uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	fz.m.pending++;
+	if (fz.batch)
+		model_keep(id, ndesc, len);
+	else
+		model_write(id, ndesc, len);
+}
+
+/* The used elements of one frame, together (2.7.9): with used_batch kept
+ * whole (after handing over the kept ones they do not fit beside), or,
+ * more than the shadow holds, handed over directly after the kept ones. */
+static void
+model_group(const struct fz_used *e, uint32_t n)
+{
+	uint64_t slots = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		slots += e[i].nslots;
+	fz.m.pending = (uint16_t)(fz.m.pending + n);
+	if (fz.batch && n <= VDP_USED_BATCH_MAX && slots <= fz.size) {
+		if (fz.m.nkept + n > VDP_USED_BATCH_MAX || fz.m.kept_slots + slots > fz.size)
+			model_flush();
+		for (uint32_t i = 0; i < n; i++)
+			model_keep(e[i].id, e[i].nslots, e[i].len);
+		return;
+	}
+	model_flush();
+	for (uint32_t i = 0; i < n; i++)
+		model_write(e[i].id, e[i].nslots, e[i].len);
 }
 
 struct ref_seg {
@@ -764,6 +833,8 @@ model_fetch(enum vdp_dir dir, struct ref_chain *c)
 		return VDP_FETCH_OK;
 	}
 	model_err(w.err);
+	if (fz.batch)
+		model_hold(c->id, true);   /* ours until its element is handed over */
 	model_put(c->id, c->nslots, 0);
 	fz.m.budget_bad--;
 	return VDP_FETCH_BAD;
@@ -835,11 +906,7 @@ static int
 model_enqueue(uint32_t needed)
 {
 	static struct ref_chain first, more;
-	struct {
-		uint16_t id;
-		uint16_t nslots;
-		uint32_t len;
-	} bufs[VDP_MRG_MAX_BUFS];
+	struct fz_used bufs[VDP_MRG_MAX_BUFS];
 	uint32_t nbufs = 0, nbad = 0, keep = 0, pos = 0;
 	uint16_t back;          /* where the buffers given back start */
 	bool back_wrap;
@@ -934,8 +1001,7 @@ model_enqueue(uint32_t needed)
 		model_chain_write(&first, offsetof(struct vdp_net_hdr, num_buffers),
 				  (const uint8_t *)&nb, sizeof(nb));
 	}
-	for (uint32_t i = 0; i < nbufs; i++)
-		model_put(bufs[i].id, bufs[i].nslots, bufs[i].len);
+	model_group(bufs, nbufs);
 	return 0;
 
 fail:
@@ -1082,6 +1148,17 @@ check_state(const char *what)
 		 vr->budget_desc, vr->budget_bad);
 	FZ_CHECK(vr->used_pending == m->pending, "op %u %s: %u used pending, model %u",
 		 fz.op, what, vr->used_pending, m->pending);
+	FZ_CHECK(vr->used_batch == fz.batch && vr->nshadow == m->nkept &&
+		 vr->shadow_slots == m->kept_slots,
+		 "op %u %s: %u used elements kept back, model %u", fz.op, what, vr->nshadow,
+		 m->nkept);
+	for (uint32_t i = 0; i < m->nkept; i++)
+		FZ_CHECK(vr->shadow[i].id == m->kept[i].id &&
+			 vr->shadow[i].ndesc == m->kept[i].nslots &&
+			 vr->shadow[i].len == m->kept[i].len,
+			 "op %u %s: kept element %u is id %u of %u slots len %u, model id %u "
+			 "of %u len %u", fz.op, what, i, vr->shadow[i].id, vr->shadow[i].ndesc,
+			 vr->shadow[i].len, m->kept[i].id, m->kept[i].nslots, m->kept[i].len);
 	/* where the last call decision was; the library may forget it (two
 	 * laps since: the positions tell nothing more), never invent it */
 	FZ_CHECK(vr->signalled_used == m->sig && vr->signalled_wrap == m->sig_wrap &&
@@ -1105,8 +1182,14 @@ check_state(const char *what)
 		 m->dev_event.flags);
 	FZ_CHECK(memcmp(fz.drv_event, &fz.drv_written, sizeof(fz.drv_written)) == 0,
 		 "op %u %s: the driver's event structure was written", fz.op, what);
-	/* every slot taken is given back or held: by the harness, or (a
-	 * ring broken while gathering a mergeable frame) lost with the ring */
+	/* every slot taken is given back, kept back (used_batch) or held: by
+	 * the harness, or (a ring broken while gathering a mergeable frame)
+	 * lost with the ring */
+	for (uint32_t i = 0; i < m->nkept; i++) {
+		held_slots += m->kept[i].nslots;
+		FZ_CHECK(model_held(m->kept[i].id), "op %u %s: id %u kept back but not held",
+			 fz.op, what, m->kept[i].id);
+	}
 	for (uint32_t i = 0; i < fz.nheld; i++) {
 		held_slots += fz.held[i].ndesc;
 		FZ_CHECK(model_held(fz.held[i].id), "op %u %s: chain %u held but its id not",
@@ -1633,6 +1716,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.event_idx = feat & 2;
 	fz.mrg = feat & 4;
 	fz.hdr_len = feat & 8 ? VDP_NET_HDR_LEN_MRG : VDP_NET_HDR_LEN_LEGACY;
+	fz.batch = feat & 16;
 
 	memset(&fz.m, 0, offsetof(struct fz_model, ring));
 	fz_setup_memory(&hdr, blob, blob_len, nreg);
@@ -1646,6 +1730,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.vr.mrg_rxbuf = fz.mrg;
 	fz.vr.hdr_len = fz.hdr_len;
 	fz.vr.on_err = fz_on_err;
+	fz.vr.used_batch = fz.batch;   /* after init, as the PMD's ring load */
 	fz.ncb = 0;
 	fz_check_init();
 	fz.frame = vdp_vq_frame_fn(&fz.vr);
@@ -1744,6 +1829,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			call = vdp_vq_publish(&fz.vr);
 			if (pend != 0) {
+				model_flush();
 				fz.m.pending = 0;
 				want = model_need_call();
 			}
@@ -1823,9 +1909,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz.unfetch_ok = unfetch_ok;
 #ifdef FZ_TRACE
 		fprintf(stderr, "op %u (%u): avail %u/%d used %u/%d held %u broken %d "
-			"budget %u/%u pending %u:", fz.op, op, fz.vr.last_avail, fz.vr.avail_wrap,
-			fz.vr.used_idx, fz.vr.used_wrap, fz.nheld, fz.vr.broken,
-			fz.vr.budget_desc, fz.vr.budget_bad, fz.vr.used_pending);
+			"budget %u/%u pending %u kept %u:", fz.op, op, fz.vr.last_avail,
+			fz.vr.avail_wrap, fz.vr.used_idx, fz.vr.used_wrap, fz.nheld, fz.vr.broken,
+			fz.vr.budget_desc, fz.vr.budget_bad, fz.vr.used_pending, fz.vr.nshadow);
 		for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
 			if (fz.vr.err[e] != 0)
 				fprintf(stderr, " %s=%llu", vdp_err_names[e],

@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
 
 FEAT_INDIRECT, FEAT_EVENT_IDX, FEAT_MRG, FEAT_HDR12 = 1, 2, 4, 8
+FEAT_BATCH = 16     # fuzz_packed only: used_batch
 OP_COUNT, OP_TX, OP_RX, OP_FRAMES = 1, 2, 4, 8
 OP_UNFETCH, OP_SUPPRESS, OP_CALL = 16, 32, 64
 
@@ -839,6 +840,65 @@ def packed_seeds():
     g.slot(7, 0xdead0000, 0, 9, 0xffff)
     g.put(1).put(0).simple(PO_PUBLISH)
     seeds["handover-rewrite"] = g.encode()
+
+    # ---- used_batch: used elements kept back until PUBLISH ----
+    FB = FEAT_BATCH
+
+    # the shapes above with the elements kept back: TX across the end,
+    # put out of order; mergeable RX with a short first buffer and a bad
+    # chain between buffers; event suppression
+    for name in ("tx-wrap", "rx-mergeable", "event-desc", "rx-mergeable-bad-last",
+                 "id-reused-while-held"):
+        d = bytearray(seeds[name])
+        d[2] |= FB
+        seeds["batch-" + name] = bytes(d)
+
+    # more than the shadow holds in one burst: 64 handed over when the
+    # 65th comes, the rest at PUBLISH; some held and put in another order
+    g = PackedGuest(80, [(base, 8192)], feat=FB, avail=70)
+    for i in range(72):
+        g.post(1, id=i, boff=(i % 64) * 64, blen=40)
+    for i in range(66):
+        g.fetch_read(put=True)
+    g.fetch_read().fetch_read().fetch_read().put(1).put(0).put(0)
+    g.fetch_read(put=True).simple(PO_PUBLISH)
+    seeds["batch-shadow-full"] = g.encode()
+
+    # mergeable: 62 one-buffer frames kept, then a 4-buffer one that does
+    # not fit the rest (the 62 handed over first); then 3 kept and a frame
+    # of 70 buffers (more than the shadow: the 3 and it at once)
+    g = PackedGuest(256, [(base, 16384)], feat=FM | FH | FB, nethdr=hdr12)
+    for i in range(66):
+        g.post(1, kind=K_WRITE, id=i, boff=i * 200, blen=200)
+    for i in range(62):
+        g.enqueue(100)
+    g.enqueue(700).simple(PO_PUBLISH)
+    for i in range(3):
+        g.post(1, kind=K_WRITE, id=66 + i, boff=i * 200, blen=200)
+    for i in range(70):
+        g.post(1, kind=K_WRITE, id=69 + i, boff=800 + i * 32, blen=32)
+    g.enqueue(50).enqueue(50).enqueue(50).enqueue(70 * 32 - 12).simple(PO_PUBLISH)
+    seeds["batch-frames-over-shadow"] = g.encode()
+
+    # the guest posts an id we keep (its used element not handed over
+    # yet): the ring breaks; the kept element still goes at PUBLISH
+    g = PackedGuest(8, [(base, 4096)], feat=FB)
+    g.post(1, id=3, blen=100)
+    g.fetch_read(put=True)
+    g.post(1, id=3, boff=256, blen=100)
+    g.fetch_read().simple(PO_PUBLISH)
+    seeds["batch-kept-id-reused"] = g.encode()
+
+    # a bad chain between kept elements (kept after them, in ring
+    # order), an unfetch after a kept one, the call decision at PUBLISH
+    g = PackedGuest(6, [(base, 4096)], feat=FE | FH | FB, ev=(0x8002, EV_DESC), avail=4)
+    g.post(1, id=0, blen=100)
+    g.post(1, id=1, blen=0)
+    g.post(2, id=2, boff=200, blen=100, stride=128)
+    g.post(1, id=3, boff=600, blen=100)
+    g.fetch_read(put=True).fetch_read().fetch_read(put=True).fetch_read()
+    g.simple(PO_UNFETCH).fetch_read(put=True).simple(PO_PUBLISH)
+    seeds["batch-bad-unfetch"] = g.encode()
     return seeds
 
 
@@ -849,9 +909,10 @@ def decode_packed(data):
         "<HBBHHBBHHH", data[:16].ljust(16, b"\0"))
     size = 1 + (szc & (63, 1023, 4095, 32767)[szc >> 14])
     nethdr = data[16:28].ljust(12, b"\0")
-    print("ring %d feat 0x%x (indirect %d event_idx %d mrg %d hdr %d) avail %d/%d used "
-          "%d/%d regions %d event off_wrap 0x%04x flags %d nethdr %s" % (
+    print("ring %d feat 0x%x (indirect %d event_idx %d mrg %d hdr %d used_batch %d) avail "
+          "%d/%d used %d/%d regions %d event off_wrap 0x%04x flags %d nethdr %s" % (
               size, feat, feat & 1, feat >> 1 & 1, feat >> 2 & 1, 12 if feat & 8 else 10,
+              feat >> 4 & 1,
               avail % size, wraps & 1, used % size, wraps >> 1 & 1, 1 + nreg % 3, ow, evf,
               nethdr.hex()))
     for i in range(1 + nreg % 3):

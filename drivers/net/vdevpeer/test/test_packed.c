@@ -42,6 +42,13 @@ struct fx {
 	uint64_t err0[VDP_ERR_MAX];
 	unsigned int ncb;         /* on_err calls */
 	enum vdp_err last_cb;
+	/* packed, used_batch: what the guest could see after the last
+	 * publish (fx_publish), and how often more showed up before the next */
+	bool batch;
+	uint64_t vis_at_pub;
+	uint16_t used_at_pub;
+	bool uwrap_at_pub;
+	unsigned int early;
 };
 
 struct fx_opts {
@@ -51,6 +58,7 @@ struct fx_opts {
 	bool phase0;              /* packed: start with wrap counters 0 (default 1) */
 	bool indirect, event_idx, mrg;
 	uint16_t hdr_len;
+	bool batch;               /* packed: vr.used_batch (as the PMD sets it) */
 };
 
 static void
@@ -92,6 +100,11 @@ fx_init(struct fx *f, const struct fx_opts *o)
 	f->vr.hdr_len = o->hdr_len != 0 ? o->hdr_len : VDP_NET_HDR_LEN_MRG;
 	f->vr.on_err = fx_on_err;
 	f->vr.err_ctx = f;
+	/* after init, as the PMD's ring load does */
+	f->batch = o->batch && !o->split;
+	f->vr.used_batch = f->batch;
+	f->used_at_pub = f->vr.used_idx;
+	f->uwrap_at_pub = f->vr.used_wrap;
 }
 
 static void
@@ -189,6 +202,47 @@ static uint32_t
 fx_used_pending(const struct fx *f)
 {
 	return f->split ? guest_ring_used_pending(&f->sg) : guest_packed_used_pending(&f->g);
+}
+
+/* Used elements the guest has read or could read now (packed). */
+static uint64_t
+fx_visible(const struct fx *f)
+{
+	return f->g.nused + guest_packed_used_pending(&f->g);
+}
+
+/*
+ * vdp_vq_publish. Packed with used_batch: nothing may have become
+ * visible to the guest since the previous publish, nor the used position
+ * moved (counted in f->early; the callers' bursts keep under the shadow's
+ * VDP_USED_BATCH_MAX elements).
+ */
+static bool
+fx_publish(struct fx *f)
+{
+	bool call;
+
+	if (f->batch && (fx_visible(f) != f->vis_at_pub || f->vr.used_idx != f->used_at_pub ||
+			 f->vr.used_wrap != f->uwrap_at_pub))
+		f->early++;
+	call = vdp_vq_publish(&f->vr);
+	if (f->batch) {
+		f->vis_at_pub = fx_visible(f);
+		f->used_at_pub = f->vr.used_idx;
+		f->uwrap_at_pub = f->vr.used_wrap;
+	}
+	return call;
+}
+
+/* A used element: vdp_packed_used_put itself (visible at once), or with
+ * used_batch through vdp_vq_used_put (kept back until the publish). */
+static void
+fx_put(struct fx *f, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	if (f->batch)
+		vdp_vq_used_put(&f->vr, id, ndesc, len);
+	else
+		vdp_packed_used_put(&f->vr, id, ndesc, len);
 }
 
 /* One used element expected, with this id and len. */
@@ -638,14 +692,15 @@ rnd(void)
  * (or mid-ring, wrap counters 0), chains of 1..8 slots or indirect,
  * completed in order or not, over at least six laps. */
 static void
-test_wrap_tx(void)
+test_wrap_tx(bool batch)
 {
 	static const uint32_t sizes[] = { 1, 2, 3, 256, 1000, 32768 };
 
 	for (unsigned si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
 		const uint32_t size = sizes[si];
 		struct fx_opts o = { .size = size, .indirect = true, .phase0 = si % 2 == 1,
-				     .start = (uint16_t)(si % 2 == 1 ? size / 2 : size - 1) };
+				     .start = (uint16_t)(si % 2 == 1 ? size / 2 : size - 1),
+				     .batch = batch };
 		static struct vdp_chain cs[64];
 		static uint32_t seq_of[VDP_RING_SIZE_MAX], nbuf_of[VDP_RING_SIZE_MAX];
 		static uint8_t back[VDP_RING_SIZE_MAX];
@@ -733,8 +788,13 @@ test_wrap_tx(void)
 				break;
 			}
 			for (uint32_t i = 0; i < ntaken; i++)
-				vdp_packed_used_put(&f.vr, cs[i].id, cs[i].ndesc, 0);
-			if (!vdp_vq_publish(&f.vr) && ntaken != 0)
+				fx_put(&f, cs[i].id, cs[i].ndesc, 0);
+			/* used_batch: kept back, their ids still ours (the
+			 * guest has none of them back yet) */
+			for (uint32_t i = 0; batch && i < ntaken; i++)
+				if (!fx_held(&f, cs[i].id) || f.vr.nshadow != ntaken)
+					bad++;
+			if (!fx_publish(&f) && ntaken != 0)
 				bad++;  /* ENABLE: every publish calls */
 			/* guest: every id back exactly once, in completion order */
 			for (uint32_t i = 0; i < ntaken; i++) {
@@ -749,19 +809,21 @@ test_wrap_tx(void)
 			chains += ntaken;
 		}
 		laps = (o.start + total_slots) / size;  /* ends of the ring passed */
-		CHECK(bad == 0 && !f.vr.broken && fx_only_err(&f, VDP_ERR_MAX) && fx_none_held(&f) &&
+		CHECK(bad == 0 && f.early == 0 && !f.vr.broken && fx_only_err(&f, VDP_ERR_MAX) &&
+		      fx_none_held(&f) &&
 		      ppos(size, f.vr.last_avail, f.vr.avail_wrap) ==
 		      (start + total_slots) % (2u * size) && f.g.nfree == size,
-		      "wrap: TX ring of %u from slot %u wrap %d: %u chains, %" PRIu64
-		      " slots, wrap counters flipped %" PRIu64 " times, every id back once",
-		      size, o.start, !o.phase0, chains, total_slots, laps);
+		      "wrap%s: TX ring of %u from slot %u wrap %d: %u chains, %" PRIu64
+		      " slots, wrap counters flipped %" PRIu64 " times, every id back once%s",
+		      batch ? " (used_batch)" : "", size, o.start, !o.phase0, chains, total_slots,
+		      laps, batch ? ", none seen before its burst's publish" : "");
 		fx_fini(&f);
 	}
 }
 
 /* Mergeable RX over rings of many sizes, buffers of 1 or 2 slots. */
 static void
-test_wrap_rx(void)
+test_wrap_rx(bool batch)
 {
 	static const uint32_t sizes[] = { 1, 2, 3, 256, 1000 };
 	static uint8_t frame[4096], seen[8192];
@@ -771,7 +833,7 @@ test_wrap_rx(void)
 		for (int mrg = 0; mrg < 2; mrg++) {
 			const uint32_t size = sizes[si];
 			struct fx_opts o = { .size = size, .mrg = mrg, .phase0 = mrg,
-					     .start = (uint16_t)(size - 1) };
+					     .start = (uint16_t)(size - 1), .batch = batch };
 			uint32_t bad = 0, frames = 0, target = 6 * size + 200;
 			const uint32_t bufsz = mrg ? 128 : 512;
 			struct fx f;
@@ -811,7 +873,7 @@ test_wrap_rx(void)
 					bad++;
 					break;
 				}
-				vdp_vq_publish(&f.vr);
+				fx_publish(&f);
 				uint32_t tot = 0, nb = 1, n = 0, id, len;
 
 				while (n < nb) {
@@ -837,10 +899,11 @@ test_wrap_rx(void)
 					bad++;
 				frames++;
 			}
-			CHECK(bad == 0 && !f.vr.broken && fx_only_err(&f, VDP_ERR_MAX) && fx_none_held(&f),
-			      "wrap: %s RX ring of %u from slot %u wrap %d: %u frames, %" PRIu64
-			      " used elements", mrg ? "mergeable" : "one-buffer", size, o.start, !mrg,
-			      frames, f.g.nused);
+			CHECK(bad == 0 && f.early == 0 && !f.vr.broken &&
+			      fx_only_err(&f, VDP_ERR_MAX) && fx_none_held(&f),
+			      "wrap%s: %s RX ring of %u from slot %u wrap %d: %u frames, %" PRIu64
+			      " used elements", batch ? " (used_batch)" : "",
+			      mrg ? "mergeable" : "one-buffer", size, o.start, !mrg, frames, f.g.nused);
 			fx_fini(&f);
 		}
 	}
@@ -849,9 +912,10 @@ test_wrap_rx(void)
 /* ---- out-of-order completion ---- */
 
 static void
-test_out_of_order(void)
+test_out_of_order(bool batch)
 {
-	struct fx_opts o = { .size = 16, .start = 14 };
+	const char *B = batch ? " (used_batch)" : "";
+	struct fx_opts o = { .size = 16, .start = 14, .batch = batch };
 	struct guest_buf b[3];
 	struct vdp_chain c[3];
 	uint32_t id, len;
@@ -868,18 +932,27 @@ test_out_of_order(void)
 		vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[i]);
 	CHECK(c[0].id == ids[0] && c[0].ndesc == 2 && c[1].id == ids[1] && c[1].ndesc == 1 &&
 	      c[2].id == ids[2] && c[2].ndesc == 3 && f.vr.last_avail == 4 && !f.vr.avail_wrap,
-	      "ooo: 3 chains of 2, 1, 3 slots taken across the wrap");
-	vdp_packed_used_put(&f.vr, c[2].id, c[2].ndesc, 0);
-	vdp_packed_used_put(&f.vr, c[0].id, c[0].ndesc, 0);
-	vdp_packed_used_put(&f.vr, c[1].id, c[1].ndesc, 0);
+	      "ooo%s: 3 chains of 2, 1, 3 slots taken across the wrap", B);
+	fx_put(&f, c[2].id, c[2].ndesc, 0);
+	fx_put(&f, c[0].id, c[0].ndesc, 0);
+	fx_put(&f, c[1].id, c[1].ndesc, 0);
+	if (batch) {
+		CHECK(!guest_packed_used_ready(&f.g) && f.vr.used_idx == 14 && f.vr.used_wrap &&
+		      f.vr.nshadow == 3 && f.vr.used_pending == 3 && fx_held(&f, c[0].id) &&
+		      fx_held(&f, c[1].id) && fx_held(&f, c[2].id),
+		      "ooo%s: the 3 kept back: nothing used in the ring, the used position where "
+		      "it was, their ids still held", B);
+		CHECK(fx_publish(&f), "ooo%s: publish hands them over (ENABLE: a call)", B);
+	}
 	bool ok = true;
 	const int order[3] = { 2, 0, 1 };
 
 	for (int i = 0; i < 3; i++)
 		ok = ok && guest_packed_get_used(&f.g, &id, &len) == 1 && id == (uint32_t)ids[order[i]];
 	CHECK(ok && !guest_packed_used_ready(&f.g) && fx_in_sync(&f) && f.g.nfree == 16 &&
-	      fx_none_held(&f), "ooo: used in order 3, 1, 2: the guest gets 3, 1, 2, each once, slots skipped right");
-	CHECK(ring_still_works_tx(&f), "ooo: ring still works");
+	      fx_none_held(&f), "ooo%s: used in order 3, 1, 2: the guest gets 3, 1, 2, each once, "
+	      "slots skipped right", B);
+	CHECK(ring_still_works_tx(&f), "ooo%s: ring still works", B);
 
 	/* Random orders over many laps of an odd ring, one chain now and
 	 * then held across several rounds (zero-copy in flight). */
@@ -889,7 +962,7 @@ test_out_of_order(void)
 	bool holding = false;
 
 	fx_fini(&f);
-	o = (struct fx_opts){ .size = 7, .start = 5, .phase0 = true };
+	o = (struct fx_opts){ .size = 7, .start = 5, .phase0 = true, .batch = batch };
 	fx_init(&f, &o);
 	uint64_t buf = guest_tx_buf(&f, 64, 5);
 
@@ -929,14 +1002,17 @@ test_out_of_order(void)
 			cs[j] = t;
 		}
 		for (uint32_t i = 0; i < n; i++)
-			vdp_packed_used_put(&f.vr, cs[i].id, cs[i].ndesc, 0);
+			fx_put(&f, cs[i].id, cs[i].ndesc, 0);
 		if (holding && hold_for-- == 0) {
-			vdp_packed_used_put(&f.vr, held.id, held.ndesc, 0);
+			fx_put(&f, held.id, held.ndesc, 0);
 			holding = false;
 			n++;
 		}
 		chains += n;
 		uint32_t id2, len2;
+
+		if (batch)
+			fx_publish(&f);
 
 		while (guest_packed_get_used(&f.g, &id2, &len2) == 1)
 			returned[id2]++;
@@ -944,17 +1020,19 @@ test_out_of_order(void)
 			bad++;   /* an element the guest could not account for */
 	}
 	if (holding) {
-		vdp_packed_used_put(&f.vr, held.id, held.ndesc, 0);
+		fx_put(&f, held.id, held.ndesc, 0);
+		if (batch)
+			fx_publish(&f);
 		while (guest_packed_get_used(&f.g, &id, &len) == 1)
 			returned[id]++;
 	}
 	for (int i = 0; i < 7; i++)
 		if (posted[i] != returned[i])
 			bad++;
-	CHECK(bad == 0 && fx_in_sync(&f) && f.g.nfree == 7 && fx_none_held(&f) &&
+	CHECK(bad == 0 && f.early == 0 && fx_in_sync(&f) && f.g.nfree == 7 && fx_none_held(&f) &&
 	      fx_only_err(&f, VDP_ERR_MAX),
-	      "ooo: %u rounds on a ring of 7, random completion orders, a chain held across "
-	      "rounds: %u chains, every id back exactly as often as posted", rounds, chains);
+	      "ooo%s: %u rounds on a ring of 7, random completion orders, a chain held across "
+	      "rounds: %u chains, every id back exactly as often as posted", B, rounds, chains);
 	fx_fini(&f);
 }
 
@@ -1059,9 +1137,10 @@ guest_read_mrg(struct fx *f, uint8_t *out, uint32_t *outlen)
 /* What test_ring.c checks of vdp_split_enqueue_frame, through
  * vdp_vq_enqueue_frame, the same assertions on either layout. */
 static void
-test_frames(bool split)
+test_frames(bool split, bool batch)
 {
-	struct fx_opts o = { .split = split, .size = 256, .indirect = true, .event_idx = true };
+	struct fx_opts o = { .split = split, .size = 256, .indirect = true, .event_idx = true,
+			     .batch = batch };
 	struct vdp_net_hdr hdr = { .flags = 1, .hdr_len = 14, .csum_start = 34,
 				   .csum_offset = 16, .num_buffers = 77 };
 	static uint8_t frame[9000], seen[20000];
@@ -1075,12 +1154,12 @@ test_frames(bool split)
 
 	/* -- one buffer per frame -- */
 	fx_init(&f, &o);
-	L = fx_name(&f);
+	L = batch ? "packed, used_batch" : fx_name(&f);
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == VDP_ERR_NO_RX_BUF &&
 	      fx_only_err(&f, VDP_ERR_NO_RX_BUF), "frames[%s]: no buffers -> no_rx_buf counted", L);
 	h = post_rx_map(&f, 2048);
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0 && (fx_publish(&f), true) &&
 	      guest_expect_used(&f, (uint32_t)h, 112), "frames[%s]: frame into one buffer, used len 112", L);
 	struct vdp_net_hdr gh;
 
@@ -1099,7 +1178,7 @@ test_frames(bool split)
 		memset(guest_ptr(&f.m, b[i].gpa), 0xee, 500);
 	}
 	h = fx_post(&f, b, 3, false);
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src3, 3) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src3, 3) == 0 && (fx_publish(&f), true) &&
 	      guest_expect_used(&f, (uint32_t)h, 1010), "frames[%s]: legacy header, 3 pieces, 3-descriptor buffer", L);
 	for (int i = 0; i < 3; i++)
 		memcpy(seen + 500 * i, guest_ptr(&f.m, b[i].gpa), 500);
@@ -1111,11 +1190,11 @@ test_frames(bool split)
 	h = post_rx_map(&f, 64);
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == VDP_ERR_RX_TOO_SMALL &&
-	      fx_only_err(&f, VDP_ERR_RX_TOO_SMALL) && (vdp_vq_publish(&f.vr), true) &&
+	      fx_only_err(&f, VDP_ERR_RX_TOO_SMALL) && (fx_publish(&f), true) &&
 	      fx_used_pending(&f) == 0 && fx_left(&f) == 1 && fx_none_held(&f),
 	      "frames[%s]: buffer too small -> rx_too_small, not consumed", L);
 	iov.len = 40;
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0 && (fx_publish(&f), true) &&
 	      guest_expect_used(&f, (uint32_t)h, 52), "frames[%s]: smaller frame then fits", L);
 
 	/* a read-only chain on the RX ring: refused, skipped */
@@ -1125,10 +1204,12 @@ test_frames(bool split)
 	h = post_rx_map(&f, 256);
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0 &&
-	      fx_only_err(&f, VDP_ERR_BAD_DESC) && (vdp_vq_publish(&f.vr), true) &&
+	      fx_only_err(&f, VDP_ERR_BAD_DESC) && (fx_publish(&f), true) &&
 	      guest_expect_used(&f, (uint32_t)hbad, 0) && guest_expect_used(&f, (uint32_t)h, 52),
 	      "frames[%s]: read-only buffer refused (bad_desc) and returned, frame in the next", L);
 	CHECK(fx_in_sync(&f) && fx_none_held(&f) && !f.vr.broken, "frames[%s]: nothing held, in sync", L);
+	CHECK(f.early == 0, "frames[%s]: nothing the guest's before the publish (%u times)", L,
+	      f.early);
 	fx_fini(&f);
 
 	/* -- mergeable -- */
@@ -1139,14 +1220,14 @@ test_frames(bool split)
 		post_rx_map(&f, 256);
 	struct vdp_iov src[3] = { { frame, 14 }, { frame + 14, 486 }, { frame + 500, 500 } };
 
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src, 3) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src, 3) == 0 && (fx_publish(&f), true) &&
 	      fx_used_pending(&f) == 4, "frames[%s]: mrg 1000-byte frame over 256-byte buffers: 4 used", L);
 	CHECK(guest_read_mrg(&f, seen, &got) == 4 && got == 1012 && seen[1] == 1 &&
 	      memcmp(seen + 12, frame, 1000) == 0 && fx_left(&f) == 1,
 	      "frames[%s]: mrg num_buffers 4, contents match, 5th buffer left", L);
 
 	src[0].len = 244;
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src, 1) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src, 1) == 0 && (fx_publish(&f), true) &&
 	      guest_read_mrg(&f, seen, &got) == 1 && got == 256 && memcmp(seen + 12, frame, 244) == 0,
 	      "frames[%s]: mrg frame filling one buffer exactly: num_buffers 1", L);
 
@@ -1157,12 +1238,12 @@ test_frames(bool split)
 
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == VDP_ERR_NO_RX_BUF &&
-	      fx_only_err(&f, VDP_ERR_NO_RX_BUF) && (vdp_vq_publish(&f.vr), true) &&
+	      fx_only_err(&f, VDP_ERR_NO_RX_BUF) && (fx_publish(&f), true) &&
 	      fx_used_pending(&f) == 0 && fx_left(&f) == 2 && fx_none_held(&f),
 	      "frames[%s]: mrg 2 buffers for 4 -> no_rx_buf, nothing consumed, no id held", L);
 	for (int i = 0; i < 2; i++)
 		post_rx_map(&f, 256);
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == 0 && (fx_publish(&f), true) &&
 	      guest_read_mrg(&f, seen, &got) == 4 && got == 1012 && memcmp(seen + 12, frame, 1000) == 0,
 	      "frames[%s]: mrg fits once the guest posts more, taking the kept buffers again", L);
 
@@ -1175,7 +1256,7 @@ test_frames(bool split)
 		post_rx_map(&f, 256);
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == 0 &&
-	      fx_only_err(&f, VDP_ERR_ZERO_LEN) && (vdp_vq_publish(&f.vr), true),
+	      fx_only_err(&f, VDP_ERR_ZERO_LEN) && (fx_publish(&f), true),
 	      "frames[%s]: mrg zero-length buffer in the middle skipped", L);
 	CHECK(fx_get_used(&f, &zid, &zlen) == 1 && zid == (uint32_t)hz && zlen == 0,
 	      "frames[%s]: mrg bad buffer first in the used ring, len 0", L);
@@ -1190,7 +1271,7 @@ test_frames(bool split)
 	      f.vr.err[VDP_ERR_NO_RX_BUF] == f.err0[VDP_ERR_NO_RX_BUF] + 1 &&
 	      f.vr.err[VDP_ERR_ZERO_LEN] == f.err0[VDP_ERR_ZERO_LEN] + 1,
 	      "frames[%s]: mrg bad chain then out of buffers -> zero_len and no_rx_buf, once each", L);
-	vdp_vq_publish(&f.vr);
+	fx_publish(&f);
 	CHECK(fx_used_pending(&f) == 2 && fx_left(&f) == 1 && fx_none_held(&f),
 	      "frames[%s]: mrg buffer before the bad one returned empty, the one after it kept", L);
 	bool all0 = true;
@@ -1203,7 +1284,7 @@ test_frames(bool split)
 	hz = fx_post(&f, &zb, 1, false);
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == VDP_ERR_NO_RX_BUF &&
-	      f.vr.err[VDP_ERR_ZERO_LEN] == f.err0[VDP_ERR_ZERO_LEN] + 1 && (vdp_vq_publish(&f.vr), true) &&
+	      f.vr.err[VDP_ERR_ZERO_LEN] == f.err0[VDP_ERR_ZERO_LEN] + 1 && (fx_publish(&f), true) &&
 	      fx_used_pending(&f) == 2 && fx_left(&f) == 0 && fx_none_held(&f),
 	      "frames[%s]: mrg good buffer, bad chain, then empty: both returned once, none left", L);
 	while (fx_get_used(&f, &zid, &zlen) == 1)
@@ -1216,11 +1297,11 @@ test_frames(bool split)
 	for (int i = 0; i < 4; i++)
 		post_rx_map(&f, 512);
 	src[0].len = 10;
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src, 1) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, src, 1) == 0 && (fx_publish(&f), true) &&
 	      guest_read_mrg(&f, seen, &got) == 1 && got == 22, "frames[%s]: mrg small frame, 22 bytes", L);
 	fx_mark(&f);
 	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == 0 &&
-	      fx_only_err(&f, VDP_ERR_SHORT_CHAIN) && (vdp_vq_publish(&f.vr), true) &&
+	      fx_only_err(&f, VDP_ERR_SHORT_CHAIN) && (fx_publish(&f), true) &&
 	      fx_get_used(&f, &zid, &zlen) == 1 && zid == (uint32_t)hs && zlen == 0,
 	      "frames[%s]: mrg first buffer shorter than the header refused (short_chain), returned empty", L);
 	CHECK(guest_read_mrg(&f, seen, &got) == 2 && got == 1012 && memcmp(seen + 12, frame, 1000) == 0,
@@ -1232,7 +1313,7 @@ test_frames(bool split)
 	struct vdp_iov jsrc[4] = { { frame, 1 }, { frame + 1, 4000 }, { frame + 4001, 2999 },
 				   { frame + 7000, 2000 } };
 
-	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, jsrc, 4) == 0 && (vdp_vq_publish(&f.vr), true) &&
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, jsrc, 4) == 0 && (fx_publish(&f), true) &&
 	      guest_read_mrg(&f, seen, &got) == 2 + 32 && got == 9012 && memcmp(seen + 12, frame, 9000) == 0,
 	      "frames[%s]: mrg 9000-byte frame: num_buffers 34, contents match", L);
 
@@ -1247,10 +1328,12 @@ test_frames(bool split)
 	CHECK(before == 8 + VDP_MRG_MAX_BUFS &&
 	      vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &huge, 1) == VDP_ERR_RX_TOO_SMALL &&
 	      fx_only_err(&f, VDP_ERR_RX_TOO_SMALL) && fx_left(&f) == before && fx_none_held(&f) &&
-	      (vdp_vq_publish(&f.vr), true) && fx_used_pending(&f) == 0,
+	      (fx_publish(&f), true) && fx_used_pending(&f) == 0,
 	      "frames[%s]: mrg frame needing > %u buffers -> rx_too_small, nothing consumed", L,
 	      VDP_MRG_MAX_BUFS);
 	CHECK(!f.vr.broken, "frames[%s]: ring not broken", L);
+	CHECK(f.early == 0, "frames[%s]: mrg: nothing the guest's before the publish (%u times)",
+	      L, f.early);
 	fx_fini(&f);
 
 	/* -- the burst budget -- */
@@ -2292,6 +2375,368 @@ test_rewrite(void)
 	fx_fini(&f);
 }
 
+/* ---- used_batch: used elements kept back until the publish ---- */
+
+/* Take k one-slot TX chains (posted first) and put them, through the
+ * layout-agnostic call; ids[] gets their ids in that order. */
+static uint32_t
+ub_take_put(struct fx *f, uint32_t k, uint16_t *ids)
+{
+	struct guest_buf b = { guest_tx_buf(f, 64, 1), 64, false };
+	struct vdp_chain c;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < k; i++)
+		if (fx_post(f, &b, 1, false) < 0)
+			return n;
+	for (uint32_t i = 0; i < k; i++) {
+		if (vdp_vq_fetch(&f->vr, &f->m.mm, VDP_DIR_READ, &c) != VDP_FETCH_OK)
+			return n;
+		vdp_vq_used_put(&f->vr, c.id, c.ndesc, 0);
+		ids[n++] = c.id;
+	}
+	return n;
+}
+
+/* The guest reads k used elements: ids[0..k) in that order, len 0. */
+static bool
+ub_expect(struct fx *f, const uint16_t *ids, uint32_t k)
+{
+	for (uint32_t i = 0; i < k; i++)
+		if (!guest_expect_used(f, ids[i], 0))
+			return false;
+	return true;
+}
+
+static void
+test_used_batch(void)
+{
+	static struct vdp_pdesc snap[256];
+	static uint8_t frame[4096], seen[8192];
+	static uint16_t ids[80];
+	struct vdp_net_hdr hdr = { 0 };
+	struct fx_opts o = { .size = 16, .start = 10, .batch = true };
+	struct guest_buf b[3];
+	struct vdp_chain c[5];
+	uint32_t id, len, got;
+	struct fx f;
+	int pid[5];
+	bool ok;
+
+	fill_pattern(frame, sizeof(frame), 11);
+
+	/* kept, then handed over at the publish, in the order put */
+	fx_init(&f, &o);
+	for (int i = 0; i < 3; i++)
+		b[i] = (struct guest_buf){ guest_tx_buf(&f, 64, (uint32_t)i), 64, false };
+	for (int i = 0; i < 5; i++)
+		pid[i] = fx_post(&f, b, 1 + (uint32_t)i % 3, false);   /* 1, 2, 3, 1, 2 slots */
+	ok = true;
+	for (int i = 0; i < 5; i++)
+		ok = ok && vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[i]) == VDP_FETCH_OK &&
+		     c[i].id == pid[i];
+	memcpy(snap, f.g.ring, 16 * sizeof(snap[0]));
+	{
+		static const int order[5] = { 2, 0, 4, 1, 3 };
+
+		for (int i = 0; i < 5; i++)
+			vdp_vq_used_put(&f.vr, c[order[i]].id, c[order[i]].ndesc, 0);
+		CHECK(ok && memcmp(snap, f.g.ring, 16 * sizeof(snap[0])) == 0 &&
+		      !guest_packed_used_ready(&f.g) && f.vr.used_idx == 10 && f.vr.used_wrap &&
+		      f.vr.nshadow == 5 && f.vr.used_pending == 5 && !fx_none_held(&f) &&
+		      fx_held(&f, c[0].id) && fx_held(&f, c[4].id),
+		      "batch: 5 chains (9 slots, across the wrap) put: not a byte of the ring "
+		      "written, the used position where it was, their ids still held");
+		CHECK(vdp_vq_publish(&f.vr) && f.vr.nshadow == 0 && f.vr.used_pending == 0 &&
+		      f.vr.used_idx == 3 && !f.vr.used_wrap && fx_none_held(&f),
+		      "batch: the publish hands them over: used position 9 slots on (3, wrap 0), "
+		      "ids no longer held, a call (ENABLE)");
+		ok = true;
+		for (int i = 0; i < 5; i++)
+			ok = ok && guest_expect_used(&f, (uint32_t)pid[order[i]], 0);
+		CHECK(ok && !guest_packed_used_ready(&f.g) && fx_in_sync(&f) && f.g.nfree == 16,
+		      "batch: the guest gets them in the order put (3, 1, 5, 2, 4), each once");
+	}
+	CHECK(!vdp_vq_publish(&f.vr), "batch: a publish with nothing kept: no call");
+	fx_fini(&f);
+
+	/* a bad chain met between kept elements: kept too, in ring order */
+	fx_init(&f, &o);
+	{
+		struct guest_buf zb = { guest_alloc(&f.m, 64, 8), 0, false };
+		int ga, gz, gc;
+		enum vdp_fetch r;
+
+		b[0] = (struct guest_buf){ guest_tx_buf(&f, 64, 1), 64, false };
+		ga = fx_post(&f, b, 1, false);
+		gz = fx_post(&f, &zb, 1, false);
+		gc = fx_post(&f, b, 1, false);
+		memcpy(snap, f.g.ring, 16 * sizeof(snap[0]));
+		fx_mark(&f);
+		vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[0]);
+		vdp_vq_used_put(&f.vr, c[0].id, c[0].ndesc, 0);
+		r = vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[1]);
+		CHECK(r == VDP_FETCH_BAD && fx_only_err(&f, VDP_ERR_ZERO_LEN) &&
+		      !guest_packed_used_ready(&f.g) && f.vr.nshadow == 2 &&
+		      memcmp(snap, f.g.ring, 16 * sizeof(snap[0])) == 0,
+		      "batch: a bad chain after a kept element: counted, kept after it (nothing "
+		      "in the ring yet)");
+		vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[2]);
+		vdp_vq_used_put(&f.vr, c[2].id, c[2].ndesc, 0);
+		vdp_vq_publish(&f.vr);
+		CHECK(guest_expect_used(&f, (uint32_t)ga, 0) && guest_expect_used(&f, (uint32_t)gz, 0) &&
+		      guest_expect_used(&f, (uint32_t)gc, 0) && fx_in_sync(&f) && fx_none_held(&f),
+		      "batch: at the publish the guest gets them in ring order: good, bad (len 0), "
+		      "good");
+	}
+	fx_fini(&f);
+
+	/* a mergeable frame whose buffers do not fit the rest of the shadow:
+	 * the kept elements are handed over first, the frame kept whole */
+	o = (struct fx_opts){ .size = 256, .mrg = true, .batch = true };
+	fx_init(&f, &o);
+	for (int i = 0; i < 66; i++)
+		post_rx_map(&f, 256);
+	{
+		struct vdp_iov one = { frame, 100 }, four = { frame, 1000 };
+		uint32_t nf = 0;
+
+		for (int i = 0; i < 62; i++)
+			nf += vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &one, 1) == 0;
+		CHECK(nf == 62 && !guest_packed_used_ready(&f.g) && f.vr.nshadow == 62,
+		      "batch: 62 one-buffer frames kept");
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &four, 1) == 0 &&
+		      guest_packed_used_pending(&f.g) == 62 && f.vr.nshadow == 4 &&
+		      f.vr.used_pending == 66,
+		      "batch: a 4-buffer frame with room for 2 left: the 62 handed over first (the "
+		      "guest sees 62), the frame's 4 kept (%u seen, %u kept)",
+		      guest_packed_used_pending(&f.g), f.vr.nshadow);
+		ok = true;
+		for (int i = 0; i < 62; i++)
+			ok = ok && guest_read_mrg(&f, seen, &got) == 1 && got == 112 &&
+			     memcmp(seen + 12, frame, 100) == 0;
+		CHECK(ok && !guest_packed_used_ready(&f.g),
+		      "batch: the 62 frames whole, nothing of the 4-buffer frame yet");
+		fx_publish(&f);
+		CHECK(guest_read_mrg(&f, seen, &got) == 4 && got == 1012 &&
+		      memcmp(seen + 12, frame, 1000) == 0 && fx_in_sync(&f) && fx_none_held(&f),
+		      "batch: at the publish the 4-buffer frame, whole");
+	}
+	fx_fini(&f);
+
+	/* a frame of more buffers than the shadow holds: the kept elements
+	 * handed over, then the frame directly, in ring order */
+	fx_init(&f, &o);
+	for (int i = 0; i < 3; i++)
+		post_rx_map(&f, 256);
+	for (int i = 0; i < 70; i++)
+		post_rx_map(&f, 32);
+	{
+		struct vdp_iov one = { frame, 50 }, big = { frame, 70 * 32 - 12 };
+
+		for (int i = 0; i < 3; i++)
+			vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &one, 1);
+		CHECK(!guest_packed_used_ready(&f.g) && f.vr.nshadow == 3,
+		      "batch: 3 frames kept");
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &big, 1) == 0 &&
+		      guest_packed_used_pending(&f.g) == 73 && f.vr.nshadow == 0 &&
+		      f.vr.used_pending == 73,
+		      "batch: a frame of 70 buffers (> %u): the 3 and the 70 handed over at once "
+		      "(%u seen)", VDP_USED_BATCH_MAX, guest_packed_used_pending(&f.g));
+		ok = true;
+		for (int i = 0; i < 3; i++)
+			ok = ok && guest_read_mrg(&f, seen, &got) == 1 && got == 62 &&
+			     memcmp(seen + 12, frame, 50) == 0;
+		CHECK(ok && guest_read_mrg(&f, seen, &got) == 70 && got == 70 * 32 &&
+		      memcmp(seen + 12, frame, 70 * 32 - 12) == 0,
+		      "batch: in ring order: the 3 frames, then the 70-buffer one whole");
+		CHECK(vdp_vq_publish(&f.vr) && f.vr.used_pending == 0 && fx_in_sync(&f) &&
+		      fx_none_held(&f), "batch: the publish after it: a call, nothing more");
+	}
+	fx_fini(&f);
+
+	/* the shadow filling up in the middle of a burst */
+	o = (struct fx_opts){ .size = 128, .start = 100, .batch = true };
+	fx_init(&f, &o);
+	ok = ub_take_put(&f, 64, ids) == 64;
+	CHECK(ok && !guest_packed_used_ready(&f.g) && f.vr.nshadow == 64,
+	      "batch: 64 put: all kept");
+	ok = ub_take_put(&f, 6, ids + 64) == 6;
+	CHECK(ok && guest_packed_used_pending(&f.g) == 64 && f.vr.nshadow == 6 &&
+	      f.vr.used_pending == 70 && !fx_held(&f, ids[0]) && !fx_held(&f, ids[63]) &&
+	      fx_held(&f, ids[64]) && fx_held(&f, ids[69]),
+	      "batch: 70 put: the first 64 handed over when the 65th came (the guest sees "
+	      "them, their ids free), 6 kept, 70 to publish (%u seen, %u kept, %u pending)",
+	      guest_packed_used_pending(&f.g), f.vr.nshadow, f.vr.used_pending);
+	ok = ub_expect(&f, ids, 64) && !guest_packed_used_ready(&f.g);
+	CHECK(ok && vdp_vq_publish(&f.vr) && ub_expect(&f, ids + 64, 6) && fx_in_sync(&f) &&
+	      fx_none_held(&f), "batch: in the order put, the last 6 at the publish");
+	fx_fini(&f);
+
+	/* the guest posts an id we keep (not yet handed over): refused */
+	o = (struct fx_opts){ .size = 16, .batch = true };
+	fx_init(&f, &o);
+	{
+		struct vdp_pdesc d;
+
+		ub_take_put(&f, 1, ids);
+		raw_descs(&f, &d, 1, ids[0], false);
+		guest_packed_post_desc(&f.g, &d, 1, true);
+		fx_mark(&f);
+		CHECK(vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[0]) == VDP_FETCH_BROKEN &&
+		      f.vr.broken && fx_only_err(&f, VDP_ERR_BAD_ID),
+		      "batch: the guest posts id %u again while we keep its used element: bad_id, "
+		      "ring broken", ids[0]);
+		CHECK(!guest_packed_used_ready(&f.g) && vdp_vq_publish(&f.vr) &&
+		      guest_expect_used(&f, ids[0], 0),
+		      "batch: the kept element still handed over at the publish (once)");
+	}
+	fx_fini(&f);
+
+	/* unfetch and rewind next to kept elements */
+	o = (struct fx_opts){ .size = 16, .start = 14, .batch = true, .mrg = true };
+	fx_init(&f, &o);
+	{
+		int ga, gb;
+
+		b[0] = (struct guest_buf){ guest_tx_buf(&f, 64, 1), 64, false };
+		ga = fx_post(&f, b, 2, false);                 /* slots 14, 15 */
+		gb = fx_post(&f, b, 3, false);                 /* slots 0..2 */
+		vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[0]);
+		vdp_vq_used_put(&f.vr, c[0].id, c[0].ndesc, 0);
+		vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[1]);
+		vdp_vq_unfetch(&f.vr, &c[1]);
+		CHECK(c[1].id == gb && f.vr.last_avail == 0 && !f.vr.avail_wrap &&
+		      !fx_held(&f, (uint16_t)gb) && fx_held(&f, (uint16_t)ga) && f.vr.nshadow == 1,
+		      "batch: unfetch after a kept element: back to slot 0, that id free, the kept "
+		      "one still ours");
+		CHECK(vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[1]) == VDP_FETCH_OK &&
+		      c[1].id == gb, "batch: the chain taken again");
+		vdp_vq_used_put(&f.vr, c[1].id, c[1].ndesc, 0);
+		vdp_vq_publish(&f.vr);
+		CHECK(guest_expect_used(&f, (uint32_t)ga, 0) && guest_expect_used(&f, (uint32_t)gb, 0) &&
+		      fx_in_sync(&f) && fx_none_held(&f), "batch: both handed over in order");
+	}
+	fx_fini(&f);
+
+	o = (struct fx_opts){ .size = 32, .mrg = true, .batch = true };
+	fx_init(&f, &o);
+	{
+		struct vdp_iov one = { frame, 100 }, four = { frame, 1000 };
+		struct guest_buf zb = { guest_alloc(&f.m, 64, 8), 0, true };
+		int hz, hg;
+
+		post_rx_map(&f, 256);
+		vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &one, 1);
+		post_rx_map(&f, 256);
+		post_rx_map(&f, 256);
+		fx_mark(&f);
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &four, 1) == VDP_ERR_NO_RX_BUF &&
+		      fx_only_err(&f, VDP_ERR_NO_RX_BUF) && fx_left(&f) == 2 && f.vr.nshadow == 1 &&
+		      f.vr.used_pending == 1,
+		      "batch: a frame that does not fit after a kept one: its buffers rewound "
+		      "(2 left), the kept one untouched");
+		fx_publish(&f);
+		CHECK(guest_read_mrg(&f, seen, &got) == 1 && got == 112 &&
+		      !guest_packed_used_ready(&f.g),
+		      "batch: the publish hands over the first frame only");
+		post_rx_map(&f, 256);
+		post_rx_map(&f, 256);
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &four, 1) == 0 &&
+		      (fx_publish(&f), true) && guest_read_mrg(&f, seen, &got) == 4 && got == 1012 &&
+		      memcmp(seen + 12, frame, 1000) == 0,
+		      "batch: it fits once the guest posts more, the rewound buffers taken again");
+		/* a good buffer, a bad chain, then none: the good one comes
+		 * back empty after the bad one */
+		hg = post_rx_map(&f, 256);
+		hz = fx_post(&f, &zb, 1, false);
+		fx_mark(&f);
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &four, 1) == VDP_ERR_NO_RX_BUF &&
+		      !guest_packed_used_ready(&f.g) && f.vr.nshadow == 2,
+		      "batch: good buffer, bad chain, then none: both kept");
+		fx_publish(&f);
+		CHECK(fx_get_used(&f, &id, &len) == 1 && id == (uint32_t)hz && len == 0 &&
+		      fx_get_used(&f, &id, &len) == 1 && id == (uint32_t)hg && len == 0 &&
+		      fx_in_sync(&f) && fx_none_held(&f) && f.early == 0,
+		      "batch: then the bad chain and the good buffer, both empty, in that order");
+	}
+	fx_fini(&f);
+
+	/* a hostile guest has us take more than a ring's worth of slots
+	 * before any is given back (it posts again into slots we took): the
+	 * kept elements are handed over before one group would land on its
+	 * own slots */
+	o = (struct fx_opts){ .size = 4, .batch = true };
+	fx_init(&f, &o);
+	{
+		uint64_t buf = guest_tx_buf(&f, 64, 3);
+		int ga, gb;
+
+		b[0] = b[1] = b[2] = (struct guest_buf){ buf, 64, false };
+		ga = fx_post(&f, b, 3, false);                 /* slots 0..2 */
+		gb = fx_post(&f, b, 1, false);                 /* slot 3 */
+		vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[0]);
+		vdp_vq_used_put(&f.vr, c[0].id, c[0].ndesc, 0);
+		vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[1]);
+		vdp_vq_used_put(&f.vr, c[1].id, c[1].ndesc, 0);
+		/* slots 0 and 1 again, in the next lap, id 2 */
+		guest_packed_set_desc(&f.g, 1, buf, 64, 2, guest_packed_avail_bits(false));
+		guest_packed_set_desc(&f.g, 0, buf, 64, 2,
+				      VDP_DESC_F_NEXT | guest_packed_avail_bits(false));
+		CHECK(f.vr.nshadow == 2 && f.vr.shadow_slots == 4 && !guest_packed_used_ready(&f.g) &&
+		      vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[2]) == VDP_FETCH_OK &&
+		      c[2].id == 2 && c[2].ndesc == 2,
+		      "batch: ring of 4: 4 slots kept, then a chain the guest posted over 2 of them");
+		vdp_vq_used_put(&f.vr, c[2].id, c[2].ndesc, 0);
+		CHECK(f.vr.nshadow == 1 && f.vr.shadow_slots == 2 && f.vr.used_idx == 0 &&
+		      !f.vr.used_wrap && guest_expect_used(&f, (uint32_t)ga, 0) &&
+		      guest_expect_used(&f, (uint32_t)gb, 0),
+		      "batch: its element would lap the kept ones: those handed over first (the "
+		      "guest has them, whole), it kept");
+		fx_publish(&f);
+		CHECK(f.g.ring[0].id == 2 && f.g.ring[0].flags == guest_packed_used_bits(false) &&
+		      f.vr.used_idx == 2 && !f.vr.used_wrap,
+		      "batch: then at the publish, in the next lap");
+	}
+	fx_fini(&f);
+
+	/* the call decision covers every element handed over since the last
+	 * one, those of a full shadow too */
+	o = (struct fx_opts){ .size = 128, .event_idx = true, .batch = true };
+	fx_init(&f, &o);
+	vdp_packed_need_call(&f.vr);                        /* the past is known */
+	guest_packed_set_event(&f.g, VDP_PEVENT_DESC, 3, true);
+	ub_take_put(&f, 5, ids);
+	CHECK(vdp_vq_publish(&f.vr), "batch: DESC at 3: 5 kept then handed over: a call");
+	ub_expect(&f, ids, 5);
+	guest_packed_set_event(&f.g, VDP_PEVENT_DESC, 20, true);
+	ub_take_put(&f, 2, ids);
+	CHECK(!vdp_vq_publish(&f.vr), "batch: DESC at 20, used position 7: no call");
+	ub_expect(&f, ids, 2);
+	guest_packed_set_event(&f.g, VDP_PEVENT_DESC, 12, true);   /* in the first 64 */
+	ub_take_put(&f, 70, ids);
+	CHECK(guest_packed_used_pending(&f.g) == 64 && vdp_vq_publish(&f.vr),
+	      "batch: DESC at 12, 64 handed over mid-burst then 6 at the publish: a call");
+	ub_expect(&f, ids, 70);
+	/* used position 77 (wrap 1): the 64 reach 141, the 6 147 (slot 19,
+	 * wrap 0); the event at 143 (slot 15, wrap 0) */
+	guest_packed_set_event(&f.g, VDP_PEVENT_DESC, 15, false);
+	ub_take_put(&f, 70, ids);
+	CHECK(guest_packed_used_pending(&f.g) == 64 && vdp_vq_publish(&f.vr),
+	      "batch: DESC at the 66th slot on: passed by the publish's 6, not by the 64: a "
+	      "call");
+	ub_expect(&f, ids, 70);
+	guest_packed_set_event(&f.g, VDP_PEVENT_DESC, 119, true);   /* 147 + 100 */
+	ub_take_put(&f, 70, ids);
+	CHECK(!vdp_vq_publish(&f.vr), "batch: DESC 100 slots on, 70 handed over: no call");
+	ub_expect(&f, ids, 70);
+	guest_packed_disable_cb(&f.g);
+	ub_take_put(&f, 70, ids);
+	CHECK(!vdp_vq_publish(&f.vr) && ub_expect(&f, ids, 70) && fx_in_sync(&f),
+	      "batch: DISABLE: no call, whatever was handed over");
+	fx_fini(&f);
+}
+
 /* ---- a mergeable frame is seen whole (2.7.9 Multi-buffer requests) ---- */
 
 static void
@@ -2364,12 +2809,17 @@ main(void)
 	test_init();
 	test_tx_chains();
 	test_rx_packed();
-	test_wrap_tx();
-	test_wrap_rx();
-	test_out_of_order();
+	test_wrap_tx(false);
+	test_wrap_tx(true);
+	test_wrap_rx(false);
+	test_wrap_rx(true);
+	test_out_of_order(false);
+	test_out_of_order(true);
 	test_unfetch();
-	test_frames(true);
-	test_frames(false);
+	test_frames(true, false);
+	test_frames(false, false);
+	test_frames(false, true);
+	test_used_batch();
 	test_budget();
 	test_notify();
 	test_hostile_phase();

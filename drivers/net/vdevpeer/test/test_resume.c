@@ -40,7 +40,7 @@
 #define TXB 256u             /* a guest TX frame's buffer */
 #define PAY_MAX 220u         /* payload bytes of a frame, at most */
 #define NONE UINT32_MAX
-#define MAXCUT 64u
+#define MAXCUT 128u          /* chains or frames of one burst, at most */
 
 /* ---- frames: a sequence number and a pattern ---- */
 
@@ -93,6 +93,10 @@ struct cfg {
 	uint32_t hold_bursts;  /* ... for that many bursts */
 	bool one_slot;         /* chains of one descriptor only */
 	uint32_t rxb;          /* guest RX buffer size (default 512) */
+	bool batch;            /* packed: used_batch (as the PMD's ring load sets it) */
+	uint32_t burst;        /* crash sweeps: chains or frames per burst (default 3) */
+	uint32_t points;       /* crash sweeps: crash points (default 80) ... */
+	uint32_t stride;       /* ... one every stride steps (default 1) */
 };
 
 struct rt {
@@ -117,6 +121,7 @@ struct rt {
 	uint32_t cut[MAXCUT], ncut;
 	bool cut_published;          /* its publish was done */
 	bool cut_used;               /* a chain of it was used (copied) */
+	uint16_t cut_used0;          /* the used position when it began */
 
 	/* the guest */
 	uint32_t next_seq;           /* TX: next frame posted; RX: next frame sent */
@@ -129,7 +134,7 @@ struct rt {
 	uint32_t bufsz;
 	uint8_t completed[MAXSEQ];   /* TX: the chain came back */
 	uint8_t seen[MAXSEQ];        /* TX: the application got it; RX: the guest did */
-	uint8_t lost_ok[MAXSEQ];     /* TX: may be lost (given up by design) */
+	uint8_t lost_ok[MAXSEQ];     /* may be lost (given up by design); RX: or received */
 	uint8_t lost_must[MAXSEQ];   /* RX: lost (never made visible) */
 	uint8_t asm_buf[8192];
 	uint32_t asm_len, asm_left;
@@ -155,6 +160,7 @@ vr_setup(struct rt *r)
 {
 	r->vr.mrg_rxbuf = r->c.mrg;
 	r->vr.hdr_len = HDR;
+	r->vr.used_batch = r->c.batch;
 }
 
 /* The VMM's positions, a fresh vring over the same memory. */
@@ -452,16 +458,21 @@ dev_rx_burst(struct rt *r, uint32_t n)
 	r->ncut = 0;
 	r->cut_published = false;
 	r->cut_used = false;
+	r->cut_used0 = vdp_vq_used_base(vr);
 	vdp_vring_burst_begin(vr);
-	/* zero-copy: give back the chains the application freed (FIFO) */
+	/* zero-copy: give back the chains the application freed (FIFO); a
+	 * packed ring's held entry is cleared by the core when the element
+	 * is handed over (vdevpeer_zcopy.c) */
 	while (r->nheld != 0 && r->held[0].free_at <= r->burst) {
 		struct hold h = r->held[0];
 
 		vdp_vq_used_put(vr, h.id, h.ndesc, 0);
 		STEP(r);
-		vdp_ring_state_held(vr, h.id, 0);
+		if (r->c.split) {
+			vdp_ring_state_held(vr, h.id, 0);
+			STEP(r);
+		}
 		memmove(&r->held[0], &r->held[1], --r->nheld * sizeof(r->held[0]));
-		STEP(r);
 	}
 	for (uint32_t i = 0; i < n && i < MAXCUT; i++) {
 		enum vdp_fetch f = vdp_vq_fetch(vr, &r->m.mm, VDP_DIR_READ, &c);
@@ -520,6 +531,7 @@ dev_tx_burst(struct rt *r, uint32_t n)
 	r->burst++;
 	r->ncut = 0;
 	r->cut_published = false;
+	r->cut_used0 = vdp_vq_used_base(vr);
 	vdp_vring_burst_begin(vr);
 	for (uint32_t i = 0; i < n && i < MAXCUT && r->next_seq < MAXSEQ; i++) {
 		uint32_t seq = r->next_seq, len = flen(seq);
@@ -581,6 +593,10 @@ run(struct rt *r, uint32_t upto, uint32_t n, bool drain)
 static void
 note_cut(struct rt *r)
 {
+	/* used_batch: the guest saw elements of that burst (the shadow
+	 * filled up, or its publish was done) */
+	const bool handed = r->c.batch && vdp_vq_used_base(&r->vr) != r->cut_used0;
+
 	for (uint32_t i = 0; i < r->ncut; i++) {
 		uint32_t seq = r->cut[i];
 
@@ -588,10 +604,18 @@ note_cut(struct rt *r)
 			/* chains the guest saw used in a burst whose end was
 			 * not reached cannot be taken again: that burst is
 			 * finished at the resume, its frames lost */
-			if (r->c.split ? r->cut_published && r->cut_used : r->cut_used)
+			if (r->c.split ? r->cut_published && r->cut_used :
+			    r->c.batch ? handed : r->cut_used)
 				r->lost_ok[seq] = 1;
 		} else if (r->c.split && !r->cut_published) {
 			r->lost_must[seq] = 1;   /* never published */
+		} else if (r->c.batch && !r->cut_published) {
+			/* kept back, never handed over; or some were, when
+			 * the shadow filled up */
+			if (handed)
+				r->lost_ok[seq] = 1;
+			else
+				r->lost_must[seq] = 1;
 		}
 	}
 	r->ncut = 0;
@@ -638,7 +662,8 @@ verify(struct rt *r, char *msg, size_t len)
 				snprintf(msg, len, "frame %u delivered %u times", s, r->seen[s]);
 				return false;
 			}
-		} else if (r->seen[s] != (r->lost_must[s] ? 0 : 1)) {
+		} else if (r->lost_ok[s] ? r->seen[s] > 1 :
+			   r->seen[s] != (r->lost_must[s] ? 0 : 1)) {
 			snprintf(msg, len, "frame %u received %u times (expected %u)", s,
 				 r->seen[s], r->lost_must[s] ? 0 : 1);
 			return false;
@@ -707,6 +732,7 @@ cut_begin(struct rt *r)
 	r->ncut = 0;
 	r->cut_published = false;
 	r->cut_used = false;
+	r->cut_used0 = vdp_vq_used_base(&r->vr);
 	vdp_vring_burst_begin(&r->vr);
 }
 
@@ -1429,6 +1455,240 @@ test_crash_twice(void)
 	}
 }
 
+/*
+ * used_batch: the used elements of a burst kept back until its publish.
+ * A crash before it: the guest saw none of them, as if the burst were
+ * cut (guest TX: taken again, frames sent once; guest RX: the frames
+ * lost, the buffers taken again). Zero-copy chains given back but kept:
+ * still held in the state, given back once by the resume.
+ */
+static void
+test_batch_kept(void)
+{
+	for (int v = 0; v < 4; v++) {
+		const bool txq = v & 1, x = v >> 1;
+		const struct cfg c = { .txq = txq, .size = 16, .batch = true,
+				       .mrg = !txq && x, .rxb = !txq && x ? 64 : 512,
+				       .hold_every = txq && x ? 2 : 0, .hold_bursts = 3 };
+		const char *what = txq ? (x ? "guest TX, zero-copy" : "guest TX") :
+				   (x ? "guest RX, mergeable" : "guest RX");
+		struct rt *r = rt_new(&c);
+		struct vdp_pdesc snap[16];
+		struct vdp_chain ch;
+		struct vdp_resume out;
+		uint64_t rec0;
+		uint16_t a0, u0;
+		uint32_t nh, hs, kept = 0;
+		bool held_ok = true;
+		char msg[200];
+
+		run(r, 3 * c.size + 1, 3, false);
+		if (txq) {
+			gtx_reap(r);
+			gtx_post_all(r, MAXSEQ);
+		} else {
+			grx_reap(r);
+			grx_post_all(r);
+		}
+		nh = r->nheld;
+		hs = held_slots(r);
+		a0 = vdp_vq_avail_base(&r->vr);
+		u0 = vdp_vq_used_base(&r->vr);
+		rec0 = r->st->used;
+		memcpy(snap, r->g.ring, sizeof(snap));
+		cut_begin(r);
+		if (txq) {
+			/* the held chains given back (kept), then chains taken
+			 * and used (kept) */
+			for (uint32_t i = 0; i < nh; i++) {
+				vdp_vq_used_put(&r->vr, r->held[i].id, r->held[i].ndesc, 0);
+				held_ok = held_ok && r->st->held[r->held[i].id] == r->held[i].ndesc;
+				kept++;
+			}
+			for (int i = 0; i < 3 && dev_take(r, &ch); i++) {
+				vdp_vq_used_put(&r->vr, ch.id, ch.ndesc, 0);
+				kept++;
+			}
+		} else {
+			for (int i = 0; i < 3 && dev_put_frame(r); i++)
+				;
+			kept = r->vr.nshadow;
+		}
+		CHECK(kept >= 3 && r->vr.nshadow == kept && vdp_vq_used_base(&r->vr) == u0 &&
+		      r->st->used == rec0 && held_ok && memcmp(snap, r->g.ring, sizeof(snap)) == 0,
+		      "packed %s, used_batch: %u elements kept: nothing written into the ring, "
+		      "the used position and its record where they were%s", what, kept,
+		      nh ? ", the chains given back still held in the state" : "");
+		crash_restart(r, &out);
+		/* the held chains given back by the resume: the used position
+		 * past them (then the take position: nothing in flight) */
+		CHECK(out.resumed && out.used == pbase_add(u0, hs, c.size) &&
+		      (txq ? out.avail == a0 : out.avail == u0) && out.completed == nh,
+		      "packed %s, used_batch: crash before the publish: resumed as if the burst "
+		      "were cut (avail 0x%04x used 0x%04x, was 0x%04x 0x%04x), %u held chains "
+		      "given back once (%u)", what, out.avail, out.used, a0, u0, nh, out.completed);
+		CHECK(go_on_and_verify(r, msg, sizeof(msg)),
+		      "packed %s, used_batch: %s, every chain back once, 5 laps more: %s", what,
+		      txq ? "the chains taken again, their frames sent once" :
+			    "the frames lost, their buffers taken again", msg);
+		rt_free(r);
+	}
+}
+
+/*
+ * used_batch: a crash in the middle of the hand-over of the kept
+ * elements (one group: the record, the other elements, the first one's
+ * flags last, then the held entries cleared). j: how many of the other
+ * elements were written (-1: only the record, not even the first's id and
+ * length); first: the first element's flags stored too (the guest's), the
+ * held entries not cleared yet.
+ */
+static void
+batch_handover_cut(bool txq, bool zc, bool mrg, int j, bool first)
+{
+	const struct cfg c = { .txq = txq, .size = 16, .batch = true, .mrg = mrg,
+			       .rxb = mrg ? 64 : 512, .hold_every = zc ? 2 : 0,
+			       .hold_bursts = 2, .one_slot = !mrg };
+	const char *what = txq ? (zc ? "guest TX, zero-copy" : "guest TX") :
+			   (mrg ? "guest RX, mergeable" : "guest RX");
+	struct rt *r = rt_new(&c);
+	static struct vdp_ring_state st0;
+	struct vdp_pdesc snap[16];
+	struct vdp_chain ch;
+	struct vdp_resume out;
+	uint32_t nh, n, nslots = 0, s0;
+	uint16_t b, id0;
+	char msg[200];
+
+	run(r, 3 * c.size + 1, 3, false);
+	if (txq) {
+		gtx_reap(r);
+		gtx_post_all(r, MAXSEQ);
+	} else {
+		grx_reap(r);
+		grx_post_all(r);
+	}
+	nh = r->nheld;
+	cut_begin(r);
+	if (txq) {
+		for (uint32_t i = 0; i < nh; i++)
+			vdp_vq_used_put(&r->vr, r->held[i].id, r->held[i].ndesc, 0);
+		for (int i = 0; i < 4 && dev_take(r, &ch); i++)
+			vdp_vq_used_put(&r->vr, ch.id, ch.ndesc, 0);
+	} else {
+		for (int i = 0; i < 4 && dev_put_frame(r); i++)
+			;
+	}
+	n = r->vr.nshadow;
+	for (uint32_t i = 0; i < n; i++)
+		nslots += r->vr.shadow[i].ndesc;
+	b = vdp_vq_used_base(&r->vr);
+	s0 = pcirc(b, c.size);
+	id0 = r->vr.shadow[0].id;
+	memcpy(snap, r->g.ring, sizeof(snap));
+	memcpy(&st0, r->st, sizeof(st0));
+	vdp_vq_publish(&r->vr);
+	r->cut_published = true;
+	CHECK(n >= 2 && r->st->used == VDP_STATE_USED(b, nslots, id0),
+	      "packed %s, used_batch: one record for the %u kept elements (%u slots)", what, n,
+	      nslots);
+	CHECK(r->st->group == 0 && r->st->ngroup == n,
+	      "packed %s, used_batch: the state holds the group while it is handed over, "
+	      "marked done after", what);
+	/* the crash: back to what the ring and the file held then */
+	if (!first) {
+		uint32_t s = s0;
+
+		gslot(r, s0)->flags = snap[s0 % c.size].flags;
+		if (j < 0)
+			*gslot(r, s0) = snap[s0 % c.size];
+		for (uint32_t i = 0; i < n; i++) {
+			if ((int)i > j && i > 0)
+				for (uint32_t k = 0; k < r->st->group_ent[i].ndesc; k++)
+					*gslot(r, s + k) = snap[(s + k) % c.size];
+			s += r->st->group_ent[i].ndesc;
+		}
+	}
+	memcpy(r->st->held, st0.held, sizeof(st0.held));
+	r->st->group = r->st->used;
+	/* guest TX: the chains taken in that burst come back, their frames
+	 * died with the process (note_cut); guest RX: every frame whole */
+	crash_restart(r, &out);
+	CHECK(out.resumed && out.used == pbase_add(b, nslots, c.size) &&
+	      out.avail == out.used && out.completed == 0,
+	      "packed %s, used_batch: hand-over cut %s: %s (used 0x%04x, group at 0x%04x, "
+	      "%u slots; %u held chains given back)", what,
+	      first ? "after the first element's flags, before the held entries were cleared" :
+	      j < 0 ? "right after the record" : "before the first element's flags",
+	      first ? "the group is the guest's" : "finished by the resume",
+	      out.used, b, nslots, out.completed);
+	CHECK(go_on_and_verify(r, msg, sizeof(msg)),
+	      "packed %s, used_batch: cut %s%d: %s, 5 laps more: %s", what,
+	      first ? "after the flags, " : "after other elements ", j,
+	      txq ? "every chain back once (the held ones too)" : "every frame received once",
+	      msg);
+	rt_free(r);
+}
+
+static void
+test_batch_handover(void)
+{
+	for (int j = -1; j < 4; j++) {
+		batch_handover_cut(false, false, false, j, false);
+		batch_handover_cut(false, false, true, j, false);
+		batch_handover_cut(true, false, false, j, false);
+		batch_handover_cut(true, true, false, j, false);
+	}
+	batch_handover_cut(true, true, false, 0, true);
+	batch_handover_cut(false, false, true, 0, true);
+}
+
+/*
+ * used_batch, zero-copy, a burst of more used elements than the shadow
+ * holds: 64 handed over mid-burst, then a chain kept, then one held (the
+ * kept one is handed over first: vdp_ring_state_held), then one kept, and
+ * the crash. The resume finishes the burst from the used position plus
+ * what is held: the last chain taken again, nothing lost or twice.
+ */
+static void
+test_batch_full_then_held(void)
+{
+	const struct cfg c = { .txq = true, .size = 200, .batch = true, .one_slot = true };
+	struct rt *r = rt_new(&c);
+	struct vdp_resume out;
+	struct vdp_chain ch;
+	uint32_t nkept;
+	char msg[200];
+	bool ok = true;
+
+	run(r, 2 * c.size + 1, 3, false);
+	gtx_reap(r);
+	gtx_post_all(r, MAXSEQ);
+	cut_begin(r);
+	for (int i = 0; i < 65; i++) {
+		ok = ok && dev_take(r, &ch);
+		vdp_vq_used_put(&r->vr, ch.id, ch.ndesc, 0);
+	}
+	ok = ok && r->vr.nshadow == 1 && vdp_vq_used_base(&r->vr) != r->cut_used0;
+	ok = ok && dev_take(r, &ch);
+	vdp_ring_state_held(&r->vr, ch.id, ch.ndesc);
+	r->held[r->nheld++] = (struct hold){ ch.id, ch.ndesc, r->cut[r->ncut - 1], r->burst };
+	nkept = r->vr.nshadow;
+	ok = ok && dev_take(r, &ch);
+	vdp_vq_used_put(&r->vr, ch.id, ch.ndesc, 0);
+	CHECK(ok && nkept == 0 && r->vr.nshadow == 1,
+	      "packed guest TX, used_batch: 64 handed over mid-burst, a chain kept, then one "
+	      "held: the kept one handed over first (%u kept then)", nkept);
+	crash_restart(r, &out);
+	CHECK(out.resumed && out.completed == 1 && out.used == out.avail,
+	      "packed guest TX, used_batch: crash after it: the burst finished, the held chain "
+	      "given back, the last one taken again (avail 0x%04x used 0x%04x)", out.avail,
+	      out.used);
+	CHECK(go_on_and_verify(r, msg, sizeof(msg)), "packed guest TX, used_batch: full "
+	      "shadow then held: every chain back once, 5 laps more: %s", msg);
+	rt_free(r);
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t
@@ -1519,6 +1779,16 @@ test_garbage(void)
 				r->old->avail_valid = rnd() % 4 != 0;
 				for (uint32_t i = 0; i < c.size; i++)
 					r->old->held[i] = (uint16_t)(rnd() % 3 == 0 ? rnd() % 4 : 0);
+				/* a hand-over under way: its elements, of random
+				 * numbers too (finished when they fit the record) */
+				if (rnd() % 2) {
+					r->old->group = rnd() % 8 ? r->old->used : rnd();
+					r->old->ngroup = rnd() % 8 ? rnd() % 6 : rnd();
+					for (uint32_t i = 0; i < VDP_STATE_GROUP_MAX; i++)
+						r->old->group_ent[i] = (struct vdp_used_ent){
+							(uint16_t)(rnd() % 4 ? rnd() % c.size : rnd()),
+							(uint16_t)(rnd() % 3), rnd() % 600 };
+				}
 			}
 			if (!c.split)
 				r->g.device_event->flags = VDP_PEVENT_DISABLE;
@@ -1564,17 +1834,20 @@ test_garbage(void)
 static void
 sweep(const char *name, const struct cfg *c)
 {
+	const uint32_t n = c->burst != 0 ? c->burst : 3;
+	const uint32_t npoints = c->points != 0 ? c->points : 80;
+	const uint32_t stride = c->stride != 0 ? c->stride : 1;
 	unsigned int points = 0, failed = 0;
 
-	for (uint32_t k = 1; k <= 80; k++) {
+	for (uint32_t k = 1; k <= npoints * stride; k += stride) {
 		struct rt *r = rt_new(c);
 		struct vdp_resume out;
 		char msg[200] = "";
 		bool ok;
 
-		run(r, 2 * c->size + 3, 3, false);
+		run(r, 2 * c->size + 3, n, false);
 		r->crash_at = r->step + k;
-		run(r, r->next_seq + 4 * c->size, 3, false);
+		run(r, r->next_seq + 4 * c->size, n, false);
 		if (!r->crashed) {
 			rt_free(r);
 			break;
@@ -1621,6 +1894,28 @@ test_crash_points(void)
 						 .rxb = 64 } },
 		{ "packed guest RX", { .size = 8 } },
 		{ "packed guest RX, mergeable", { .size = 11, .mrg = true, .rxb = 64 } },
+		/* used elements kept back until the publish */
+		{ "packed guest TX, used_batch", { .txq = true, .size = 8, .batch = true } },
+		{ "packed guest TX, used_batch, zero-copy", { .txq = true, .size = 7,
+							      .hold_every = 3, .hold_bursts = 2,
+							      .batch = true } },
+		{ "packed guest TX, used_batch, zero-copy, phase 0",
+		  { .txq = true, .size = 9, .start_slot = 4, .start_phase0 = true,
+		    .hold_every = 2, .hold_bursts = 3, .batch = true } },
+		{ "packed guest RX, used_batch", { .size = 8, .batch = true } },
+		{ "packed guest RX, used_batch, mergeable", { .size = 11, .mrg = true, .rxb = 64,
+							      .batch = true } },
+		/* bursts of more used elements than the shadow holds: handed
+		 * over in the middle of the burst, chains held after it */
+		{ "packed guest TX, used_batch, zero-copy, bursts of 100",
+		  { .txq = true, .size = 250, .hold_every = 3, .hold_bursts = 1, .batch = true,
+		    .burst = 100, .points = 150, .stride = 3 } },
+		{ "packed guest TX, used_batch, bursts of 100",
+		  { .txq = true, .size = 230, .batch = true, .burst = 100, .points = 60,
+		    .stride = 3 } },
+		{ "packed guest RX, used_batch, mergeable, bursts of 40",
+		  { .size = 200, .mrg = true, .rxb = 64, .batch = true, .burst = 40,
+		    .points = 100, .stride = 1 } },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -1641,6 +1936,9 @@ main(void)
 	test_fresh_ring();
 	test_crash_twice();
 	test_garbage();
+	test_batch_kept();
+	test_batch_handover();
+	test_batch_full_then_held();
 	test_crash_points();
 	return check_summary();
 }
