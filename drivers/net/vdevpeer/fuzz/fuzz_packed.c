@@ -183,58 +183,8 @@ enum {
 #define K_IDALL    0x10
 #define K_TNEXT    0x20
 
-/* ---- input reader: zero past the end ---- */
+/* ---- input reader: fuzz_check.h ---- */
 
-struct fz_in {
-	const uint8_t *p;
-	size_t n;
-	size_t off;
-};
-
-static uint8_t
-in_u8(struct fz_in *in)
-{
-	uint8_t v = in->off < in->n ? in->p[in->off] : 0;
-
-	in->off++;
-	return v;
-}
-
-static uint16_t
-in_u16(struct fz_in *in)
-{
-	uint16_t v = in_u8(in);
-
-	return (uint16_t)(v | in_u8(in) << 8);
-}
-
-static uint32_t
-in_u32(struct fz_in *in)
-{
-	uint32_t v = in_u16(in);
-
-	return v | (uint32_t)in_u16(in) << 16;
-}
-
-static uint64_t
-in_u64(struct fz_in *in)
-{
-	uint64_t v = in_u32(in);
-
-	return v | (uint64_t)in_u32(in) << 32;
-}
-
-static void
-in_bytes(struct fz_in *in, void *dst, size_t len)
-{
-	size_t have = in->off < in->n ? in->n - in->off : 0;
-
-	if (have > len)
-		have = len;
-	memcpy(dst, in->p + in->off, have);
-	memset((uint8_t *)dst + have, 0, len - have);
-	in->off += len;
-}
 
 /* ---- the harness's memory: fixed, allocated once ---- */
 
