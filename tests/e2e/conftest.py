@@ -133,3 +133,13 @@ def guest_kit():
         return ensure_guest_kit()
     except GuestKitMissing as e:
         pytest.skip(f"Linux guest kit unavailable: {e}  (prepare it with: ci/guest-kit.sh)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir_cleanup():
+    """net_vdevpeer ports make <runtime base>/dpdk/vdevpeer-state when they
+    start and leave it (other processes may use it); after the session it
+    goes if the tests left it empty."""
+    yield
+    import dpdk_runtime
+    dpdk_runtime.remove_state_files("/nonexistent-socket-dir")

@@ -64,12 +64,18 @@ def state_files(sockdir):
 
 
 def remove_state_files(sockdir):
-    """Remove the ring-state files of sockets under sockdir."""
+    """Remove the ring-state files of sockets under sockdir, and their
+    directory once it is empty (the ports make it when they start)."""
     for f in state_files(sockdir):
         try:
             os.unlink(f)
         except OSError:
             pass
+    for base in _bases():
+        try:
+            os.rmdir(os.path.join(base, "dpdk", STATE_DIR))
+        except OSError:
+            pass   # not there, or another port's file is in it
 
 
 def telemetry(prefix, cmd, timeout=5):
