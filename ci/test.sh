@@ -13,7 +13,7 @@ if ! bash ci/guest-kit.sh; then
 	echo "test: the Linux guest kit could not be built; its tests will fail" >&2
 fi
 
-rm -f build/meson-logs/testlog.junit.xml build/e2e-junit.xml
+rm -f build/meson-logs/testlog.junit.xml build/meson-logs/testlog.json build/e2e-junit.xml
 meson test -C build --print-errorlogs
 unit_rc=$?
 
