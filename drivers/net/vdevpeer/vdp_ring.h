@@ -522,7 +522,7 @@ vdp_vq_unfetch_l(struct vdp_vring *vr, const struct vdp_chain *c, enum vdp_layou
 	if (l == VDP_LAYOUT_PACKED)
 		vdp_packed_unfetch(vr, c);
 	else
-		vr->last_avail--;
+		vdp_split_unfetch(vr, 1);
 }
 
 /* Where the next take is: to rewind to (vdp_vq_rewind_l). */
