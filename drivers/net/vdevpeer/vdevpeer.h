@@ -428,7 +428,8 @@ struct vdp_port {
 	uint32_t msg_req;          /* a ring-changing message between pre and post */
 	uint16_t hdr_len;
 	uint16_t nb_vrings;        /* vrings the guest set up */
-	bool vring_enabled[VDP_MAX_VRINGS];
+	bool vring_enabled[VDP_MAX_VRINGS];  /* librte_vhost: ready (set up, enabled) */
+	uint32_t pairs_logged;     /* queue pairs in use when last logged */
 	char fail_why[128];
 
 	struct vdp_gmap *gmap;     /* the guest's memory as we mapped it, or NULL */

@@ -128,7 +128,8 @@ eth_vdevpeer_start(struct rte_eth_dev *dev)
 	     v < p->nb_vrings; v++) {
 		struct vdp_queue *q = vdp_port_queue(p, v);
 
-		if (q != NULL && !q->ring_ok && !q->stuck && vdp_load_ring(p, v, false) != 0)
+		if (q != NULL && !q->ring_ok && !q->stuck && p->vring_enabled[v] &&
+		    vdp_load_ring(p, v, false) != 0)
 			VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped", v);
 	}
 	vdp_port_apply_queues(p);

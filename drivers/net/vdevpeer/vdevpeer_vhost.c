@@ -285,6 +285,22 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	return 0;
 }
 
+/* Forget vring v's ring (its queue paused, or stuck: that one keeps it
+ * until its lcore leaves). Caller holds p->lock. */
+static void
+forget_ring(struct vdp_port *p, uint16_t v)
+{
+	struct vdp_queue *q = vdp_port_queue(p, v);
+
+	if (q == NULL || q->stuck)
+		return;
+	q->ring_ok = false;
+	vdp_queue_close_call(q);
+	if (q->is_rx)
+		vdp_zc_queue_orphan(q);
+	vdp_gmap_use(q, NULL);
+}
+
 static int
 load_rings(struct vdp_port *p, bool keep_idx)
 {
@@ -296,8 +312,20 @@ load_rings(struct vdp_port *p, bool keep_idx)
 	p->hdr_len = (p->negotiated & (VDP_BIT(VDP_F_MRG_RXBUF) | VDP_BIT(VDP_F_VERSION_1))) ?
 		     VDP_NET_HDR_LEN_MRG : VDP_NET_HDR_LEN_LEGACY;
 	for (uint16_t v = 0; v < nr; v++) {
-		int ret = vdp_load_ring(p, v, keep_idx);
+		int ret;
 
+		if (!p->vring_enabled[v]) {
+			/*
+			 * Not ready (never set up, or disabled by the guest):
+			 * loaded when librte_vhost says it is ready
+			 * (vring_state_changed). One loaded before keeps our
+			 * position unless the VMM set a new one.
+			 */
+			if (!keep_idx)
+				forget_ring(p, v);
+			continue;
+		}
+		ret = vdp_load_ring(p, v, keep_idx);
 		if (ret != 0)
 			return ret;
 	}
@@ -327,17 +355,8 @@ handback_rings(struct vdp_port *p)
 static void
 drop_device_state(struct vdp_port *p)
 {
-	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++) {
-		struct vdp_queue *q = vdp_port_queue(p, v);
-
-		if (q == NULL || q->stuck)
-			continue;
-		q->ring_ok = false;
-		vdp_queue_close_call(q);
-		if (q->is_rx)
-			vdp_zc_queue_orphan(q);
-		vdp_gmap_use(q, NULL);
-	}
+	for (uint16_t v = 0; v < VDP_MAX_VRINGS; v++)
+		forget_ring(p, v);
 	/* held buffers of the rings dropped here (a refused reload, a reset
 	 * without GET_VRING_BASE) must not point at pages the guest reuses */
 	vdp_zc_port_handback(p);
@@ -542,6 +561,58 @@ static const struct rte_vhost_user_extern_ops vdp_extern_ops = {
 	.post_msg_handle = post_msg,
 };
 
+/* "0-1,3" for the bits of m */
+static void
+pair_list(uint32_t m, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (uint32_t k = 0; k < 32 && off < len; k++) {
+		uint32_t e = k;
+
+		if (!(m & (1u << k)))
+			continue;
+		while (e + 1 < 32 && (m & (1u << (e + 1))))
+			e++;
+		off += snprintf(buf + off, len - off, e == k ? "%s%u" : "%s%u-%u",
+				off ? "," : "", k, e);
+		k = e;
+	}
+}
+
+/* Say which queue pairs carry traffic, whenever that changes. A pair is in
+ * use when the guest has both its rings ready; served when this port has
+ * both queues for it. Caller holds p->lock. */
+static void
+log_pairs(struct vdp_port *p)
+{
+	const struct rte_eth_dev_data *d = p->eth_dev->data;
+	uint32_t ready = 0, unserved = 0;
+	char in_use[64], lost[64];
+
+	for (uint16_t k = 0; 2 * k + 1 < p->nb_vrings; k++) {
+		if (!p->vring_enabled[2 * k] || !p->vring_enabled[2 * k + 1])
+			continue;
+		ready |= 1u << k;
+		if (vdp_port_queue(p, 2 * k) == NULL || vdp_port_queue(p, 2 * k + 1) == NULL)
+			unserved |= 1u << k;
+	}
+	if (ready == p->pairs_logged)
+		return;
+	p->pairs_logged = ready;
+	pair_list(ready, in_use, sizeof(in_use));
+	VDP_LOG(INFO, p, "queue pairs in use: %s (the guest set up %u, the port "
+		"polls %u rx / %u tx queues)", ready ? in_use : "none",
+		p->nb_vrings / 2, d->nb_rx_queues, d->nb_tx_queues);
+	if (unserved) {
+		pair_list(unserved, lost, sizeof(lost));
+		VDP_LOG(WARNING, p, "guest queue pair(s) %s have no queue on this port "
+			"(queues=%u): frames the guest sends there wait unread",
+			lost, p->args.queues);
+	}
+}
+
 /* ---- device callbacks ---- */
 
 static int
@@ -564,6 +635,7 @@ new_connection(int vid)
 	p->msg_req = 0;
 	p->nb_vrings = 0;
 	memset(p->vring_enabled, 0, sizeof(p->vring_enabled));
+	p->pairs_logged = 0;
 	port_recover(p);
 	pthread_mutex_unlock(&p->lock);
 	if (rte_vhost_extern_callback_register(vid, &vdp_extern_ops, p) != 0) {
@@ -647,6 +719,7 @@ new_device(int vid)
 		__atomic_load_n(&p->csum_on, __ATOMIC_RELAXED) ? "" :
 		" (host side off: done in software on this port)");
 	vdp_port_apply_queues(p);
+	log_pairs(p);
 out:
 	vdp_port_unlock(p);
 	if (ret == 0 && !p->failed)
@@ -675,6 +748,7 @@ destroy_device(int vid)
 	}
 	drop_device_state(p);
 	p->msg_req = 0;
+	p->pairs_logged = 0;
 	port_recover(p);
 	p->link_down_pending = true;
 	vdp_port_unlock(p);
@@ -694,10 +768,26 @@ vring_state_changed(int vid, uint16_t vring, int enable)
 	}
 	pthread_mutex_lock(&p->lock);
 	p->vring_enabled[vring] = enable != 0;
-	if (p->running)
+	VDP_LOG(DEBUG, p, "vring %u %s", vring, enable ? "ready" : "not ready");
+	if (p->running && !p->failed) {
+		uint16_t nr = rte_vhost_get_vring_num(vid);
+
+		p->nb_vrings = RTE_MAX(p->nb_vrings, RTE_MIN(nr, VDP_MAX_VRINGS));
+		/* a ring the guest enabled after the device started (more
+		 * queue pairs, or its call/kick fd replaced): take it now,
+		 * from where we were if we had it. Its queue is stopped: it
+		 * was not ready until now. */
+		if (enable && p->msg_req == 0 && vring < p->nb_vrings) {
+			struct vdp_queue *q = vdp_port_queue(p, vring);
+
+			if (q != NULL && !q->stuck && vdp_load_ring(p, vring, true) != 0)
+				VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped",
+					vring);
+		}
 		vdp_port_apply_queues(p);
+		log_pairs(p);
+	}
 	vdp_port_unlock(p);
-	VDP_LOG(DEBUG, p, "vring %u %s", vring, enable ? "enabled" : "disabled");
 	return 0;
 }
 
@@ -860,6 +950,38 @@ check_ctx_layout(struct vdp_port *p)
 	}
 }
 
+/*
+ * What the socket offers. Not rte_vhost_driver_set_features: that marks the
+ * device as "not virtio-net" for librte_vhost, which then calls new_device
+ * only once *every* vring the VMM mentioned is ready - a guest that enables
+ * 2 of its 4 queue pairs (Linux with fewer vCPUs than queues) would never
+ * start. As a virtio-net device it waits for the first pair only and
+ * reports the others through vring_state_changed, as they come and go.
+ * librte_vhost's virtio-net set is a superset of what we implement
+ * (checked below); only its own data path, which we never call, depends on
+ * the difference.
+ */
+static int
+offer_features(struct vdp_port *p)
+{
+	const uint64_t want = p->offered | VDP_FEATURES_TRANSPORT;
+	uint64_t have = 0;
+
+	if (rte_vhost_driver_disable_features(p->args.peer, ~want) != 0 ||
+	    rte_vhost_driver_get_features(p->args.peer, &have) != 0) {
+		VDP_LOG(ERR, p, "cannot set features");
+		return -EIO;
+	}
+	if (have != want) {
+		char miss[512];
+
+		vdp_features_str(want & ~have, miss, sizeof(miss));
+		VDP_LOG(ERR, p, "librte_vhost cannot offer %s", miss);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 int
 vdp_vhost_register(struct vdp_port *p)
 {
@@ -883,11 +1005,8 @@ vdp_vhost_register(struct vdp_port *p)
 	}
 	p->registered = true;
 	ret = -EIO;
-	if (rte_vhost_driver_set_features(p->args.peer,
-					  p->offered | VDP_FEATURES_TRANSPORT) != 0) {
-		VDP_LOG(ERR, p, "cannot set features");
+	if (offer_features(p) != 0)
 		goto fail;
-	}
 	if (rte_vhost_driver_set_protocol_features(p->args.peer, VDP_PROTOCOL_FEATURES) != 0) {
 		VDP_LOG(ERR, p, "cannot set protocol features");
 		goto fail;

@@ -260,7 +260,7 @@ class Guest:
     def __init__(self, group, name, sock, rx_pcap=None, tx_pcap=None, server=False,
                  mrg_rxbuf=None, in_order=None, queue_size=1024, mbuf_size=None,
                  max_pkt_len=None, fwd=None, extra_virtio=None, extra_args=None,
-                 mac=None):
+                 mac=None, queues=1):
         self.group = group
         self.name = name
         self.sock = sock
@@ -268,7 +268,8 @@ class Guest:
         self.tx_pcap = tx_pcap
         self.server = server
         self.proc = None
-        dev = ["net_virtio_user0", "path=" + sock, "queues=1", "queue_size=%d" % queue_size]
+        dev = ["net_virtio_user0", "path=" + sock, "queues=%d" % queues,
+               "queue_size=%d" % queue_size]
         if server:
             dev.append("server=1")
         if mrg_rxbuf is not None:
@@ -499,7 +500,8 @@ class VdevpeerMiddle(Middle):
                 for m in self._FINAL_PORT.finditer(log[i:])}
 
     def argv(self, prefix):
-        return ([APP] + EAL_COMMON + ["-m", "512", "--file-prefix", prefix] + MIDDLE_LCORES
+        lcores = [] if {"-l", "--lcores"} & set(self.eal_args) else MIDDLE_LCORES
+        return ([APP] + EAL_COMMON + ["-m", "512", "--file-prefix", prefix] + lcores
                 + self.eal_args + vdevpeer_vdevs(self.ports)
                 + ["--", "--stats-period", "1"] + self.app_args)
 

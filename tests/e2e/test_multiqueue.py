@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Multi-queue guests: the guest sets up N queue pairs and enables the ones
+it likes (DPDK's virtio_user enables as many as testpmd configures, Linux as
+many as it has CPUs); the backend serves the enabled pairs, on as many
+worker lcores as it has.
+
+Guests are stock testpmd with a virtio_user port ``queues=4``; the middle is
+dpdk-vdevpeer, io forwarding port 0 (A) <-> port 1 (B), queue k <-> queue k.
+"""
+
+import re
+
+import pytest
+
+from lib import procs as P
+from lib.procs import Guest, PortSpec
+
+pytestmark = pytest.mark.vdevpeer_only
+
+FRAMES = 20000
+
+
+def mq_middle(middle, procs, a, b, queues_a=4, queues_b=4, nq=4, eal=None):
+    ports = [PortSpec(a, devargs={"queues": queues_a}),
+             PortSpec(b, devargs={"queues": queues_b})]
+    return middle(ports, kind="vdevpeer", eal_args=eal or [],
+                  app_args=["--rxq", str(nq), "--txq", str(nq)]).start()
+
+
+def queue_stats(m, port):
+    """(q_ipackets, q_opackets) of the middle's port, from telemetry."""
+    st = P.telemetry(m.proc.prefix, "/ethdev/stats,%d" % port) or {}
+    return st.get("q_ipackets", []), st.get("q_opackets", [])
+
+
+def mq_guest(procs, name, sock, fwd, queues, nq):
+    return Guest(procs, name, sock, fwd=fwd, queues=queues,
+                 extra_args=["--port-topology=loop", "--rxq=%d" % nq,
+                             "--txq=%d" % nq]).start()
+
+
+def flow(procs, m, a, b, tx_q, rx_q, queues_a=4, queues_b=4):
+    """B receives (rxonly, rx_q queues), then A floods (txonly, tx_q queues)
+    until B got FRAMES frames. Returns (a's queue stats, b's)."""
+    rx = mq_guest(procs, "sink", b, "rxonly", queues_b, rx_q)
+    m.wait_ready(b)
+    tx = mq_guest(procs, "flood", a, "txonly", queues_a, tx_q)
+    m.wait_ready(a)
+    rx.wait_counter(0, "RX-packets", FRAMES, timeout=60)
+    assert tx.stop() == 0
+    assert rx.stop() == 0
+    return queue_stats(m, 0), queue_stats(m, 1)
+
+
+def test_guest_enables_fewer_pairs(procs, middle):
+    """Both guests set up 4 pairs and enable 2 (testpmd --rxq/--txq 2, as a
+    2-vCPU Linux guest does): the device runs on the first pairs, the
+    disabled ones are skipped, and the log says which pairs are in use."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = mq_middle(middle, procs, a, b)
+    (a_in, _), (_, b_out) = flow(procs, m, a, b, 2, 2)
+    assert a_in[0] > 0 and a_in[1] > 0, "A's traffic on rx queues 0/1: %s" % a_in[:4]
+    assert a_in[2] == 0 and a_in[3] == 0, a_in[:4]
+    assert b_out[0] + b_out[1] >= FRAMES and b_out[2] == b_out[3] == 0, b_out[:4]
+    assert m.proc.count(r"queue pairs in use: 0-1 \(the guest set up 4") >= 2, m.proc.tail(40)
+
+
+def test_all_four_queues(procs, middle):
+    """A sends on all four queues into a 4-queue receiver: every queue of
+    the middle carries frames both ways."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = mq_middle(middle, procs, a, b)
+    (a_in, _), (_, b_out) = flow(procs, m, a, b, 4, 4)
+    assert all(a_in[q] > 0 for q in range(4)), "A's rx queues: %s" % a_in[:4]
+    assert all(b_out[q] > 0 for q in range(4)), "B's tx queues: %s" % b_out[:4]
+    assert m.proc.count(r"queue pairs in use: 0-3 \(the guest set up 4") >= 2
+
+
+def test_port_more_queues_than_guest(procs, middle):
+    """Ports with queues=4 polled on 4 queues, guests with 2 pairs: the
+    port's queues 2-3 have no ring and are skipped."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = mq_middle(middle, procs, a, b)
+    (a_in, _), (_, b_out) = flow(procs, m, a, b, 2, 2, queues_a=2, queues_b=2)
+    assert a_in[0] > 0 and a_in[1] > 0 and a_in[2] == a_in[3] == 0, a_in[:4]
+    assert m.proc.count(r"queue pairs in use: 0-1 \(the guest set up 2") >= 2
+
+
+def test_two_workers(procs, middle):
+    """Two worker lcores (--lcores maps three lcores onto the two CPUs):
+    the streams of the 4-queue ports are spread over both, each queue
+    polled by one lcore, and all four queues forward."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = mq_middle(middle, procs, a, b, eal=["--lcores", "0@0,1@1,2@1"])
+    (a_in, _), (_, b_out) = flow(procs, m, a, b, 4, 4)
+    assert all(a_in[q] > 0 for q in range(4)), a_in[:4]
+    out = m.proc.log()
+    lcores = {}
+    for lc, port, q in re.findall(r"lcore (\d+): rx port (\d+) \([^)]*\) queue (\d+)", out):
+        lcores.setdefault((port, q), set()).add(lc)
+    assert len(lcores) == 8, "8 streams expected: %s" % lcores
+    assert all(len(v) == 1 for v in lcores.values()), lcores
+    assert {next(iter(v)) for v in lcores.values()} == {"1", "2"}, lcores
