@@ -44,6 +44,8 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
 	need_pkgs+=(busybox-static)
 /usr/bin/python3 -c 'import pexpect' >/dev/null 2>&1 || need_pkgs+=(python3-pexpect)
+# copied into the guest: the multi-queue test changes its queue pairs
+[ -x /usr/sbin/ethtool ] || need_pkgs+=(ethtool)
 for tool in cpio gzip xz; do
 	command -v $tool >/dev/null 2>&1 && continue
 	case $tool in
@@ -171,6 +173,15 @@ ird="$work/initramfs"
 mkdir -p "$ird"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc,lib/modules}
 cp $busybox "$ird/bin/busybox"
 for n in "${order[@]}"; do cp "$work/ko/$n.ko" "$ird/lib/modules/"; done
+# a host binary with the shared libraries (and loader) it needs
+copy_with_libs() {
+	local bin=$1 lib
+	install -D -m 0755 "$bin" "$ird$bin"
+	for lib in $(ldd "$bin" | sed -n 's|.*=> \(/[^ ]*\).*|\1|p; s|^[[:space:]]*\(/[^ ]*\) (.*|\1|p'); do
+		install -D -m 0755 "$lib" "$ird$lib"
+	done
+}
+copy_with_libs /usr/sbin/ethtool
 printf '%s\n' "${order[@]}" > "$ird/lib/modules/load-order"
 echo "root:x:0:0:root:/root:/bin/sh" > "$ird/etc/passwd"
 echo "root:x:0:" > "$ird/etc/group"

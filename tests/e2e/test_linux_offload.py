@@ -17,11 +17,10 @@ asserted: docs/offload.md quotes it.
 import contextlib
 import os
 import re
-import time
 
 import pytest
 
-from lib.qemu import UNIX_PATH_MAX, Proc, QemuGuest, wait_for
+from lib.qemu import UNIX_PATH_MAX, Proc, QemuGuest, tcp_file, wait_for
 from lib.procs import APP
 
 pytestmark = pytest.mark.vdevpeer_only
@@ -78,18 +77,7 @@ def test_linux_guests_tcp_file(guest_kit, tmp_path, variant, record_property, ba
         mid.wait_output(r"vp1 \([^)]*\): guest ready", 60)
         ga.poll(f"ping -c 1 -W 1 -q {IP_B} >/dev/null 2>&1", timeout=60, interval=0.2)
 
-        # the file, and its hash on the sender
-        ga.check(f"dd if=/dev/urandom of=/tmp/f bs=65536 count={SIZE // 65536} 2>/dev/null")
-        want = ga.check("sha256sum /tmp/f").split()[0]
-        # stdin from a pipe that stays open: a background job reading the
-        # console would be stopped (SIGTTIN), and EOF could end nc early
-        gb.check("rm -f /tmp/r; (sleep 100000 | nc -l -p 5000 > /tmp/r 2>/dev/null &)")
-        gb.poll("netstat -ltn 2>/dev/null | grep -q ':5000 '", timeout=20)
-        t0 = time.monotonic()
-        ga.check(f"(nc {IP_B} 5000 < /tmp/f >/dev/null 2>&1 &)")
-        gb.poll(f"[ \"$(wc -c < /tmp/r)\" -ge {SIZE} ]", timeout=240, interval=0.05)
-        secs = time.monotonic() - t0
-        got = gb.check("sha256sum /tmp/r").split()[0]
+        secs, want, got = tcp_file(ga, gb, IP_B, SIZE)
         record_property("transfer_seconds", round(secs, 2))
         print(f"\n[{name}] {SIZE >> 20} MiB in {secs:.1f} s ({SIZE / secs / 1e6:.2f} MB/s)")
         log = mid.output()

@@ -414,3 +414,22 @@ def parse_ping(output: str) -> tuple[int, int, float]:
     if not m:
         raise ValueError(f"no ping summary in:\n{output}")
     return int(m.group(1)), int(m.group(2)), float(m.group(3))
+
+
+def tcp_file(sender: QemuGuest, receiver: QemuGuest, ip: str, size: int,
+             port: int = 5000, timeout: float = 240) -> tuple[float, str, str]:
+    """Move ``size`` random bytes from sender to receiver (at ``ip``) over
+    TCP with busybox nc: (seconds, sender's SHA-256, receiver's SHA-256)."""
+    sender.check(f"dd if=/dev/urandom of=/tmp/f bs=65536 count={size // 65536} 2>/dev/null")
+    want = sender.check("sha256sum /tmp/f").split()[0]
+    # stdin from a pipe that stays open: a background job reading the
+    # console would be stopped (SIGTTIN), and EOF could end nc early
+    receiver.check(f"rm -f /tmp/r; (sleep 100000 | nc -l -p {port} > /tmp/r 2>/dev/null &)")
+    receiver.poll(f"netstat -ltn 2>/dev/null | grep -q ':{port} '", timeout=20)
+    t0 = time.monotonic()
+    sender.check(f"(nc {ip} {port} < /tmp/f >/dev/null 2>&1 &)")
+    receiver.poll(f"[ \"$(wc -c < /tmp/r)\" -ge {size} ]", timeout=timeout, interval=0.05)
+    secs = time.monotonic() - t0
+    got = receiver.check("sha256sum /tmp/r").split()[0]
+    receiver.check(f"pkill -f 'nc -l -p {port}' 2>/dev/null; true")
+    return secs, want, got
