@@ -41,7 +41,7 @@ def mq_guest(procs, name, sock, fwd, queues, nq):
 
 def flow(procs, m, a, b, tx_q, rx_q, queues_a=4, queues_b=4):
     """B receives (rxonly, rx_q queues), then A floods (txonly, tx_q queues)
-    until B got FRAMES frames. Returns (a's queue stats, b's)."""
+    until B got FRAMES frames. Returns (a's queue stats, b's, A's log)."""
     rx = mq_guest(procs, "sink", b, "rxonly", queues_b, rx_q)
     m.wait_ready(b)
     tx = mq_guest(procs, "flood", a, "txonly", queues_a, tx_q)
@@ -49,7 +49,7 @@ def flow(procs, m, a, b, tx_q, rx_q, queues_a=4, queues_b=4):
     rx.wait_counter(0, "RX-packets", FRAMES, timeout=60)
     assert tx.stop() == 0
     assert rx.stop() == 0
-    return queue_stats(m, 0), queue_stats(m, 1)
+    return queue_stats(m, 0), queue_stats(m, 1), tx.proc.log()
 
 
 def test_guest_enables_fewer_pairs(procs, middle):
@@ -58,7 +58,7 @@ def test_guest_enables_fewer_pairs(procs, middle):
     disabled ones are skipped, and the log says which pairs are in use."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     m = mq_middle(middle, procs, a, b)
-    (a_in, _), (_, b_out) = flow(procs, m, a, b, 2, 2)
+    (a_in, _), (_, b_out), _ = flow(procs, m, a, b, 2, 2)
     assert a_in[0] > 0 and a_in[1] > 0, "A's traffic on rx queues 0/1: %s" % a_in[:4]
     assert a_in[2] == 0 and a_in[3] == 0, a_in[:4]
     assert b_out[0] + b_out[1] >= FRAMES and b_out[2] == b_out[3] == 0, b_out[:4]
@@ -70,7 +70,7 @@ def test_all_four_queues(procs, middle):
     the middle carries frames both ways."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     m = mq_middle(middle, procs, a, b)
-    (a_in, _), (_, b_out) = flow(procs, m, a, b, 4, 4)
+    (a_in, _), (_, b_out), _ = flow(procs, m, a, b, 4, 4)
     assert all(a_in[q] > 0 for q in range(4)), "A's rx queues: %s" % a_in[:4]
     assert all(b_out[q] > 0 for q in range(4)), "B's tx queues: %s" % b_out[:4]
     assert m.proc.count(r"queue pairs in use: 0-3 \(the guest set up 4") >= 2
@@ -81,7 +81,7 @@ def test_port_more_queues_than_guest(procs, middle):
     port's queues 2-3 have no ring and are skipped."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     m = mq_middle(middle, procs, a, b)
-    (a_in, _), (_, b_out) = flow(procs, m, a, b, 2, 2, queues_a=2, queues_b=2)
+    (a_in, _), (_, b_out), _ = flow(procs, m, a, b, 2, 2, queues_a=2, queues_b=2)
     assert a_in[0] > 0 and a_in[1] > 0 and a_in[2] == a_in[3] == 0, a_in[:4]
     assert m.proc.count(r"queue pairs in use: 0-1 \(the guest set up 2") >= 2
 
@@ -92,7 +92,7 @@ def test_two_workers(procs, middle):
     polled by one lcore, and all four queues forward."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     m = mq_middle(middle, procs, a, b, eal=["--lcores", "0@0,1@1,2@1"])
-    (a_in, _), (_, b_out) = flow(procs, m, a, b, 4, 4)
+    (a_in, _), (_, b_out), _ = flow(procs, m, a, b, 4, 4)
     assert all(a_in[q] > 0 for q in range(4)), a_in[:4]
     out = m.proc.log()
     lcores = {}
@@ -101,3 +101,25 @@ def test_two_workers(procs, middle):
     assert len(lcores) == 8, "8 streams expected: %s" % lcores
     assert all(len(v) == 1 for v in lcores.values()), lcores
     assert {next(iter(v)) for v in lcores.values()} == {"1", "2"}, lcores
+
+
+STREAM = re.compile(r"Forward Stats for RX Port=\s*(\d+)/Queue=\s*(\d+) -> "
+                    r"TX Port=\s*(\d+)/Queue=\s*(\d+) -+\s*RX-packets:\s*(\d+)\s+"
+                    r"TX-packets:\s*(\d+)")
+
+
+def test_guest_more_pairs_than_port(procs, middle):
+    """A guest sending on 4 pairs into a port with queues=2: the TX rings of
+    pairs 2-3 are read through rx queues 0-1 (folded), so every queue the
+    guest sends on drains (many times its 1024 entries)."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = mq_middle(middle, procs, a, b, queues_a=2, queues_b=2, nq=2)
+    (a_in, _), _, log = flow(procs, m, a, b, 4, 2, queues_b=2)
+    assert a_in[0] > 0 and a_in[1] > 0, a_in[:2]
+    sent = {int(s[3]): int(s[5]) for s in STREAM.findall(log)}
+    assert sorted(sent) == [0, 1, 2, 3], sent
+    assert all(n > 4 * 1024 for n in sent.values()), "frames sent per guest queue: %s" % sent
+    for k, q in ((2, 0), (3, 1)):
+        assert m.proc.count(r"guest queue pair %d: what it sends is read by rx queue %d"
+                            % (k, q)) >= 1, m.proc.tail(40)
+

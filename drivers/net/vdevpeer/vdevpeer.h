@@ -315,6 +315,7 @@ struct vdp_queue {
 	uint16_t qid;              /* ethdev queue id */
 	uint16_t vring_idx;        /* virtqueue index */
 	bool is_rx;                /* ethdev rx = guest TX ring */
+	uint8_t fold_turn;         /* rx: own ring or folded ones first (lcore) */
 
 	uint64_t pkts;
 	uint64_t bytes;
@@ -430,6 +431,14 @@ struct vdp_port {
 	uint16_t nb_vrings;        /* vrings the guest set up */
 	bool vring_enabled[VDP_MAX_VRINGS];  /* librte_vhost: ready (set up, enabled) */
 	uint32_t pairs_logged;     /* queue pairs in use when last logged */
+	/*
+	 * Guest queue pairs beyond the port's rx queues: their TX rings are
+	 * read by rx queue (pair % nb_rx_queues), through a queue of their
+	 * own made when the ring is first loaded (vdp_port_queue_make), kept
+	 * until the port closes. Set once, read by lcores (atomic).
+	 */
+	void *fold_rx[VDP_MAX_QUEUES];
+	uint32_t nb_fold;          /* atomic: fold_rx entries made */
 	char fail_why[128];
 
 	struct vdp_gmap *gmap;     /* the guest's memory as we mapped it, or NULL */

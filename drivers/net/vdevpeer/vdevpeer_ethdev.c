@@ -39,6 +39,8 @@ RTE_LOG_REGISTER(vdp_logtype_data, pmd.net.vdevpeer.data, NOTICE);
 static const struct eth_dev_ops vdp_ops;
 
 /* ---- ethdev ops ---- */
+static void fold_reset(struct vdp_port *p);
+
 static int
 eth_vdevpeer_configure(struct rte_eth_dev *dev)
 {
@@ -56,6 +58,7 @@ eth_vdevpeer_configure(struct rte_eth_dev *dev)
 			 (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
 			(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	p->rx_ol_lro = (dev->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
+	fold_reset(p);   /* another rx queue count folds guest pairs anew */
 	return 0;
 }
 
@@ -126,9 +129,9 @@ eth_vdevpeer_start(struct rte_eth_dev *dev)
 	 * while librte_vhost applies a message: its post handler does it) */
 	for (uint16_t v = 0; p->running && !p->failed && p->msg_req == 0 &&
 	     v < p->nb_vrings; v++) {
-		struct vdp_queue *q = vdp_port_queue(p, v);
+		struct vdp_queue *q = p->vring_enabled[v] ? vdp_port_queue_make(p, v) : NULL;
 
-		if (q != NULL && !q->ring_ok && !q->stuck && p->vring_enabled[v] &&
+		if (q != NULL && !q->ring_ok && !q->stuck &&
 		    vdp_load_ring(p, v, false) != 0)
 			VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped", v);
 	}
@@ -156,24 +159,6 @@ eth_vdevpeer_stop(struct rte_eth_dev *dev)
 	return 0;
 }
 
-static struct vdp_queue *
-queue_alloc(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int socket)
-{
-	struct vdp_port *p = dev->data->dev_private;
-	struct vdp_queue *q;
-
-	q = rte_zmalloc_socket("vdp_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket);
-	if (q == NULL)
-		return NULL;
-	q->port = p;
-	q->qid = qid;
-	q->is_rx = is_rx;
-	q->put_frame = vdp_split_enqueue_frame;  /* until a ring is loaded */
-	q->vring_idx = (uint16_t)(2 * qid + (is_rx ? 1 : 0));
-	q->callfd = -1;
-	return q;
-}
-
 /*
  * Drop the queue in *slot. Its ring indexes go back to librte_vhost first,
  * so a queue set up again later continues where this one stopped (not
@@ -182,6 +167,20 @@ queue_alloc(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
  * vhost-user thread finds queues through it. A queue whose lcore is stuck
  * in a burst is freed by the watchdog once it left.
  */
+/* Its ring's position back to librte_vhost, the rest forgotten. Caller
+ * holds p->lock, the queue paused (not stuck). */
+static void
+queue_hand_back(struct vdp_port *p, struct vdp_queue *q)
+{
+	if (q->ring_ok && p->vid >= 0 && p->msg_req == 0)
+		rte_vhost_set_vring_base(p->vid, q->vring_idx, vdp_vq_avail_base(&q->vr),
+					 vdp_vq_used_base(&q->vr));
+	q->ring_ok = false;
+	vdp_zc_queue_orphan(q);
+	vdp_queue_close_call(q);
+	vdp_gmap_use(q, NULL);
+}
+
 static void
 queue_free(struct vdp_port *p, void **slot)
 {
@@ -202,20 +201,32 @@ queue_free(struct vdp_port *p, void **slot)
 		VDP_LOG(WARNING, p, "%s queue %u released while its lcore is stuck in a "
 			"burst: freed when it leaves", q->is_rx ? "rx" : "tx", q->qid);
 	} else {
-		if (q->ring_ok && p->vid >= 0 && p->msg_req == 0)
-			rte_vhost_set_vring_base(p->vid, q->vring_idx,
-						 vdp_vq_avail_base(&q->vr),
-						 vdp_vq_used_base(&q->vr));
-		q->ring_ok = false;
-		vdp_zc_queue_orphan(q);
-		vdp_queue_close_call(q);
-		vdp_gmap_use(q, NULL);
+		queue_hand_back(p, q);
 	}
 	vdp_port_unlock(p);
 	if (!zombie) {
 		vdp_queue_pend_free(q);
 		rte_free(q);
 	}
+}
+
+/*
+ * The queues reading guest pairs beyond the port's rx queues hand their
+ * rings back: they are read through rx queues that are being set up
+ * again (another count, another mempool). Loaded again at the next start.
+ * Freed only at close: an lcore may be reading fold_rx.
+ */
+static void
+fold_reset(struct vdp_port *p)
+{
+	pthread_mutex_lock(&p->lock);
+	for (uint16_t k = 0; k < VDP_MAX_QUEUES; k++) {
+		struct vdp_queue *q = p->fold_rx[k];
+
+		if (q != NULL && vdp_queue_pause(q) == 0)
+			queue_hand_back(p, q);
+	}
+	vdp_port_unlock(p);
 }
 
 /* (Re)create queue qid of one direction; the guest sizes the rings. */
@@ -227,8 +238,10 @@ queue_setup(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
 	void **slot = is_rx ? &dev->data->rx_queues[qid] : &dev->data->tx_queues[qid];
 	struct vdp_queue *q;
 
+	if (is_rx)
+		fold_reset(p);
 	queue_free(p, slot);
-	q = queue_alloc(dev, qid, is_rx, socket);
+	q = vdp_queue_new(p, qid, is_rx, (int)socket);
 	if (q == NULL)
 		return -ENOMEM;
 	q->mp = mp;
@@ -260,6 +273,7 @@ eth_vdevpeer_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_d
 static void
 eth_vdevpeer_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
+	fold_reset(dev->data->dev_private);
 	queue_free(dev->data->dev_private, &dev->data->rx_queues[qid]);
 }
 
@@ -304,8 +318,10 @@ queue_drops_but_nombuf(const struct vdp_queue *q)
 static int
 eth_vdevpeer_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 {
-	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++) {
-		const struct vdp_queue *q = dev->data->rx_queues[i];
+	/* a folded guest pair counts with the rx queue that reads it */
+	for (uint16_t k = 0; k < VDP_MAX_QUEUES && dev->data->nb_rx_queues != 0; k++) {
+		const struct vdp_queue *q = vdp_port_rxq(dev->data->dev_private, k);
+		const uint16_t i = k % dev->data->nb_rx_queues;
 		uint64_t pkts, bytes, drops, nombuf;
 
 		if (q == NULL)
@@ -319,9 +335,9 @@ eth_vdevpeer_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 		st->ierrors += drops;
 		st->rx_nombuf += nombuf;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			st->q_ipackets[i] = pkts;
-			st->q_ibytes[i] = bytes;
-			st->q_errors[i] = drops + nombuf;
+			st->q_ipackets[i] += pkts;
+			st->q_ibytes[i] += bytes;
+			st->q_errors[i] += drops + nombuf;
 		}
 	}
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++) {
@@ -366,8 +382,8 @@ eth_vdevpeer_stats_reset(struct rte_eth_dev *dev)
 	pthread_mutex_lock(&p->lock);
 	memset(p->stat, 0, sizeof(p->stat));
 	pthread_mutex_unlock(&p->lock);
-	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
-		queue_reset(dev->data->rx_queues[i]);
+	for (uint16_t k = 0; k < VDP_MAX_QUEUES; k++)
+		queue_reset(vdp_port_rxq(p, k));
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
 		queue_reset(dev->data->tx_queues[i]);
 	return 0;
@@ -450,6 +466,9 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		eth_vdevpeer_rx_queue_release(dev, i);
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
 		eth_vdevpeer_tx_queue_release(dev, i);
+	for (uint16_t k = 0; k < VDP_MAX_QUEUES; k++)
+		queue_free(p, &p->fold_rx[k]);
+	__atomic_store_n(&p->nb_fold, 0, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&p->lock);
 	vdp_gmap_port_gone(p);
 	vdp_zc_port_gone(p);
@@ -791,10 +810,16 @@ rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_
 		return -EINVAL;
 	pthread_mutex_lock(&p->lock);
 	q = p->eth_dev->data->rx_queues[rx_queue];
-	if (q != NULL) {
-		q->zc.eport = egress_port;
-		q->zc.equeue = egress_queue;
-		q->zc.egress = egress_port != UINT16_MAX;
+	/* and the guest pairs folded onto it */
+	for (uint16_t k = rx_queue; q != NULL && k < VDP_MAX_QUEUES;
+	     k += p->eth_dev->data->nb_rx_queues) {
+		struct vdp_queue *f = vdp_port_rxq(p, k);
+
+		if (f == NULL)
+			continue;
+		f->zc.eport = egress_port;
+		f->zc.equeue = egress_queue;
+		f->zc.egress = egress_port != UINT16_MAX;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return q != NULL ? 0 : -EINVAL;

@@ -17,6 +17,7 @@
 #include <ethdev_driver.h>
 #include <rte_alarm.h>
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
 
 #include "vdevpeer.h"
@@ -233,9 +234,9 @@ vdp_queues_pause(struct vdp_port *p)
 	uint32_t n = 0;
 	int ret;
 
-	for (uint16_t i = 0; i < d->nb_rx_queues; i++)
-		if (d->rx_queues[i] != NULL)
-			qs[n++] = d->rx_queues[i];
+	for (uint16_t k = 0; k < VDP_MAX_QUEUES; k++)
+		if (vdp_port_rxq(p, k) != NULL)
+			qs[n++] = vdp_port_rxq(p, k);
 	for (uint16_t i = 0; i < d->nb_tx_queues; i++)
 		if (d->tx_queues[i] != NULL)
 			qs[n++] = d->tx_queues[i];
@@ -247,6 +248,33 @@ vdp_queues_pause(struct vdp_port *p)
 }
 
 struct vdp_queue *
+vdp_queue_new(struct vdp_port *p, uint16_t qid, bool is_rx, int socket)
+{
+	struct vdp_queue *q;
+
+	q = rte_zmalloc_socket("vdp_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, socket);
+	if (q == NULL)
+		return NULL;
+	q->port = p;
+	q->qid = qid;
+	q->is_rx = is_rx;
+	q->put_frame = vdp_split_enqueue_frame;  /* until a ring is loaded */
+	q->vring_idx = (uint16_t)(2 * qid + (is_rx ? 1 : 0));
+	q->callfd = -1;
+	return q;
+}
+
+struct vdp_queue *
+vdp_port_rxq(const struct vdp_port *p, uint16_t pair)
+{
+	const struct rte_eth_dev_data *d = p->eth_dev->data;
+
+	if (pair < d->nb_rx_queues)
+		return d->rx_queues[pair];
+	return pair < VDP_MAX_QUEUES ? p->fold_rx[pair] : NULL;
+}
+
+struct vdp_queue *
 vdp_port_queue(struct vdp_port *p, uint16_t vring_idx)
 {
 	struct rte_eth_dev_data *d = p->eth_dev->data;
@@ -254,8 +282,44 @@ vdp_port_queue(struct vdp_port *p, uint16_t vring_idx)
 
 	/* even vrings are the guest's RX: our TX queues, odd ones our RX */
 	if (vring_idx & 1)
-		return qid < d->nb_rx_queues ? d->rx_queues[qid] : NULL;
+		return vdp_port_rxq(p, qid);
 	return qid < d->nb_tx_queues ? d->tx_queues[qid] : NULL;
+}
+
+/*
+ * As vdp_port_queue, and for the TX ring of a guest pair beyond the
+ * port's rx queues, a queue of its own (made now if need be) that rx
+ * queue pair % nb_rx_queues reads in its bursts: a guest with more pairs
+ * than the port has queues loses nothing it sends. Nothing is sent to
+ * those pairs (tx queue k serves pair k). Caller holds p->lock.
+ */
+struct vdp_queue *
+vdp_port_queue_make(struct vdp_port *p, uint16_t vring_idx)
+{
+	const struct rte_eth_dev_data *d = p->eth_dev->data;
+	struct vdp_queue *q = vdp_port_queue(p, vring_idx);
+	const struct vdp_queue *first;
+	uint16_t pair = vring_idx / 2;
+
+	if (q != NULL || !(vring_idx & 1) || pair >= VDP_MAX_QUEUES || d->nb_rx_queues == 0)
+		return q;
+	first = d->rx_queues[pair % d->nb_rx_queues];
+	if (first == NULL)
+		return NULL;
+	q = vdp_queue_new(p, pair, true, first->mp != NULL ? first->mp->socket_id : SOCKET_ID_ANY);
+	if (q == NULL) {
+		VDP_LOG(ERR, p, "guest queue pair %u: no memory for its queue: not read", pair);
+		return NULL;
+	}
+	q->mp = first->mp;
+	q->zc.eport = first->zc.eport;
+	q->zc.equeue = first->zc.equeue;
+	q->zc.egress = first->zc.egress;
+	__atomic_store_n(&p->fold_rx[pair], q, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&p->nb_fold, 1, __ATOMIC_RELEASE);
+	VDP_LOG(INFO, p, "guest queue pair %u: what it sends is read by rx queue %u "
+		"(the port has %u)", pair, pair % d->nb_rx_queues, d->nb_rx_queues);
+	return q;
 }
 
 /*

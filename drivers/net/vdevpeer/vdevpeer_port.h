@@ -26,7 +26,13 @@ void vdp_port_link_update(struct vdp_port *p, bool up);
 void vdp_port_lsc_notify(uint16_t port_id);
 
 /* ---- queue gating ---- */
+struct vdp_queue *vdp_queue_new(struct vdp_port *p, uint16_t qid, bool is_rx, int socket);
+/* the queue of vring v (even: tx queue v/2; odd: the rx queue reading the
+ * guest's pair v/2, folded ones included), or NULL */
 struct vdp_queue *vdp_port_queue(struct vdp_port *p, uint16_t vring_idx);
+struct vdp_queue *vdp_port_queue_make(struct vdp_port *p, uint16_t vring_idx);
+/* the rx queue reading guest pair k: rx queue k, or a folded one */
+struct vdp_queue *vdp_port_rxq(const struct vdp_port *p, uint16_t pair);
 int vdp_queue_pause(struct vdp_queue *q);
 int vdp_queues_pause(struct vdp_port *p);
 void vdp_port_apply_queues(struct vdp_port *p);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ethdev_driver.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -395,10 +396,10 @@ VDP_RX_VARIANT(vdp_rx_packed, VDP_LAYOUT_PACKED, false)
 VDP_RX_VARIANT(vdp_rx_packed_zc, VDP_LAYOUT_PACKED, true)
 #undef VDP_RX_VARIANT
 
-uint16_t
-eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+/* One burst from q's own ring. */
+static inline uint16_t
+vdp_rx_ring(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vdp_queue *q = queue;
 	uint16_t nb_rx;
 
 	if (!vdp_queue_enter(q))
@@ -411,6 +412,43 @@ eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 					    vdp_rx_split(q, pkts, n);
 	vdp_queue_leave(q);
 	return nb_rx;
+}
+
+/* The rings of the guest pairs folded onto rx queue q (pairs beyond the
+ * port's rx queues: q->qid + k * nb_rx_queues), each behind its own gate. */
+static __rte_noinline uint16_t
+vdp_rx_folded(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vdp_port *p = q->port;
+	const uint16_t step = p->eth_dev->data->nb_rx_queues;
+	uint16_t nb_rx = 0;
+
+	for (uint32_t k = (uint32_t)q->qid + step; step != 0 && k < VDP_MAX_QUEUES &&
+	     nb_rx < n; k += step) {
+		struct vdp_queue *f = __atomic_load_n(&p->fold_rx[k], __ATOMIC_ACQUIRE);
+
+		if (f != NULL)
+			nb_rx += vdp_rx_ring(f, pkts + nb_rx, n - nb_rx);
+	}
+	return nb_rx;
+}
+
+uint16_t
+eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vdp_queue *q = queue;
+	uint16_t nb_rx;
+
+	if (likely(__atomic_load_n(&q->port->nb_fold, __ATOMIC_RELAXED) == 0))
+		return vdp_rx_ring(q, pkts, n);
+	/* own ring and folded ones take turns going first: none starves */
+	q->fold_turn ^= 1;
+	if (q->fold_turn) {
+		nb_rx = vdp_rx_folded(q, pkts, n);
+		return nb_rx + vdp_rx_ring(q, pkts + nb_rx, n - nb_rx);
+	}
+	nb_rx = vdp_rx_ring(q, pkts, n);
+	return nb_rx + vdp_rx_folded(q, pkts + nb_rx, n - nb_rx);
 }
 
 /* Put one frame (virtio-net header vh, then fi[0..n)) into the guest's RX ring. */

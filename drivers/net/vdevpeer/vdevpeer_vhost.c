@@ -206,7 +206,7 @@ dup_callfd(struct vdp_port *p, uint16_t v, int fd)
 int
 vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 {
-	struct vdp_queue *q = vdp_port_queue(p, v);
+	struct vdp_queue *q = vdp_port_queue_make(p, v);
 	struct rte_vhost_vring vring;
 	uint16_t last_avail, last_used;
 	struct vdp_vring *vr;
@@ -588,15 +588,17 @@ static void
 log_pairs(struct vdp_port *p)
 {
 	const struct rte_eth_dev_data *d = p->eth_dev->data;
-	uint32_t ready = 0, unserved = 0;
-	char in_use[64], lost[64];
+	uint32_t ready = 0, rx_only = 0, unread = 0;
+	char in_use[64], some[64];
 
 	for (uint16_t k = 0; 2 * k + 1 < p->nb_vrings; k++) {
 		if (!p->vring_enabled[2 * k] || !p->vring_enabled[2 * k + 1])
 			continue;
 		ready |= 1u << k;
-		if (vdp_port_queue(p, 2 * k) == NULL || vdp_port_queue(p, 2 * k + 1) == NULL)
-			unserved |= 1u << k;
+		if (vdp_port_queue(p, 2 * k + 1) == NULL)
+			unread |= 1u << k;
+		else if (vdp_port_queue(p, 2 * k) == NULL)
+			rx_only |= 1u << k;
 	}
 	if (ready == p->pairs_logged)
 		return;
@@ -605,11 +607,15 @@ log_pairs(struct vdp_port *p)
 	VDP_LOG(INFO, p, "queue pairs in use: %s (the guest set up %u, the port "
 		"polls %u rx / %u tx queues)", ready ? in_use : "none",
 		p->nb_vrings / 2, d->nb_rx_queues, d->nb_tx_queues);
-	if (unserved) {
-		pair_list(unserved, lost, sizeof(lost));
-		VDP_LOG(WARNING, p, "guest queue pair(s) %s have no queue on this port "
-			"(queues=%u): frames the guest sends there wait unread",
-			lost, p->args.queues);
+	if (rx_only) {
+		pair_list(rx_only, some, sizeof(some));
+		VDP_LOG(INFO, p, "guest queue pair(s) %s: read through the port's rx "
+			"queues, nothing sent to them (tx queue k sends to pair k)", some);
+	}
+	if (unread) {
+		pair_list(unread, some, sizeof(some));
+		VDP_LOG(WARNING, p, "guest queue pair(s) %s: no rx queue reads them "
+			"(none set up, or no memory): what the guest sends there waits", some);
 	}
 }
 
@@ -778,7 +784,7 @@ vring_state_changed(int vid, uint16_t vring, int enable)
 		 * from where we were if we had it. Its queue is stopped: it
 		 * was not ready until now. */
 		if (enable && p->msg_req == 0 && vring < p->nb_vrings) {
-			struct vdp_queue *q = vdp_port_queue(p, vring);
+			struct vdp_queue *q = vdp_port_queue_make(p, vring);
 
 			if (q != NULL && !q->stuck && vdp_load_ring(p, vring, true) != 0)
 				VDP_LOG(ERR, p, "vring %u refused: its queue stays stopped",

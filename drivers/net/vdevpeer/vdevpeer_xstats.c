@@ -19,6 +19,7 @@
 #include "rte_pmd_vdevpeer.h"
 #include "vdevpeer.h"
 #include "vdevpeer_gmem.h"
+#include "vdevpeer_port.h"
 #include "vdevpeer_xstats.h"
 
 struct vdp_xdef {
@@ -246,19 +247,22 @@ vdp_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n
 	/* each queue's counters read once: into its own entries (more than
 	 * one queue), then added to the totals */
 	perq = &xs[VDP_X_TOTAL];
-	for (uint16_t qi = 0; qi < nrx; qi++) {
-		const struct vdp_queue *q = dev->data->rx_queues[qi];
+	/* a folded guest pair counts with the rx queue that reads it */
+	for (uint16_t k = 0; k < VDP_MAX_QUEUES && nrx != 0; k++) {
+		const struct vdp_queue *q = vdp_port_rxq(p, k);
 		struct rte_eth_xstat one[VDP_X_PER_DIR + VDP_ZC_NB + 1];
 		struct rte_eth_xstat *own = per_queue(nrx) != 0 ?
-			&perq[qi * RTE_DIM(one)] : one;
+			&perq[(k % nrx) * RTE_DIM(one)] : one;
 
 		if (q == NULL)
 			continue;
 		memset(one, 0, sizeof(one));
-		add_dir(q, own);
-		add_zc(q, own + VDP_X_PER_DIR);
-		add_values(&xs[i], own, VDP_X_PER_DIR);
-		add_values(&xs[i + 2 * VDP_X_PER_DIR], own + VDP_X_PER_DIR, VDP_ZC_NB + 1);
+		add_dir(q, one);
+		add_zc(q, one + VDP_X_PER_DIR);
+		if (own != one)
+			add_values(own, one, RTE_DIM(one));
+		add_values(&xs[i], one, VDP_X_PER_DIR);
+		add_values(&xs[i + 2 * VDP_X_PER_DIR], one + VDP_X_PER_DIR, VDP_ZC_NB + 1);
 	}
 	perq += per_queue(nrx) * (VDP_X_PER_DIR + VDP_ZC_NB + 1);
 	for (uint16_t qi = 0; qi < ntx; qi++) {

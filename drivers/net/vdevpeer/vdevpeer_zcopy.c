@@ -502,14 +502,13 @@ vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx)
 uint32_t
 vdp_zc_quiesce(struct vdp_port *p, unsigned int ms)
 {
-	struct rte_eth_dev_data *d = p->eth_dev->data;
 	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
 	uint32_t left;
 
 	for (;;) {
 		left = 0;
-		for (uint16_t i = 0; i < d->nb_rx_queues; i++) {
-			struct vdp_queue *q = d->rx_queues[i];
+		for (uint16_t k = 0; k < VDP_MAX_QUEUES; k++) {
+			struct vdp_queue *q = vdp_port_rxq(p, k);
 
 			if (q == NULL || q->zc.ctx == NULL || q->stuck)
 				continue;
