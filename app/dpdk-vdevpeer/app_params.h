@@ -31,6 +31,7 @@ struct app_params {
 	uint16_t nb_desc;
 	uint16_t burst;
 	bool auto_start;
+	bool numa_strict;            /* --numa-strict */
 	unsigned int stats_period;   /* seconds, 0 = off */
 	unsigned int nb_mbufs;       /* 0 = computed */
 	/* Host interfaces, uplinks and the bridge: pointers into argv,

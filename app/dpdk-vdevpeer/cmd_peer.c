@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_pmd_vdevpeer.h>
 
@@ -31,6 +32,27 @@ print_mac(const char *what, const uint8_t *b, const char *note)
 	memcpy(mac.addr_bytes, b, RTE_ETHER_ADDR_LEN);
 	rte_ether_format_addr(s, sizeof(s), &mac);
 	printf("  %-11s %s%s\n", what, s, note);
+}
+
+/* One line per virtqueue: its state, who serves it, where it is. */
+static void
+vring_show(uint16_t port, unsigned int v)
+{
+	struct rte_pmd_vdevpeer_vring r;
+	char who[64] = "not served", where[96] = "";
+
+	if (rte_pmd_vdevpeer_get_vring(port, (uint16_t)v, &r) != 0)
+		return;
+	if (r.queue >= 0)
+		snprintf(who, sizeof(who), "%s by %s queue %d%s",
+			 r.served ? "served" : "not served", v & 1 ? "rx" : "tx", r.queue,
+			 r.folded ? " (folded)" : "");
+	if (r.size != 0)
+		snprintf(where, sizeof(where), ", avail %u, used %u, node %d, lcore %d (node %d)",
+			 r.avail, r.used, r.numa_node, r.lcore, r.lcore_node);
+	printf("  vring %-5u guest %s %u: size %u, %s by the guest, %s%s\n", v,
+	       v & 1 ? "tx" : "rx", v / 2, r.size, r.ready ? "enabled" : "disabled",
+	       who, where);
 }
 
 static void
@@ -72,11 +94,9 @@ peer_show(uint16_t port)
 	       vi.nb_queues, vi.nb_vrings, vi.hdr_len);
 	printf("  %-11s %s, %u buffer(s) in flight\n", "zero-copy",
 	       vi.zero_copy ? "on" : "off", vi.inflight);
+	printf("  %-11s %d\n", "NUMA node", rte_eth_dev_socket_id(port));
 	for (unsigned int v = 0; v < vi.nb_vrings && v < RTE_PMD_VDEVPEER_MAX_VRINGS; v++)
-		printf("  vring %-5u guest %s %u: size %u, %s by the guest, %s\n", v,
-		       v & 1 ? "tx" : "rx", v / 2, vi.vring_size[v],
-		       (vi.vring_enabled >> v) & 1 ? "enabled" : "disabled",
-		       (vi.vring_polled >> v) & 1 ? "served" : "not served");
+		vring_show(port, v);
 }
 
 static void

@@ -98,6 +98,16 @@ const struct app_option app_options[] = {
 	  "link, printing each second which ports are still down and why (e.g.\n"
 	  "`vp1 waiting for a guest on /run/vdevpeer/vm2.sock`). Forwarding starts\n"
 	  "anyway when the time is up. 0: no wait." },
+	{ "numa-strict", 0, NULL, APP_OT_FLAG, 0, 0, F(numa_strict), NOG,
+	  NULL, NULL, NULL,
+	  "a guest queue polled by an lcore of another\n"
+	  "NUMA node than its ring stays idle",
+	  "A net_vdevpeer queue polled by a worker lcore on another NUMA node than\n"
+	  "the guest ring it serves stays idle, with an error naming the port,\n"
+	  "queue, lcore and both nodes (frames sent to it count as `tx_drop_paused`);\n"
+	  "without it the queue works across nodes and a warning says so once per\n"
+	  "queue and lcore. The node of a guest's memory is found when it connects\n"
+	  "(libnuma); the port's `socket_id` follows it." },
 	{ "auto-start", 0, NULL, APP_OT_FLAG, 0, 0, F(auto_start), NOG,
 	  NULL, NULL, NULL,
 	  "start forwarding at once (always the case\n"

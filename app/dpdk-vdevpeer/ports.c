@@ -382,6 +382,7 @@ ports_setup(const struct app_params *p, struct app_ports *ap)
 	uint16_t port;
 	int ret;
 
+	rte_pmd_vdevpeer_set_numa_strict(p->numa_strict);
 	ret = pools_create(p, ap);
 	if (ret != 0)
 		return ret;

@@ -294,7 +294,7 @@ def test_telemetry(procs, middle, app):
     assert p0["socket"] == a and p0["role"] == "server" and p0["state"] == "running", p0
     assert "VERSION_1" in p0["negotiated_names"] and "MRG_RXBUF" in p0["offered_names"], p0
     assert int(p0["negotiated"], 16) != 0 and p0["ring_layout"] == "split", p0
-    assert p0["vring1_guest_tx0"][1:] == [1, 1], p0
+    assert p0["vring1_guest_tx0"][1:4] == [1, 1, 0], p0  # ready, served, by rx queue 0
     p1 = replies[3]["/vdevpeer/peer"]
     assert p1["bind"] == "vp1" and p1["state"] == "waiting" and p1["guest_mac"] == "unknown", p1
     assert got["/ethdev/stats"]["ipackets"] > 0, got

@@ -123,3 +123,41 @@ def test_guest_more_pairs_than_port(procs, middle):
         assert m.proc.count(r"guest queue pair %d: what it sends is read by rx queue %d"
                             % (k, q)) >= 1, m.proc.tail(40)
 
+
+
+def test_show_peer_vrings(procs, request):
+    """`show peer` and telemetry list every vring of a 4-pair guest on a
+    port polling 2 rx queues: ready, served by which queue (folded ones
+    too), positions, NUMA node and polling lcore; --numa-strict is taken
+    (one node here: nothing is refused) and the port reports the guest
+    memory's node."""
+    from test_console import Console
+    sock = procs.sock("mq.sock")
+    con = Console(procs, request, ["net_vdevpeer0,peer=%s,server=1,queues=2" % sock],
+                  ["--fwd", "rxonly", "--rxq", "2", "--txq", "2", "--auto-start",
+                   "--numa-strict"])
+    g = mq_guest(procs, "flood", sock, "txonly", 4, 4)
+    P.wait_until(lambda: sum(queue_stats_con(con)) >= FRAMES, 30,
+                 "frames from the 4-queue guest", fail_if=g.proc.died_msg)
+    out = con.cmd("show peer 0")
+    assert re.search(r"NUMA node\s+0", out), out
+    for v in range(8):
+        kind, pair = ("tx", "rx")[v % 2 == 0], v // 2
+        rx = r"vring %d\s+guest %s %d: size 1024, enabled by the guest, served by %s queue %d%s" % (
+            v, kind, pair, ("rx" if v % 2 else "tx"), pair % 2 if v % 2 else pair,
+            r" \(folded\)" if v % 2 and pair >= 2 else "")
+        if v % 2 == 0 and pair >= 2:   # nothing sends to pairs 2-3
+            rx = r"vring %d\s+guest rx %d: size 0, enabled by the guest, not served" % (v, pair)
+        assert re.search(rx, out), (rx, out)
+    for v in (1, 3, 5, 7):
+        m = re.search(r"vring %d .*avail (\d+), used (\d+), node 0, lcore 1 \(node 0\)" % v, out)
+        assert m and int(m.group(1)) > 1024, (v, out)
+    tel = P.telemetry(con.prefix, "/vdevpeer/peer,0")
+    assert tel["vring5_guest_tx2"][:4] == [1024, 1, 1, 0], tel["vring5_guest_tx2"]
+    assert tel["vring5_guest_tx2"][6:] == [0, 1], tel["vring5_guest_tx2"]
+    g.stop()
+
+
+def queue_stats_con(con):
+    st = P.telemetry(con.prefix, "/ethdev/stats,0") or {}
+    return st.get("q_ipackets", [0])[:2]

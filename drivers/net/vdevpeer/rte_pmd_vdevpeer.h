@@ -105,6 +105,35 @@ int rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on);
 /** 1 when host-side offload is on, 0 when off, -ENODEV. */
 int rte_pmd_vdevpeer_get_csum(uint16_t port_id);
 
+/**
+ * Strict NUMA placement, for every port: a queue polled by an lcore on
+ * another NUMA node than the guest ring it serves stays idle (logged as
+ * an error; frames given to such a tx queue are dropped and counted as
+ * paused) instead of working across nodes with a warning. Takes effect
+ * when a ring is next loaded.
+ */
+void rte_pmd_vdevpeer_set_numa_strict(bool on);
+
+/** Per virtqueue state (rte_pmd_vdevpeer_get_vring). */
+struct rte_pmd_vdevpeer_vring {
+	uint16_t size;           /**< ring size, 0 when not loaded */
+	bool ready;              /**< set up and enabled by the guest */
+	bool served;             /**< a queue of ours runs it now */
+	bool packed;             /**< packed layout (positions carry a wrap bit 15) */
+	int16_t queue;           /**< our queue serving it (rx for odd rings,
+				  *   tx for even ones), -1: none */
+	bool folded;             /**< a guest pair beyond the port's rx queues,
+				  *   read through rx queue `queue` */
+	uint16_t avail;          /**< next available entry we take */
+	uint16_t used;           /**< next used entry we write */
+	int numa_node;           /**< node of the ring's memory, -1 unknown */
+	int lcore;               /**< lcore that polled it last, -1 none yet */
+	int lcore_node;          /**< that lcore's node, -1 unknown */
+};
+
+/** Fill *vr for virtqueue v of a port. 0, -ENODEV, or -EINVAL (v too big). */
+int rte_pmd_vdevpeer_get_vring(uint16_t port_id, uint16_t v, struct rte_pmd_vdevpeer_vring *vr);
+
 struct rte_mbuf;
 struct rte_mempool;
 

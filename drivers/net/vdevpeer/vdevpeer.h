@@ -66,6 +66,7 @@
 
 #include "vdp_features.h"
 #include "vdp_offload.h"
+#include "vdp_numa.h"
 #include "vdp_ring.h"
 
 #define VDP_MAX_QUEUES 8          /* queue pairs per port */
@@ -316,6 +317,7 @@ struct vdp_queue {
 	uint16_t vring_idx;        /* virtqueue index */
 	bool is_rx;                /* ethdev rx = guest TX ring */
 	uint8_t fold_turn;         /* rx: own ring or folded ones first (lcore) */
+	struct vdp_numa_poll numa; /* the ring's node, the lcore polling it */
 
 	uint64_t pkts;
 	uint64_t bytes;
@@ -439,6 +441,7 @@ struct vdp_port {
 	 */
 	void *fold_rx[VDP_MAX_QUEUES];
 	uint32_t nb_fold;          /* atomic: fold_rx entries made */
+	int mem_node;              /* NUMA node of most guest memory, -1 unknown */
 	char fail_why[128];
 
 	struct vdp_gmap *gmap;     /* the guest's memory as we mapped it, or NULL */

@@ -544,6 +544,7 @@ vdp_probe(struct rte_vdev_device *vdev)
 	p->eth_dev = dev;
 	p->port_id = dev->data->port_id;
 	p->vid = -1;
+	p->mem_node = VDP_NUMA_UNKNOWN;
 	p->csum_on = args.csum;
 	pthread_mutex_init(&p->lock, NULL);
 	TAILQ_INIT(&p->zombies);
@@ -730,6 +731,64 @@ int
 rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
 {
 	return port_fill(port_id, port_info_fill, info);
+}
+
+struct vring_req {
+	uint16_t v;
+	struct rte_pmd_vdevpeer_vring *out;
+};
+
+/* Under the port list lock (vdp_port_with). */
+static void
+port_vring_fill(struct vdp_port *p, void *arg)
+{
+	const struct vring_req *r = arg;
+	struct rte_pmd_vdevpeer_vring *o = r->out;
+	const struct rte_eth_dev_data *d = p->eth_dev->data;
+	const struct vdp_queue *q;
+	uint16_t v = r->v;
+
+	memset(o, 0, sizeof(*o));
+	o->queue = -1;
+	o->numa_node = o->lcore = o->lcore_node = -1;
+	pthread_mutex_lock(&p->lock);
+	q = vdp_port_queue(p, v);
+	o->ready = p->running && v < p->nb_vrings && p->vring_enabled[v];
+	if (q != NULL) {
+		o->folded = (v & 1) && v / 2 >= d->nb_rx_queues;
+		o->queue = (int16_t)(o->folded ? v / 2 % d->nb_rx_queues : v / 2);
+		o->served = __atomic_load_n(&q->allow, __ATOMIC_RELAXED) != 0;
+	}
+	if (q != NULL && q->ring_ok) {
+		uint32_t lc = __atomic_load_n(&q->numa.lcore, __ATOMIC_RELAXED);
+
+		o->size = q->vr.size;
+		o->packed = q->vr.layout == VDP_LAYOUT_PACKED;
+		o->avail = vdp_vq_avail_base(&q->vr);
+		o->used = vdp_vq_used_base(&q->vr);
+		o->numa_node = q->numa.ring_node;
+		if (lc < RTE_MAX_LCORE) {
+			o->lcore = (int)lc;
+			o->lcore_node = (int)rte_lcore_to_socket_id(lc);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+int
+rte_pmd_vdevpeer_get_vring(uint16_t port_id, uint16_t v, struct rte_pmd_vdevpeer_vring *vr)
+{
+	struct vring_req r = { .v = v, .out = vr };
+
+	if (vr == NULL || v >= VDP_MAX_VRINGS)
+		return -EINVAL;
+	return port_fill(port_id, port_vring_fill, &r);
+}
+
+void
+rte_pmd_vdevpeer_set_numa_strict(bool on)
+{
+	vdp_numa_set_strict(on);
 }
 
 /* Under the port list lock (vdp_port_with). */

@@ -13,6 +13,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <numa.h>
+#include <numaif.h>
 
 #include <ethdev_driver.h>
 #include <rte_alarm.h>
@@ -455,4 +459,74 @@ vdp_watchdog_stop(void)
 		wd_users--;
 	pthread_mutex_unlock(&wd_lock);
 	/* last port: let it run out; once more reaps what the port left */
+}
+
+/* ---- NUMA placement ---- */
+
+static bool numa_strict;
+
+void
+vdp_numa_set_strict(bool on)
+{
+	__atomic_store_n(&numa_strict, on, __ATOMIC_RELAXED);
+}
+
+bool
+vdp_numa_strict(void)
+{
+	return __atomic_load_n(&numa_strict, __ATOMIC_RELAXED);
+}
+
+/* move_pages without moving: where the page is, without faulting it in. */
+int
+vdp_numa_addr_node(const void *addr)
+{
+	static int have = -2;
+	const long page = sysconf(_SC_PAGESIZE);
+	void *pg = (void *)((uintptr_t)addr & ~((uintptr_t)page - 1));
+	int status = -1;
+
+	if (have == -2)
+		have = numa_available();
+	if (have < 0 || addr == NULL)
+		return VDP_NUMA_UNKNOWN;
+	if (move_pages(0, 1, &pg, NULL, &status, 0) != 0 || status < 0)
+		return VDP_NUMA_UNKNOWN;
+	return status;
+}
+
+void
+vdp_queue_numa_ring(struct vdp_queue *q, const void *ring)
+{
+	vdp_numa_poll_init(&q->numa, vdp_numa_addr_node(ring), vdp_numa_strict());
+}
+
+bool
+vdp_queue_numa(struct vdp_queue *q)
+{
+	const unsigned int lcore = rte_lcore_id();
+	const int node = lcore < RTE_MAX_LCORE ? (int)rte_lcore_to_socket_id(lcore) :
+			 VDP_NUMA_UNKNOWN;
+	struct vdp_port *p = q->port;
+
+	if (q->numa.lcore == lcore)
+		return q->numa.refused;
+	switch (vdp_numa_poll(&q->numa, lcore, node)) {
+	case VDP_NUMA_REMOTE_WARN:
+		VDP_LOG(WARNING, p, "%s queue %u (guest ring %u, NUMA node %d) polled by "
+			"lcore %u on node %d: every frame crosses nodes (place the "
+			"lcore on node %d, or the guest's memory on node %d)",
+			q->is_rx ? "rx" : "tx", q->qid, q->vring_idx, q->numa.ring_node,
+			lcore, node, q->numa.ring_node, node);
+		break;
+	case VDP_NUMA_REFUSE:
+		VDP_LOG(ERR, p, "%s queue %u (guest ring %u, NUMA node %d) polled by "
+			"lcore %u on node %d: refused (NUMA placement is strict), the "
+			"queue stays idle on that lcore", q->is_rx ? "rx" : "tx", q->qid,
+			q->vring_idx, q->numa.ring_node, lcore, node);
+		break;
+	default:
+		break;
+	}
+	return q->numa.refused;
 }

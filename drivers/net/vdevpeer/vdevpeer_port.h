@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_lcore.h>
 
 #include "vdevpeer.h"
 
@@ -61,6 +62,32 @@ static inline void
 vdp_queue_leave(struct vdp_queue *q)
 {
 	__atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- NUMA placement ---- */
+/* --numa-strict: a queue polled by an lcore of another node stays idle */
+void vdp_numa_set_strict(bool on);
+bool vdp_numa_strict(void);
+/* the node of the page at addr (libnuma), VDP_NUMA_UNKNOWN if not known */
+int vdp_numa_addr_node(const void *addr);
+/* The node of the ring of q (just loaded): placement checks start again. */
+void vdp_queue_numa_ring(struct vdp_queue *q, const void *ring);
+/* The lcore polling q is not the one seen last: check it (and say so).
+ * True when q must not be polled from this lcore (strict placement). */
+bool vdp_queue_numa(struct vdp_queue *q);
+
+/* vdp_queue_enter, plus the placement check when another lcore polls. */
+static inline bool
+vdp_queue_enter_lcore(struct vdp_queue *q)
+{
+	if (!vdp_queue_enter(q))
+		return false;
+	if (unlikely(q->numa.lcore != rte_lcore_id() || q->numa.refused) &&
+	    vdp_queue_numa(q)) {
+		vdp_queue_leave(q);
+		return false;
+	}
+	return true;
 }
 
 /* ---- the watchdog's timer: runs round every VDP_WATCHDOG_MS on EAL's

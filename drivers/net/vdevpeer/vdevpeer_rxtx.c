@@ -402,7 +402,7 @@ vdp_rx_ring(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t nb_rx;
 
-	if (!vdp_queue_enter(q))
+	if (!vdp_queue_enter_lcore(q))
 		return 0;
 	if (q->vr.layout == VDP_LAYOUT_PACKED)
 		nb_rx = q->zc.ctx != NULL ? vdp_rx_packed_zc(q, pkts, n) :
@@ -598,8 +598,9 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	bool dv;
 
 	/* Every frame handed to us is consumed: delivered or counted dropped. */
-	if (!vdp_queue_enter(q)) {
-		VDP_CNT_ADD(q->drop_paused, n);  /* link down, queue disabled or stopped */
+	if (!vdp_queue_enter_lcore(q)) {
+		/* link down, queue disabled or stopped, or refused on this lcore */
+		VDP_CNT_ADD(q->drop_paused, n);
 		goto free;
 	}
 	vdp_vring_burst_begin(vr);

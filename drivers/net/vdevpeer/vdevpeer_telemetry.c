@@ -109,23 +109,33 @@ tel_mac(struct rte_tel_data *d, const char *name, const uint8_t *b, bool known)
 	rte_tel_data_add_dict_string(d, name, buf);
 }
 
-/* Per virtqueue: "size,enabled,polled", e.g. "rxq0": [256, 1, 1]. */
+/* Per virtqueue: [size, ready, served, queue, avail, used, numa_node,
+ * lcore], e.g. "vring1_guest_tx0": [256, 1, 1, 0, 17, 17, 0, 1]. */
 static void
-tel_vrings(struct rte_tel_data *d, const struct rte_pmd_vdevpeer_info *info)
+tel_vrings(struct rte_tel_data *d, uint16_t port, const struct rte_pmd_vdevpeer_info *info)
 {
 	for (unsigned int v = 0; v < info->nb_vrings && v < RTE_PMD_VDEVPEER_MAX_VRINGS; v++) {
-		struct rte_tel_data *a = rte_tel_data_alloc();
+		struct rte_pmd_vdevpeer_vring r;
+		struct rte_tel_data *a;
 		char name[32];
 
+		if (rte_pmd_vdevpeer_get_vring(port, (uint16_t)v, &r) != 0)
+			continue;
+		a = rte_tel_data_alloc();
 		if (a == NULL)
 			return;
 		/* virtqueue 2q is the guest's RX of pair q, 2q+1 its TX */
 		snprintf(name, sizeof(name), "vring%u_guest_%s%u", v,
 			 v & 1 ? "tx" : "rx", v / 2);
 		rte_tel_data_start_array(a, RTE_TEL_INT_VAL);
-		rte_tel_data_add_array_int(a, info->vring_size[v]);
-		rte_tel_data_add_array_int(a, (info->vring_enabled >> v) & 1);
-		rte_tel_data_add_array_int(a, (info->vring_polled >> v) & 1);
+		rte_tel_data_add_array_int(a, r.size);
+		rte_tel_data_add_array_int(a, r.ready);
+		rte_tel_data_add_array_int(a, r.served);
+		rte_tel_data_add_array_int(a, r.queue);
+		rte_tel_data_add_array_int(a, r.avail);
+		rte_tel_data_add_array_int(a, r.used);
+		rte_tel_data_add_array_int(a, r.numa_node);
+		rte_tel_data_add_array_int(a, r.lcore);
 		if (rte_tel_data_add_dict_container(d, name, a, 0) != 0)
 			rte_tel_data_free(a);
 	}
@@ -174,7 +184,7 @@ tel_peer(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "sigbus_contained", iso.sigbus_contained);
 	rte_tel_data_add_dict_int(d, "guest_memory_maps", iso.guest_maps);
 	rte_tel_data_add_dict_int(d, "guest_memory_maps_zc", iso.guest_maps_zc);
-	tel_vrings(d, &info);
+	tel_vrings(d, port, &info);
 	return 0;
 }
 

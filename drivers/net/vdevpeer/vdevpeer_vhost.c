@@ -89,6 +89,51 @@ port_recover(struct vdp_port *p)
 /* ---- guest memory ---- */
 
 static int
+numa_addr_node(const void *addr, void *ctx)
+{
+	RTE_SET_USED(ctx);
+	return vdp_numa_addr_node(addr);
+}
+
+/*
+ * Where the guest's memory is (pages sampled where we have them mapped,
+ * else where its rings are): the port's socket_id follows it (the
+ * application puts the mbufs of a port's queues there). After the rings
+ * were loaded. Caller holds p->lock.
+ */
+static void
+mem_node(struct vdp_port *p)
+{
+	const struct vdp_numa_topo topo = { .addr_node = numa_addr_node };
+	int node = p->gmap != NULL ?
+		   vdp_numa_mem_node(&p->gmap->mm, (uint64_t)sysconf(_SC_PAGESIZE), &topo) :
+		   VDP_NUMA_UNKNOWN;
+	unsigned int votes[VDP_NUMA_MAX_NODES] = { 0 };
+	int rings = VDP_NUMA_UNKNOWN;
+
+	for (uint16_t v = 0; node < 0 && v < VDP_MAX_VRINGS; v++) {
+		const struct vdp_queue *q = vdp_port_queue(p, v);
+		int n = q != NULL && q->ring_ok ? q->numa.ring_node : VDP_NUMA_UNKNOWN;
+
+		if (n < 0 || n >= VDP_NUMA_MAX_NODES)
+			continue;
+		if (++votes[n] > (rings < 0 ? 0 : votes[rings]))
+			rings = n;
+	}
+	if (node < 0)
+		node = rings;
+	if (node == p->mem_node)
+		return;
+	p->mem_node = node;
+	if (node < 0) {
+		VDP_LOG(INFO, p, "NUMA node of the guest's memory unknown");
+		return;
+	}
+	VDP_LOG(INFO, p, "guest memory on NUMA node %d: the port's socket_id", node);
+	p->eth_dev->data->numa_node = node;
+}
+
+static int
 load_memmap(struct vdp_port *p)
 {
 	struct rte_vhost_memory *mem = NULL;
@@ -278,6 +323,9 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	 * our kick suppression writes into the ring) */
 	vdp_state_ring_loaded(p, q, v, same_ring);
 	vdp_vq_suppress_kicks(vr);
+	/* the node of the page we just wrote (so it is in our page tables) */
+	vdp_queue_numa_ring(q, vr->layout == VDP_LAYOUT_PACKED ? (const void *)vr->device_event :
+			    (const void *)vr->used);
 	q->put_frame = vdp_vq_frame_fn(vr);  /* layout and mergeable: once */
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
@@ -711,6 +759,7 @@ new_device(int vid)
 		goto out;
 	}
 	p->running = true;
+	mem_node(p);
 	vdp_features_str(p->negotiated & ~VDP_FEATURES_TRANSPORT, feats, sizeof(feats));
 	VDP_LOG(INFO, p, "guest ready: %u vrings, header %u bytes, negotiated 0x%"
 		PRIx64 " (%s)", p->nb_vrings, p->hdr_len, p->negotiated, feats);
