@@ -19,18 +19,18 @@ PROMPT = "vdevpeer> "
 DOC = os.path.join(P.REPO, "docs", "console.md")
 
 
-def vdev(i, sock, bind):
-    return "net_vdevpeer%d,peer=%s,server=1,bind=%s" % (i, sock, bind)
+def vdev(i, sock, bind, queues=1):
+    return "net_vdevpeer%d,peer=%s,server=1,bind=%s,queues=%d" % (i, sock, bind, queues)
 
 
 class Console:
     """The app with -i on a pty, driven by pexpect; stopped by PID at
     cleanup (the ProcGroup removes its runtime dir)."""
 
-    def __init__(self, procs, request, vdevs, app_args=()):
+    def __init__(self, procs, request, vdevs, app_args=(), lcores=None):
         self.prefix = procs.new_prefix("con")
         argv = ([P.APP] + P.EAL_COMMON + ["-m", "512", "--file-prefix", self.prefix]
-                + P.MIDDLE_LCORES)
+                + (lcores or P.MIDDLE_LCORES))
         for d in vdevs:
             argv += ["--vdev", d]
         argv += ["--", "-i"] + list(app_args)
@@ -171,26 +171,43 @@ def test_console_sigterm_and_eof(procs, request, app):
     assert con.c.exitstatus == 0
 
 
-def test_attach_detach_under_traffic(procs, request, app):
+@pytest.mark.parametrize("nq,lcores", [(1, None), (4, ["--lcores", "0@0,1@1,2@1"])],
+                         ids=["1q-1worker", "4q-2workers"])
+def test_attach_detach_under_traffic(procs, request, app, nq, lcores):
     """Ports added and removed at run time; the other pair keeps forwarding
-    all along (its counters keep rising after each change)."""
+    all along (its counters keep rising after each change). Also with
+    4-queue ports and guests on two worker lcores."""
     a, b, c_, d = (procs.sock(n) for n in ("a.sock", "b.sock", "c.sock", "d.sock"))
-    con = Console(procs, request, [vdev(0, a, "vp0"), vdev(1, b, "vp1")], ["--auto-start"])
-    P.Guest(procs, "rx1", b, fwd="rxonly").start()
-    P.Guest(procs, "tx0", a, fwd="txonly").start()
+    qargs = ["--rxq", str(nq), "--txq", str(nq)]
+    con = Console(procs, request, [vdev(0, a, "vp0", nq), vdev(1, b, "vp1", nq)],
+                  ["--auto-start"] + qargs, lcores=lcores)
+
+    def guest(name, sock, fwd):
+        return P.Guest(procs, name, sock, fwd=fwd, queues=nq,
+                       extra_args=["--rxq=%d" % nq, "--txq=%d" % nq]).start()
+    guest("rx1", b, "rxonly")
+    guest("tx0", a, "txonly")
     rising(con.prefix, 1, "opackets")
 
-    con.cmd("port attach " + vdev(2, c_, "vp2"), r"Port 2 \(vp2\): attached")
-    con.cmd("port attach " + vdev(3, d, "vp3"),
-            r"Ports 2 \(vp2\) and 3 \(vp3\) paired[\s\S]*restarted: mode io, 4 stream")
+    con.cmd("port attach " + vdev(2, c_, "vp2", nq), r"Port 2 \(vp2\): attached")
+    con.cmd("port attach " + vdev(3, d, "vp3", nq),
+            r"Ports 2 \(vp2\) and 3 \(vp3\) paired[\s\S]*restarted: mode io, %d stream"
+            % (4 * nq))
     rising(con.prefix, 1, "opackets")
     assert P.unix_listening(c_) and P.unix_listening(d)
-    P.Guest(procs, "rx3", d, fwd="rxonly").start()
-    P.Guest(procs, "tx2", c_, fwd="txonly").start()
+    guest("rx3", d, "rxonly")
+    guest("tx2", c_, "txonly")
     rising(con.prefix, 3, "opackets")
     rising(con.prefix, 1, "opackets")
     out = con.cmd("show config fwd")
     assert "vp2:vp3" in out and "rx port 2 (vp2) queue 0 -> tx port 3 (vp3)" in out, out
+    if nq > 1:
+        # every queue of the new pair polled by exactly one of the two workers
+        where = re.findall(r"lcore (\d+): rx port 2 \(vp2\) queue (\d+)", out)
+        assert sorted(q for _, q in where) == [str(q) for q in range(nq)], out
+        assert set(re.findall(r"lcore (\d+): rx port", out)) == {"1", "2"}, out
+        P.wait_until(lambda: all(n > 0 for n in stats(con.prefix, 3).get("q_opackets", [])[:nq]),
+                     30, "vp3's %d tx queues all carrying frames" % nq)
 
     con.cmd("port detach vp2", r"Port 2: device net_vdevpeer2 detached")
     P.wait_until(lambda: not os.path.exists(c_), 10, "vp2's socket removed")
@@ -200,7 +217,7 @@ def test_attach_detach_under_traffic(procs, request, app):
     P.wait_until(lambda: not P.unix_listening(d), 10, "vp3 no longer listening")
     rising(con.prefix, 1, "opackets")
     # the same name and socket can come back
-    con.cmd("port attach " + vdev(2, c_, "vp2"), r"Port 2 \(vp2\): attached")
+    con.cmd("port attach " + vdev(2, c_, "vp2", nq), r"Port 2 \(vp2\): attached")
     con.cmd("port attach net_vdevpeer2,peer=%s,bind=dup" % c_, r"Error: port attach")
     rising(con.prefix, 1, "opackets")
     con.cmd("show port info vp2", r"started")
