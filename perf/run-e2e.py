@@ -87,15 +87,20 @@ def worker_cycles(prefix):
 class Cell:
     """One column of the table: raw frames of one size, or TCP/IPv4 frames
     of one size that the guest hands over for segmentation (TSO), on the
-    guest's ring layout (split unless said: "64 packed")."""
+    guest's ring layout (split unless said: "64 packed"), with one queue
+    pair per guest port unless said ("64 4q": 4 pairs, the generator
+    sending on them in turn, the backend's ports polling 4 queues each on
+    its one worker)."""
 
-    def __init__(self, size, tso_mss=0, ring="split"):
-        self.size, self.tso_mss, self.ring = size, tso_mss, ring
+    def __init__(self, size, tso_mss=0, ring="split", queues=1):
+        self.size, self.tso_mss, self.ring, self.queues = size, tso_mss, ring, queues
         self.label = ("%d TSO" % size if tso_mss else str(size)) + \
-            ("" if ring == "split" else " " + ring)
+            ("" if ring == "split" else " " + ring) + \
+            ("" if queues == 1 else " %dq" % queues)
 
     def guest_devargs(self):
-        return GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0])
+        return GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0]).replace(
+            "queues=1", "queues=%d" % self.queues)
 
     def __eq__(self, other):
         return isinstance(other, Cell) and self.label == other.label
@@ -106,12 +111,12 @@ class Cell:
 
 def app_vdevs(backend, sock_a, sock_b, cell):
     if backend in VDEVPEER_DEVARGS:
-        extra = VDEVPEER_DEVARGS[backend]
+        extra = VDEVPEER_DEVARGS[backend] + ",queues=%d" % cell.queues
         return ["--vdev", "net_vdevpeer0,peer=%s,server=1%s" % (sock_a, extra),
                 "--vdev", "net_vdevpeer1,peer=%s,server=1%s" % (sock_b, extra)]
     if backend == "vhost":
         # net_vhost offers HOST_TSO4/6 only with tso=1
-        tso = VHOST_TSO_DEVARGS if cell.tso_mss else ""
+        tso = (VHOST_TSO_DEVARGS if cell.tso_mss else "") + ",queues=%d" % cell.queues
         return ["--vdev", "net_vhost0,iface=%s%s" % (sock_a, tso),
                 "--vdev", "net_vhost1,iface=%s%s" % (sock_b, tso)]
     raise RunError("unknown backend %s" % backend)
@@ -125,7 +130,8 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
     gg_prefix = "vdp-e2e-%d-%s-guest" % (os.getpid(), tag)
     app_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", app_prefix]
                 + app_vdevs(backend, sock_a, sock_b, cell)
-                + ["--", "--fwd", "io", "--stats-period", str(max(1, int(args.period_sec)))])
+                + ["--", "--fwd", "io", "--stats-period", str(max(1, int(args.period_sec))),
+                   "--rxq", str(cell.queues), "--txq", str(cell.queues)])
     gg_argv = ([args.guestgen] + EAL_COMMON + RINGS[cell.ring][1]
                + ["--lcores", args.guest_lcores,
                                                "--file-prefix", gg_prefix,
@@ -135,6 +141,7 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
                                                "--period", str(args.period_sec),
                                                "--periods", str(args.periods), "--warmup", "1"]
                + (["--tso", str(cell.tso_mss)] if cell.tso_mss else [])
+               + (["--queues", str(cell.queues)] if cell.queues > 1 else [])
                + (["--check"] if args.check else []))
     app = gg = None
     res = {"backend": backend, "size": cell.size, "cell": cell.label}
@@ -260,6 +267,11 @@ def main():
     ap.add_argument("--rings", default="split",
                     help="comma list of the guest's ring layouts, each a set of cells: "
                          "%s (default split)" % ",".join(RINGS))
+    ap.add_argument("--queues", default="1",
+                    help="comma list of queue pairs per guest port, each a set of cells "
+                         "(1..8; default 1). N > 1: the generator sends on the N tx queues "
+                         "in turn and polls all rx queues, the backend's ports poll N "
+                         "queues each on the one worker")
     ap.add_argument("--check", action="store_true",
                     help="have the generator verify pattern and order of every frame")
     ap.add_argument("--app-lcores", default=APP_LCORES, help="app -l list (default %s)" % APP_LCORES)
@@ -281,11 +293,18 @@ def main():
         ap.error("--rings %s: known layouts: %s" % (args.rings, ", ".join(RINGS)))
     if args.tso_size and not (1600 <= args.tso_size <= 65407 and 536 <= args.tso_mss <= 9000):
         ap.error("--tso-size must be in 1600..65407 and --tso-mss in 536..9000")
+    try:
+        queues = [int(q) for q in args.queues.split(",") if q.strip()]
+    except ValueError:
+        ap.error("--queues %s: expected a comma list of integers" % args.queues)
+    if not queues or any(q < 1 or q > 8 for q in queues):
+        ap.error("--queues %s: every count must be in 1..8" % args.queues)
     cells = []
-    for ring in rings:
-        cells += [Cell(s, ring=ring) for s in sizes]
-        if args.tso_size:
-            cells.append(Cell(args.tso_size, args.tso_mss, ring))
+    for nq in queues:
+        for ring in rings:
+            cells += [Cell(s, ring=ring, queues=nq) for s in sizes]
+            if args.tso_size:
+                cells.append(Cell(args.tso_size, args.tso_mss, ring, nq))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for b in backends:
         if b not in BACKENDS:

@@ -9,11 +9,18 @@
  *
  *   vdp-guestgen [EAL] -- --size S [--burst N] [--period SEC]
  *                 [--periods N | --duration SEC] [--warmup N] [--check]
- *                 [--tso MSS]
+ *                 [--tso MSS] [--queues N]
+ *
+ * With --queues N both ports have N queue pairs: bursts are sent on the
+ * tx queues in turn, every rx queue is polled each loop. Each tx queue
+ * numbers its frames on its own (the queue in the top byte of the
+ * sequence number), so --check verifies the order per queue: a backend
+ * forwarding queue q to queue q keeps it.
  *
  * Frame layout (S bytes, Ethernet without FCS, as ethdev counts bytes):
  *   0..13   Ethernet header, ethertype 0x88b5 (IEEE local experimental)
- *   14..21  sequence number, little endian, +1 per frame sent
+ *   14..21  sequence number, little endian, +1 per frame sent (bits
+ *           56..63: the tx queue)
  *   22..S-1 fixed pattern: byte at frame offset i is pattern_byte(i)
  *
  * With --tso MSS the frame is a TCP/IPv4 segment of up to 64 KiB that the
@@ -78,6 +85,8 @@
 #define GG_TX_CACHE 32		/* tx pool's lcore cache with --window */
 #define GG_TX_LAG 64		/* sent mbufs the tx ring holds, with --window */
 #define GG_MAX_BURST 512
+#define GG_MAX_QUEUES 8
+#define GG_SEQ_QSHIFT 56
 #define GG_MAX_PERIODS 100000
 #define GG_RX_DATA_ROOM RTE_MBUF_DEFAULT_BUF_SIZE	/* 2048 + headroom */
 #define GG_NB_DESC 1024		/* virtio_user uses its queue_size devarg */
@@ -95,6 +104,7 @@ struct gg_params {
 	uint32_t tso_mss;	/* 0: raw frames; else TCP/IPv4 with TSO */
 	uint64_t window_bytes;	/* 0: send at will; else see tx_window() */
 	uint32_t seq_off;	/* where the sequence number is */
+	uint32_t queues;	/* queue pairs per port */
 };
 
 struct gg_counts {
@@ -137,6 +147,9 @@ usage(const char *prg)
 	       "  --window KIB        at most KIB of payload sent and not yet\n"
 	       "                      received, like a TCP window (0: no limit;\n"
 	       "                      default 0, with --tso %u)\n"
+	       "  --queues N          queue pairs per port, 1..%u: bursts go to\n"
+	       "                      the tx queues in turn, all rx queues are\n"
+	       "                      polled (default 1)\n"
 	       "  --tx-port P         port to send on (default 0)\n"
 	       "  --rx-port P         port to receive on (default 1)\n"
 	       "  --burst N           frames per tx/rx burst, 1..%u (default 32)\n"
@@ -154,7 +167,7 @@ usage(const char *prg)
 	       "                      table while frames are in flight)\n"
 	       "  --help              this text\n",
 	       prg, GG_MIN_SIZE, GG_MAX_SIZE, (unsigned int)GG_TSO_MAX_SIZE,
-	       GG_TSO_WINDOW / 1024, GG_MAX_BURST);
+	       GG_TSO_WINDOW / 1024, GG_MAX_QUEUES, GG_MAX_BURST);
 }
 
 static int
@@ -211,7 +224,7 @@ parse_seconds(const char *opt, const char *val, double min, double max,
 enum {
 	OPT_SIZE = 256, OPT_TX_PORT, OPT_RX_PORT, OPT_BURST, OPT_PERIOD,
 	OPT_PERIODS, OPT_DURATION, OPT_WARMUP, OPT_CHECK, OPT_LINK_TIMEOUT, OPT_GROW_MEM,
-	OPT_TSO, OPT_WINDOW, OPT_HELP,
+	OPT_TSO, OPT_WINDOW, OPT_QUEUES, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -227,6 +240,7 @@ static const struct option long_opts[] = {
 	{ "grow-mem",     required_argument, NULL, OPT_GROW_MEM },
 	{ "tso",          required_argument, NULL, OPT_TSO },
 	{ "window",       required_argument, NULL, OPT_WINDOW },
+	{ "queues",       required_argument, NULL, OPT_QUEUES },
 	{ "link-timeout", required_argument, NULL, OPT_LINK_TIMEOUT },
 	{ "help",         no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -248,6 +262,7 @@ parse_args(int argc, char **argv, struct gg_params *p)
 	p->period_s = 1.0;
 	p->periods = 5;
 	p->link_timeout_s = 20.0;
+	p->queues = 1;
 
 	optind = 1;
 	opterr = 0;
@@ -295,6 +310,9 @@ parse_args(int argc, char **argv, struct gg_params *p)
 			break;
 		case OPT_CHECK:
 			p->check = true;
+			break;
+		case OPT_QUEUES:
+			ret = parse_u32("queues", optarg, 1, GG_MAX_QUEUES, &p->queues);
 			break;
 		case OPT_LINK_TIMEOUT:
 			ret = parse_seconds("link-timeout", optarg, 0.1, 3600,
@@ -482,9 +500,15 @@ port_setup(uint16_t port, struct rte_mempool *rx_pool, const struct gg_params *p
 		conf.rxmode.offloads |= tso_rx;
 		conf.rxmode.max_lro_pkt_size = info.max_lro_pkt_size;
 	}
-	ret = rte_eth_dev_configure(port, 1, 1, &conf);
-	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(port, 0, GG_NB_DESC,
+	if (p->queues > info.max_rx_queues || p->queues > info.max_tx_queues) {
+		fprintf(stderr, "%s: port %u (%s): --queues %u: the port has at most "
+			"%u rx / %u tx queues (virtio_user: queues=%u)\n", GG_NAME, port,
+			name, p->queues, info.max_rx_queues, info.max_tx_queues, p->queues);
+		return -EINVAL;
+	}
+	ret = rte_eth_dev_configure(port, p->queues, p->queues, &conf);
+	for (uint16_t q = 0; ret == 0 && q < p->queues; q++)
+		ret = rte_eth_rx_queue_setup(port, q, GG_NB_DESC,
 					     rte_eth_dev_socket_id(port), NULL, rx_pool);
 	/* With a window, the tx pool is small: have the driver free sent
 	 * mbufs once GG_TX_LAG are done, not when its ring is nearly full. */
@@ -492,8 +516,8 @@ port_setup(uint16_t port, struct rte_mempool *rx_pool, const struct gg_params *p
 	txconf.offloads = conf.txmode.offloads;
 	if (p->window_bytes != 0)
 		txconf.tx_free_thresh = GG_NB_DESC - GG_TX_LAG;
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(port, 0, GG_NB_DESC,
+	for (uint16_t q = 0; ret == 0 && q < p->queues; q++)
+		ret = rte_eth_tx_queue_setup(port, q, GG_NB_DESC,
 					     rte_eth_dev_socket_id(port), &txconf);
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
@@ -571,6 +595,11 @@ check_frame(const struct rte_mbuf *m, const struct gg_params *p, uint64_t *next_
 	}
 	if (bad)
 		c->bad_pattern++;
+	if ((seq >> GG_SEQ_QSHIFT) >= p->queues) {
+		c->bad_pattern++;
+		return;
+	}
+	next_seq += seq >> GG_SEQ_QSHIFT;   /* each tx queue numbers its own */
 	if (seq < *next_seq) {
 		c->out_of_order++;
 		return;
@@ -686,7 +715,8 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	uint64_t hz = rte_get_timer_hz();
 	uint64_t period = (uint64_t)(p->period_s * hz);
 	uint64_t start, next, last, now, tx_nomem = 0;
-	uint64_t seq = 0, next_rx_seq = 0;
+	uint64_t seq[GG_MAX_QUEUES], next_rx_seq[GG_MAX_QUEUES];
+	uint32_t txq = 0;
 	struct gg_window win = { 0 };
 	uint32_t n_periods = p->warmup + p->periods, done = 0, measured = 0;
 	double *rx_pps, *tx_pps, *rx_bps, *rx_pay;
@@ -707,6 +737,8 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	}
 	memset(&tot, 0, sizeof(tot));
 	prev = tot;
+	for (i = 0; i < GG_MAX_QUEUES; i++)
+		seq[i] = next_rx_seq[i] = (uint64_t)i << GG_SEQ_QSHIFT;
 	start = last = rte_get_timer_cycles();
 	next = start + period;
 
@@ -715,7 +747,7 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 
 		if (want != 0 && rte_pktmbuf_alloc_bulk(tx_pool, tx, want) == 0) {
 			for (i = 0; i < want; i++) {
-				uint64_t s = rte_cpu_to_le_64(seq + i);
+				uint64_t s = rte_cpu_to_le_64(seq[txq] + i);
 
 				tx[i]->data_len = p->size;
 				tx[i]->pkt_len = p->size;
@@ -727,20 +759,23 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 			nb_tx = want;
 			/* the driver writes the pseudo-header checksum */
 			if (p->tso_mss != 0)
-				nb_tx = rte_eth_tx_prepare(p->tx_port, 0, tx, nb_tx);
-			nb_tx = rte_eth_tx_burst(p->tx_port, 0, tx, nb_tx);
+				nb_tx = rte_eth_tx_prepare(p->tx_port, txq, tx, nb_tx);
+			nb_tx = rte_eth_tx_burst(p->tx_port, txq, tx, nb_tx);
 			/* Unsent frames are the tail: their numbers are reused. */
 			if (nb_tx < want)
 				rte_pktmbuf_free_bulk(tx + nb_tx, want - nb_tx);
-			seq += nb_tx;
+			seq[txq] += nb_tx;
+			txq = txq + 1 < p->queues ? txq + 1 : 0;
 			tot.tx_pkts += nb_tx;
 			tot.tx_bytes += (uint64_t)nb_tx * p->size;
 		} else if (want != 0) {
 			tx_nomem++;
 		}
 
-		nb_rx = rte_eth_rx_burst(p->rx_port, 0, rx, GG_MAX_BURST);
-		rx_account(p, rx, nb_rx, &next_rx_seq, &tot);
+		for (uint16_t q = 0; q < p->queues; q++) {
+			nb_rx = rte_eth_rx_burst(p->rx_port, q, rx, GG_MAX_BURST);
+			rx_account(p, rx, nb_rx, next_rx_seq, &tot);
+		}
 
 		now = rte_get_timer_cycles();
 		if (now < next)
@@ -786,8 +821,10 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 	/* Drain what is still in flight, so that "lost" means lost. */
 	now = rte_get_timer_cycles();
 	while (rte_get_timer_cycles() < now + hz / 5) {
-		nb_rx = rte_eth_rx_burst(p->rx_port, 0, rx, GG_MAX_BURST);
-		rx_account(p, rx, nb_rx, &next_rx_seq, &tot);
+		for (uint16_t q = 0; q < p->queues; q++) {
+			nb_rx = rte_eth_rx_burst(p->rx_port, q, rx, GG_MAX_BURST);
+			rx_account(p, rx, nb_rx, next_rx_seq, &tot);
+		}
 	}
 
 	{
@@ -802,10 +839,10 @@ run(const struct gg_params *p, struct rte_mempool *tx_pool)
 		memcpy(bps_sorted, rx_bps, measured * sizeof(double));
 		memcpy(tx_sorted, tx_pps, measured * sizeof(double));
 		memcpy(pay_sorted, rx_pay, measured * sizeof(double));
-		printf("SUMMARY {\"size\": %u, \"burst\": %u, \"period_s\": %g, "
-		       "\"warmup_periods\": %u, \"periods\": %u, \"interrupted\": %s, "
-		       "\"rx_pps\": [", p->size, p->burst, p->period_s, p->warmup,
-		       measured, gg_quit ? "true" : "false");
+		printf("SUMMARY {\"size\": %u, \"burst\": %u, \"queues\": %u, "
+		       "\"period_s\": %g, \"warmup_periods\": %u, \"periods\": %u, "
+		       "\"interrupted\": %s, \"rx_pps\": [", p->size, p->burst, p->queues,
+		       p->period_s, p->warmup, measured, gg_quit ? "true" : "false");
 		for (k = 0; k < measured; k++)
 			printf("%s%.0f", k ? ", " : "", rx_pps[k]);
 		printf("], \"tx_pps\": [");
@@ -895,7 +932,7 @@ main(int argc, char **argv)
 	 * Enough for both rings full (virtio_user queue_size is at most 1024
 	 * by default here), bursts in flight and the per-lcore cache.
 	 */
-	nb_mbufs = 4 * 1024 + 2 * GG_MAX_BURST + 512;
+	nb_mbufs = 4 * 1024 * p.queues + 2 * GG_MAX_BURST + 512;
 	tx_room = RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
 			  p.size + RTE_PKTMBUF_HEADROOM);
 	/*

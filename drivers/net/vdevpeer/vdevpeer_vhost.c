@@ -506,7 +506,9 @@ msg_done(struct vdp_port *p)
 	p->msg_req = 0;
 	if (req == VDP_VU_SET_MEM_TABLE)
 		lib_files_sync(p);
-	if (p->running && !p->failed)
+	/* enabling or disabling a ring moves nothing: vring_state_changed
+	 * loads or stops that ring alone */
+	if (p->running && !p->failed && req != VDP_VU_SET_VRING_ENABLE)
 		reload_device(p, req);
 	vdp_port_apply_queues(p);
 }
