@@ -429,6 +429,7 @@ struct vdp_port {
 	bool failed;               /* a bound was broken: down until the next session */
 	bool link_down_pending;    /* ... bring the link down at vdp_port_unlock() */
 	uint32_t msg_req;          /* a ring-changing message between pre and post */
+	uint32_t msg_vring;        /* ... the vring SET_VRING_BASE names (UINT32_MAX: all) */
 	uint16_t hdr_len;
 	uint16_t nb_vrings;        /* vrings the guest set up */
 	bool vring_enabled[VDP_MAX_VRINGS];  /* librte_vhost: ready (set up, enabled) */

@@ -349,8 +349,14 @@ forget_ring(struct vdp_port *p, uint16_t v)
 	vdp_gmap_use(q, NULL);
 }
 
+/*
+ * (Re)load the ready rings. reset: the vring whose position the VMM just
+ * set (it takes librte_vhost's), UINT32_MAX for all of them, or
+ * VDP_RELOAD_KEEP: every ring loaded before continues from our position.
+ */
+#define VDP_RELOAD_KEEP (UINT32_MAX - 1)
 static int
-load_rings(struct vdp_port *p, bool keep_idx)
+load_rings(struct vdp_port *p, uint32_t reset)
 {
 	uint16_t nr = rte_vhost_get_vring_num(p->vid);
 
@@ -360,6 +366,7 @@ load_rings(struct vdp_port *p, bool keep_idx)
 	p->hdr_len = (p->negotiated & (VDP_BIT(VDP_F_MRG_RXBUF) | VDP_BIT(VDP_F_VERSION_1))) ?
 		     VDP_NET_HDR_LEN_MRG : VDP_NET_HDR_LEN_LEGACY;
 	for (uint16_t v = 0; v < nr; v++) {
+		const bool keep_idx = reset != UINT32_MAX && reset != v;
 		int ret;
 
 		if (!p->vring_enabled[v]) {
@@ -488,7 +495,7 @@ reload_device(struct vdp_port *p, uint32_t req)
 	}
 	ret = load_memmap(p);
 	if (ret == 0)
-		ret = load_rings(p, req != VDP_VU_SET_VRING_BASE);
+		ret = load_rings(p, req == VDP_VU_SET_VRING_BASE ? p->msg_vring : VDP_RELOAD_KEEP);
 	if (ret != 0) {
 		VDP_LOG(ERR, p, "guest reconfiguration (%s) refused: port down until "
 			"the guest resets", vdp_vumsg_name(req) ? vdp_vumsg_name(req) : "?");
@@ -574,6 +581,11 @@ pre_msg(int vid, void *msg)
 	if (req == VDP_VU_SET_MEM_TABLE && nfds != 0)
 		lib_files_add(p, ids, nfds);
 	p->msg_req = req;
+	/* SET_VRING_BASE sets one ring's position: the others keep ours
+	 * (unknown layout: all of them take librte_vhost's, as before) */
+	p->msg_vring = UINT32_MAX;
+	if (req == VDP_VU_SET_VRING_BASE && vu_ctx_known && c->size >= sizeof(uint32_t))
+		memcpy(&p->msg_vring, c->payload, sizeof(uint32_t));
 	vdp_queues_pause(p);   /* a stuck queue fails the port: the message goes on */
 	/*
 	 * Held zero-copy buffers need no wait here: they point into our own
@@ -754,7 +766,7 @@ new_device(int vid)
 	if (ret == 0)
 		ret = load_memmap(p);
 	if (ret == 0)
-		ret = load_rings(p, false);
+		ret = load_rings(p, UINT32_MAX);
 	if (ret != 0) {
 		VDP_LOG(ERR, p, "device refused: link stays down");
 		drop_device_state(p);
