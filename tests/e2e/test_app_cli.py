@@ -72,6 +72,7 @@ def test_bad_option(procs, app, args, name):
     ("peerfeats=12abc", "peerfeats"),
     ("server=2", "server"),
     ("queues=0", "queues"),
+    ("numa_node=4096", "numa_node"),
     ("legacy=yes", "legacy"),
 ])
 def test_bad_devarg(procs, app, devarg, name):

@@ -9,7 +9,6 @@ rx_zc_frames, rx_zc_copied_frames, rx_zc_fallbacks, rx_zc_reclaims,
 rx_zc_forced, rx_zc_inflight.
 """
 
-import json
 import os
 import re
 import signal
@@ -175,24 +174,8 @@ def test_guest_gone_with_buffers_held(procs):
     assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
 
 
-GUESTGEN = os.path.join(P.BUILD, "perf", "vdp-guestgen")
 GG_PAGES = 160  # the generator's pools and rings, plus the 64 MB it grows by
-
-
-def run_guestgen(procs, a, b, eal, args):
-    """perf/vdp-guestgen as the guest on both sockets (virtio_user, one
-    lcore); waits for it to exit 0. Returns (its output, its SUMMARY)."""
-    if not os.path.exists(GUESTGEN):
-        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
-    dev = "queues=1,queue_size=1024,mrg_rxbuf=1"
-    pfx = procs.new_prefix("gg")
-    gg = procs.start("guestgen", [GUESTGEN, "--no-pci"] + eal + [
-        "--file-prefix", pfx, "--lcores", "0@0",
-        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
-        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev), "--"] + args, prefix=pfx)
-    assert gg.wait(120) == 0, gg.tail(40)
-    out = gg.log()
-    return out, json.loads(out.split("SUMMARY ", 1)[1].splitlines()[0])
+run_guestgen = P.run_guestgen
 
 
 @pytest.fixture

@@ -100,6 +100,7 @@ struct vdp_args {
 	uint64_t peerfeats;
 	uint16_t queues;
 	uint8_t zerocopy;       /* enum vdp_zc_mode */
+	int numa_node;          /* declared node of the guest's memory, -1: find it */
 };
 
 

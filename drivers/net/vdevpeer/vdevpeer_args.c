@@ -16,6 +16,8 @@
  *                   copied: auto (default) for frames from a measured size
  *                   up, on for every frame longer than its headers, off
  *                   never (and only then is VIRTIO_F_IN_ORDER offered)
+ *   numa_node=N     the NUMA node the guest's memory is on (its socket_id
+ *                   from the start; default: found when the guest connects)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -38,11 +40,26 @@
 #define ARG_LEGACY "legacy"
 #define ARG_CSUM "csum"
 #define ARG_ZEROCOPY "zerocopy"
+#define ARG_NUMA_NODE "numa_node"
 
 const char *const vdp_valid_args[] = {
 	ARG_PEER, ARG_SERVER, ARG_BIND, ARG_MAC, ARG_PEERFEATS, ARG_QUEUES,
-	ARG_LEGACY, ARG_CSUM, ARG_ZEROCOPY, NULL
+	ARG_LEGACY, ARG_CSUM, ARG_ZEROCOPY, ARG_NUMA_NODE, NULL
 };
+
+/* "peer, server, ..." */
+static const char *
+valid_list(void)
+{
+	static char buf[160];
+	size_t off = 0;
+
+	if (buf[0] != '\0')
+		return buf;
+	for (const char *const *k = vdp_valid_args; *k && off < sizeof(buf); k++)
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%s", off ? ", " : "", *k);
+	return buf;
+}
 
 struct arg_ctx {
 	const char *dev;
@@ -188,6 +205,11 @@ handle_arg(const char *key, const char *val, void *opaque)
 		if (parse_u64(val, &v) != 0 || v < 1 || v > VDP_MAX_QUEUES)
 			return bad(c, key, val, "1..8");
 		a->queues = (uint16_t)v;
+	} else if (strcmp(key, ARG_NUMA_NODE) == 0) {
+		if (parse_u64(val, &v) != 0 || v >= RTE_MAX_NUMA_NODES)
+			return bad(c, key, val, "a NUMA node number below "
+				   RTE_STR(RTE_MAX_NUMA_NODES));
+		a->numa_node = (int)v;
 	} else {
 		return bad(c, key, val, "a known devarg");
 	}
@@ -223,6 +245,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->queues = 1;
+	a->numa_node = -1;
 	a->csum = true;
 	a->peerfeats = VDP_FEATURES_IMPLEMENTED;
 
@@ -234,8 +257,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 	kv = rte_kvargs_parse(params, NULL);
 	if (kv == NULL) {
 		VDP_LOG_NOPORT(ERR, "%s: cannot parse devargs '%s': expected "
-			       "key=value[,key=value...] with keys peer, server, bind, "
-			       "mac, peerfeats, queues, legacy, csum, zerocopy", name, params);
+			       "key=value[,key=value...] with keys %s", name, params, valid_list());
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < kv->count; i++) {
@@ -245,10 +267,8 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 		for (const char *const *k = vdp_valid_args; *k; k++)
 			known |= strcmp(*k, key) == 0;
 		if (!known) {
-			VDP_LOG_NOPORT(ERR, "%s: unknown devarg '%s': accepted: peer, "
-				       "server, bind, mac, peerfeats, queues, legacy, csum, "
-				       "zerocopy",
-				       name, key);
+			VDP_LOG_NOPORT(ERR, "%s: unknown devarg '%s': accepted: %s",
+				       name, key, valid_list());
 			ret = -EINVAL;
 			goto out;
 		}

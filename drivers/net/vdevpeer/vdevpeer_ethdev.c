@@ -545,6 +545,8 @@ vdp_probe(struct rte_vdev_device *vdev)
 	p->port_id = dev->data->port_id;
 	p->vid = -1;
 	p->mem_node = VDP_NUMA_UNKNOWN;
+	if (args.numa_node >= 0)   /* where the application puts its queues */
+		dev->data->numa_node = args.numa_node;
 	p->csum_on = args.csum;
 	pthread_mutex_init(&p->lock, NULL);
 	TAILQ_INIT(&p->zombies);
@@ -621,7 +623,8 @@ static struct rte_vdev_driver vdp_driver = {
 RTE_PMD_REGISTER_VDEV(net_vdevpeer, vdp_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
 	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
-	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1> zerocopy=<auto|on|off>");
+	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1> zerocopy=<auto|on|off> "
+	"numa_node=<node>");
 
 /* ---- public API (rte_pmd_vdevpeer.h) ---- */
 static struct vdp_port *

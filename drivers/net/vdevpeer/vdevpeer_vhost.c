@@ -129,8 +129,16 @@ mem_node(struct vdp_port *p)
 		VDP_LOG(INFO, p, "NUMA node of the guest's memory unknown");
 		return;
 	}
-	VDP_LOG(INFO, p, "guest memory on NUMA node %d: the port's socket_id", node);
-	p->eth_dev->data->numa_node = node;
+	if (p->args.numa_node < 0) {
+		VDP_LOG(INFO, p, "guest memory on NUMA node %d: the port's socket_id", node);
+		p->eth_dev->data->numa_node = node;
+	} else if (node != p->args.numa_node) {
+		VDP_LOG(WARNING, p, "guest memory on NUMA node %d, not on numa_node=%d: "
+			"the port's queues and mbufs are on node %d, every frame crosses "
+			"nodes", node, p->args.numa_node, p->args.numa_node);
+	} else {
+		VDP_LOG(INFO, p, "guest memory on NUMA node %d, as declared", node);
+	}
 }
 
 static int

@@ -623,3 +623,30 @@ class Transfer:
         diff = fr.compare(frames, got)
         assert diff is None, "%s\n%s" % (diff, path_counters(self.middle, [self.tx, self.rx]))
         return got
+
+
+# ---------------------------------------------------------------------------
+# perf/vdp-guestgen as a checking guest
+# ---------------------------------------------------------------------------
+
+GUESTGEN = os.path.join(BUILD, "perf", "vdp-guestgen")
+
+
+def run_guestgen(group, a, b, eal, args, queues=1):
+    """perf/vdp-guestgen as the guest on both sockets (virtio_user with
+    `queues` pairs, one lcore); waits for it to exit 0. Returns (its
+    output, its SUMMARY)."""
+    import json
+    import pytest
+    if not os.path.exists(GUESTGEN):
+        pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
+    dev = "queues=%d,queue_size=1024,mrg_rxbuf=1" % queues
+    pfx = group.new_prefix("gg")
+    gg = group.start("guestgen", [GUESTGEN, "--no-pci"] + eal + [
+        "--file-prefix", pfx, "--lcores", "0@0",
+        "--vdev", "net_virtio_user0,path=%s,%s" % (a, dev),
+        "--vdev", "net_virtio_user1,path=%s,%s" % (b, dev), "--"] + list(args)
+        + (["--queues", str(queues)] if queues > 1 else []), prefix=pfx)
+    assert gg.wait(120) == 0, gg.tail(40)
+    out = gg.log()
+    return out, json.loads(out.split("SUMMARY ", 1)[1].splitlines()[0])
