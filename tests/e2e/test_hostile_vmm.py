@@ -188,6 +188,17 @@ def exchange(a, b, n=20, seq=0, size=300):
         assert diff is None, "%s -> %s: %s%s" % (src, dst, diff, middle_counters(_current_box))
 
 
+def running_pair(box):
+    """VMM A on port 0 (every message asks for a reply) and B on port 1,
+    RX buffers posted, 5 frames exchanged: a running session to attack."""
+    a = box.up(0, ack_all=True)
+    b = box.up(1)
+    for d in (a, b):
+        d.post_rx_buffers(64, 2048)
+    exchange(a, b, n=5)
+    return a, b
+
+
 def healthy(box, ports=(0, 1), **kw):
     """A fresh pair of VMMs on ports moves frames both ways, then leaves."""
     a = box.up(ports[0], **kw)
@@ -695,11 +706,7 @@ def test_bad_ring_size_on_a_running_device(procs, num):
     sent - frames both ways - then the next session works too."""
     box = start_box(procs)
     base = baseline(box)
-    a = box.up(0, ack_all=True)
-    b = box.up(1)
-    for d in (a, b):
-        d.post_rx_buffers(64, 2048)
-    exchange(a, b, n=5)
+    a, b = running_pair(box)
     ack = a.conn.send(vu.SET_VRING_NUM, vu.pack_state(vu.TX_VRING, num & 0xFFFFFFFF),
                       need_reply=True)
     assert ack != 0, "ring size %d accepted" % num
@@ -896,11 +903,7 @@ def test_vring_disable_enable(procs):
     forwarding, the control plane answers every message, nothing leaks."""
     box = start_box(procs)
     base = baseline(box)
-    a = box.up(0, ack_all=True)
-    b = box.up(1)
-    for d in (a, b):
-        d.post_rx_buffers(64, 2048)
-    exchange(a, b, n=5)
+    a, b = running_pair(box)
     assert a.conn.set_vring_enable(vu.TX_VRING, False) == 0
     wait_until(lambda: peer(box.m, 0).get("vring1_guest_tx0", [0, 1])[1] == 0, 10,
                "vring 1 not ready in the middle")

@@ -11,13 +11,12 @@ middle's per-queue counters show traffic only on the pairs in use.
 """
 
 import contextlib
-import os
 import re
 
 import pytest
 
 from lib.procs import APP, telemetry
-from lib.qemu import UNIX_PATH_MAX, Proc, QemuGuest, tcp_file, wait_for
+from lib.qemu import QemuGuest, middle_for_two, tcp_file, wait_for
 
 pytestmark = pytest.mark.vdevpeer_only
 
@@ -31,22 +30,9 @@ def rx_queues(prefix, port):
 
 
 def test_linux_multiqueue(guest_kit, tmp_path, record_property):
-    sockdir = tmp_path
-    if len(str(sockdir / "A.sock")) > UNIX_PATH_MAX - 8:
-        import tempfile
-        sockdir = type(tmp_path)(tempfile.mkdtemp(prefix="vdp-mq-"))
-    sa, sb = sockdir / "A.sock", sockdir / "B.sock"
-    prefix = f"vdp-mq-{os.getpid()}"
-    argv = [APP, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "-l", "0,1",
-            "--vdev", f"net_vdevpeer0,peer={sa},server=1,bind=vp0,queues=4",
-            "--vdev", f"net_vdevpeer1,peer={sb},server=1,bind=vp1,queues=4",
-            "--", "--fwd", "io", "--rxq", "4", "--txq", "4", "--stats-period", "5"]
     with contextlib.ExitStack() as stack:
-        for s in (sa, sb):
-            stack.callback(lambda s=s: s.exists() and s.unlink())
-        mid = Proc(argv, tmp_path / "middle.log", name="dpdk-vdevpeer", dpdk_prefix=prefix)
-        stack.callback(mid.stop)
-        wait_for(lambda: sa.exists() and sb.exists(), 30, "middle sockets", alive=mid.dead)
+        mid, sa, sb, prefix = middle_for_two(stack, tmp_path, "mq", APP, ",queues=4",
+                                             ["--rxq", "4", "--txq", "4"])
         guests = []
         for name, sock, ip, mac in (("guest-a", sa, IP_A, "52:54:00:62:00:01"),
                                     ("guest-b", sb, IP_B, "52:54:00:62:00:02")):

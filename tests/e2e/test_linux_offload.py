@@ -20,7 +20,7 @@ import re
 
 import pytest
 
-from lib.qemu import UNIX_PATH_MAX, Proc, QemuGuest, tcp_file, wait_for
+from lib.qemu import QemuGuest, middle_for_two, tcp_file
 from lib.procs import APP
 
 pytestmark = pytest.mark.vdevpeer_only
@@ -46,23 +46,9 @@ VARIANTS = [
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v[0] for v in VARIANTS])
 def test_linux_guests_tcp_file(guest_kit, tmp_path, variant, record_property, backend):
     name, peerfeats, a_opts, b_opts = variant
-    sockdir = tmp_path
-    if len(str(sockdir / "A.sock")) > UNIX_PATH_MAX - 8:
-        import tempfile
-        sockdir = type(tmp_path)(tempfile.mkdtemp(prefix="vdp-lo-"))
-    sa, sb = sockdir / "A.sock", sockdir / "B.sock"
-    prefix = f"vdp-lo-{os.getpid()}-{name}"
     extra = f",peerfeats={peerfeats}" if peerfeats else ""
-    argv = [APP, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "-l", "0,1",
-            "--vdev", f"net_vdevpeer0,peer={sa},server=1,bind=vp0{extra}",
-            "--vdev", f"net_vdevpeer1,peer={sb},server=1,bind=vp1{extra}",
-            "--", "--fwd", "io", "--stats-period", "5"]
     with contextlib.ExitStack() as stack:
-        for s in (sa, sb):
-            stack.callback(lambda s=s: s.exists() and s.unlink())
-        mid = Proc(argv, tmp_path / "middle.log", name="dpdk-vdevpeer", dpdk_prefix=prefix)
-        stack.callback(mid.stop)
-        wait_for(lambda: sa.exists() and sb.exists(), 30, "middle sockets", alive=mid.dead)
+        mid, sa, sb, _ = middle_for_two(stack, tmp_path, f"lo-{name}", APP, extra)
         ga = QemuGuest(guest_kit, sa, tmp_path, ip=f"{IP_A}/24", mac="52:54:00:60:00:01",
                        name="guest-a", device_opts=a_opts)
         gb = QemuGuest(guest_kit, sb, tmp_path, ip=f"{IP_B}/24", mac="52:54:00:60:00:02",

@@ -433,3 +433,27 @@ def tcp_file(sender: QemuGuest, receiver: QemuGuest, ip: str, size: int,
     got = receiver.check("sha256sum /tmp/r").split()[0]
     receiver.check(f"pkill -f 'nc -l -p {port}' 2>/dev/null; true")
     return secs, want, got
+
+
+def middle_for_two(stack, tmp_path: Path, tag: str, app: str, devargs: str = "",
+                   app_args: Sequence[str] = ()) -> tuple["Proc", Path, Path, str]:
+    """dpdk-vdevpeer (``app``) with ports vp0 and vp1 listening on A.sock and
+    B.sock (``devargs`` appended to both), io forwarding, its stop and the
+    sockets' removal on ``stack`` (a contextlib.ExitStack). Returns (the
+    process, A's path, B's path, its --file-prefix) once both sockets exist."""
+    sockdir = tmp_path
+    if len(str(sockdir / "A.sock")) > UNIX_PATH_MAX - 8:
+        import tempfile
+        sockdir = type(tmp_path)(tempfile.mkdtemp(prefix="vdp-%s-" % tag))
+    sa, sb = sockdir / "A.sock", sockdir / "B.sock"
+    prefix = f"vdp-{tag}-{os.getpid()}"
+    argv = [app, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "-l", "0,1",
+            "--vdev", f"net_vdevpeer0,peer={sa},server=1,bind=vp0{devargs}",
+            "--vdev", f"net_vdevpeer1,peer={sb},server=1,bind=vp1{devargs}",
+            "--", "--fwd", "io", "--stats-period", "5", *app_args]
+    for s in (sa, sb):
+        stack.callback(lambda s=s: s.exists() and s.unlink())
+    mid = Proc(argv, tmp_path / "middle.log", name="dpdk-vdevpeer", dpdk_prefix=prefix)
+    stack.callback(mid.stop)
+    wait_for(lambda: sa.exists() and sb.exists(), 30, "middle sockets", alive=mid.dead)
+    return mid, sa, sb, prefix
