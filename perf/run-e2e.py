@@ -282,23 +282,23 @@ def main():
                          "to leave the CPUs idle (default 60; 0: do not wait)")
     args = ap.parse_args()
 
-    try:
-        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    except ValueError:
-        ap.error("--sizes %s: expected a comma list of integers" % args.sizes)
-    if not sizes or any(s < 60 or s > 9600 for s in sizes):
-        ap.error("--sizes %s: every size must be in 60..9600" % args.sizes)
+    def int_list(opt, text, lo, hi):
+        """A comma list of integers in lo..hi, or the parser's error."""
+        try:
+            vals = [int(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            ap.error("--%s %s: expected a comma list of integers" % (opt, text))
+        if not vals or any(v < lo or v > hi for v in vals):
+            ap.error("--%s %s: every value must be in %d..%d" % (opt, text, lo, hi))
+        return vals
+
+    sizes = int_list("sizes", args.sizes, 60, 9600)
     rings = [r.strip() for r in args.rings.split(",") if r.strip()]
     if not rings or any(r not in RINGS for r in rings):
         ap.error("--rings %s: known layouts: %s" % (args.rings, ", ".join(RINGS)))
     if args.tso_size and not (1600 <= args.tso_size <= 65407 and 536 <= args.tso_mss <= 9000):
         ap.error("--tso-size must be in 1600..65407 and --tso-mss in 536..9000")
-    try:
-        queues = [int(q) for q in args.queues.split(",") if q.strip()]
-    except ValueError:
-        ap.error("--queues %s: expected a comma list of integers" % args.queues)
-    if not queues or any(q < 1 or q > 8 for q in queues):
-        ap.error("--queues %s: every count must be in 1..8" % args.queues)
+    queues = int_list("queues", args.queues, 1, 8)
     cells = []
     for nq in queues:
         for ring in rings:
