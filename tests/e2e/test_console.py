@@ -9,6 +9,8 @@ import os
 import re
 import signal
 import subprocess
+import threading
+import time
 
 import pexpect
 import pytest
@@ -25,9 +27,12 @@ def vdev(i, sock, bind, queues=1):
 
 class Console:
     """The app with -i on a pty, driven by pexpect; stopped by PID at
-    cleanup (the ProcGroup removes its runtime dir)."""
+    cleanup (the ProcGroup removes its runtime dir). Between commands a
+    thread reads what the app prints (into the log): a pty nobody reads
+    fills up, and an app thread logging into it then blocks (librte_vhost's
+    thread, holding a port's lock: the control plane stops)."""
 
-    def __init__(self, procs, request, vdevs, app_args=(), lcores=None):
+    def __init__(self, procs, request, vdevs, app_args=(), lcores=None, drain=True):
         self.prefix = procs.new_prefix("con")
         argv = ([P.APP] + P.EAL_COMMON + ["-m", "512", "--file-prefix", self.prefix]
                 + (lcores or P.MIDDLE_LCORES))
@@ -38,10 +43,29 @@ class Console:
         self.c = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", timeout=30,
                                dimensions=(50, 250))
         self.c.logfile_read = self.log
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
         request.addfinalizer(self.kill)
         self.c.expect_exact(PROMPT, timeout=60)
+        self._drain = threading.Thread(target=self._drain_loop, daemon=True)
+        if drain:   # off: the test reads con.c itself (keystrokes)
+            self._drain.start()
+
+    def _drain_loop(self):
+        while not self._stop.is_set():
+            with self._lock:
+                try:
+                    self.c.read_nonblocking(65536, timeout=0.05)
+                except pexpect.TIMEOUT:
+                    pass
+                except (pexpect.EOF, OSError, ValueError):
+                    return
+            time.sleep(0.01)
 
     def kill(self):
+        self._stop.set()
+        if getattr(self, "_drain", None) is not None and self._drain.is_alive():
+            self._drain.join(5)
         if self.c.isalive():
             try:
                 os.kill(self.c.pid, signal.SIGKILL)
@@ -50,11 +74,19 @@ class Console:
             self.c.wait()
         self.log.close()
 
+    def quiet(self):
+        """Stop the reading thread: the test reads the rest itself (the
+        app's last words, its EOF)."""
+        self._stop.set()
+        if self._drain.is_alive():
+            self._drain.join(5)
+
     def cmd(self, line, expect=None, timeout=30):
         """Type a line, wait for the next prompt; return the output between."""
-        self.c.send(line + "\r")
-        self.c.expect_exact(PROMPT, timeout=timeout)
-        out = _clean(self.c.before)
+        with self._lock:
+            self.c.send(line + "\r")
+            self.c.expect_exact(PROMPT, timeout=timeout)
+            out = _clean(self.c.before)
         if expect is not None:
             assert re.search(expect, out), "%r: no %r in:\n%s" % (line, expect, out)
         return out
@@ -81,7 +113,7 @@ def rising(prefix, port, key, timeout=30):
 def test_console_commands(procs, request, app):
     """Completion, every command, bad commands; the console survives all."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
-    con = Console(procs, request, [vdev(0, a, "vp0"), vdev(1, b, "vp1")])
+    con = Console(procs, request, [vdev(0, a, "vp0"), vdev(1, b, "vp1")], drain=False)
     c = con.c
 
     # TAB completes a word, then lists the choices (ports by id and name)
@@ -163,6 +195,7 @@ def test_console_sigterm_and_eof(procs, request, app):
     con = Console(procs, request, [vdev(0, procs.sock("a.sock"), "vp0")],
                   ["--fwd", "rxonly", "--auto-start"])
     con.cmd("show fwd stats", r"Forwarding running")
+    con.quiet()
     os.kill(con.c.pid, signal.SIGTERM)
     con.c.expect(r"Signal 15 received")
     con.c.expect(r"Bye")
@@ -183,8 +216,20 @@ def test_attach_detach_under_traffic(procs, request, app, nq, lcores):
                   ["--auto-start"] + qargs, lcores=lcores)
 
     def guest(name, sock, fwd):
-        return P.Guest(procs, name, sock, fwd=fwd, queues=nq,
-                       extra_args=["--rxq=%d" % nq, "--txq=%d" % nq]).start()
+        """A guest on sock, started once the one before is fully up: every
+        vring of its nq pairs ready in the middle (on two CPUs shared by
+        four polling guests and two workers, a guest's set-up messages can
+        take seconds each; traffic waits for them, nothing else)."""
+        g = P.Guest(procs, name, sock, fwd=fwd, queues=nq,
+                    extra_args=["--rxq=%d" % nq, "--txq=%d" % nq]).start()
+        port = {a: 0, b: 1, c_: 2, d: 3}[sock]
+
+        def ready():
+            info = P.telemetry(con.prefix, "/vdevpeer/peer,%d" % port) or {}
+            return all((info.get("vring%d_guest_%s%d" % (v, "tx" if v & 1 else "rx", v // 2))
+                        or [0, 0])[1] == 1 for v in range(2 * nq))
+        P.wait_until(ready, 90, "%s: %d queue pairs ready" % (name, nq), fail_if=g.proc.died_msg)
+        return g
     guest("rx1", b, "rxonly")
     guest("tx0", a, "txonly")
     rising(con.prefix, 1, "opackets")
@@ -221,6 +266,7 @@ def test_attach_detach_under_traffic(procs, request, app, nq, lcores):
     con.cmd("port attach net_vdevpeer2,peer=%s,bind=dup" % c_, r"Error: port attach")
     rising(con.prefix, 1, "opackets")
     con.cmd("show port info vp2", r"started")
+    con.quiet()
     con.c.send("quit\r")
     con.c.expect(pexpect.EOF, timeout=30)
     con.c.wait()
