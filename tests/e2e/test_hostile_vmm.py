@@ -831,16 +831,18 @@ def test_protocol_features_pinned(procs):
     finally:
         c.close()
     assert pf == vu.bit(vu.PF_MQ) | vu.bit(vu.PF_REPLY_ACK) | vu.bit(vu.PF_NET_MTU) | \
-        vu.bit(vu.PF_STATUS), hex(pf)
+        vu.bit(vu.PF_STATUS) | vu.bit(vu.PF_LOG_SHMFD), hex(pf)
 
 
 @pytest.mark.parametrize("case", [
-    "add_mem_reg", "set_log_base", "postcopy_advise", "unknown_request", "extra_fds",
+    "add_mem_reg", "log_past_file", "log_offset_wraps", "postcopy_advise",
+    "unknown_request", "extra_fds",
     "mem_table_fd_count", "call_three_fds", "oversized", "truncated", "garbage",
 ])
 def test_malformed_or_unexpected_message(procs, case):
     """(8) Requests this backend never negotiated (ADD_MEM_REG of newer
-    librte_vhost, dirty logging, postcopy), unknown ones, wrong fd counts,
+    librte_vhost, postcopy), a dirty log that does not fit its file or
+    whose offset + size wraps (CVE-2020-10722's class), unknown ones, wrong fd counts,
     oversized, truncated and random messages: refused or the session
     closed, every fd that came with them closed, the next session fine."""
     box = start_box(procs)
@@ -854,8 +856,11 @@ def test_malformed_or_unexpected_message(procs, case):
     try:
         if case == "add_mem_reg":
             c.send(37, struct.pack("<QQQQQ", 0, 1 << 32, 1 << 20, 0x7d0000000000, 0), fds=[memfd])
-        elif case == "set_log_base":
-            c.send(vu.SET_LOG_BASE, vu.pack_log(1 << 20, 0), fds=[memfd], need_reply=True)
+        elif case == "log_past_file":
+            c.send(vu.SET_LOG_BASE, vu.pack_log(2 << 20, 0), fds=[memfd], need_reply=True)
+        elif case == "log_offset_wraps":
+            c.send(vu.SET_LOG_BASE, vu.pack_log(1 << 20, (1 << 64) - (1 << 19)), fds=[memfd],
+                   need_reply=True)
         elif case == "postcopy_advise":
             c.send(28, b"")
         elif case == "unknown_request":

@@ -117,7 +117,10 @@ struct vdp_args {
 	VDP_FEATURES_OFFLOAD)
 
 /* Features the vhost-user transport needs regardless of peerfeats. */
-#define VDP_FEATURES_TRANSPORT VDP_BIT(VDP_F_PROTOCOL_FEATURES)
+/* Features the vhost-user transport needs regardless of peerfeats:
+ * PROTOCOL_FEATURES, and LOG_ALL (dirty-page logging for live migration:
+ * docs/migration.md). */
+#define VDP_FEATURES_TRANSPORT (VDP_BIT(VDP_F_PROTOCOL_FEATURES) | VDP_BIT(VDP_F_LOG_ALL))
 
 
 /* ---- statistics ---- */
@@ -395,7 +398,9 @@ vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
 	_(RESUME_DROPPED, "resume_dropped_frames", \
 	  "held guest TX frames given back empty at such a resume (sent or not: at most once)") \
 	_(RESUME_REFUSED, "resume_refused", \
-	  "rings whose saved state did not fit them: the VMM's positions used")
+	  "rings whose saved state did not fit them: the VMM's positions used") \
+	_(LOG_STARTS, "dirty_log_starts", \
+	  "times the VMM turned dirty-page logging on (a live migration of the guest began)")
 
 enum vdp_port_stat {
 #define VDP_X_(e, name, desc) VDP_PS_##e,

@@ -47,7 +47,8 @@
  * slots, dirty logging (not implemented: their messages are refused).
  */
 #define VDP_PROTOCOL_FEATURES ((1ULL << VDP_VU_PF_MQ) | (1ULL << VDP_VU_PF_REPLY_ACK) | \
-			       (1ULL << VDP_VU_PF_NET_MTU) | (1ULL << VDP_VU_PF_STATUS))
+			       (1ULL << VDP_VU_PF_NET_MTU) | (1ULL << VDP_VU_PF_STATUS) | \
+			       (1ULL << VDP_VU_PF_LOG_SHMFD))
 /* librte_vhost's own limit of vrings per device (VHOST_MAX_VRING) */
 #define VDP_LIB_MAX_VRINGS 256u
 
@@ -251,6 +252,16 @@ dup_callfd(struct vdp_port *p, uint16_t v, int fd)
 	return nfd;
 }
 
+/* Dirty-page logging of a queue's writes (lcore or control thread):
+ * librte_vhost marks the pages in the VMM's log. */
+static void
+queue_log(void *ctx, uint64_t gpa, uint64_t len)
+{
+	const struct vdp_queue *q = ctx;
+
+	rte_vhost_log_write(q->port->vid, gpa, len);
+}
+
 /*
  * (Re)load vring v from librte_vhost into its queue. keep_idx: continue
  * from our own indexes (the ring moved) rather than the VMM's base.
@@ -315,6 +326,12 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	}
 	vr->on_err = vdp_ring_err_log;
 	vr->err_ctx = q;
+	/* migrating: every write into the guest logged (the frame variant
+	 * with logging is chosen below) */
+	vr->log = (p->negotiated & VDP_BIT(VDP_F_LOG_ALL)) != 0;
+	vr->log_fn = queue_log;
+	vr->log_ctx = q;
+	vr->log_mm = &p->gmap->mm;
 	if (!vdp_vring_in_map(vr, &p->gmap->mm)) {
 		VDP_LOG(ERR, p, "vring %u: ring tables outside guest memory", v);
 		return -EINVAL;
@@ -334,7 +351,9 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	/* the node of the page we just wrote (so it is in our page tables) */
 	vdp_queue_numa_ring(q, vr->layout == VDP_LAYOUT_PACKED ? (const void *)vr->device_event :
 			    (const void *)vr->used);
-	q->put_frame = vdp_vq_frame_fn(vr);  /* layout and mergeable: once */
+	if (vr->log)
+		vdp_log_ring(vr);   /* what the load itself wrote */
+	q->put_frame = vdp_vq_frame_fn(vr);  /* layout, mergeable, logging: once */
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
 	vdp_queue_publish_shared(q);      /* what the resume gave back */
@@ -497,6 +516,14 @@ reload_device(struct vdp_port *p, uint32_t req)
 		uint64_t f;
 
 		if (rte_vhost_get_negotiated_features(p->vid, &f) == 0) {
+			const uint64_t log = VDP_BIT(VDP_F_LOG_ALL);
+
+			if ((f ^ p->negotiated) & log) {
+				VDP_LOG(NOTICE, p, "dirty-page logging %s (live migration %s)",
+					(f & log) ? "on" : "off", (f & log) ? "under way" : "over");
+				if (f & log)
+					p->stat[VDP_PS_LOG_STARTS]++;
+			}
 			p->negotiated = f;
 			p->feat = f & ~vdp_features_unmet(f);
 		}

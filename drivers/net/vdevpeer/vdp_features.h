@@ -25,6 +25,7 @@
 #define VDP_F_ANY_LAYOUT      27
 #define VDP_F_INDIRECT_DESC   28
 #define VDP_F_EVENT_IDX       29
+#define VDP_F_LOG_ALL         26   /* vhost: dirty-page logging (migration) */
 #define VDP_F_PROTOCOL_FEATURES 30
 #define VDP_F_VERSION_1       32
 #define VDP_F_ACCESS_PLATFORM 33

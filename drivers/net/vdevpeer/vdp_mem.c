@@ -63,3 +63,32 @@ vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len)
 	}
 	return false;
 }
+
+void
+vdp_log_hva(const struct vdp_vring *vr, const void *hva, uint64_t len)
+{
+	const struct vdp_memmap *mm = vr->log_mm;
+	uint64_t h = (uint64_t)(uintptr_t)hva;
+
+	if (mm == NULL || vr->log_fn == NULL)
+		return;
+	while (len != 0) {
+		uint32_t n = vdp_mem_nregions(mm), i;
+		uint64_t off = 0, k = 0;
+
+		for (i = 0; i < n; i++) {
+			const struct vdp_mem_region *r = &mm->r[i];
+
+			if (h >= r->hva && h - r->hva < r->size) {
+				off = h - r->hva;
+				k = r->size - off < len ? r->size - off : len;
+				break;
+			}
+		}
+		if (i == n)
+			return;   /* not guest memory: nothing of the guest's to log */
+		vr->log_fn(vr->log_ctx, mm->r[i].gpa + off, k);
+		h += k;
+		len -= k;
+	}
+}

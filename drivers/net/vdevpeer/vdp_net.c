@@ -68,6 +68,32 @@ vdp_src_done(const struct vdp_src *s)
 	return true;
 }
 
+/* Log the first `written` bytes of chain c (a guest RX buffer we filled). */
+static void
+vdp_log_chain(const struct vdp_vring *vr, const struct vdp_chain *c, uint64_t written)
+{
+	for (uint32_t i = 0; i < c->nseg && written != 0; i++) {
+		uint64_t n = c->seg[i].len < written ? c->seg[i].len : written;
+
+		vdp_log_hva(vr, c->seg[i].hva, n);
+		written -= n;
+	}
+}
+
+void
+vdp_log_ring(const struct vdp_vring *vr)
+{
+	if (vr->layout == VDP_LAYOUT_PACKED) {
+		vdp_log_hva(vr, vr->pdesc, (uint64_t)vr->size * sizeof(*vr->pdesc));
+		vdp_log_hva(vr, vr->device_event, sizeof(*vr->device_event));
+	} else {
+		/* flags, idx, the elements and avail_event (which we never move,
+		 * logged whole all the same: one range) */
+		vdp_log_hva(vr, vr->used, sizeof(*vr->used) +
+			    (uint64_t)vr->size * sizeof(vr->used->ring[0]) + sizeof(uint16_t));
+	}
+}
+
 /* Fetch the next writable chain, skipping (already returned) bad ones;
  * the burst's budget bounds how many. *at: where the chain taken starts. */
 static VDP_ALWAYS_INLINE enum vdp_fetch
@@ -96,7 +122,7 @@ vdp_rx_miss(enum vdp_fetch r)
 static VDP_ALWAYS_INLINE int
 vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		  const uint8_t *hbuf, uint64_t needed,
-		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l, bool log)
 {
 	struct vdp_chain c;
 	struct vdp_vq_mark at;
@@ -131,6 +157,8 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		s.iov = src;
 		vdp_chain_fill(&c, &s);
 	}
+	if (log)
+		vdp_log_chain(vr, &c, needed);
 	vdp_vq_used_put_l(vr, c.id, c.ndesc, (uint32_t)needed, l);
 	return 0;
 }
@@ -138,7 +166,7 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 static VDP_ALWAYS_INLINE int
 vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		  struct vdp_net_hdr *h, uint64_t needed,
-		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
+		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l, bool log)
 {
 	const uint8_t *hbuf = (const uint8_t *)h;
 	struct vdp_chain first, more;
@@ -184,6 +212,8 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			h->num_buffers = 1;
 			memcpy(c->seg[0].hva, hbuf, vr->hdr_len);
 			memcpy(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
+			if (log)
+				vdp_log_chain(vr, c, needed);
 			vdp_vq_used_put_l(vr, c->id, c->ndesc, (uint32_t)needed, l);
 			return 0;
 		}
@@ -196,6 +226,8 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			nbad = 0;
 		}
 		w = vdp_chain_fill(c, &s);
+		if (log)
+			vdp_log_chain(vr, c, w);   /* the first one's again below */
 		bufs[nbufs].id = c->id;
 		bufs[nbufs].ndesc = c->ndesc;
 		bufs[nbufs].len = w;
@@ -209,6 +241,8 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 		vdp_chain_write(&first, offsetof(struct vdp_net_hdr, num_buffers),
 				&nb, sizeof(nb));
+		if (log)   /* after its write: see struct vdp_vring */
+			vdp_log_chain(vr, &first, vr->hdr_len);
 	}
 	/* Contiguous in the used ring, as the guest reads them, and seen
 	 * whole: a guest that finds the first but not the rest drops the
@@ -242,7 +276,7 @@ static VDP_ALWAYS_INLINE int
 vdp_enqueue_frame_lm(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		     const struct vdp_net_hdr *hdr,
 		     const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l,
-		     bool mrg)
+		     bool mrg, bool log)
 {
 	struct vdp_net_hdr h = *hdr;
 	uint64_t needed = vr->hdr_len;
@@ -259,9 +293,9 @@ vdp_enqueue_frame_lm(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		vr->budget_desc += VDP_FRAME_DESC_GRANT;
 
 	if (mrg)
-		return vdp_enqueue_mrg_l(vr, mm, &h, needed, src, nsrc, l);
+		return vdp_enqueue_mrg_l(vr, mm, &h, needed, src, nsrc, l, log);
 	h.num_buffers = 1;
-	return vdp_enqueue_one_l(vr, mm, (const uint8_t *)&h, needed, src, nsrc, l);
+	return vdp_enqueue_one_l(vr, mm, (const uint8_t *)&h, needed, src, nsrc, l, log);
 }
 
 static VDP_ALWAYS_INLINE int
@@ -269,30 +303,43 @@ vdp_enqueue_frame_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		    const struct vdp_net_hdr *hdr,
 		    const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l)
 {
-	return vr->mrg_rxbuf ? vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, true) :
-			       vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, false);
+	if (VDP_UNLIKELY(vr->log))
+		return vr->mrg_rxbuf ? vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, true, true) :
+				       vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, false, true);
+	return vr->mrg_rxbuf ? vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, true, false) :
+			       vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, false, false);
 }
 
-/* One instance per (layout, mergeable): what a ring load picks. */
-#define VDP_FRAME_VARIANT(name, l, mrg) \
+/* One instance per (layout, mergeable, logging): what a ring load picks;
+ * the ones without logging have no trace of it. */
+#define VDP_FRAME_VARIANT(name, l, mrg, log) \
 static int \
 name(struct vdp_vring *vr, const struct vdp_memmap *mm, \
      const struct vdp_net_hdr *hdr, const struct vdp_iov *src, uint32_t nsrc) \
 { \
-	return vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, mrg); \
+	return vdp_enqueue_frame_lm(vr, mm, hdr, src, nsrc, l, mrg, log); \
 }
-VDP_FRAME_VARIANT(vdp_frame_split_one, VDP_LAYOUT_SPLIT, false)
-VDP_FRAME_VARIANT(vdp_frame_split_mrg, VDP_LAYOUT_SPLIT, true)
-VDP_FRAME_VARIANT(vdp_frame_packed_one, VDP_LAYOUT_PACKED, false)
-VDP_FRAME_VARIANT(vdp_frame_packed_mrg, VDP_LAYOUT_PACKED, true)
+VDP_FRAME_VARIANT(vdp_frame_split_one, VDP_LAYOUT_SPLIT, false, false)
+VDP_FRAME_VARIANT(vdp_frame_split_mrg, VDP_LAYOUT_SPLIT, true, false)
+VDP_FRAME_VARIANT(vdp_frame_packed_one, VDP_LAYOUT_PACKED, false, false)
+VDP_FRAME_VARIANT(vdp_frame_packed_mrg, VDP_LAYOUT_PACKED, true, false)
+VDP_FRAME_VARIANT(vdp_frame_split_one_log, VDP_LAYOUT_SPLIT, false, true)
+VDP_FRAME_VARIANT(vdp_frame_split_mrg_log, VDP_LAYOUT_SPLIT, true, true)
+VDP_FRAME_VARIANT(vdp_frame_packed_one_log, VDP_LAYOUT_PACKED, false, true)
+VDP_FRAME_VARIANT(vdp_frame_packed_mrg_log, VDP_LAYOUT_PACKED, true, true)
 #undef VDP_FRAME_VARIANT
 
 vdp_frame_fn
 vdp_vq_frame_fn(const struct vdp_vring *vr)
 {
-	if (vr->layout == VDP_LAYOUT_PACKED)
-		return vr->mrg_rxbuf ? vdp_frame_packed_mrg : vdp_frame_packed_one;
-	return vr->mrg_rxbuf ? vdp_frame_split_mrg : vdp_frame_split_one;
+	static const vdp_frame_fn fns[2][2][2] = {   /* [packed][mrg][log] */
+		{ { vdp_frame_split_one, vdp_frame_split_one_log },
+		  { vdp_frame_split_mrg, vdp_frame_split_mrg_log } },
+		{ { vdp_frame_packed_one, vdp_frame_packed_one_log },
+		  { vdp_frame_packed_mrg, vdp_frame_packed_mrg_log } },
+	};
+
+	return fns[vr->layout == VDP_LAYOUT_PACKED][vr->mrg_rxbuf][vr->log];
 }
 
 int

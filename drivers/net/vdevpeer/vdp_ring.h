@@ -133,6 +133,14 @@ void *vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len);
 /* True when host range [hva, hva + len) lies inside one region. */
 bool vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len);
 
+struct vdp_vring;
+/* Log [hva, hva + len) as written, in guest physical terms, piece by
+ * piece of the regions it lies in (nothing outside the map is logged). */
+void vdp_log_hva(const struct vdp_vring *vr, const void *hva, uint64_t len);
+/* Log the structures of the ring that we write (split: the used ring;
+ * packed: the descriptor ring and the device event area). */
+void vdp_log_ring(const struct vdp_vring *vr);
+
 /* ---- errors: one counter each, exported as xstats ---- */
 /*
  * Why a frame or chain was dropped, counted per queue (xstats
@@ -202,6 +210,8 @@ struct vdp_used_ent {
 #define VDP_USED_BATCH_MAX 64u
 
 typedef void (*vdp_err_fn)(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
+/* Dirty-page logging (live migration): [gpa, gpa + len) was written. */
+typedef void (*vdp_log_fn)(void *ctx, uint64_t gpa, uint64_t len);
 
 struct vdp_vring {
 	enum vdp_layout layout;
@@ -257,6 +267,20 @@ struct vdp_vring {
 	bool used_batch;
 	bool used_flushed;    /* kept elements handed over in this burst
 			       * (before its publish): vdp_ring_state_held */
+	/*
+	 * Dirty logging, while the VMM migrates the guest (set by the owner
+	 * at ring load; the frame variant with logging is chosen then): every
+	 * guest buffer we write is logged right after the copy, before its
+	 * used element is put; the used ring (split) or descriptor ring and
+	 * device event area (packed) as a whole after each publish's writes.
+	 * Always after the write: a mark read by the VMM before a later
+	 * write of the same page would lose that write. log_mm: the map the
+	 * ring's hvas are in.
+	 */
+	bool log;
+	vdp_log_fn log_fn;
+	void *log_ctx;
+	const struct vdp_memmap *log_mm;
 	uint16_t nshadow;
 	uint32_t shadow_slots; /* the slots the kept elements skip: at most
 				* size (one group never laps the ring) */
@@ -661,12 +685,18 @@ vdp_vq_publish_l(struct vdp_vring *vr, enum vdp_layout l)
 {
 	if (vr->used_pending == 0)
 		return false;
+	/* logged after the writes: a log read between a mark and a later
+	 * write of the same page would lose that write */
 	if (l == VDP_LAYOUT_PACKED) {
 		vdp_packed_used_flush(vr);
+		if (__builtin_expect(vr->log, 0))
+			vdp_log_ring(vr);
 		vr->used_pending = 0;
 		return vdp_packed_need_call(vr);
 	}
 	vdp_split_used_flush(vr);
+	if (__builtin_expect(vr->log, 0))
+		vdp_log_ring(vr);
 	return vdp_split_need_call(vr);
 }
 

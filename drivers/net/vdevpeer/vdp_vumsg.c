@@ -158,6 +158,39 @@ check_vring_fd(uint32_t req, const uint8_t *pl, size_t len,
 	return VDP_VU_RINGS;
 }
 
+/*
+ * SET_LOG_BASE: the VMM's dirty-page bitmap (live migration), mapped by
+ * librte_vhost. One memory file, on tmpfs (a memfd), the range [offset,
+ * offset + size) inside it, without wrapping (CVE-2020-10722's class: a
+ * size and offset that add past 2^64 or past the file), and at most
+ * VDP_VU_LOG_MAX bytes (the bitmap of 4 TiB of guest memory).
+ */
+static enum vdp_vu_verdict
+check_log_base(const uint8_t *pl, size_t len, const struct vdp_vu_fd *fds, uint32_t nfds,
+	       const struct vdp_vu_policy *pol, char *why, size_t whylen)
+{
+	uint64_t size, off;
+
+	if (!(pol->features & VDP_BIT(VDP_F_LOG_ALL)))
+		return refuse(why, whylen, "dirty-page logging is not offered");
+	if (len < 2 * sizeof(uint64_t))
+		return refuse(why, whylen, "log payload of %zu bytes, 16 expected", len);
+	size = ld64(pl);
+	off = ld64(pl + 8);
+	if (nfds != 1)
+		return refuse(why, whylen, "log: %u fds, 1 expected", nfds);
+	if (fds[0].kind != VDP_VU_FD_REGULAR)
+		return refuse(why, whylen, "log: not a memory file on tmpfs");
+	if (size == 0 || size > VDP_VU_LOG_MAX)
+		return refuse(why, whylen, "log size %llu (1..%llu accepted)",
+			      (unsigned long long)size, (unsigned long long)VDP_VU_LOG_MAX);
+	if (off + size < off || off + size > fds[0].size)
+		return refuse(why, whylen, "log range [0x%llx, +0x%llx) past its file "
+			      "(%llu bytes)", (unsigned long long)off,
+			      (unsigned long long)size, (unsigned long long)fds[0].size);
+	return VDP_VU_RINGS;
+}
+
 static enum vdp_vu_verdict
 check_mem_table(const uint8_t *pl, size_t len, const struct vdp_vu_fd *fds,
 		uint32_t nfds, char *why, size_t whylen)
@@ -302,7 +335,8 @@ vdp_vumsg_check(uint32_t req, uint32_t flags, uint32_t size,
 		if (idx >= pol->max_vrings)
 			return refuse(why, whylen, "vring %u beyond the %u we serve", idx,
 				      pol->max_vrings);
-		if (ld32(pl + 4) & VDP_VU_VRING_F_LOG)
+		if ((ld32(pl + 4) & VDP_VU_VRING_F_LOG) &&
+		    !(pol->features & VDP_BIT(VDP_F_LOG_ALL)))
 			return refuse(why, whylen, "vring %u: dirty logging asked for, "
 				      "not offered", idx);
 		desc = ld64(pl + 8);
@@ -321,8 +355,13 @@ vdp_vumsg_check(uint32_t req, uint32_t flags, uint32_t size,
 	case VDP_VU_SET_VRING_ERR:
 		return check_vring_fd(req, pl, len, fds, nfds, pol, why, whylen);
 	case VDP_VU_SET_LOG_BASE:
+		return check_log_base(pl, len, fds, nfds, pol, why, whylen);
 	case VDP_VU_SET_LOG_FD:
-		return refuse(why, whylen, "dirty-page logging is not offered");
+		if (!(pol->features & VDP_BIT(VDP_F_LOG_ALL)))
+			return refuse(why, whylen, "dirty-page logging is not offered");
+		if (nfds != 1 || fds[0].kind != VDP_VU_FD_EVENTFD)
+			return refuse(why, whylen, "log fd: %u fds, one eventfd expected", nfds);
+		return VDP_VU_RINGS;
 	case VDP_VU_SET_BACKEND_REQ_FD:
 	case VDP_VU_IOTLB_MSG:
 	case VDP_VU_SET_VRING_ENDIAN:

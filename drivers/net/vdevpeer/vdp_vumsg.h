@@ -117,6 +117,9 @@ struct vdp_vu_fd {
 	uint32_t blksize;      /* memory file: its page size */
 };
 
+/* The largest dirty log accepted: one bit per 4 KiB page of 4 TiB. */
+#define VDP_VU_LOG_MAX (128ull << 20)
+
 /* What this backend accepts. */
 struct vdp_vu_policy {
 	uint64_t features;          /* SET_FEATURES must stay inside these */

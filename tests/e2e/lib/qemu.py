@@ -325,6 +325,19 @@ class QemuGuest:
                         if f'"@@VDP-""E{n}' not in l and not l.startswith(PROMPT))
         return rc, out.strip("\n")
 
+    def adopt_shell(self, timeout: float = 30) -> None:
+        """An incoming migration's guest: its shell came with the migrated
+        state (no boot, no ready marker); wait for its prompt here."""
+        import pexpect
+
+        self._shell = True
+        self.child.send("\n")
+        try:
+            self.child.expect_exact(PROMPT, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise GuestError("no shell prompt on the migrated guest; console ends:\n"
+                             + self.console_tail()) from None
+
     def check(self, cmd: str, timeout: float = 60) -> str:
         """Run a command that must succeed; return its output."""
         rc, out = self.run(cmd, timeout)
@@ -435,25 +448,73 @@ def tcp_file(sender: QemuGuest, receiver: QemuGuest, ip: str, size: int,
     return secs, want, got
 
 
-def middle_for_two(stack, tmp_path: Path, tag: str, app: str, devargs: str = "",
-                   app_args: Sequence[str] = ()) -> tuple["Proc", Path, Path, str]:
-    """dpdk-vdevpeer (``app``) with ports vp0 and vp1 listening on A.sock and
-    B.sock (``devargs`` appended to both), io forwarding, its stop and the
+def middle_for(stack, tmp_path: Path, tag: str, app: str, names: Sequence[str] = ("A", "B"),
+               devargs: str = "", app_args: Sequence[str] = ()) -> tuple["Proc", list, str]:
+    """dpdk-vdevpeer (``app``) with ports vp0, vp1, ... listening on
+    <name>.sock for each of ``names`` (``devargs`` appended to each),
+    ``app_args`` after ``--fwd io`` (another --fwd wins), its stop and the
     sockets' removal on ``stack`` (a contextlib.ExitStack). Returns (the
-    process, A's path, B's path, its --file-prefix) once both sockets exist."""
+    process, the socket paths, its --file-prefix) once every socket exists."""
     sockdir = tmp_path
     if len(str(sockdir / "A.sock")) > UNIX_PATH_MAX - 8:
         import tempfile
         sockdir = type(tmp_path)(tempfile.mkdtemp(prefix="vdp-%s-" % tag))
-    sa, sb = sockdir / "A.sock", sockdir / "B.sock"
+    socks = [sockdir / f"{n}.sock" for n in names]
     prefix = f"vdp-{tag}-{os.getpid()}"
-    argv = [app, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "-l", "0,1",
-            "--vdev", f"net_vdevpeer0,peer={sa},server=1,bind=vp0{devargs}",
-            "--vdev", f"net_vdevpeer1,peer={sb},server=1,bind=vp1{devargs}",
-            "--", "--fwd", "io", "--stats-period", "5", *app_args]
-    for s in (sa, sb):
+    argv = [app, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "-l", "0,1"]
+    for i, s in enumerate(socks):
+        argv += ["--vdev", f"net_vdevpeer{i},peer={s},server=1,bind=vp{i}{devargs}"]
+    argv += ["--", "--fwd", "io", "--stats-period", "5", *app_args]
+    for s in socks:
         stack.callback(lambda s=s: s.exists() and s.unlink())
     mid = Proc(argv, tmp_path / "middle.log", name="dpdk-vdevpeer", dpdk_prefix=prefix)
     stack.callback(mid.stop)
-    wait_for(lambda: sa.exists() and sb.exists(), 30, "middle sockets", alive=mid.dead)
+    wait_for(lambda: all(s.exists() for s in socks), 30, "middle sockets", alive=mid.dead)
+    return mid, socks, prefix
+
+
+def middle_for_two(stack, tmp_path: Path, tag: str, app: str, devargs: str = "",
+                   app_args: Sequence[str] = ()) -> tuple["Proc", Path, Path, str]:
+    """middle_for with ports vp0 on A.sock and vp1 on B.sock: (the process,
+    A's path, B's path, its --file-prefix)."""
+    mid, (sa, sb), prefix = middle_for(stack, tmp_path, tag, app, ("A", "B"), devargs, app_args)
     return mid, sa, sb, prefix
+
+
+class Qmp:
+    """A QMP client on QEMU's ``-qmp unix:PATH,server=on,wait=off`` socket."""
+
+    def __init__(self, path: Path, timeout: float = 30):
+        import json
+        import socket
+
+        self._json = json
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        wait_for(lambda: Path(path).exists(), timeout, f"QMP socket {path}")
+        self.sock.connect(str(path))
+        self.f = self.sock.makefile("r", encoding="utf-8")
+        self._read()                       # the greeting
+        self.cmd("qmp_capabilities")
+
+    def _read(self) -> dict:
+        line = self.f.readline()
+        if not line:
+            raise GuestError("QMP connection closed")
+        return self._json.loads(line)
+
+    def cmd(self, name: str, **args) -> object:
+        """Execute a command; return its "return" value (events skipped)."""
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall((self._json.dumps(msg) + "\n").encode())
+        while True:
+            r = self._read()
+            if "return" in r:
+                return r["return"]
+            if "error" in r:
+                raise GuestError(f"QMP {name}: {r['error']}")
+
+    def close(self) -> None:
+        self.sock.close()

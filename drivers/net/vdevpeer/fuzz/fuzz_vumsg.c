@@ -13,10 +13,15 @@
  *    65535; an enable 0 or 1; an index below the policy's limit;
  *  - a call, kick or error fd accepted is one eventfd, or none with the
  *    no-fd bit;
- *  - ring addresses accepted are aligned (16, 2, 4) and ask no logging;
+ *  - ring addresses accepted are aligned (16, 2, 4) and ask logging only
+ *    when the policy offers LOG_ALL (bit 26);
  *  - features and protocol features accepted are inside the policy;
- *  - dirty logging, postcopy, inflight, memory slots, backend fds are
- *    never accepted; only read-only requests pass without a pause;
+ *  - a dirty log accepted (LOG_ALL offered) is one tmpfs memory file,
+ *    its range [offset, offset + size) non-empty, at most
+ *    VDP_VU_LOG_MAX, without wrapping and inside the file; a log fd one
+ *    eventfd;
+ *  - postcopy, inflight, memory slots, backend fds are never accepted;
+ *    only read-only requests pass without a pause;
  *  - a refusal always says why, in a terminated string.
  * The payload is a heap buffer of exactly the bytes that arrived, so
  * ASan sees any read past them.
@@ -201,7 +206,8 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		}
 		case VDP_VU_SET_VRING_ADDR:
 			if (len < 40 || pl(p, len, 0, 4) >= pol.max_vrings ||
-			    (pl(p, len, 4, 4) & VDP_VU_VRING_F_LOG) ||
+			    ((pl(p, len, 4, 4) & VDP_VU_VRING_F_LOG) &&
+			     !(pol.features & (1ULL << 26))) ||
 			    (pl(p, len, 8, 8) & 15) || (pl(p, len, 16, 8) & 3) ||
 			    (pl(p, len, 24, 8) & 1))
 				FZ_FAIL("ring addresses accepted");
@@ -227,8 +233,22 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 			if (len < 8 || (pl(p, len, 0, 8) & ~pol.protocol_features))
 				FZ_FAIL("protocol features accepted");
 			break;
-		case VDP_VU_SET_LOG_BASE:
+		case VDP_VU_SET_LOG_BASE: {
+			uint64_t size = pl(p, len, 0, 8), off = pl(p, len, 8, 8);
+
+			if (!(pol.features & (1ULL << 26)) || len < 16 || nfds != 1 ||
+			    fds[0].kind != VDP_VU_FD_REGULAR || size == 0 ||
+			    size > VDP_VU_LOG_MAX || off + size < off ||
+			    off + size > fds[0].size)
+				FZ_FAIL("log base accepted (size %llu off %llu, %u fds)",
+					(unsigned long long)size, (unsigned long long)off, nfds);
+			break;
+		}
 		case VDP_VU_SET_LOG_FD:
+			if (!(pol.features & (1ULL << 26)) || nfds != 1 ||
+			    fds[0].kind != VDP_VU_FD_EVENTFD)
+				FZ_FAIL("log fd accepted");
+			break;
 		case VDP_VU_SET_BACKEND_REQ_FD:
 		case VDP_VU_IOTLB_MSG:
 		case VDP_VU_POSTCOPY_ADVISE:

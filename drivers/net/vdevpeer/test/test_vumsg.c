@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "vdp_ring.h"
+#include "vdp_features.h"
 #include "vdp_vumsg.h"
 #include "check.h"
 
 
-static const struct vdp_vu_policy pol = {
+static struct vdp_vu_policy pol = {
 	.features = (1ULL << 15) | (1ULL << 32) | (1ULL << 30) | (1ULL << 29),
 	.protocol_features = (1ULL << VDP_VU_PF_MQ) | (1ULL << VDP_VU_PF_REPLY_ACK),
 	.max_vrings = 256,
@@ -216,9 +217,48 @@ test_vrings(void)
 	CHECK(check(VDP_VU_SET_VRING_ADDR, 40, NULL, 0) == VDP_VU_REFUSE, "vring addr: desc not 16-aligned -> refused");
 	put64(8, 0x1000);
 	put32(4, VDP_VU_VRING_F_LOG);
-	CHECK(check(VDP_VU_SET_VRING_ADDR, 40, NULL, 0) == VDP_VU_REFUSE, "vring addr: log flag -> refused");
+	CHECK(check(VDP_VU_SET_VRING_ADDR, 40, NULL, 0) == VDP_VU_REFUSE,
+	      "vring addr: log flag, logging not offered -> refused");
+	pol.features |= 1ULL << VDP_F_LOG_ALL;
+	CHECK(check(VDP_VU_SET_VRING_ADDR, 40, NULL, 0) == VDP_VU_RINGS,
+	      "vring addr: log flag, logging offered -> accepted");
+	pol.features &= ~(1ULL << VDP_F_LOG_ALL);
 	put32(4, 0);
 	CHECK(check(VDP_VU_SET_VRING_ADDR, 32, NULL, 0) == VDP_VU_REFUSE, "vring addr: short payload -> refused");
+}
+
+/* SET_LOG_BASE with logging offered: the log must fit its memory file. */
+static void
+test_log_base(void)
+{
+	struct vdp_vu_fd mem = { .kind = VDP_VU_FD_REGULAR, .size = 1u << 20, .blksize = 4096 };
+	struct vdp_vu_fd efd = { .kind = VDP_VU_FD_EVENTFD };
+	struct vdp_vu_fd own = { .kind = VDP_VU_FD_HOSTMEM, .size = 1u << 20, .blksize = 4096 };
+	const uint64_t saved = pol.features;
+
+	pol.features |= 1ULL << VDP_F_LOG_ALL;
+	memset(pl, 0, sizeof(pl));
+	put64(0, 1u << 20);
+	put64(8, 0);
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &mem, 1) == VDP_VU_RINGS, "log: 1 MiB in a 1 MiB memfd -> accepted");
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &mem, 0) == VDP_VU_REFUSE, "log: no fd -> refused");
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &efd, 1) == VDP_VU_REFUSE, "log: an eventfd -> refused");
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &own, 1) == VDP_VU_REFUSE, "log: our own memory -> refused");
+	CHECK(check(VDP_VU_SET_LOG_BASE, 8, &mem, 1) == VDP_VU_REFUSE, "log: short payload -> refused");
+	put64(8, 4096);
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &mem, 1) == VDP_VU_REFUSE, "log: past the end of its file -> refused");
+	put64(0, 4096);
+	put64(8, UINT64_MAX - 100);
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &mem, 1) == VDP_VU_REFUSE, "log: offset + size wraps -> refused");
+	put64(0, 0);
+	put64(8, 0);
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &mem, 1) == VDP_VU_REFUSE, "log: size 0 -> refused");
+	mem.size = VDP_VU_LOG_MAX * 2;
+	put64(0, VDP_VU_LOG_MAX + 4096);
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, &mem, 1) == VDP_VU_REFUSE, "log: over the bound -> refused");
+	CHECK(check(VDP_VU_SET_LOG_FD, 0, &efd, 1) == VDP_VU_RINGS, "log fd: an eventfd -> accepted");
+	CHECK(check(VDP_VU_SET_LOG_FD, 0, &mem, 1) == VDP_VU_REFUSE, "log fd: a memfd -> refused");
+	pol.features = saved;
 }
 
 static void
@@ -234,7 +274,9 @@ test_other(void)
 	put64(0, 1ULL << VDP_VU_PF_PAGEFAULT);
 	CHECK(check(VDP_VU_SET_PROTOCOL_FEATURES, 8, NULL, 0) == VDP_VU_REFUSE,
 	      "protocol features: PAGEFAULT (postcopy) -> refused");
-	CHECK(check(VDP_VU_SET_LOG_BASE, 16, NULL, 0) == VDP_VU_REFUSE, "SET_LOG_BASE -> refused");
+	CHECK(check(VDP_VU_SET_LOG_BASE, 16, NULL, 0) == VDP_VU_REFUSE,
+	      "SET_LOG_BASE, logging not offered -> refused");
+	test_log_base();
 	CHECK(check(VDP_VU_POSTCOPY_ADVISE, 0, NULL, 0) == VDP_VU_REFUSE, "POSTCOPY_ADVISE -> refused");
 	CHECK(check(VDP_VU_ADD_MEM_REG, 40, NULL, 0) == VDP_VU_REFUSE, "ADD_MEM_REG -> refused");
 	CHECK(check(VDP_VU_SET_BACKEND_REQ_FD, 0, NULL, 0) == VDP_VU_REFUSE, "SET_BACKEND_REQ_FD -> refused");
