@@ -169,3 +169,31 @@ def test_migration_keeps_frames_waiting_in_the_ring(guest_kit, tmp_path, ring):
         dst.poll(f"[ $(( $({echos}) - {e0} )) -ge {written} ]", timeout=30, interval=0.2)
         print(f"\n[{ring}] {written} requests written while A's eth0 was down, "
               f"{int(dst.check(echos)) - e0} taken by its stack after the migration")
+
+
+def test_cancelled_migration_leaves_the_source_working(guest_kit, tmp_path):
+    """A migration cancelled half-way (QMP migrate_cancel on a migration
+    slowed to 1 MiB/s): the source guest keeps running on its port, logging
+    is turned off again, A and C still talk; the bridge learned nothing
+    new."""
+    with contextlib.ExitStack() as stack:
+        stack.guest_kit = guest_kit
+        mid, prefix, src, gc, dst, qmp_src, _, mig = boot(stack, tmp_path, "split")
+        dst.start()
+        wait_for(lambda: mig.exists(), 60, "the destination listening for the state",
+                 alive=dst.dead)
+        q = Qmp(qmp_src)
+        stack.callback(q.close)
+        q.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 20})
+        q.cmd("migrate", uri=f"unix:{mig}")
+        wait_for(lambda: re.search(r"vp0 \([^)]*\): dirty-page logging on", mid.output()),
+                 30, "logging on", alive=mid.dead)
+        q.cmd("migrate_cancel")
+        wait_for(lambda: q.cmd("query-migrate").get("status") == "cancelled", 60,
+                 "migration cancelled")
+        wait_for(lambda: re.search(r"vp0 \([^)]*\): dirty-page logging off", mid.output()),
+                 30, "logging off again", alive=mid.dead)
+        src.poll(f"ping -c 1 -W 1 -q {IP_C} >/dev/null 2>&1", timeout=30, interval=0.2)
+        out = src.check(f"ping -c 5 -i 0.2 -W 1 {IP_C}")
+        assert " 0% packet loss" in out, out
+        assert mid.dead() is None
