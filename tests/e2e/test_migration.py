@@ -34,22 +34,21 @@ MAC_A = "52:54:00:63:00:01"
 SIZE = 24 * 1024 * 1024
 
 
-def boot(stack, tmp_path, ring):
+def boot(stack, tmp_path, kit, ring):
     """The middle, guest C, guest A on the source QEMU (QMP on), and the
     destination QEMU's arguments: (mid, prefix, src, gc, dst, qmp path of
-    the source, of the destination, migration socket). A and C can talk."""
+    the source, migration socket). A and C can talk."""
     dev = "packed=on" if ring == "packed" else ""
     mid, (sa, sc, sa2), prefix = middle_for(stack, tmp_path, "mig", APP, ("A", "C", "A2"),
                                             app_args=["--fwd", "bridge"])
     mig = tmp_path / "mig.sock"
-    qmp_src, qmp_dst = tmp_path / "qmp-src.sock", tmp_path / "qmp-dst.sock"
-    src = QemuGuest(guest_kit_of(stack), sa, tmp_path, ip=f"{IP_A}/24", mac=MAC_A, name="a-src",
+    qmp_src = tmp_path / "qmp-src.sock"
+    src = QemuGuest(kit, sa, tmp_path, ip=f"{IP_A}/24", mac=MAC_A, name="a-src",
                     device_opts=dev, extra_args=["-qmp", f"unix:{qmp_src},server=on,wait=off"])
-    gc = QemuGuest(guest_kit_of(stack), sc, tmp_path, ip=f"{IP_C}/24", mac="52:54:00:63:00:03",
+    gc = QemuGuest(kit, sc, tmp_path, ip=f"{IP_C}/24", mac="52:54:00:63:00:03",
                    name="c", device_opts=dev)
-    dst = QemuGuest(guest_kit_of(stack), sa2, tmp_path, ip=f"{IP_A}/24", mac=MAC_A, name="a-dst",
-                    device_opts=dev, extra_args=["-incoming", f"unix:{mig}",
-                                                 "-qmp", f"unix:{qmp_dst},server=on,wait=off"])
+    dst = QemuGuest(kit, sa2, tmp_path, ip=f"{IP_A}/24", mac=MAC_A, name="a-dst",
+                    device_opts=dev, extra_args=["-incoming", f"unix:{mig}"])
     for g in (src, gc, dst):
         stack.callback(g.close)
     src.start()
@@ -57,16 +56,12 @@ def boot(stack, tmp_path, ring):
     src.wait_ready(240)
     gc.wait_ready(240)
     src.poll(f"ping -c 1 -W 1 -q {IP_C} >/dev/null 2>&1", timeout=60, interval=0.2)
-    return mid, prefix, src, gc, dst, qmp_src, qmp_dst, mig
+    return mid, prefix, src, gc, dst, qmp_src, mig
 
 
-def guest_kit_of(stack):
-    return stack.guest_kit
-
-
-def migrate(stack, mid, dst, qmp_src, mig, bandwidth=None):
-    """Start the destination, migrate to it (at most `bandwidth` bytes/s);
-    QEMU's query-migrate at the end."""
+def start_migration(stack, dst, qmp_src, mig, bandwidth=None):
+    """Start the destination and the migration to it (at most `bandwidth`
+    bytes/s); the source's QMP connection."""
     dst.start()
     wait_for(lambda: mig.exists(), 60, "the destination listening for the state",
              alive=dst.dead)
@@ -75,6 +70,12 @@ def migrate(stack, mid, dst, qmp_src, mig, bandwidth=None):
     if bandwidth:
         qmp.cmd("migrate-set-parameters", **{"max-bandwidth": bandwidth})
     qmp.cmd("migrate", uri=f"unix:{mig}")
+    return qmp
+
+
+def migrate(stack, mid, dst, qmp_src, mig, bandwidth=None):
+    """start_migration, then wait for it; QEMU's query-migrate at the end."""
+    qmp = start_migration(stack, dst, qmp_src, mig, bandwidth)
     info = {}
 
     def done():
@@ -94,8 +95,7 @@ def tx_to(prefix, port):
 @pytest.mark.parametrize("ring", ["split", "packed"])
 def test_live_migration(guest_kit, tmp_path, ring, record_property):
     with contextlib.ExitStack() as stack:
-        stack.guest_kit = guest_kit
-        mid, prefix, src, gc, dst, qmp_src, _, mig = boot(stack, tmp_path, ring)
+        mid, prefix, src, gc, dst, qmp_src, mig = boot(stack, tmp_path, guest_kit, ring)
 
         # C sends a file to A (paced by TCP: it runs across the migration),
         # A pings C; both run in the background of A's migrating shell
@@ -148,8 +148,7 @@ def test_migration_keeps_frames_waiting_in_the_ring(guest_kit, tmp_path, ring):
     itself when it stops the device, and the small requests land in pages
     this test cannot tell apart: test/test_log.c is the exact check."""
     with contextlib.ExitStack() as stack:
-        stack.guest_kit = guest_kit
-        mid, prefix, src, gc, dst, qmp_src, _, mig = boot(stack, tmp_path, ring)
+        mid, prefix, src, gc, dst, qmp_src, mig = boot(stack, tmp_path, guest_kit, ring)
         # echo requests A's stack took (valid frames: a buffer the
         # destination got stale fails its checksums)
         echos = ("awk '/^Icmp:/ && !h {for (i = 1; i <= NF; i++) if ($i == \"InEchos\") c = i;"
@@ -177,15 +176,8 @@ def test_cancelled_migration_leaves_the_source_working(guest_kit, tmp_path):
     is turned off again, A and C still talk; the bridge learned nothing
     new."""
     with contextlib.ExitStack() as stack:
-        stack.guest_kit = guest_kit
-        mid, prefix, src, gc, dst, qmp_src, _, mig = boot(stack, tmp_path, "split")
-        dst.start()
-        wait_for(lambda: mig.exists(), 60, "the destination listening for the state",
-                 alive=dst.dead)
-        q = Qmp(qmp_src)
-        stack.callback(q.close)
-        q.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 20})
-        q.cmd("migrate", uri=f"unix:{mig}")
+        mid, prefix, src, gc, dst, qmp_src, mig = boot(stack, tmp_path, guest_kit, "split")
+        q = start_migration(stack, dst, qmp_src, mig, bandwidth=1 << 20)
         wait_for(lambda: re.search(r"vp0 \([^)]*\): dirty-page logging on", mid.output()),
                  30, "logging on", alive=mid.dead)
         q.cmd("migrate_cancel")
