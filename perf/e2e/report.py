@@ -265,7 +265,7 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "one worker polls the N queues of both ports), the generator with `--queues N` "
         "(bursts sent on the N tx queues in turn, all N rx queues polled each loop).",
         "",
-    ] if any(getattr(c, "queues", 1) > 1 for c in cells) else []) + [
+    ] if any(c.queues > 1 for c in cells) else []) + [
         "Frame size is the Ethernet frame without FCS, as handed to the guest's tx_burst and "
         "counted by ethdev. **Gbit/s counts frame bytes only: no FCS, no preamble, no "
         "inter-frame gap** (add 24 B per frame for the wire rate of a real NIC). 9000 B "
