@@ -931,6 +931,48 @@ def test_vring_disable_enable(procs):
     assert_recovered(box, base, "vring disable/enable")
 
 
+def test_send_rarp(procs):
+    """SEND_RARP (the VMM's "announce this guest" after a migration): a
+    multicast, broadcast or zero MAC is refused with an error reply (the
+    session goes on); a unicast one makes the port receive one RARP
+    request from that MAC, which the io forwarding hands to B; then 500
+    back-to-back requests: they coalesce (one pending at a time), every
+    frame B gets is that RARP, never more frames than requests (B's ring
+    does not take them all: the rest are dropped at its port), the port
+    keeps forwarding, the control plane answers every message."""
+    box = start_box(procs)
+    base = baseline(box)
+    a, b = running_pair(box)
+    x0 = xstats(box.m, 0)
+    for mac in ("01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"):
+        assert a.conn.send_rarp(mac, ack=True) != 0, mac
+    x1 = xstats(box.m, 0)
+    assert x1["vmm_messages_refused"] - x0["vmm_messages_refused"] == 3, x1
+    assert x1["vmm_rarp_requests"] == x0["vmm_rarp_requests"], x1
+    mac = bytes.fromhex("025400630001")
+    want = (b"\xff" * 6 + mac + b"\x80\x35" + bytes([0, 1, 8, 0, 6, 4, 0, 3]) + mac +
+            bytes(4) + mac + bytes(4)).ljust(60, b"\0")
+    assert a.conn.send_rarp(mac, ack=True) == 0
+    got = b.recv(timeout=10, count=1)
+    assert got == [want], got
+    for _ in range(500):
+        assert a.conn.send_rarp(mac, ack=True) == 0
+    wait_until(lambda: xstats(box.m, 0)["vmm_rarp_requests"] - x0["vmm_rarp_requests"] == 501,
+               10, "501 requests counted")
+    wait_until(lambda: (lambda x: x["rx_good_packets"] - x1["rx_good_packets"] ==
+                        x["vmm_rarp_sent"] - x1["vmm_rarp_sent"])(xstats(box.m, 0)),
+               10, "every RARP received")
+    x2 = xstats(box.m, 0)
+    sent = x2["vmm_rarp_sent"] - x0["vmm_rarp_sent"]
+    assert 1 <= sent <= 501, x2
+    # B's ring holds 64 buffers: what did not fit is dropped at B's port
+    more = b.recv(timeout=3, count=sent - 1)
+    assert more and all(f == want for f in more) and len(more) <= sent - 1, (sent, len(more))
+    exchange(a, b, n=20, seq=1000)
+    assert box.m.proc.count(r"announcing 02:54:00:63:00:01 with a RARP") == 501
+    assert_recovered(box, base, "send_rarp")
+
+
 def test_reconnect_storm(procs):
     """Reconnect storm: 200 VMMs that hang up at every step of the set-up
     (after the features, the memory table, the rings, running), back to

@@ -114,9 +114,8 @@ struct vdp_args {
 	VDP_BIT(VDP_F_ANY_LAYOUT) | VDP_BIT(VDP_F_INDIRECT_DESC) | \
 	VDP_BIT(VDP_F_EVENT_IDX) | VDP_BIT(VDP_F_VERSION_1) | \
 	VDP_BIT(VDP_F_IN_ORDER) | VDP_BIT(VDP_F_RING_PACKED) | \
-	VDP_FEATURES_OFFLOAD)
+	VDP_BIT(VDP_F_GUEST_ANNOUNCE) | VDP_FEATURES_OFFLOAD)
 
-/* Features the vhost-user transport needs regardless of peerfeats. */
 /* Features the vhost-user transport needs regardless of peerfeats:
  * PROTOCOL_FEATURES, and LOG_ALL (dirty-page logging for live migration:
  * docs/migration.md). */
@@ -400,7 +399,11 @@ vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
 	_(RESUME_REFUSED, "resume_refused", \
 	  "rings whose saved state did not fit them: the VMM's positions used") \
 	_(LOG_STARTS, "dirty_log_starts", \
-	  "times the VMM turned dirty-page logging on (a live migration of the guest began)")
+	  "times the VMM turned dirty-page logging on (a live migration of the guest began)") \
+	_(RARP_ASKED, "rarp_requests", \
+	  "RARP announces the VMM asked for after a migration (SEND_RARP; one pending at a time)") \
+	_(RARP_SENT, "rarp_sent", \
+	  "RARP frames from the guest's MAC handed to the application as received from it")
 
 enum vdp_port_stat {
 #define VDP_X_(e, name, desc) VDP_PS_##e,
@@ -411,6 +414,10 @@ enum vdp_port_stat {
 
 /* librte_vhost's table, and the next one while a message is applied */
 #define VDP_LIB_FILES (2 * VDP_MAX_REGIONS)
+
+/* vdp_port.rx_extra */
+#define VDP_RX_FOLDED 1u
+#define VDP_RX_RARP 2u
 
 struct vdp_port {
 	TAILQ_ENTRY(vdp_port) next;
@@ -447,7 +454,10 @@ struct vdp_port {
 	 * until the port closes. Set once, read by lcores (atomic).
 	 */
 	void *fold_rx[VDP_MAX_QUEUES];
-	uint32_t nb_fold;          /* atomic: fold_rx entries made */
+	/* atomic, read by every rx burst: 0 unless fold_rx has entries
+	 * (VDP_RX_FOLDED) or a RARP waits to be received (VDP_RX_RARP) */
+	uint32_t rx_extra;
+	uint64_t rarp_mac;         /* ... from this MAC (bytes 0-5), set before the bit */
 	int mem_node;              /* NUMA node of most guest memory, -1 unknown */
 	char fail_why[128];
 

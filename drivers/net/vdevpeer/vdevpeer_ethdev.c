@@ -468,7 +468,7 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		eth_vdevpeer_tx_queue_release(dev, i);
 	for (uint16_t k = 0; k < VDP_MAX_QUEUES; k++)
 		queue_free(p, &p->fold_rx[k]);
-	__atomic_store_n(&p->nb_fold, 0, __ATOMIC_RELEASE);
+	__atomic_and_fetch(&p->rx_extra, ~VDP_RX_FOLDED, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&p->lock);
 	vdp_gmap_port_gone(p);
 	vdp_zc_port_gone(p);

@@ -320,7 +320,7 @@ vdp_port_queue_make(struct vdp_port *p, uint16_t vring_idx)
 	q->zc.equeue = first->zc.equeue;
 	q->zc.egress = first->zc.egress;
 	__atomic_store_n(&p->fold_rx[pair], q, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&p->nb_fold, 1, __ATOMIC_RELEASE);
+	__atomic_or_fetch(&p->rx_extra, VDP_RX_FOLDED, __ATOMIC_RELEASE);
 	VDP_LOG(INFO, p, "guest queue pair %u: what it sends is read by rx queue %u "
 		"(the port has %u)", pair, pair % d->nb_rx_queues, d->nb_rx_queues);
 	return q;

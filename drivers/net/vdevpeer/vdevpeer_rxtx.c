@@ -433,22 +433,88 @@ vdp_rx_folded(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	return nb_rx;
 }
 
+/* RARP (RFC 903) payload after the Ethernet header: htype, ptype, hlen,
+ * plen, op (3: request reverse), sender MAC/IP, target MAC/IP */
+#define VDP_RARP_OP_REQUEST 3
+#define VDP_RARP_FRAME_LEN 60   /* the Ethernet minimum, zero padded */
+
+/*
+ * The announce the VMM asked for after a migration (SEND_RARP): a RARP
+ * request from the guest's MAC, broadcast, handed to the application as
+ * if the guest had sent it first in this burst - the bridge moves the
+ * MAC to this port, switches behind a world port learn it. One lcore
+ * claims it; without an mbuf it stays pending for the next burst.
+ */
+static __rte_noinline uint16_t
+vdp_rx_rarp(struct vdp_queue *q, struct rte_mbuf **pkts)
+{
+	struct vdp_port *p = q->port;
+	struct rte_ether_hdr *eth;
+	struct rte_mbuf *m;
+	uint8_t *a;
+	uint64_t mac;
+
+	if (!(__atomic_fetch_and(&p->rx_extra, ~VDP_RX_RARP, __ATOMIC_ACQ_REL) & VDP_RX_RARP))
+		return 0;
+	mac = __atomic_load_n(&p->rarp_mac, __ATOMIC_RELAXED);
+	m = rte_pktmbuf_alloc(q->mp);
+	if (m == NULL || rte_pktmbuf_tailroom(m) < VDP_RARP_FRAME_LEN) {
+		rte_pktmbuf_free(m);
+		__atomic_or_fetch(&p->rx_extra, VDP_RX_RARP, __ATOMIC_RELEASE);
+		return 0;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	memset(eth, 0, VDP_RARP_FRAME_LEN);
+	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		eth->src_addr.addr_bytes[i] = (uint8_t)(mac >> (8 * i));
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_RARP);
+	a = (uint8_t *)(eth + 1);
+	a[1] = 1;                                  /* Ethernet */
+	a[2] = RTE_ETHER_TYPE_IPV4 >> 8;           /* IPv4 */
+	a[4] = RTE_ETHER_ADDR_LEN;
+	a[5] = 4;
+	a[7] = VDP_RARP_OP_REQUEST;
+	memcpy(a + 8, &eth->src_addr, RTE_ETHER_ADDR_LEN);   /* sender: the guest */
+	memcpy(a + 18, &eth->src_addr, RTE_ETHER_ADDR_LEN);  /* target: the guest */
+	m->data_len = m->pkt_len = VDP_RARP_FRAME_LEN;
+	m->port = p->port_id;
+	m->packet_type = RTE_PTYPE_L2_ETHER;
+	pkts[0] = m;
+	vdp_queue_count(q, VDP_RARP_FRAME_LEN);
+	__atomic_fetch_add(&p->stat[VDP_PS_RARP_SENT], 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* A burst with something besides q's own ring: folded rings, a RARP. */
+static __rte_noinline uint16_t
+vdp_rx_extra(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n, uint32_t extra)
+{
+	uint16_t nb_rx = 0;
+
+	if ((extra & VDP_RX_RARP) && n != 0)
+		nb_rx = vdp_rx_rarp(q, pkts);
+	if (!(extra & VDP_RX_FOLDED))
+		return nb_rx + vdp_rx_ring(q, pkts + nb_rx, n - nb_rx);
+	/* own ring and folded ones take turns going first: none starves */
+	q->fold_turn ^= 1;
+	if (q->fold_turn) {
+		nb_rx += vdp_rx_folded(q, pkts + nb_rx, n - nb_rx);
+		return nb_rx + vdp_rx_ring(q, pkts + nb_rx, n - nb_rx);
+	}
+	nb_rx += vdp_rx_ring(q, pkts + nb_rx, n - nb_rx);
+	return nb_rx + vdp_rx_folded(q, pkts + nb_rx, n - nb_rx);
+}
+
 uint16_t
 eth_vdevpeer_rx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vdp_queue *q = queue;
-	uint16_t nb_rx;
+	const uint32_t extra = __atomic_load_n(&q->port->rx_extra, __ATOMIC_RELAXED);
 
-	if (likely(__atomic_load_n(&q->port->nb_fold, __ATOMIC_RELAXED) == 0))
+	if (likely(extra == 0))
 		return vdp_rx_ring(q, pkts, n);
-	/* own ring and folded ones take turns going first: none starves */
-	q->fold_turn ^= 1;
-	if (q->fold_turn) {
-		nb_rx = vdp_rx_folded(q, pkts, n);
-		return nb_rx + vdp_rx_ring(q, pkts + nb_rx, n - nb_rx);
-	}
-	nb_rx = vdp_rx_ring(q, pkts, n);
-	return nb_rx + vdp_rx_folded(q, pkts + nb_rx, n - nb_rx);
+	return vdp_rx_extra(q, pkts, n, extra);
 }
 
 /* Put one frame (virtio-net header vh, then fi[0..n)) into the guest's RX ring. */

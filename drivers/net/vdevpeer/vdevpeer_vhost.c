@@ -42,13 +42,14 @@
 
 /*
  * Protocol features we let a VMM negotiate: multi-queue, reply-ack,
- * MTU, device status. Not: backend requests and fds (IOTLB, host
- * notifiers), postcopy (userfaultfd), crypto, inflight tracking, memory
- * slots, dirty logging (not implemented: their messages are refused).
+ * MTU, device status, the shared dirty log and RARP announces (live
+ * migration: docs/migration.md). Not: backend requests and fds (IOTLB,
+ * host notifiers), postcopy (userfaultfd), crypto, inflight tracking,
+ * memory slots (their messages are refused).
  */
 #define VDP_PROTOCOL_FEATURES ((1ULL << VDP_VU_PF_MQ) | (1ULL << VDP_VU_PF_REPLY_ACK) | \
 			       (1ULL << VDP_VU_PF_NET_MTU) | (1ULL << VDP_VU_PF_STATUS) | \
-			       (1ULL << VDP_VU_PF_LOG_SHMFD))
+			       (1ULL << VDP_VU_PF_LOG_SHMFD) | (1ULL << VDP_VU_PF_RARP))
 /* librte_vhost's own limit of vrings per device (VHOST_MAX_VRING) */
 #define VDP_LIB_MAX_VRINGS 256u
 
@@ -556,6 +557,31 @@ msg_done(struct vdp_port *p)
 }
 
 /*
+ * SEND_RARP (checked: a unicast MAC): the VMM finished migrating a guest
+ * without GUEST_ANNOUNCE here and wants the network told where it is now.
+ * The next rx burst of the port receives a RARP from that MAC
+ * (vdp_rx_rarp). librte_vhost records it too, for its own data path only.
+ */
+static void
+rarp_asked(struct vdp_port *p, const uint8_t *payload)
+{
+	uint8_t mac[6];
+	uint64_t v = 0;
+
+	vdp_vumsg_mac(payload, mac);
+	for (int i = 0; i < 6; i++)
+		v |= (uint64_t)mac[i] << (8 * i);
+	pthread_mutex_lock(&p->lock);
+	p->stat[VDP_PS_RARP_ASKED]++;
+	__atomic_store_n(&p->rarp_mac, v, __ATOMIC_RELAXED);
+	__atomic_or_fetch(&p->rx_extra, VDP_RX_RARP, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&p->lock);
+	VDP_LOG(INFO, p, "announcing %02x:%02x:%02x:%02x:%02x:%02x with a RARP "
+		"(the VMM asked: migration done)", mac[0], mac[1], mac[2], mac[3],
+		mac[4], mac[5]);
+}
+
+/*
  * Before librte_vhost applies a message: refuse what would hurt us, and
  * for anything that may remap memory, move a ring or swap an eventfd,
  * stop our lcores touching them (bounded: a stuck queue fails the port,
@@ -607,8 +633,11 @@ pre_msg(int vid, void *msg)
 			" (session closed)");
 		return RTE_VHOST_MSG_RESULT_ERR;
 	}
-	if (verdict == VDP_VU_PASS)
+	if (verdict == VDP_VU_PASS) {
+		if (req == VDP_VU_SEND_RARP)
+			rarp_asked(p, c->payload);
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	}
 
 	pthread_mutex_lock(&p->lock);
 	if (p->msg_req != 0)
@@ -853,6 +882,8 @@ destroy_device(int vid)
 	drop_device_state(p);
 	p->msg_req = 0;
 	p->pairs_logged = 0;
+	/* an announce not yet received belongs to that session */
+	__atomic_and_fetch(&p->rx_extra, ~VDP_RX_RARP, __ATOMIC_RELEASE);
 	port_recover(p);
 	p->link_down_pending = true;
 	vdp_port_unlock(p);

@@ -20,6 +20,7 @@
 #define VDP_F_MRG_RXBUF       15
 #define VDP_F_STATUS          16
 #define VDP_F_CTRL_VQ         17
+#define VDP_F_GUEST_ANNOUNCE  21
 #define VDP_F_MQ              22
 #define VDP_F_NOTIFY_ON_EMPTY 24
 #define VDP_F_ANY_LAYOUT      27

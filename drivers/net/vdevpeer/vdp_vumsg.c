@@ -117,7 +117,6 @@ harmless(uint32_t req)
 	case VDP_VU_GET_STATUS:
 	case VDP_VU_GET_MAX_MEM_SLOTS:
 	case VDP_VU_SET_OWNER:
-	case VDP_VU_SEND_RARP:
 	case VDP_VU_NET_SET_MTU:
 		return true;
 	default:
@@ -189,6 +188,33 @@ check_log_base(const uint8_t *pl, size_t len, const struct vdp_vu_fd *fds, uint3
 			      "(%llu bytes)", (unsigned long long)off,
 			      (unsigned long long)size, (unsigned long long)fds[0].size);
 	return VDP_VU_RINGS;
+}
+
+/*
+ * SEND_RARP (after a live migration, for a guest without GUEST_ANNOUNCE):
+ * the guest's MAC in the first 6 bytes of a u64, to be announced from
+ * its port. A group (multicast, broadcast) or all-zero address would make
+ * every switch on the way learn a bogus station: refused. Passes without
+ * a pause; the caller announces it (vdp_vumsg_mac).
+ */
+static enum vdp_vu_verdict
+check_rarp(const uint8_t *pl, size_t len, const struct vdp_vu_policy *pol,
+	   char *why, size_t whylen)
+{
+	uint8_t mac[6];
+
+	if (!(pol->protocol_features & (1ULL << VDP_VU_PF_RARP)))
+		return refuse(why, whylen, "RARP announcing is not offered");
+	if (len < VU_U64_LEN)
+		return refuse(why, whylen, "payload of %zu bytes, 8 expected", len);
+	vdp_vumsg_mac(pl, mac);
+	if (mac[0] & 1)
+		return refuse(why, whylen, "RARP for a group address "
+			      "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+			      mac[3], mac[4], mac[5]);
+	if ((mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
+		return refuse(why, whylen, "RARP for the all-zero address");
+	return VDP_VU_PASS;
 }
 
 static enum vdp_vu_verdict
@@ -362,6 +388,8 @@ vdp_vumsg_check(uint32_t req, uint32_t flags, uint32_t size,
 		if (nfds != 1 || fds[0].kind != VDP_VU_FD_EVENTFD)
 			return refuse(why, whylen, "log fd: %u fds, one eventfd expected", nfds);
 		return VDP_VU_RINGS;
+	case VDP_VU_SEND_RARP:
+		return check_rarp(pl, len, pol, why, whylen);
 	case VDP_VU_SET_BACKEND_REQ_FD:
 	case VDP_VU_IOTLB_MSG:
 	case VDP_VU_SET_VRING_ENDIAN:

@@ -149,6 +149,15 @@ enum vdp_vu_verdict vdp_vumsg_check(uint32_t req, uint32_t flags, uint32_t size,
 				    const struct vdp_vu_policy *pol,
 				    char *why, size_t whylen);
 
+/* SEND_RARP's MAC: the first 6 bytes of its u64 payload (at least 8
+ * bytes, as vdp_vumsg_check made sure). */
+static inline void
+vdp_vumsg_mac(const uint8_t *payload, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++)
+		mac[i] = payload[i];
+}
+
 /* Name of a request, "request <n>" style for unknown ones (static buffer
  * not used: returns NULL for unknown). */
 const char *vdp_vumsg_name(uint32_t req);

@@ -270,6 +270,16 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		    req != VDP_VU_SET_OWNER && req != VDP_VU_SEND_RARP &&
 		    req != VDP_VU_NET_SET_MTU)
 			FZ_FAIL("request %u passed without a pause", req);
+		/* a RARP announced for a group or zero address, or not offered */
+		if (v == VDP_VU_PASS && req == VDP_VU_SEND_RARP) {
+			uint8_t mac[6];
+
+			if (!(pol.protocol_features & (1ULL << VDP_VU_PF_RARP)) || len < 8)
+				FZ_FAIL("SEND_RARP passed unchecked");
+			vdp_vumsg_mac(p, mac);
+			if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+				FZ_FAIL("SEND_RARP for a group or zero MAC passed");
+		}
 	}
 	free(p);
 	return 0;

@@ -1166,6 +1166,9 @@ def vumsg_seeds():
     seeds["get-vring-base"] = m(11, struct.pack("<II", 0, 0), flags=1 | 8)
     seeds["set-log-base"] = m(6, struct.pack("<QQ", 1 << 20, 0), [(VU_FD_REG, 1 << 20)])
     seeds["set-status"] = m(39, struct.pack("<Q", 15))
+    # SEND_RARP with RARP offered (protocol feature 2): unicast, multicast
+    seeds["send-rarp"] = m(19, bytes([0x52, 0x54, 0, 0x63, 0, 1, 0, 0]), pfeats=VU_PFEATS | 4)
+    seeds["send-rarp-group"] = m(19, bytes([0x01, 0, 0x5e, 0, 0, 1, 0, 0]), pfeats=VU_PFEATS | 4)
     seeds["reset-owner"] = m(4, b"")
     seeds["truncated"] = m(8, struct.pack("<I", 0), size=8)
     seeds["unknown"] = m(44, bytes(16))

@@ -228,6 +228,35 @@ test_vrings(void)
 }
 
 /* SET_LOG_BASE with logging offered: the log must fit its memory file. */
+/* SEND_RARP: offered or not, a unicast MAC or not */
+static void
+test_rarp(void)
+{
+	const uint64_t saved = pol.protocol_features;
+	static const uint8_t good[8] = { 0x52, 0x54, 0x00, 0x63, 0x00, 0x01, 0xff, 0xff };
+	static const uint8_t group[8] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	static const uint8_t bcast[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zero[8];
+	uint8_t mac[6];
+
+	pol.protocol_features &= ~(1ULL << VDP_VU_PF_RARP);
+	memcpy(pl, good, 8);
+	CHECK(check(VDP_VU_SEND_RARP, 8, NULL, 0) == VDP_VU_REFUSE, "SEND_RARP, RARP not offered -> refused");
+	pol.protocol_features |= 1ULL << VDP_VU_PF_RARP;
+	CHECK(check(VDP_VU_SEND_RARP, 8, NULL, 0) == VDP_VU_PASS,
+	      "SEND_RARP for a unicast MAC -> passes, no pause");
+	vdp_vumsg_mac(pl, mac);
+	CHECK(memcmp(mac, good, 6) == 0, "SEND_RARP's MAC: the first 6 bytes");
+	CHECK(check(VDP_VU_SEND_RARP, 6, NULL, 0) == VDP_VU_REFUSE, "SEND_RARP with 6 bytes -> refused");
+	memcpy(pl, group, 8);
+	CHECK(check(VDP_VU_SEND_RARP, 8, NULL, 0) == VDP_VU_REFUSE, "SEND_RARP for a multicast MAC -> refused");
+	memcpy(pl, bcast, 8);
+	CHECK(check(VDP_VU_SEND_RARP, 8, NULL, 0) == VDP_VU_REFUSE, "SEND_RARP for broadcast -> refused");
+	memcpy(pl, zero, 8);
+	CHECK(check(VDP_VU_SEND_RARP, 8, NULL, 0) == VDP_VU_REFUSE, "SEND_RARP for 00:00:00:00:00:00 -> refused");
+	pol.protocol_features = saved;
+}
+
 static void
 test_log_base(void)
 {
@@ -281,7 +310,7 @@ test_other(void)
 	CHECK(check(VDP_VU_ADD_MEM_REG, 40, NULL, 0) == VDP_VU_REFUSE, "ADD_MEM_REG -> refused");
 	CHECK(check(VDP_VU_SET_BACKEND_REQ_FD, 0, NULL, 0) == VDP_VU_REFUSE, "SET_BACKEND_REQ_FD -> refused");
 	CHECK(check(VDP_VU_GET_FEATURES, 0, NULL, 0) == VDP_VU_PASS, "GET_FEATURES -> passes, no pause");
-	CHECK(check(VDP_VU_SEND_RARP, 8, NULL, 0) == VDP_VU_PASS, "SEND_RARP -> passes, no pause");
+	test_rarp();
 	CHECK(check(VDP_VU_NET_SET_MTU, 8, NULL, 0) == VDP_VU_PASS, "NET_SET_MTU -> passes, no pause");
 	CHECK(check(VDP_VU_RESET_OWNER, 0, NULL, 0) == VDP_VU_RINGS, "RESET_OWNER -> paused around");
 	CHECK(check(VDP_VU_SET_STATUS, 8, NULL, 0) == VDP_VU_RINGS, "SET_STATUS -> paused around");
