@@ -52,6 +52,10 @@ struct app_params {
 	bool fwd_lcores[RTE_MAX_LCORE]; /* worker lcores that may forward */
 	bool stats_period_set;       /* given on the command line */
 	uint16_t mtu[RTE_MAX_ETHPORTS]; /* from the config file; 0 = default */
+	/* --rx-mode (enum fwd_rx_mode), per port: 0 = that, else mode + 1 */
+	unsigned int rx_mode;
+	uint8_t port_rx_mode[RTE_MAX_ETHPORTS];
+	unsigned int rx_idle_us;     /* adaptive: quiet this long, then sleep */
 };
 
 #endif /* APP_APP_PARAMS_H */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Console topic "fwd": start, stop, forwarding mode, streams and lcores. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,10 +40,39 @@ cmd_set_fwd(int argc, char **argv)
 }
 
 static void
+cmd_set_rx_mode(int argc, char **argv)
+{
+	int m = fwd_rx_mode_parse(argv[2]);
+	char label[RTE_ETH_NAME_MAX_LEN];
+	uint16_t port;
+
+	if (m < 0) {
+		con_err("set rx-mode %s: poll, adaptive or interrupt expected", argv[2]);
+		return;
+	}
+	if (argc == 4) {
+		if (con_port(argv[3], &port) != 0)
+			return;
+		app.params.port_rx_mode[port] = (uint8_t)(m + 1);
+		printf("Port %u (%s): rx mode %s%s\n", port,
+		       port_label(port, label, sizeof(label)), fwd_rx_mode_names[m],
+		       ports_rx_intr(port) || m == FWD_RXM_POLL ? "" :
+		       " (its PMD has no rx interrupts: its lcore keeps polling)");
+	} else {
+		/* every port, per-port settings included */
+		app.params.rx_mode = (unsigned int)m;
+		memset(app.params.port_rx_mode, 0, sizeof(app.params.port_rx_mode));
+		printf("Rx mode %s on every port\n", fwd_rx_mode_names[m]);
+	}
+	fwd_rx_mode_apply(&app.params);
+}
+
+static void
 cmd_show_config_fwd(int argc, char **argv)
 {
 	char a[RTE_ETH_NAME_MAX_LEN], b[RTE_ETH_NAME_MAX_LEN];
 	unsigned int i, lcore;
+	uint16_t port;
 
 	RTE_SET_USED(argc);
 	RTE_SET_USED(argv);
@@ -51,6 +81,24 @@ cmd_show_config_fwd(int argc, char **argv)
 	printf("  burst %u, %u rxq / %u txq of %u descriptors per port\n",
 	       app.params.burst, app.params.nb_rxq, app.params.nb_txq,
 	       app.params.nb_desc);
+	printf("  rx mode %s (adaptive sleeps after %u us without frames)",
+	       fwd_rx_mode_names[app.params.rx_mode], app.params.rx_idle_us);
+	RTE_ETH_FOREACH_DEV(port)
+		if (app.params.port_rx_mode[port] != 0)
+			printf(", %s %s", port_label(port, a, sizeof(a)),
+			       fwd_rx_mode_names[fwd_port_rx_mode(&app.params, port)]);
+	printf("\n");
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct fwd_cycles cy;
+
+		if (fwd_lcore_cycles(lcore, &cy) != 0 || cy.mode == FWD_RXM_POLL)
+			continue;
+		printf("  lcore %u: %s%s, %" PRIu64 " sleeps, %" PRIu64 " wake-ups, "
+		       "asleep %.1f%% of its time\n", lcore, fwd_rx_mode_names[cy.mode],
+		       cy.polls_anyway ? " (polls: a port cannot sleep)" : "",
+		       cy.sleeps, cy.wakeups,
+		       cy.total != 0 ? 100.0 * (double)cy.asleep / (double)cy.total : 0.0);
+	}
 	printf("  forwarding lcores:");
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		if (!app.params.lcore_set || app.params.fwd_lcores[lcore])
@@ -86,8 +134,13 @@ static const struct con_cmd cmds[] = {
 	  "show the stream counters", cmd_stop },
 	{ "set fwd <fwd-mode>", "set the forwarding mode; running forwarding "
 	  "restarts in the new mode", cmd_set_fwd },
-	{ "show config fwd", "mode, pairs, and which lcore polls which port and "
-	  "queue", cmd_show_config_fwd },
+	{ "set rx-mode poll|adaptive|interrupt", "how every port's worker lcores "
+	  "wait for frames: poll, or sleep until a kick when idle (--rx-mode)",
+	  cmd_set_rx_mode },
+	{ "set rx-mode poll|adaptive|interrupt <port>", "the same for one port "
+	  "(a worker sleeps only if all its ports do)", cmd_set_rx_mode },
+	{ "show config fwd", "mode, pairs, rx modes, and which lcore polls which "
+	  "port and queue", cmd_show_config_fwd },
 	{ "show fwd stats", "per-stream counters: received, sent, dropped "
 	  "because the tx port was full", cmd_show_fwd_stats },
 	{ NULL, NULL, NULL },

@@ -11,12 +11,14 @@
  *   mtu = N            optional
  *   host_if = yes|NAME a guest port's kernel interface (--host-if)
  *   role = guest|uplink uplink: a port to the world (--uplink)
+ *   rx_mode = poll|adaptive|interrupt   this port's (--rx-mode)
  *
  *   [forwarding]
  *   mode = io|macswap|rxonly|txonly|bridge
  *   pairs = A:B C:D    ports by section NAME, id, bind or ethdev name
  *   lcores = 1,2       worker lcores that forward (default: all workers)
- *   rxq, txq, nb_desc, burst, mbufs, wait_links = N
+ *   rxq, txq, nb_desc, burst, mbufs, wait_links, rx_idle_us = N
+ *   rx_mode = poll|adaptive|interrupt
  *
  *   [bridge]
  *   aging = SEC, entries = N, static = MAC@PORT ...
@@ -261,7 +263,7 @@ cfg_known_keys(const struct cfg_ctx *c, const char *section, const char *const *
 	return 0;
 }
 
-static const char *const port_keys[] = { "devargs", "mtu", "host_if", "role", NULL };
+static const char *const port_keys[] = { "devargs", "mtu", "host_if", "role", "rx_mode", NULL };
 /*
  * host_if = yes|NAME: the guest port gets a kernel interface (as
  * --host-if BIND[=NAME]); role = guest|uplink (uplink: as --uplink).
@@ -314,7 +316,7 @@ static int
 cfg_port(struct cfg_ctx *c, const char *section, struct app_params *p)
 {
 	const char *name = section + strlen("port ");
-	const char *devargs;
+	const char *devargs, *rx_mode;
 	bool before[RTE_MAX_ETHPORTS] = { false };
 	unsigned long mtu = 0;
 	uint16_t port, found = RTE_MAX_ETHPORTS;
@@ -334,6 +336,10 @@ cfg_port(struct cfg_ctx *c, const char *section, struct app_params *p)
 	ret = cfg_uint(c, section, "mtu", RTE_ETHER_MIN_MTU, UINT16_MAX, &mtu);
 	if (ret < 0)
 		return ret;
+	rx_mode = cfg_get(c, section, "rx_mode");
+	if (rx_mode != NULL && fwd_rx_mode_parse(rx_mode) < 0)
+		return cfg_error(c, section, "rx_mode", rx_mode,
+				 "expected poll, adaptive or interrupt");
 	RTE_ETH_FOREACH_DEV(port)
 		before[port] = true;
 	ret = rte_dev_probe(devargs);
@@ -354,6 +360,8 @@ cfg_port(struct cfg_ctx *c, const char *section, struct app_params *p)
 	c->port_ids[c->nb_ports++] = found;
 	if (mtu != 0)
 		p->mtu[found] = (uint16_t)mtu;
+	if (rx_mode != NULL)
+		p->port_rx_mode[found] = (uint8_t)(fwd_rx_mode_parse(rx_mode) + 1);
 	return cfg_port_role(c, section, p, found);
 }
 

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_launch.h>
@@ -49,9 +52,178 @@ struct fwd_lcore {
 	uint64_t cycles_total;
 	uint64_t cycles_busy;
 	uint64_t frames;           /* received in busy rounds */
+
+	/* rx mode: written by the main lcore (fwd_rx_mode_apply) */
+	int rx_mode;               /* atomic: enum fwd_rx_mode */
+	uint64_t idle_cycles;      /* atomic: adaptive's quiet period */
+	int wake_fd;               /* eventfd the main lcore writes; -1 none yet */
+	/* the worker's own, for its current streams */
+	int epfd;
+	int polls_anyway;          /* atomic: a port of its streams cannot sleep */
+	struct fwd_cycles sl;      /* sleep counters (asleep ... wake_lat_max) */
 } __rte_cache_aligned;
 
+/* epoll data of the wake eventfd (streams are 0..nb_streams-1) */
+#define FWD_WAKE_TAG UINT32_MAX
+/*
+ * A sleep ends at the latest after this: a safety net, not the mechanism
+ * (kicks and the wake eventfd are). A timeout after which frames were
+ * waiting is counted (late): it would mean a missed wake-up.
+ */
+#define FWD_SLEEP_MAX_MS 200
+
 static struct fwd_lcore fwd_lcores[RTE_MAX_LCORE];
+static bool fwd_lcores_ready;   /* their fds set to -1 */
+
+const char *const fwd_rx_mode_names[FWD_RXM_NB] = {
+	[FWD_RXM_POLL] = "poll",
+	[FWD_RXM_ADAPTIVE] = "adaptive",
+	[FWD_RXM_INTERRUPT] = "interrupt",
+};
+
+int
+fwd_rx_mode_parse(const char *s)
+{
+	for (int m = 0; m < FWD_RXM_NB; m++)
+		if (strcmp(s, fwd_rx_mode_names[m]) == 0)
+			return m;
+	return -1;
+}
+
+enum fwd_rx_mode
+fwd_port_rx_mode(const struct app_params *p, uint16_t port)
+{
+	if (port < RTE_MAX_ETHPORTS && p->port_rx_mode[port] != 0)
+		return (enum fwd_rx_mode)(p->port_rx_mode[port] - 1);
+	return (enum fwd_rx_mode)p->rx_mode;
+}
+
+static void
+lcore_wake(struct fwd_lcore *fl)
+{
+	const uint64_t one = 1;
+
+	if (fwd_lcores_ready && fl->wake_fd >= 0)
+		(void)!write(fl->wake_fd, &one, sizeof(one));
+}
+
+void
+fwd_rx_mode_apply(const struct app_params *p)
+{
+	const uint64_t idle = rte_get_tsc_hz() / 1000000 * p->rx_idle_us;
+
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		struct fwd_lcore *fl = &fwd_lcores[l];
+		int mode = FWD_RXM_INTERRUPT;
+
+		/* the most polling mode of its ports; an lcore that sends
+		 * frames of its own (txonly) polls */
+		for (unsigned int i = 0; i < fl->nb_streams; i++) {
+			const struct fwd_stream *fs = fl->streams[i];
+			int m = fs->rx_port == APP_NO_PORT ? FWD_RXM_POLL :
+				(int)fwd_port_rx_mode(p, fs->rx_port);
+
+			if (m < mode)
+				mode = m;
+		}
+		if (fl->nb_streams == 0)
+			mode = FWD_RXM_POLL;
+		__atomic_store_n(&fl->idle_cycles, idle, __ATOMIC_RELAXED);
+		if (mode != FWD_RXM_POLL && mode != fl->rx_mode && fl->nb_streams != 0 &&
+		    __atomic_load_n(&fl->polls_anyway, __ATOMIC_RELAXED))
+			printf("lcore %u keeps polling (rx mode %s): a port of its "
+			       "streams cannot sleep\n", l, fwd_rx_mode_names[mode]);
+		__atomic_store_n(&fl->rx_mode, mode, __ATOMIC_RELEASE);
+		lcore_wake(fl);
+	}
+}
+
+/*
+ * The worker's epoll: its wake eventfd and the rx interrupt fd of each
+ * stream's rx queue. A queue without one (a PMD without rx interrupts, a
+ * txonly stream) keeps the worker polling, said once. Worker lcore.
+ */
+static void
+lcore_sleep_setup(struct fwd_lcore *fl, unsigned int lcore)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char why[128] = "";
+	unsigned int i;
+
+	fl->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.u32 = FWD_WAKE_TAG;
+	if (fl->epfd < 0 || fl->wake_fd < 0 ||
+	    epoll_ctl(fl->epfd, EPOLL_CTL_ADD, fl->wake_fd, &ev) != 0)
+		snprintf(why, sizeof(why), "no epoll (%s)", strerror(errno));
+	for (i = 0; i < fl->nb_streams && why[0] == '\0'; i++) {
+		const struct fwd_stream *fs = fl->streams[i];
+		char name[RTE_ETH_NAME_MAX_LEN];
+		int fd = -1;
+
+		if (fs->rx_port == APP_NO_PORT) {
+			snprintf(why, sizeof(why), "it sends frames of its own (%s)",
+				 fl->engine->name);
+			break;
+		}
+		if (ports_rx_intr(fs->rx_port))
+			fd = rte_eth_dev_rx_intr_ctl_q_get_fd(fs->rx_port, fs->rx_queue);
+		ev.data.u32 = i;
+		if (fd < 0 || epoll_ctl(fl->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+			snprintf(why, sizeof(why), "port %s has no rx interrupts",
+				 port_label(fs->rx_port, name, sizeof(name)));
+	}
+	__atomic_store_n(&fl->polls_anyway, why[0] != '\0', __ATOMIC_RELAXED);
+	if (why[0] != '\0' && __atomic_load_n(&fl->rx_mode, __ATOMIC_ACQUIRE) != FWD_RXM_POLL) {
+		printf("lcore %u keeps polling (rx mode %s): %s\n", lcore,
+		       fwd_rx_mode_names[fl->rx_mode], why);
+		fflush(stdout);
+	}
+}
+
+/*
+ * Sleep until a queue has something, the main lcore wakes us, or
+ * FWD_SLEEP_MAX_MS: every queue asks for an interrupt first (the PMD
+ * looks at its rings once more after asking: -EAGAIN, work is there, and
+ * we do not sleep). Returns the cycles spent; *woken: a fd woke us.
+ */
+static uint64_t
+lcore_sleep(struct fwd_lcore *fl, bool *woken)
+{
+	struct epoll_event ev[16];
+	unsigned int i, n_on;
+	uint64_t t0 = rte_rdtsc(), v;
+	int n, r;
+
+	*woken = false;
+	for (n_on = 0; n_on < fl->nb_streams; n_on++) {
+		const struct fwd_stream *fs = fl->streams[n_on];
+
+		r = rte_eth_dev_rx_intr_enable(fs->rx_port, fs->rx_queue);
+		if (r != 0 && r != -ENOTSUP)   /* -ENOTSUP: nothing to arm (net_tap) */
+			break;
+	}
+	if (n_on == fl->nb_streams &&
+	    __atomic_load_n(&fwd_state, __ATOMIC_ACQUIRE) == FWD_RUN) {
+		fwd_counter_add(&fl->sl.sleeps, 1);
+		n = epoll_wait(fl->epfd, ev, RTE_DIM(ev), FWD_SLEEP_MAX_MS);
+		for (i = 0; i < (unsigned int)RTE_MAX(n, 0); i++)
+			if (ev[i].data.u32 == FWD_WAKE_TAG)
+				(void)!read(fl->wake_fd, &v, sizeof(v));
+		if (n > 0) {
+			fwd_counter_add(&fl->sl.wakeups, 1);
+			*woken = true;
+		} else {
+			fwd_counter_add(&fl->sl.timeouts, 1);
+		}
+	} else {
+		fwd_counter_add(&fl->sl.refused, 1);
+	}
+	for (i = 0; i < n_on && i < fl->nb_streams; i++)
+		rte_eth_dev_rx_intr_disable(fl->streams[i]->rx_port, fl->streams[i]->rx_queue);
+	v = rte_rdtsc() - t0;
+	fwd_counter_add(&fl->sl.asleep, v);
+	return v;
+}
 
 static void
 stream_init(struct fwd_stream *fs, const struct app_params *p,
@@ -211,10 +383,12 @@ fwd_lcore_loop(void *arg)
 	void (*stream_fwd)(struct fwd_stream *) = fl->engine->stream_fwd;
 	uint64_t rx_before = 0, rx_drain_start = 0, now;
 	uint64_t rx_seen = lcore_rx_sum(fl), tsc_prev = rte_rdtsc(), tsc, rx;
-	bool drain_begun = false;
+	uint64_t idle_since = tsc_prev, woke_at = 0, slept;
+	bool drain_begun = false, woken, was_timeout = false;
 	unsigned int i;
-	int state;
+	int state, mode;
 
+	lcore_sleep_setup(fl, rte_lcore_id());
 	for (;;) {
 		for (i = 0; i < fl->nb_streams; i++)
 			stream_fwd(fl->streams[i]);
@@ -225,9 +399,34 @@ fwd_lcore_loop(void *arg)
 			fwd_counter_add(&fl->cycles_busy, tsc - tsc_prev);
 			fwd_counter_add(&fl->frames, rx - rx_seen);
 			rx_seen = rx;
+			idle_since = tsc;
+			if (unlikely(woke_at != 0)) {
+				/* the first frame after a wake-up */
+				fwd_counter_add(&fl->sl.wake_lat, tsc - woke_at);
+				fwd_counter_add(&fl->sl.wake_lat_n, 1);
+				if (tsc - woke_at > fl->sl.wake_lat_max)
+					fwd_counter_add(&fl->sl.wake_lat_max,
+							tsc - woke_at - fl->sl.wake_lat_max);
+				if (was_timeout)
+					fwd_counter_add(&fl->sl.late, 1);
+				woke_at = 0;
+			}
 		}
 		tsc_prev = tsc;
 		state = __atomic_load_n(&fwd_state, __ATOMIC_ACQUIRE);
+		mode = __atomic_load_n(&fl->rx_mode, __ATOMIC_RELAXED);
+		if (unlikely(mode != FWD_RXM_POLL) && state == FWD_RUN &&
+		    !fl->polls_anyway && tsc != idle_since &&
+		    (mode == FWD_RXM_INTERRUPT ||
+		     tsc - idle_since >= __atomic_load_n(&fl->idle_cycles, __ATOMIC_RELAXED))) {
+			/* a round without frames, quiet long enough */
+			slept = lcore_sleep(fl, &woken);
+			fwd_counter_add(&fl->cycles_total, slept);
+			tsc_prev = idle_since = rte_rdtsc();
+			woke_at = tsc_prev;
+			was_timeout = !woken;
+			continue;
+		}
 		if (likely(state == FWD_RUN))
 			continue;
 		if (state == FWD_STOP)
@@ -244,6 +443,9 @@ fwd_lcore_loop(void *arg)
 			__atomic_store_n(&fl->drained, 1, __ATOMIC_RELEASE);
 		rx_before = now;
 	}
+	if (fl->epfd >= 0)
+		close(fl->epfd);
+	fl->epfd = -1;
 	return 0;
 }
 
@@ -278,6 +480,20 @@ fwd_launch(const struct app_params *p, struct fwd_config *fc)
 		fl->streams[fl->nb_streams++] = &fc->streams[i];
 		fl->engine = p->engine;
 	}
+	if (!fwd_lcores_ready) {
+		for (i = 0; i < RTE_MAX_LCORE; i++)
+			fwd_lcores[i].wake_fd = fwd_lcores[i].epfd = -1;
+		fwd_lcores_ready = true;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct fwd_lcore *fl = &fwd_lcores[lcore];
+
+		if (fl->wake_fd < 0)   /* made once, kept for the process */
+			fl->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		(void)!read(fl->wake_fd, &(uint64_t){0}, sizeof(uint64_t));
+		fl->epfd = -1;
+	}
+	fwd_rx_mode_apply(p);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (fwd_lcores[lcore].nb_streams == 0)
 			continue;
@@ -305,6 +521,8 @@ fwd_stop_and_wait(unsigned int drain_ms)
 	bool reported = false;
 
 	__atomic_store_n(&fwd_state, FWD_DRAIN, __ATOMIC_RELEASE);
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		lcore_wake(&fwd_lcores[lcore]);   /* a sleeper drains too */
 	while (drain_ms != 0) {
 		busy = 0;
 		frames = 0;
@@ -349,9 +567,12 @@ fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c)
 	    lcore == rte_get_main_lcore())
 		return -EINVAL;
 	fl = &fwd_lcores[lcore];
+	*c = fl->sl;   /* sleep counters: single writer, torn reads harmless */
 	c->total = fwd_counter_read(&fl->cycles_total);
 	c->busy = fwd_counter_read(&fl->cycles_busy);
 	c->frames = fwd_counter_read(&fl->frames);
+	c->mode = (enum fwd_rx_mode)__atomic_load_n(&fl->rx_mode, __ATOMIC_ACQUIRE);
+	c->polls_anyway = __atomic_load_n(&fl->polls_anyway, __ATOMIC_RELAXED);
 	return 0;
 }
 

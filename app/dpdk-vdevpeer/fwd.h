@@ -134,12 +134,46 @@ int fwd_launch(const struct app_params *p, struct fwd_config *fc);
 void fwd_stop_and_wait(unsigned int drain_ms);
 void fwd_free(struct fwd_config *fc);
 
+/*
+ * Rx modes (--rx-mode): poll always; adaptive: poll while frames come,
+ * sleep after --rx-idle-us without any; interrupt: sleep whenever a
+ * round found nothing. A worker sleeps (epoll on its rx queues' interrupt
+ * fds and a wake eventfd of its own) only when every port it polls is in
+ * a sleeping mode and has rx interrupts (net_vdevpeer, net_tap); its mode
+ * is the most polling of its ports' modes.
+ */
+enum fwd_rx_mode {
+	FWD_RXM_POLL,
+	FWD_RXM_ADAPTIVE,
+	FWD_RXM_INTERRUPT,
+	FWD_RXM_NB,
+};
+extern const char *const fwd_rx_mode_names[FWD_RXM_NB];
+/* The mode named s, or -1. */
+int fwd_rx_mode_parse(const char *s);
+/* The mode of port's rx queues under p. */
+enum fwd_rx_mode fwd_port_rx_mode(const struct app_params *p, uint16_t port);
+/* Main lcore: give each worker its mode from p (and wake it to take it). */
+void fwd_rx_mode_apply(const struct app_params *p);
+
 /* A worker's TSC cycles since start: all, in rounds that received frames,
- * and the frames received in those rounds (fwd.c). -EINVAL: not a worker. */
+ * and the frames received in those rounds; its rx mode and sleeps (fwd.c).
+ * -EINVAL: not a worker. */
 struct fwd_cycles {
 	uint64_t total;
 	uint64_t busy;
 	uint64_t frames;
+	uint64_t asleep;          /* cycles asleep (part of total) */
+	uint64_t sleeps;          /* times it went to sleep */
+	uint64_t wakeups;         /* ... woken by a kick, a frame or the app */
+	uint64_t timeouts;        /* ... woken by the safety timeout */
+	uint64_t late;            /* timeouts after which frames were there */
+	uint64_t refused;         /* sleeps a port said no to (work there) */
+	uint64_t wake_lat;        /* cycles from a wake-up to its first frame, summed */
+	uint64_t wake_lat_n;      /* ... wake-ups that had one */
+	uint64_t wake_lat_max;
+	enum fwd_rx_mode mode;    /* asked for */
+	bool polls_anyway;        /* a sleeping mode, but a port cannot sleep */
 };
 int fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c);
 

@@ -16,6 +16,7 @@
 #include "app_params.h"
 #include "bridge.h"
 #include "engines.h"
+#include "fwd.h"
 #include "options.h"
 #include "vdevpeer_app.h"
 
@@ -98,6 +99,31 @@ const struct app_option app_options[] = {
 	  "link, printing each second which ports are still down and why (e.g.\n"
 	  "`vp1 waiting for a guest on /run/vdevpeer/vm2.sock`). Forwarding starts\n"
 	  "anyway when the time is up. 0: no wait." },
+	{ "rx-mode", 0, "MODE", APP_OT_RXMODE, 0, 0, F(rx_mode), NOG,
+	  "forwarding", "rx_mode", NULL,
+	  "poll: workers poll all the time; adaptive:\n"
+	  "they sleep after --rx-idle-us without frames\n"
+	  "until a guest kicks; interrupt: they sleep\n"
+	  "whenever a poll finds nothing",
+	  "How worker lcores wait for frames.\n"
+	  "`poll`: they poll all the time (a whole CPU each, lowest latency).\n"
+	  "`adaptive`: they poll while frames come; after `--rx-idle-us` without\n"
+	  "any they ask their queues for interrupts (net_vdevpeer: the guests'\n"
+	  "kicks, with the rings' notifications turned on only then; net_tap:\n"
+	  "its fd), look at every ring once more, and sleep until one arrives;\n"
+	  "the first frame turns polling back on.\n"
+	  "`interrupt`: as adaptive with no quiet period: they sleep whenever a\n"
+	  "round finds nothing.\n"
+	  "A worker sleeps only if every port it polls sleeps: a port in `poll`,\n"
+	  "a PMD without rx interrupts (af_packet, NICs here) or a `txonly`\n"
+	  "stream keeps it polling (said once). Per port: `rx_mode` of a\n"
+	  "`[port NAME]`; at run time: `set rx-mode`. Figures and when to choose\n"
+	  "which: [performance.md](performance.md#rx-modes)." },
+	{ "rx-idle-us", 0, "US", APP_OT_UINT, 0, 10000000, F(rx_idle_us), NOG,
+	  "forwarding", "rx_idle_us", NULL,
+	  "adaptive: quiet period before sleeping (µs)",
+	  "`--rx-mode adaptive`: how long a worker must find no frame before it\n"
+	  "sleeps, in microseconds." },
 	{ "numa-strict", 0, NULL, APP_OT_FLAG, 0, 0, F(numa_strict), NOG,
 	  NULL, NULL, NULL,
 	  "a guest queue polled by an lcore of another\n"
@@ -354,6 +380,14 @@ app_option_set(const struct app_option *o, const char *val,
 	case APP_OT_LCORES:
 		ret = app_parse_lcores(val, p->fwd_lcores, why);
 		break;
+	case APP_OT_RXMODE:
+		ret = fwd_rx_mode_parse(val);
+		if (ret < 0)
+			*why = "expected poll, adaptive or interrupt";
+		else
+			*(unsigned int *)field_of(o, p) = (unsigned int)ret;
+		ret = ret < 0 ? -EINVAL : 0;
+		break;
 	case APP_OT_PAIR:
 		ret = app_parse_pair(val, src->resolve, src->ctx, &pr, why);
 		if (ret == -ENOENT)
@@ -504,6 +538,8 @@ app_params_defaults(struct app_params *p)
 	p->burst = APP_DEFAULT_BURST;
 	p->bridge_aging = BRIDGE_DEFAULT_AGING;
 	p->bridge_entries = BRIDGE_DEFAULT_ENTRIES;
+	p->rx_mode = FWD_RXM_POLL;
+	p->rx_idle_us = APP_DEFAULT_RX_IDLE_US;
 }
 
 /* The default in words: dflt, or the field's value after the defaults. */
@@ -515,6 +551,8 @@ option_default(const struct app_option *o, const struct app_params *d,
 		return o->dflt;
 	if (o->type == APP_OT_ENGINE)
 		return d->engine->name;
+	if (o->type == APP_OT_RXMODE)
+		return fwd_rx_mode_names[d->rx_mode];
 	if (o->type != APP_OT_UINT)
 		return NULL;
 	if (o->size == sizeof(uint16_t))

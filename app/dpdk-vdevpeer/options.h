@@ -21,6 +21,7 @@ enum app_opt_type {
 	APP_OT_STR,        /* const char * field */
 	APP_OT_ENGINE,     /* a forwarding mode's name */
 	APP_OT_LCORES,     /* a list of worker lcores */
+	APP_OT_RXMODE,     /* poll|adaptive|interrupt (unsigned int field) */
 	APP_OT_PAIR,       /* A:B; repeatable (a list in the config file) */
 	APP_OT_HOSTIF,     /* PORT[=NAME] or all; repeatable */
 	APP_OT_UPLINK,     /* PORT; repeatable */

@@ -203,6 +203,20 @@ lsc_event(uint16_t port, enum rte_eth_event_type type, void *cb_arg,
 }
 
 /* What the rings, the in-flight bursts and the lcore caches can hold. */
+
+/* The PMD of port has rx interrupts the app can sleep on (fwd.c). */
+bool
+ports_rx_intr(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_pmd_vdevpeer_is_vdevpeer(port))
+		return true;
+	return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != NULL &&
+	       strcmp(info.driver_name, "net_tap") == 0;
+}
+
+
 static unsigned int
 mbufs_needed(const struct app_params *p, unsigned int nb_ports)
 {
@@ -324,6 +338,10 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	memset(&conf, 0, sizeof(conf));
 	if (dev_info.dev_flags != NULL && (*dev_info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
+	/* rx interrupts where the PMD has them, whatever the rx mode now:
+	 * `set rx-mode` changes it while forwarding (fwd.c) */
+	if (ports_rx_intr(port))
+		conf.intr_conf.rxq = 1;
 	offload_port_conf(port, &dev_info, &conf, pool);
 	tx_offloads[port] = conf.txmode.offloads;
 	ret = rte_eth_dev_configure(port, p->nb_rxq, p->nb_txq, &conf);
@@ -364,10 +382,11 @@ port_setup(const struct app_params *p, struct app_ports *ap, uint16_t port)
 	if (ret != 0)
 		goto fail;
 	ap->started[port] = true;
-	printf("Port %u (%s): started, %u rxq x %u desc, %u txq x %u desc%s, "
+	printf("Port %u (%s): started, %u rxq x %u desc, %u txq x %u desc%s%s, "
 	       "offloads rx 0x%" PRIx64 " tx 0x%" PRIx64 "\n",
 	       port, label, p->nb_rxq, nb_rxd, p->nb_txq, nb_txd,
 	       conf.intr_conf.lsc ? ", link events on" : "",
+	       conf.intr_conf.rxq ? ", rx interrupts" : "",
 	       conf.rxmode.offloads, conf.txmode.offloads);
 	return 0;
 fail:

@@ -61,5 +61,8 @@ int ports_wait_links(const struct app_ports *ap, unsigned int timeout_s);
 
 /* A port id, a net_vdevpeer bind name, or an ethdev name: 0 or -ENODEV. */
 int ports_resolve(const char *tok, uint16_t *port);
+/* The PMD of port has rx interrupts the workers can sleep on (net_vdevpeer,
+ * net_tap): the port is configured with them. */
+bool ports_rx_intr(uint16_t port);
 
 #endif /* APP_PORTS_H */

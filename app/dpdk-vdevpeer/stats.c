@@ -29,7 +29,10 @@ static struct fwd_cycles prev_cycles[RTE_MAX_LCORE];
 /*
  * /vdevpeer/fwd/lcores: per worker lcore, TSC cycles since start (all and
  * in rounds that received frames), those frames, and the TSC rate. A
- * reader takes two samples and divides: perf/run-e2e.py does.
+ * reader takes two samples and divides: perf/run-e2e.py does. And the rx
+ * mode's: asleep cycles, sleeps, wake-ups (by a fd), safety timeouts,
+ * late wake-ups (a timeout with frames waiting: a missed kick), sleeps a
+ * port refused (work there), and from a wake-up to its first frame.
  */
 static int
 tel_fwd_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
@@ -52,6 +55,17 @@ tel_fwd_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(one, "cycles", c.total);
 		rte_tel_data_add_dict_u64(one, "busy_cycles", c.busy);
 		rte_tel_data_add_dict_u64(one, "frames", c.frames);
+		rte_tel_data_add_dict_string(one, "rx_mode", fwd_rx_mode_names[c.mode]);
+		rte_tel_data_add_dict_u64(one, "polls_anyway", c.polls_anyway);
+		rte_tel_data_add_dict_u64(one, "asleep_cycles", c.asleep);
+		rte_tel_data_add_dict_u64(one, "sleeps", c.sleeps);
+		rte_tel_data_add_dict_u64(one, "wakeups", c.wakeups);
+		rte_tel_data_add_dict_u64(one, "sleep_timeouts", c.timeouts);
+		rte_tel_data_add_dict_u64(one, "late_wakeups", c.late);
+		rte_tel_data_add_dict_u64(one, "sleeps_refused", c.refused);
+		rte_tel_data_add_dict_u64(one, "wake_latency_cycles", c.wake_lat);
+		rte_tel_data_add_dict_u64(one, "wake_latency_count", c.wake_lat_n);
+		rte_tel_data_add_dict_u64(one, "wake_latency_max_cycles", c.wake_lat_max);
 		snprintf(name, sizeof(name), "lcore%u", lcore);
 		rte_tel_data_add_dict_container(d, name, one, 0);
 	}
@@ -84,12 +98,14 @@ print_lcore_cycles(bool since_start)
 {
 	struct fwd_cycles c, *p;
 	unsigned int lcore;
-	uint64_t total, busy, frames;
+	uint64_t total, busy, frames, p_asleep, p_sleeps;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (fwd_lcore_cycles(lcore, &c) != 0)
 			continue;
 		p = &prev_cycles[lcore];
+		p_asleep = p->asleep;
+		p_sleeps = p->sleeps;
 		total = since_start ? c.total : c.total - p->total;
 		busy = since_start ? c.busy : c.busy - p->busy;
 		frames = since_start ? c.frames : c.frames - p->frames;
@@ -102,6 +118,14 @@ print_lcore_cycles(bool since_start)
 		if (frames != 0)
 			printf(", %.0f cycles per received frame",
 			       (double)busy / (double)frames);
+		if (c.mode != FWD_RXM_POLL) {
+			uint64_t asleep = since_start ? c.asleep : c.asleep - p_asleep;
+			uint64_t sleeps = since_start ? c.sleeps : c.sleeps - p_sleeps;
+
+			printf(", %s: asleep %.1f%%, %" PRIu64 " sleeps%s", fwd_rx_mode_names[c.mode],
+			       100.0 * (double)asleep / (double)total, sleeps,
+			       c.polls_anyway ? " (polls: a port cannot sleep)" : "");
+		}
 		printf("\n");
 	}
 }

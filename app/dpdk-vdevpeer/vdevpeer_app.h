@@ -31,6 +31,8 @@
 
 #define APP_MAX_BURST 512
 #define APP_DEFAULT_BURST 32
+/* --rx-idle-us: adaptive workers sleep after this long without a frame */
+#define APP_DEFAULT_RX_IDLE_US 500
 #define APP_DEFAULT_NB_DESC 1024
 #define APP_DEFAULT_MBUFS 8192
 #define APP_MAX_QUEUES 64

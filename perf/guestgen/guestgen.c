@@ -9,7 +9,7 @@
  *
  *   vdp-guestgen [EAL] -- --size S [--burst N] [--period SEC]
  *                 [--periods N | --duration SEC] [--warmup N] [--check]
- *                 [--tso MSS] [--queues N]
+ *                 [--tso MSS] [--queues N] [--ping N [--gap-us US]]
  *
  * With --queues N both ports have N queue pairs: bursts are sent on the
  * tx queues in turn, every rx queue is polled each loop. Each tx queue
@@ -88,6 +88,8 @@
 #define GG_MAX_QUEUES 8
 #define GG_SEQ_QSHIFT 56
 #define GG_MAX_PERIODS 100000
+#define GG_MAX_PINGS 1000000
+#define GG_PING_TIMEOUT_MS 1000
 #define GG_RX_DATA_ROOM RTE_MBUF_DEFAULT_BUF_SIZE	/* 2048 + headroom */
 #define GG_NB_DESC 1024		/* virtio_user uses its queue_size devarg */
 
@@ -105,6 +107,8 @@ struct gg_params {
 	uint64_t window_bytes;	/* 0: send at will; else see tx_window() */
 	uint32_t seq_off;	/* where the sequence number is */
 	uint32_t queues;	/* queue pairs per port */
+	uint32_t ping;		/* --ping N: N single frames, one at a time */
+	uint32_t gap_us;	/* ... this long apart */
 };
 
 struct gg_counts {
@@ -161,6 +165,13 @@ usage(const char *prg)
 	       "  --check             verify pattern and sequence order of every\n"
 	       "                      received frame\n"
 	       "  --link-timeout SEC  wait this long for both links (default 20)\n"
+	       "  --ping N            latency instead of throughput: N frames, one\n"
+	       "                      at a time, each sent when the one before it\n"
+	       "                      arrived (or was lost after 1 s), --gap-us\n"
+	       "                      apart; the summary has the one-way latency\n"
+	       "                      (median, p99, max in us) and the frames lost\n"
+	       "  --gap-us US         idle time between --ping frames (default\n"
+	       "                      2000: longer than a backend's quiet period)\n"
 	       "  --grow-mem MB       after the first period, allocate MB of memory\n"
 	       "                      (with hugepages, EAL maps new pages and\n"
 	       "                      virtio_user sends the backend a new memory\n"
@@ -224,7 +235,7 @@ parse_seconds(const char *opt, const char *val, double min, double max,
 enum {
 	OPT_SIZE = 256, OPT_TX_PORT, OPT_RX_PORT, OPT_BURST, OPT_PERIOD,
 	OPT_PERIODS, OPT_DURATION, OPT_WARMUP, OPT_CHECK, OPT_LINK_TIMEOUT, OPT_GROW_MEM,
-	OPT_TSO, OPT_WINDOW, OPT_QUEUES, OPT_HELP,
+	OPT_TSO, OPT_WINDOW, OPT_QUEUES, OPT_PING, OPT_GAP, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -241,6 +252,8 @@ static const struct option long_opts[] = {
 	{ "tso",          required_argument, NULL, OPT_TSO },
 	{ "window",       required_argument, NULL, OPT_WINDOW },
 	{ "queues",       required_argument, NULL, OPT_QUEUES },
+	{ "ping",         required_argument, NULL, OPT_PING },
+	{ "gap-us",       required_argument, NULL, OPT_GAP },
 	{ "link-timeout", required_argument, NULL, OPT_LINK_TIMEOUT },
 	{ "help",         no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -263,6 +276,7 @@ parse_args(int argc, char **argv, struct gg_params *p)
 	p->periods = 5;
 	p->link_timeout_s = 20.0;
 	p->queues = 1;
+	p->gap_us = 2000;
 
 	optind = 1;
 	opterr = 0;
@@ -313,6 +327,12 @@ parse_args(int argc, char **argv, struct gg_params *p)
 			break;
 		case OPT_QUEUES:
 			ret = parse_u32("queues", optarg, 1, GG_MAX_QUEUES, &p->queues);
+			break;
+		case OPT_PING:
+			ret = parse_u32("ping", optarg, 1, GG_MAX_PINGS, &p->ping);
+			break;
+		case OPT_GAP:
+			ret = parse_u32("gap-us", optarg, 0, 10 * 1000 * 1000, &p->gap_us);
 			break;
 		case OPT_LINK_TIMEOUT:
 			ret = parse_seconds("link-timeout", optarg, 0.1, 3600,
@@ -707,6 +727,93 @@ median(double *v, uint32_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static double
+pctile(const double *sorted, uint32_t n, double q)
+{
+	uint32_t i = (uint32_t)(q * (n - 1) + 0.5);
+
+	return n == 0 ? 0 : sorted[i < n ? i : n - 1];
+}
+
+/*
+ * --ping: one frame at a time through the backend, numbered; each waits
+ * for the previous one to arrive (or GG_PING_TIMEOUT_MS: lost) and for
+ * --gap-us of silence. What a backend that sleeps when idle costs the
+ * first frame after a quiet period: the latency of each, tx to rx.
+ */
+static int
+run_ping(const struct gg_params *p, struct rte_mempool *tx_pool)
+{
+	struct rte_mbuf *m, *rx[GG_MAX_BURST];
+	const uint64_t hz = rte_get_timer_hz();
+	uint64_t next_seq[GG_MAX_QUEUES] = { 0 }, lost = 0, late = 0, t0, now;
+	struct gg_counts c;
+	double *lat = calloc(p->ping, sizeof(double)), sum = 0;
+	uint32_t n = 0, i;
+
+	if (lat == NULL)
+		return -ENOMEM;
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < p->ping && !gg_quit; i++) {
+		uint64_t s = rte_cpu_to_le_64(i);
+		bool got = false;
+
+		m = rte_pktmbuf_alloc(tx_pool);
+		if (m == NULL) {
+			free(lat);
+			return -ENOMEM;
+		}
+		m->data_len = m->pkt_len = p->size;
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, p->seq_off), &s, 8);
+		t0 = rte_get_timer_cycles();
+		while (rte_eth_tx_burst(p->tx_port, 0, &m, 1) == 0 && !gg_quit)
+			;
+		c.tx_pkts++;
+		do {
+			uint16_t nb = 0;
+
+			for (uint16_t q = 0; q < p->queues; q++)
+				nb += rte_eth_rx_burst(p->rx_port, q, rx + nb,
+						       (uint16_t)(GG_MAX_BURST / p->queues));
+			now = rte_get_timer_cycles();
+			for (uint16_t k = 0; k < nb; k++) {
+				uint64_t seq;
+
+				memcpy(&seq, rte_pktmbuf_mtod_offset(rx[k], const uint8_t *,
+								     p->seq_off), 8);
+				seq = rte_le_to_cpu_64(seq);
+				if (seq == i) {
+					got = true;
+					lat[n++] = (double)(now - t0) * 1e6 / (double)hz;
+				} else {
+					late++;   /* an earlier frame, counted lost already */
+				}
+			}
+			rx_account(p, rx, nb, next_seq, &c);
+		} while (!got && !gg_quit && now - t0 < hz / 1000 * GG_PING_TIMEOUT_MS);
+		if (!got)
+			lost++;
+		if (p->gap_us != 0)
+			rte_delay_us_sleep(p->gap_us);
+	}
+	for (i = 0; i < n; i++)
+		sum += lat[i];
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	printf("SUMMARY {\"mode\": \"ping\", \"size\": %u, \"gap_us\": %u, "
+	       "\"sent\": %" PRIu64 ", \"received\": %u, \"lost\": %" PRIu64 ", "
+	       "\"late\": %" PRIu64 ", \"lat_us_mean\": %.2f, \"lat_us_p50\": %.2f, "
+	       "\"lat_us_p90\": %.2f, \"lat_us_p99\": %.2f, \"lat_us_max\": %.2f, "
+	       "\"bad_pattern\": %" PRIu64 ", \"out_of_order\": %" PRIu64 "}\n",
+	       p->size, p->gap_us, c.tx_pkts, n, lost, late, n ? sum / n : 0.0,
+	       pctile(lat, n, 0.5), pctile(lat, n, 0.9), pctile(lat, n, 0.99),
+	       pctile(lat, n, 1.0), c.bad_pattern, c.out_of_order);
+	fflush(stdout);
+	free(lat);
+	if (p->check && (c.bad_pattern != 0 || c.out_of_order != 0))
+		return -EIO;
+	return lost != 0 ? -EIO : 0;
+}
+
 static int
 run(const struct gg_params *p, struct rte_mempool *tx_pool)
 {
@@ -970,7 +1077,7 @@ main(int argc, char **argv)
 		goto out;
 	printf("links up: sending\n");
 	fflush(stdout);
-	ret = run(&p, tx_pool);
+	ret = p.ping != 0 ? run_ping(&p, tx_pool) : run(&p, tx_pool);
 	status = ret == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 out:
 	rte_eth_dev_stop(p.tx_port);

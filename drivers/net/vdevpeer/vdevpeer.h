@@ -307,6 +307,13 @@ struct vdp_queue {
 	uint32_t allow;            /* atomic: the lcore may touch the ring */
 	uint32_t busy;             /* atomic: the lcore is inside a burst */
 	int callfd;                /* our dup of the guest's call eventfd, -1 if none */
+	/* rx interrupts (vdevpeer_intr.h): our dup of the guest's kick
+	 * eventfd (guest TX rings) and the epoll it is registered in; an
+	 * ethdev rx queue's own epoll and wake eventfd. -1: none. */
+	int kickfd;
+	int kick_ep;
+	int wake_ep;
+	int wake_ev;
 	bool ring_ok;              /* ring initialised for the current device */
 	bool call_off;             /* a write on callfd blocked: not used again
 				    * until the ring is loaded again */

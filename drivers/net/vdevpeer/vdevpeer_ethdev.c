@@ -22,6 +22,7 @@
 #include "vdevpeer_args.h"
 #include "vdevpeer_call.h"
 #include "vdevpeer_gmem.h"
+#include "vdevpeer_intr.h"
 #include "vdevpeer_port.h"
 #include "vdevpeer_rxtx.h"
 #include "vdevpeer_vhost.h"
@@ -59,6 +60,10 @@ eth_vdevpeer_configure(struct rte_eth_dev *dev)
 			(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	p->rx_ol_lro = (dev->data->dev_conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
 	fold_reset(p);   /* another rx queue count folds guest pairs anew */
+	if (vdp_intr_configure(dev) != 0) {
+		VDP_LOG(ERR, p, "cannot set up rx interrupts");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -178,6 +183,7 @@ queue_hand_back(struct vdp_port *p, struct vdp_queue *q)
 	q->ring_ok = false;
 	vdp_zc_queue_orphan(q);
 	vdp_queue_close_call(q);
+	vdp_intr_ring_forget(q);
 	vdp_gmap_use(q, NULL);
 }
 
@@ -206,6 +212,7 @@ queue_free(struct vdp_port *p, void **slot)
 	vdp_port_unlock(p);
 	if (!zombie) {
 		vdp_queue_pend_free(q);
+		vdp_intr_queue_fini(q);
 		rte_free(q);
 	}
 }
@@ -244,10 +251,16 @@ queue_setup(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
 	q = vdp_queue_new(p, qid, is_rx, (int)socket);
 	if (q == NULL)
 		return -ENOMEM;
+	if (is_rx && vdp_intr_queue_init(q) != 0) {
+		rte_free(q);
+		return -ENOMEM;
+	}
 	q->mp = mp;
 	pthread_mutex_lock(&p->lock);
 	*slot = q;
 	pthread_mutex_unlock(&p->lock);
+	if (is_rx)
+		vdp_intr_queue_fd(dev, qid, q->wake_ep);
 	return 0;
 }
 
@@ -448,6 +461,8 @@ static const struct eth_dev_ops vdp_ops = {
 	.allmulticast_disable = eth_vdevpeer_promisc,
 	.mac_addr_set = eth_vdevpeer_mac_set,
 	.mtu_set = eth_vdevpeer_mtu_set,
+	.rx_queue_intr_enable = vdp_intr_rx_enable,
+	.rx_queue_intr_disable = vdp_intr_rx_disable,
 };
 
 static int
@@ -476,6 +491,7 @@ eth_vdevpeer_close(struct rte_eth_dev *dev)
 		VDP_LOG(ERR, p, "closed with queues whose lcore is still stuck in a "
 			"burst: their memory is leaked");
 	pthread_mutex_unlock(&p->lock);
+	vdp_intr_close(dev);
 	VDP_LOG(INFO, p, "closed");
 	pthread_mutex_destroy(&p->lock);
 	return 0;

@@ -265,7 +265,22 @@ vdp_queue_new(struct vdp_port *p, uint16_t qid, bool is_rx, int socket)
 	q->put_frame = vdp_split_enqueue_frame;  /* until a ring is loaded */
 	q->vring_idx = (uint16_t)(2 * qid + (is_rx ? 1 : 0));
 	q->callfd = -1;
+	q->kickfd = q->kick_ep = q->wake_ep = q->wake_ev = -1;
 	return q;
+}
+
+void
+vdp_queue_wake(struct vdp_port *p, struct vdp_queue *q)
+{
+	const struct rte_eth_dev_data *d = p->eth_dev->data;
+	struct vdp_queue *o = q;
+	const uint64_t one = 1;
+
+	/* a folded ring's sleeper is the rx queue that reads it */
+	if (d->nb_rx_queues != 0 && q->qid >= d->nb_rx_queues)
+		o = d->rx_queues[q->qid % d->nb_rx_queues];
+	if (o != NULL && o->wake_ev >= 0)
+		(void)!write(o->wake_ev, &one, sizeof(one));
 }
 
 struct vdp_queue *
@@ -346,9 +361,11 @@ vdp_port_apply_queues(struct vdp_port *p)
 		run = p->started && p->running && !p->failed && p->msg_req == 0 &&
 		      q->ring_ok && v < p->nb_vrings && p->vring_enabled[v] &&
 		      !q->vr.broken;
-		if (run)
-			__atomic_store_n(&q->allow, 1, __ATOMIC_SEQ_CST);
-		else
+		if (run) {
+			/* a ring back in service: its lcore may sleep */
+			if (!__atomic_exchange_n(&q->allow, 1, __ATOMIC_SEQ_CST) && q->is_rx)
+				vdp_queue_wake(p, q);
+		} else
 			stop[n++] = q;
 	}
 	pause_queues(p, stop, n);

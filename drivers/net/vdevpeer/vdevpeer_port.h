@@ -34,6 +34,9 @@ struct vdp_queue *vdp_port_queue(struct vdp_port *p, uint16_t vring_idx);
 struct vdp_queue *vdp_port_queue_make(struct vdp_port *p, uint16_t vring_idx);
 /* the rx queue reading guest pair k: rx queue k, or a folded one */
 struct vdp_queue *vdp_port_rxq(const struct vdp_port *p, uint16_t pair);
+/* Wake the lcore sleeping on the rx queue that reads guest TX ring q
+ * (vdevpeer_intr.h): q came into service. */
+void vdp_queue_wake(struct vdp_port *p, struct vdp_queue *q);
 int vdp_queue_pause(struct vdp_queue *q);
 int vdp_queues_pause(struct vdp_port *p);
 void vdp_port_apply_queues(struct vdp_port *p);

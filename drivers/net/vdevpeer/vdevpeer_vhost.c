@@ -32,6 +32,7 @@
 
 #include "vdevpeer.h"
 #include "vdevpeer_call.h"
+#include "vdevpeer_intr.h"
 #include "vdevpeer_gmem.h"
 #include "vdevpeer_port.h"
 #include "vdevpeer_rxtx.h"
@@ -345,6 +346,8 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->used_batch = true;
 	vdp_gmap_use(q, p->gmap);
 	q->callfd = dup_callfd(p, v, vring.callfd);
+	if (q->is_rx)
+		vdp_intr_ring_kick(q, vring.kickfd);
 	/* after a crash: where the earlier process left this ring (before
 	 * our kick suppression writes into the ring) */
 	vdp_state_ring_loaded(p, q, v, same_ring);
@@ -372,6 +375,7 @@ forget_ring(struct vdp_port *p, uint16_t v)
 		return;
 	q->ring_ok = false;
 	vdp_queue_close_call(q);
+	vdp_intr_ring_forget(q);
 	if (q->is_rx)
 		vdp_zc_queue_orphan(q);
 	vdp_gmap_use(q, NULL);
@@ -982,6 +986,8 @@ wd_port(struct vdp_port *p, void *arg)
 		if (!__atomic_load_n(&z->busy, __ATOMIC_SEQ_CST)) {
 			TAILQ_REMOVE(&p->zombies, z, zombie);
 			vdp_queue_close_call(z);
+			vdp_intr_ring_forget(z);
+			vdp_intr_queue_fini(z);
 			vdp_zc_queue_orphan(z);
 			vdp_gmap_use(z, NULL);
 			vdp_queue_pend_free(z);

@@ -369,6 +369,34 @@ vdp_vq_suppress_kicks(struct vdp_vring *vr)
 		vdp_split_suppress_kicks(vr);
 }
 
+bool
+vdp_vq_enable_kicks(struct vdp_vring *vr)
+{
+	if (vr->broken)
+		return false;   /* stopped: nothing to wait for */
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		vdp_packed_enable_kicks(vr);
+	else
+		vdp_split_enable_kicks(vr);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return vdp_vq_avail(vr) != 0;
+}
+
+void
+vdp_vq_disable_kicks(struct vdp_vring *vr)
+{
+	if (vr->broken)
+		return;
+	vdp_vq_suppress_kicks(vr);
+	if (!vr->log)
+		return;
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		vdp_log_hva(vr, vr->device_event, sizeof(*vr->device_event));
+	else
+		if (vr->log)
+			vdp_log_hva(vr, &vr->used->flags, sizeof(vr->used->flags));
+}
+
 int
 vdp_vq_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		     const struct vdp_net_hdr *hdr,

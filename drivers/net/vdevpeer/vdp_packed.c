@@ -553,3 +553,23 @@ vdp_packed_suppress_kicks(struct vdp_vring *vr)
 	/* We poll: no notifications, whatever EVENT_IDX says. */
 	__atomic_store_n(&vr->device_event->flags, VDP_PEVENT_DISABLE, __ATOMIC_RELAXED);
 }
+
+void
+vdp_packed_enable_kicks(struct vdp_vring *vr)
+{
+	struct vdp_pevent ev = {
+		.off_wrap = VDP_PEVENT_OURS,
+		.flags = VDP_PEVENT_ENABLE,
+	};
+	uint32_t w;
+
+	if (vr->event_idx) {
+		ev.off_wrap = (uint16_t)(vr->last_avail |
+					 (uint16_t)vr->avail_wrap << VDP_PACKED_WRAP_BIT);
+		ev.flags = VDP_PEVENT_DESC;
+	}
+	memcpy(&w, &ev, sizeof(w));
+	__atomic_store_n((uint32_t *)vr->device_event, w, __ATOMIC_RELAXED);
+	if (vr->log)
+		vdp_log_hva(vr, vr->device_event, sizeof(*vr->device_event));
+}

@@ -227,6 +227,18 @@ packed_chain_slots(const struct vdp_vring *vr, uint32_t p, uint32_t max, uint16_
 	return 0;
 }
 
+/* The device event area as we leave it (see vdp_packed_enable_kicks). */
+static bool
+resume_event_ours(const struct vdp_pevent *ev)
+{
+	uint32_t w = __atomic_load_n((const uint32_t *)ev, __ATOMIC_ACQUIRE);
+	struct vdp_pevent e;
+
+	memcpy(&e, &w, sizeof(e));
+	return e.flags == VDP_PEVENT_DISABLE || e.flags == VDP_PEVENT_DESC ||
+	       (e.flags == VDP_PEVENT_ENABLE && e.off_wrap == VDP_PEVENT_OURS);
+}
+
 /*
  * Guest RX: a group of used elements (one mergeable frame's buffers) cut
  * before its first element's flags, at circle position base, n slots. The
@@ -287,13 +299,14 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 	uint64_t gids[RESUME_IDS_WORDS], given[RESUME_IDS_WORDS];
 	uint32_t ngrp = 0;
 
-	/* Only we write the device event area, and we left DISABLE there
-	 * (vdp_packed_suppress_kicks, at every ring load). A driver that set
-	 * its ring up afresh (DPDK's virtio_user resets packed rings when
-	 * its backend comes back) cleared it: its positions are right. Must
-	 * be looked at before this load's own suppress_kicks. */
-	if (__atomic_load_n(&vr->device_event->flags, __ATOMIC_ACQUIRE) !=
-	    VDP_PEVENT_DISABLE) {
+	/* Only we write the device event area, and what we write is never
+	 * all zero: DISABLE (vdp_packed_suppress_kicks, at every ring load),
+	 * or while asleep DESC, or ENABLE with VDP_PEVENT_OURS as its offset
+	 * (vdp_packed_enable_kicks). A driver that set its ring up afresh
+	 * (DPDK's virtio_user resets packed rings when its backend comes
+	 * back) cleared it: its positions are right. Must be looked at
+	 * before this load's own suppress_kicks. */
+	if (!resume_event_ours(vr->device_event)) {
 		out->why = "the guest set the ring up afresh";
 		return;
 	}

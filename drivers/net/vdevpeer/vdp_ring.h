@@ -456,6 +456,9 @@ bool vdp_split_need_call(struct vdp_vring *vr);
 
 /* We poll: ask the guest not to kick us (NO_NOTIFY, or a stale avail_event). */
 void vdp_split_suppress_kicks(struct vdp_vring *vr);
+/* We are going to sleep: kick us for the next chain (NO_NOTIFY clear, or
+ * avail_event = last_avail). */
+void vdp_split_enable_kicks(struct vdp_vring *vr);
 
 /* ---- packed layout (vdp_packed.c, virtio 1.1 2.7) ---- */
 
@@ -514,6 +517,15 @@ bool vdp_packed_need_call(struct vdp_vring *vr);
 
 /* We poll: device event flags DISABLE. */
 void vdp_packed_suppress_kicks(struct vdp_vring *vr);
+/*
+ * We are going to sleep: kick us for the next chain. With EVENT_IDX:
+ * DESC at the next slot we take; without: ENABLE, with VDP_PEVENT_OURS in
+ * off_wrap (which the driver ignores then). The device event area is
+ * never all zero once we wrote it - what a ring set up afresh has
+ * (vdp_resume.c's witness). One 32-bit store.
+ */
+void vdp_packed_enable_kicks(struct vdp_vring *vr);
+#define VDP_PEVENT_OURS 0xffffu
 
 /* ---- the layout-agnostic operations ----
  *
@@ -733,6 +745,16 @@ vdp_vq_publish(struct vdp_vring *vr)
 }
 
 void vdp_vq_suppress_kicks(struct vdp_vring *vr);
+
+/*
+ * Kicks around a sleep (rx interrupt mode). enable: ask for a kick for the
+ * next chain, then (full fence: the guest publishes its avail position
+ * before it reads ours) look again: true when chains are available
+ * already - do not sleep, poll (the kick may never come). disable: back
+ * to polling, kicks off. Both log what they write when logging is on.
+ */
+bool vdp_vq_enable_kicks(struct vdp_vring *vr);
+void vdp_vq_disable_kicks(struct vdp_vring *vr);
 
 /*
  * Our positions as vhost-user carries them (GET/SET_VRING_BASE,

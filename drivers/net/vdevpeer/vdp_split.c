@@ -361,3 +361,19 @@ vdp_split_suppress_kicks(struct vdp_vring *vr)
 		__atomic_store_n(&vr->used->flags, VDP_USED_F_NO_NOTIFY,
 				 __ATOMIC_RELAXED);
 }
+
+void
+vdp_split_enable_kicks(struct vdp_vring *vr)
+{
+	if (vr->event_idx) {
+		uint16_t *avail_event = (uint16_t *)&vr->used->ring[vr->size];
+
+		__atomic_store_n(avail_event, vr->last_avail, __ATOMIC_RELAXED);
+		if (vr->log)
+			vdp_log_hva(vr, avail_event, sizeof(*avail_event));
+	} else {
+		__atomic_store_n(&vr->used->flags, 0, __ATOMIC_RELAXED);
+		if (vr->log)
+			vdp_log_hva(vr, &vr->used->flags, sizeof(vr->used->flags));
+	}
+}
