@@ -44,7 +44,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpdk_runtime import telemetry  # noqa: E402
 from proc import Proc, wait_until  # noqa: E402
-from e2e.common import (APP_LCORES, BACKENDS, EAL_COMMON, GUEST_DEVARGS, RINGS,  # noqa: E402
+from e2e.common import (APP_EXTRA_ARGS, APP_LCORES, BACKENDS, DEFAULT_BACKENDS,  # noqa: E402
+                        EAL_COMMON, GUEST_DEVARGS, RINGS,
                         GUEST_LCORES, STOP_TIMEOUT, VDEVPEER_DEVARGS, VHOST_TSO_DEVARGS,
                         RunError, log)
 from e2e.placement import (check_placement, foreign_load, proc_cpu_ticks,  # noqa: E402
@@ -131,7 +132,8 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
     app_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", app_prefix]
                 + app_vdevs(backend, sock_a, sock_b, cell)
                 + ["--", "--fwd", "io", "--stats-period", str(max(1, int(args.period_sec))),
-                   "--rxq", str(cell.queues), "--txq", str(cell.queues)])
+                   "--rxq", str(cell.queues), "--txq", str(cell.queues)]
+                + APP_EXTRA_ARGS.get(backend, []))
     gg_argv = ([args.guestgen] + EAL_COMMON + RINGS[cell.ring][1]
                + ["--lcores", args.guest_lcores,
                                                "--file-prefix", gg_prefix,
@@ -252,8 +254,9 @@ def main():
                          "whose speed changes over minutes, rounds spread those changes "
                          "over all backends instead of penalising whichever ran then")
     ap.add_argument("--period-sec", type=float, default=2.0, help="seconds per period (default 2)")
-    ap.add_argument("--backends", default=",".join(BACKENDS),
-                    help="comma list of %s (default both)" % ",".join(BACKENDS))
+    ap.add_argument("--backends", default=",".join(DEFAULT_BACKENDS),
+                    help="comma list of %s (default %s)" % (",".join(BACKENDS),
+                                                           ",".join(DEFAULT_BACKENDS)))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"),
                     help="markdown report (default docs/benchmarks.md); the plot goes "
                          "next to it as .png")

@@ -538,7 +538,7 @@ app_params_defaults(struct app_params *p)
 	p->burst = APP_DEFAULT_BURST;
 	p->bridge_aging = BRIDGE_DEFAULT_AGING;
 	p->bridge_entries = BRIDGE_DEFAULT_ENTRIES;
-	p->rx_mode = FWD_RXM_POLL;
+	p->rx_mode = FWD_RXM_ADAPTIVE;
 	p->rx_idle_us = APP_DEFAULT_RX_IDLE_US;
 }
 

@@ -4,8 +4,17 @@ arguments, lcores, limits), its error and its log line."""
 
 # vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
 # zerocopy=off, the copy-only data path (which offers IN_ORDER).
-BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost")
-VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off"}
+BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost", "vdevpeer-poll", "vdevpeer-interrupt")
+# what a run without --backends compares
+DEFAULT_BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost")
+VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off",
+                    "vdevpeer-poll": "", "vdevpeer-interrupt": ""}
+# The app as shipped runs --rx-mode adaptive (workers sleep when idle);
+# vdevpeer-poll / -interrupt: net_vdevpeer as shipped, the workers in that
+# --rx-mode instead. net_vhost has no rx interrupts here: its worker polls
+# whatever the mode (the app says so once).
+APP_EXTRA_ARGS = {"vdevpeer-poll": ["--rx-mode", "poll"],
+                  "vdevpeer-interrupt": ["--rx-mode", "interrupt"]}
 # Guest devargs, the same for every backend. These are virtio_user's own
 # defaults, spelt out: IN_ORDER and MRG_RXBUF are negotiated when the
 # backend offers them. All offer MRG_RXBUF; net_vhost and net_vdevpeer with

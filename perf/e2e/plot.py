@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-from .common import BACKENDS, log
+from .common import DEFAULT_BACKENDS as BACKENDS, log
 
 
 def make_plot(cells, results, png, workdir):

@@ -632,15 +632,15 @@ class Transfer:
 GUESTGEN = os.path.join(BUILD, "perf", "vdp-guestgen")
 
 
-def run_guestgen(group, a, b, eal, args, queues=1):
+def run_guestgen(group, a, b, eal, args, queues=1, devargs=""):
     """perf/vdp-guestgen as the guest on both sockets (virtio_user with
-    `queues` pairs, one lcore); waits for it to exit 0. Returns (its
-    output, its SUMMARY)."""
+    `queues` pairs and `devargs`, one lcore); waits for it to exit 0.
+    Returns (its output, its SUMMARY)."""
     import json
     import pytest
     if not os.path.exists(GUESTGEN):
         pytest.fail("%s is not built" % GUESTGEN, pytrace=False)
-    dev = "queues=%d,queue_size=1024,mrg_rxbuf=1" % queues
+    dev = "queues=%d,queue_size=1024,mrg_rxbuf=1" % queues + ("," + devargs if devargs else "")
     pfx = group.new_prefix("gg")
     gg = group.start("guestgen", [GUESTGEN, "--no-pci"] + eal + [
         "--file-prefix", pfx, "--lcores", "0@0",

@@ -1427,6 +1427,38 @@ test_fresh_ring(void)
 }
 
 /*
+ * A crash while the worker slept (rx interrupt mode): the device event area
+ * holds ENABLE (with our marker: no EVENT_IDX) or DESC (EVENT_IDX), not
+ * DISABLE, and is still ours - the ring resumes as after any crash, it is
+ * not taken for a ring set up afresh.
+ */
+static void
+test_asleep_ring(void)
+{
+	for (int v = 0; v < 4; v++) {
+		const struct cfg c = { .txq = v & 1, .size = 8, .hold_every = v & 1 ? 2 : 0,
+				       .hold_bursts = 3 };
+		const bool eidx = v >> 1;
+		struct rt *r = rt_new(&c);
+		struct vdp_resume out;
+		uint16_t a0;
+
+		run(r, 2 * c.size + 3, 3, false);
+		a0 = vdp_vq_avail_base(&r->vr);
+		r->vr.event_idx = eidx;
+		/* a guest RX ring has buffers posted: "work there" is right */
+		CHECK(vdp_vq_enable_kicks(&r->vr) == !c.txq &&
+		      r->g.device_event->flags == (eidx ? VDP_PEVENT_DESC : VDP_PEVENT_ENABLE),
+		      "packed %s: asleep, kicks asked for (%s)", qname(r), eidx ? "DESC" : "ENABLE");
+		restart(r, &out);
+		CHECK(out.resumed && out.why == NULL && out.avail == a0,
+		      "packed %s: a crash while asleep (%s): resumed, not a fresh ring (%s)",
+		      qname(r), eidx ? "DESC" : "ENABLE", out.why ? out.why : "-");
+		rt_free(r);
+	}
+}
+
+/*
  * A second crash before the ring wrote anything after the first resume:
  * the ring resumes where the first resume left it (the VMM still hands
  * the positions it knew before both).
@@ -1934,6 +1966,7 @@ main(void)
 	test_split_used_ahead();
 	test_refused();
 	test_fresh_ring();
+	test_asleep_ring();
 	test_crash_twice();
 	test_garbage();
 	test_batch_kept();
