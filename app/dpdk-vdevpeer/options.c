@@ -150,7 +150,8 @@ const struct app_option app_options[] = {
 	  "accept and the app freed, + `oerrors`), link up/down; then one line per\n"
 	  "worker lcore: `lcore 1: busy 63.2% of its cycles, 212 cycles per received\n"
 	  "frame` (a polling round that received at least one frame counts as busy;\n"
-	  "one rdtsc per round). Busy well below ~90% under load means the traffic\n"
+	  "one rdtsc per round), in a sleeping rx mode followed by `adaptive: asleep\n"
+	  "97.2%, 412 sleeps`. Busy well below ~90% under load means the traffic\n"
 	  "source, not the worker, sets the rate. The final statistics repeat it\n"
 	  "since start. stdout is flushed after each table. 0: no periodic table;\n"
 	  "with `-i`, a period only from the command line or the config file." },

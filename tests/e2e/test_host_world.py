@@ -31,6 +31,7 @@ import subprocess
 import pytest
 
 from lib.netns import Netns, short_name, veth_between
+from lib import procs as P
 from lib.procs import APP, EAL_COMMON, MIDDLE_LCORES, telemetry
 from lib.qemu import QemuGuest, parse_ping
 pytestmark = pytest.mark.vdevpeer_only
@@ -130,6 +131,22 @@ def test_guest_to_host(procs, guest_kit, tmp_path):
         ns_ping_ok(ns, "192.168.50.2")
         guest_to_ns(g, ns, "192.168.50.1", 5001, 2048)
         ns_to_guest(g, ns, tmp_path, "192.168.50.2", 5002, 1024)
+        # --rx-mode adaptive (the default): the guest port and net_tap both
+        # have rx interrupts, so the worker sleeps when both sides are
+        # quiet, and either side wakes it: the host's ping (a frame on the
+        # tap fd) and the guest's (a kick)
+        def lc():
+            t = P.telemetry(m.prefix, "/vdevpeer/fwd/lcores") or {}
+            return [v for k, v in t.items() if k.startswith("lcore")]
+        assert lc() and all(v["rx_mode"] == "adaptive" and v["polls_anyway"] == 0
+                            for v in lc()), lc()
+        s0 = sum(v["sleeps"] for v in lc())
+        P.wait_until(lambda: sum(v["sleeps"] for v in lc()) > s0 + 3, 30,
+                     "the worker asleep between exchanges")
+        w0 = sum(v["wakeups"] for v in lc())
+        ns_ping_ok(ns, "192.168.50.2")
+        ping_ok(g, "192.168.50.1")
+        assert sum(v["wakeups"] for v in lc()) > w0, lc()
         assert m.died_msg() is None
         g.close()
         assert m.stop() == 0
