@@ -180,21 +180,27 @@ lcore_sleep_setup(struct fwd_lcore *fl, unsigned int lcore)
 	}
 }
 
+enum fwd_sleep {
+	FWD_SLEEP_REFUSED,    /* a queue had work: not asleep at all */
+	FWD_SLEEP_WOKEN,      /* a fd woke us */
+	FWD_SLEEP_TIMEOUT,    /* FWD_SLEEP_MAX_MS passed (or a signal) */
+};
+
 /*
  * Sleep until a queue has something, the main lcore wakes us, or
  * FWD_SLEEP_MAX_MS: every queue asks for an interrupt first (the PMD
  * looks at its rings once more after asking: -EAGAIN, work is there, and
- * we do not sleep). Returns the cycles spent; *woken: a fd woke us.
+ * we do not sleep). *cycles: the time it took, asleep or not.
  */
-static uint64_t
-lcore_sleep(struct fwd_lcore *fl, bool *woken)
+static enum fwd_sleep
+lcore_sleep(struct fwd_lcore *fl, uint64_t *cycles)
 {
 	struct epoll_event ev[16];
+	enum fwd_sleep how = FWD_SLEEP_REFUSED;
 	unsigned int i, n_on;
-	uint64_t t0 = rte_rdtsc(), v;
+	uint64_t t0 = rte_rdtsc(), t1, v;
 	int n, r;
 
-	*woken = false;
 	for (n_on = 0; n_on < fl->nb_streams; n_on++) {
 		const struct fwd_stream *fs = fl->streams[n_on];
 
@@ -209,20 +215,18 @@ lcore_sleep(struct fwd_lcore *fl, bool *woken)
 		for (i = 0; i < (unsigned int)RTE_MAX(n, 0); i++)
 			if (ev[i].data.u32 == FWD_WAKE_TAG)
 				(void)!read(fl->wake_fd, &v, sizeof(v));
-		if (n > 0) {
-			fwd_counter_add(&fl->sl.wakeups, 1);
-			*woken = true;
-		} else {
-			fwd_counter_add(&fl->sl.timeouts, 1);
-		}
+		how = n > 0 ? FWD_SLEEP_WOKEN : FWD_SLEEP_TIMEOUT;
+		fwd_counter_add(how == FWD_SLEEP_WOKEN ? &fl->sl.wakeups : &fl->sl.timeouts, 1);
 	} else {
 		fwd_counter_add(&fl->sl.refused, 1);
 	}
 	for (i = 0; i < n_on && i < fl->nb_streams; i++)
 		rte_eth_dev_rx_intr_disable(fl->streams[i]->rx_port, fl->streams[i]->rx_queue);
-	v = rte_rdtsc() - t0;
-	fwd_counter_add(&fl->sl.asleep, v);
-	return v;
+	t1 = rte_rdtsc();
+	*cycles = t1 - t0;
+	if (how != FWD_SLEEP_REFUSED)
+		fwd_counter_add(&fl->sl.asleep, t1 - t0);
+	return how;
 }
 
 static void
@@ -384,7 +388,8 @@ fwd_lcore_loop(void *arg)
 	uint64_t rx_before = 0, rx_drain_start = 0, now;
 	uint64_t rx_seen = lcore_rx_sum(fl), tsc_prev = rte_rdtsc(), tsc, rx;
 	uint64_t idle_since = tsc_prev, woke_at = 0, slept;
-	bool drain_begun = false, woken, was_timeout = false;
+	bool drain_begun = false, was_timeout = false;
+	enum fwd_sleep how;
 	unsigned int i;
 	int state, mode;
 
@@ -420,11 +425,13 @@ fwd_lcore_loop(void *arg)
 		    (mode == FWD_RXM_INTERRUPT ||
 		     tsc - idle_since >= __atomic_load_n(&fl->idle_cycles, __ATOMIC_RELAXED))) {
 			/* a round without frames, quiet long enough */
-			slept = lcore_sleep(fl, &woken);
+			how = lcore_sleep(fl, &slept);
 			fwd_counter_add(&fl->cycles_total, slept);
 			tsc_prev = idle_since = rte_rdtsc();
-			woke_at = tsc_prev;
-			was_timeout = !woken;
+			if (how != FWD_SLEEP_REFUSED) {
+				woke_at = tsc_prev;
+				was_timeout = how == FWD_SLEEP_TIMEOUT;
+			}
 			continue;
 		}
 		if (likely(state == FWD_RUN))

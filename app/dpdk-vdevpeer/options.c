@@ -121,7 +121,7 @@ const struct app_option app_options[] = {
 	  "which: [performance.md](performance.md#rx-modes)." },
 	{ "rx-idle-us", 0, "US", APP_OT_UINT, 0, 10000000, F(rx_idle_us), NOG,
 	  "forwarding", "rx_idle_us", NULL,
-	  "adaptive: quiet period before sleeping (µs)",
+	  "adaptive: quiet period before sleeping, in µs",
 	  "`--rx-mode adaptive`: how long a worker must find no frame before it\n"
 	  "sleeps, in microseconds." },
 	{ "numa-strict", 0, NULL, APP_OT_FLAG, 0, 0, F(numa_strict), NOG,

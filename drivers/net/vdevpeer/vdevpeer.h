@@ -54,6 +54,7 @@
 #ifndef VDEVPEER_H
 #define VDEVPEER_H
 
+#include <sys/epoll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -314,6 +315,10 @@ struct vdp_queue {
 	int kick_ep;
 	int wake_ep;
 	int wake_ev;
+	/* which epoll instance (fd numbers are reused): wake_ep's, made at
+	 * vdp_intr_queue_init, and the one kick_ep was when registered */
+	uint64_t wake_gen;
+	uint64_t kick_gen;
 	bool ring_ok;              /* ring initialised for the current device */
 	bool call_off;             /* a write on callfd blocked: not used again
 				    * until the ring is loaded again */
@@ -375,6 +380,18 @@ vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
 		__atomic_store_n(&q->guest_mac, mac, __ATOMIC_RELAXED);
 }
 
+/*
+ * Take q's kick fd out of the epoll it is registered in (rx interrupts,
+ * vdevpeer_intr.h). Control thread, q not in a burst and not allowed in.
+ */
+static inline void
+vdp_queue_kick_unregister(struct vdp_queue *q)
+{
+	if (q->kickfd >= 0 && q->kick_ep >= 0)
+		epoll_ctl(q->kick_ep, EPOLL_CTL_DEL, q->kickfd, NULL);
+	q->kick_ep = -1;
+}
+
 /* A drop reason's count on q: this ring's and earlier generations'. */
 static inline uint64_t
 vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
@@ -425,6 +442,7 @@ enum vdp_port_stat {
 /* vdp_port.rx_extra */
 #define VDP_RX_FOLDED 1u
 #define VDP_RX_RARP 2u
+#define VDP_RARP_PENDING (1ULL << 63)
 
 struct vdp_port {
 	TAILQ_ENTRY(vdp_port) next;
@@ -464,7 +482,9 @@ struct vdp_port {
 	/* atomic, read by every rx burst: 0 unless fold_rx has entries
 	 * (VDP_RX_FOLDED) or a RARP waits to be received (VDP_RX_RARP) */
 	uint32_t rx_extra;
-	uint64_t rarp_mac;         /* ... from this MAC (bytes 0-5), set before the bit */
+	/* the RARP to receive: MAC in bytes 0-5 | VDP_RARP_PENDING, 0 when
+	 * none; set before the rx_extra bit, claimed whole (exchange) */
+	uint64_t rarp;
 	int mem_node;              /* NUMA node of most guest memory, -1 unknown */
 	char fail_why[128];
 

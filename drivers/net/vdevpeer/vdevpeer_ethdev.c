@@ -248,6 +248,8 @@ queue_setup(struct rte_eth_dev *dev, uint16_t qid, bool is_rx, unsigned int sock
 	if (is_rx)
 		fold_reset(p);
 	queue_free(p, slot);
+	if (is_rx)
+		vdp_intr_queue_fd(dev, qid, -1);   /* closed with the queue */
 	q = vdp_queue_new(p, qid, is_rx, (int)socket);
 	if (q == NULL)
 		return -ENOMEM;
@@ -288,6 +290,7 @@ eth_vdevpeer_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
 	fold_reset(dev->data->dev_private);
 	queue_free(dev->data->dev_private, &dev->data->rx_queues[qid]);
+	vdp_intr_queue_fd(dev, qid, -1);
 }
 
 static void

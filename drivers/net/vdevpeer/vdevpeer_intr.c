@@ -26,6 +26,9 @@ drain(int fd)
 		(void)!read(fd, &v, sizeof(v));
 }
 
+/* Generations of the queues' epoll instances (control thread). */
+static uint64_t vdp_intr_gen;
+
 int
 vdp_intr_queue_init(struct vdp_queue *q)
 {
@@ -38,6 +41,7 @@ vdp_intr_queue_init(struct vdp_queue *q)
 	ev.data.fd = q->wake_ev;
 	if (epoll_ctl(q->wake_ep, EPOLL_CTL_ADD, q->wake_ev, &ev) != 0)
 		goto fail;
+	q->wake_gen = __atomic_add_fetch(&vdp_intr_gen, 1, __ATOMIC_RELAXED);
 	return 0;
 fail:
 	vdp_intr_queue_fini(q);
@@ -82,10 +86,9 @@ vdp_intr_ring_forget(struct vdp_queue *q)
 		return;
 	/* our dup shares the file with librte_vhost's fd: closing ours does
 	 * not take it out of an epoll set */
-	if (q->kick_ep >= 0)
-		epoll_ctl(q->kick_ep, EPOLL_CTL_DEL, q->kickfd, NULL);
+	vdp_queue_kick_unregister(q);
 	close(q->kickfd);
-	q->kickfd = q->kick_ep = -1;
+	q->kickfd = -1;
 }
 
 /*
@@ -107,18 +110,17 @@ arm_ring(struct vdp_queue *o, struct vdp_queue *r)
 		goto out;
 	}
 	drain(r->kickfd);
-	if (r->kick_ep != o->wake_ep) {
+	if (r->kick_ep != o->wake_ep || r->kick_gen != o->wake_gen) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = r->kickfd };
 
-		if (r->kick_ep >= 0)
-			epoll_ctl(r->kick_ep, EPOLL_CTL_DEL, r->kickfd, NULL);
-		r->kick_ep = -1;
+		vdp_queue_kick_unregister(r);
 		if (epoll_ctl(o->wake_ep, EPOLL_CTL_ADD, r->kickfd, &ev) != 0 &&
 		    errno != EEXIST) {
 			ret = -EAGAIN;
 			goto out;
 		}
 		r->kick_ep = o->wake_ep;
+		r->kick_gen = o->wake_gen;
 	}
 	if (vdp_vq_enable_kicks(&r->vr))
 		ret = -EAGAIN;

@@ -369,6 +369,18 @@ vdp_port_apply_queues(struct vdp_port *p)
 			stop[n++] = q;
 	}
 	pause_queues(p, stop, n);
+	/*
+	 * A ring out of service is not waited on: its kick fd leaves the
+	 * sleeper's epoll (a kick left pending there - a hostile guest's,
+	 * or one while polling - would make it return at once, forever).
+	 * The next sleep registers it again once the ring runs.
+	 */
+	for (uint32_t i = 0; i < n; i++) {
+		struct vdp_queue *q = stop[i];
+
+		if (q->is_rx && !q->stuck)
+			vdp_queue_kick_unregister(q);
+	}
 }
 
 /*

@@ -442,8 +442,11 @@ vdp_rx_folded(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
  * The announce the VMM asked for after a migration (SEND_RARP): a RARP
  * request from the guest's MAC, broadcast, handed to the application as
  * if the guest had sent it first in this burst - the bridge moves the
- * MAC to this port, switches behind a world port learn it. One lcore
- * claims it; without an mbuf it stays pending for the next burst.
+ * MAC to this port, switches behind a world port learn it. The mbuf
+ * first (without one the announce stays pending for the next burst),
+ * then the claim: one lcore takes MAC and pending mark in one exchange,
+ * so a session's end (which clears it) or a newer request cannot be
+ * undone or mixed up by a slow lcore.
  */
 static __rte_noinline uint16_t
 vdp_rx_rarp(struct vdp_queue *q, struct rte_mbuf **pkts)
@@ -454,13 +457,16 @@ vdp_rx_rarp(struct vdp_queue *q, struct rte_mbuf **pkts)
 	uint8_t *a;
 	uint64_t mac;
 
-	if (!(__atomic_fetch_and(&p->rx_extra, ~VDP_RX_RARP, __ATOMIC_ACQ_REL) & VDP_RX_RARP))
-		return 0;
-	mac = __atomic_load_n(&p->rarp_mac, __ATOMIC_RELAXED);
 	m = rte_pktmbuf_alloc(q->mp);
 	if (m == NULL || rte_pktmbuf_tailroom(m) < VDP_RARP_FRAME_LEN) {
 		rte_pktmbuf_free(m);
-		__atomic_or_fetch(&p->rx_extra, VDP_RX_RARP, __ATOMIC_RELEASE);
+		return 0;
+	}
+	/* the hint off first: a request after this sets it again */
+	__atomic_and_fetch(&p->rx_extra, ~VDP_RX_RARP, __ATOMIC_ACQ_REL);
+	mac = __atomic_exchange_n(&p->rarp, 0, __ATOMIC_ACQ_REL);
+	if (!(mac & VDP_RARP_PENDING)) {
+		rte_pktmbuf_free(m);   /* another lcore took it, or the session ended */
 		return 0;
 	}
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);

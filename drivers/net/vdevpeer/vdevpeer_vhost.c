@@ -294,6 +294,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	}
 	q->ring_ok = false;
 	vdp_queue_close_call(q);
+	vdp_intr_ring_forget(q);   /* a failed load leaves no kick fd behind */
 	q->call_off = false;
 	if (rte_vhost_get_vhost_vring(p->vid, v, &vring) != 0) {
 		VDP_LOG(ERR, p, "vring %u: not available", v);
@@ -577,8 +578,12 @@ rarp_asked(struct vdp_port *p, const uint8_t *payload)
 		v |= (uint64_t)mac[i] << (8 * i);
 	pthread_mutex_lock(&p->lock);
 	p->stat[VDP_PS_RARP_ASKED]++;
-	__atomic_store_n(&p->rarp_mac, v, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->rarp, v | VDP_RARP_PENDING, __ATOMIC_RELEASE);
 	__atomic_or_fetch(&p->rx_extra, VDP_RX_RARP, __ATOMIC_RELEASE);
+	/* any rx queue receives it: wake every sleeper */
+	for (uint16_t i = 0; i < p->eth_dev->data->nb_rx_queues; i++)
+		if (p->eth_dev->data->rx_queues[i] != NULL)
+			vdp_queue_wake(p, p->eth_dev->data->rx_queues[i]);
 	pthread_mutex_unlock(&p->lock);
 	VDP_LOG(INFO, p, "announcing %02x:%02x:%02x:%02x:%02x:%02x with a RARP "
 		"(the VMM asked: migration done)", mac[0], mac[1], mac[2], mac[3],
@@ -888,6 +893,7 @@ destroy_device(int vid)
 	p->pairs_logged = 0;
 	/* an announce not yet received belongs to that session */
 	__atomic_and_fetch(&p->rx_extra, ~VDP_RX_RARP, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->rarp, 0, __ATOMIC_RELEASE);
 	port_recover(p);
 	p->link_down_pending = true;
 	vdp_port_unlock(p);
@@ -973,6 +979,7 @@ wd_port(struct vdp_port *p, void *arg)
 				/* its session is over: forget what it kept */
 				q->ring_ok = false;
 				vdp_queue_close_call(q);
+				vdp_intr_ring_forget(q);
 				if (q->is_rx) {
 					vdp_zc_queue_orphan(q);
 					vdp_zc_port_handback(p);
@@ -980,6 +987,14 @@ wd_port(struct vdp_port *p, void *arg)
 				vdp_gmap_use(q, NULL);
 			}
 		}
+		/* a ring out of service (a failed port's too: failing does not
+		 * pause) keeps no kick registered: a kick pending there would
+		 * wake its sleeper at once, forever. allow cannot turn 1 while
+		 * we hold the lock; busy 0 after allow 0: its lcore is out. */
+		if (q->is_rx && !q->stuck && q->kick_ep >= 0 &&
+		    !__atomic_load_n(&q->allow, __ATOMIC_SEQ_CST) &&
+		    !__atomic_load_n(&q->busy, __ATOMIC_SEQ_CST))
+			vdp_queue_kick_unregister(q);
 	}
 	for (z = TAILQ_FIRST(&p->zombies); z != NULL; z = zn) {
 		zn = TAILQ_NEXT(z, zombie);
