@@ -592,16 +592,14 @@ def test_memory_table_past_end_of_file_refused(procs):
     assert_recovered(box, base, "region past end of file")
 
 
-def test_memory_file_shrunk_under_traffic(procs):
-    """(3) The VMM shrinks its memory file after the table was accepted
-    (ftruncate; unsealed memfd): the next access is a SIGBUS, contained;
-    the port is failed; the other pair carries on; the next session works."""
+def shrunk_port(procs):
+    """Four VMMs up, A and B exchange frames, then A's memory file shrinks
+    (ftruncate; unsealed memfd) under the rings: port 0 fails on its next
+    poll (SIGBUS contained). Returns (box, baseline, a, c, d): C and D are
+    a pair of their own, D with 200 RX buffers."""
     box = start_box(procs, nports=4)
     base = baseline(box)
-    a = box.up(0)
-    b = box.up(1)
-    c = box.up(2)
-    d = box.up(3)
+    a, b, c, d = (box.up(i) for i in range(4))
     for x in (a, b):
         x.post_rx_buffers(100, 2048)
     d.post_rx_buffers(200, 2048)
@@ -609,6 +607,14 @@ def test_memory_file_shrunk_under_traffic(procs):
     os.ftruncate(a.mem.regions[0].fd, 4096)
     # the rings are past 4 KiB: the next poll faults
     box.m.proc.wait_log(r"port failed: .*past the end of a guest memory file", 15)
+    return box, base, a, c, d
+
+
+def test_memory_file_shrunk_under_traffic(procs):
+    """(3) The VMM shrinks its memory file after the table was accepted
+    (ftruncate; unsealed memfd): the next access is a SIGBUS, contained;
+    the port is failed; the other pair carries on; the next session works."""
+    box, base, a, c, d = shrunk_port(procs)
     p0 = peer(box.m, 0)
     assert p0["failed"] == 1 and p0["sigbus_contained"] >= 1, p0
     assert gmem(box.m)["sigbus_contained"] >= 1
@@ -623,14 +629,7 @@ def test_failed_port_kicks_do_not_keep_the_worker_awake(procs):
     forever - a guest turning the shared worker back into a poller). The
     worker sleeps on: a handful of wake-ups per second at most, the other
     pair still forwards after its sleeps."""
-    box = start_box(procs, nports=4)
-    a, b, c, d = (box.up(i) for i in range(4))
-    for x in (a, b):
-        x.post_rx_buffers(100, 2048)
-    d.post_rx_buffers(200, 2048)
-    exchange(a, b, n=5)
-    os.ftruncate(a.mem.regions[0].fd, 4096)
-    box.m.proc.wait_log(r"port failed: .*past the end of a guest memory file", 15)
+    box, _, a, c, d = shrunk_port(procs)
     tx = a.rings[vu.TX_VRING]
     for _ in range(10):
         tx.kick()
