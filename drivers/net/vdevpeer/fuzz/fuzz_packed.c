@@ -89,7 +89,8 @@
  *     UNFETCH                 give back the chain fetched just before
  *     PUBLISH                 vdp_vq_publish: the need_call decision
  *     BURST                   vdp_vring_burst_begin
- *     SUPPRESS                vdp_vq_suppress_kicks
+ *     SUPPRESS                vdp_vq_suppress_kicks; opcode byte >= 128:
+ *                             vdp_vq_enable_kicks, then _disable_kicks
  *     COUNT                   vdp_vq_avail
  *     POST  u16 n, u8 kind, u16 id, u8 breg, u16 boff, u16 blen,
  *           u16 stride, u8 treg, u16 toff
@@ -1703,7 +1704,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_state("init");
 
 	while (ops.off < ops.n && fz.op < FZ_OPS_MAX) {
-		const uint8_t op = in_u8(&ops) % OP_NUM;
+		const uint8_t raw = in_u8(&ops), op = raw % OP_NUM;
 		bool unfetch_ok = false;
 
 		fz.op++;
@@ -1800,6 +1801,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_state("burst");
 			break;
 		case OP_SUPPRESS:
+			if (raw & 0x80) {
+				/* rx interrupt mode: kicks asked for, the ring
+				 * looked at again; a broken ring is neither
+				 * written nor waited on */
+				const bool was_broken = fz.m.broken;
+				const bool more = vdp_vq_enable_kicks(&fz.vr);
+
+				if (!was_broken) {
+					fz.m.dev_event.flags = fz.event_idx ? VDP_PEVENT_DESC :
+							       VDP_PEVENT_ENABLE;
+					fz.m.dev_event.off_wrap = fz.event_idx ?
+						(uint16_t)(fz.m.avail | (fz.m.avail_wrap ? 0x8000u : 0)) :
+						VDP_PEVENT_OURS;
+				}
+				FZ_CHECK(more == (!was_broken &&
+						  ref_avail(fz.m.ring[fz.m.avail].flags, fz.m.avail_wrap)),
+					 "op %u: enable_kicks says %d", fz.op, more);
+				check_state("enable_kicks");
+				vdp_vq_disable_kicks(&fz.vr);
+				if (!fz.m.broken)
+					fz.m.dev_event.flags = VDP_PEVENT_DISABLE;
+				check_state("disable_kicks");
+				break;
+			}
 			vdp_vq_suppress_kicks(&fz.vr);
 			fz.m.dev_event.flags = VDP_PEVENT_DISABLE;
 			check_state("suppress");

@@ -39,7 +39,8 @@
  *           TX (VDP_DIR_READ), 4 fetches for guest RX (VDP_DIR_WRITE),
  *           8 enqueue frames, 16 give the first TX chain of the first
  *           burst back (unfetch, as on mbuf exhaustion), 32 suppress_kicks,
- *           64 need_call after the flush
+ *           64 need_call after the flush, 128 kicks asked for and the
+ *           ring looked at again, then off (rx interrupt mode)
  *   3  u8   bursts: 1 + v % 4
  *   4  u8   TX fetches per burst: v % 33
  *   5  u8   RX fetches per burst: v % 33
@@ -103,6 +104,7 @@
 #define OP_UNFETCH 0x10
 #define OP_SUPPRESS 0x20
 #define OP_CALL    0x40
+#define OP_KICKS   0x80
 
 
 /* ---- input reader: fuzz_check.h ---- */
@@ -133,6 +135,7 @@ struct fz_model {
 	uint64_t budget_stops;
 	uint64_t err[VDP_ERR_MAX];
 	uint16_t used_flags;   /* used->flags and used->idx as published */
+	uint16_t avail_event;  /* after the used ring (EVENT_IDX kicks) */
 	uint16_t used_pub;
 	struct vdp_used_elem ring[FZ_RING_MAX];
 };
@@ -662,6 +665,9 @@ check_state(const char *what)
 	FZ_CHECK(fz.used->flags == m->used_flags && fz.used->idx == m->used_pub,
 		 "%s: used flags/idx %u/%u, model %u/%u", what, fz.used->flags,
 		 fz.used->idx, m->used_flags, m->used_pub);
+	FZ_CHECK(*(const uint16_t *)&fz.used->ring[fz.size] == m->avail_event,
+		 "%s: avail_event %u, model %u", what,
+		 *(const uint16_t *)&fz.used->ring[fz.size], m->avail_event);
 }
 
 /* True when [p, p + len) is inside one region, by our own bounds. */
@@ -1113,6 +1119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.m.used_idx = fz.ui0;
 	fz.m.signalled_used = fz.ui0;
 	fz.m.used_pub = fz.ui0;
+	fz.m.used_flags = fz.used->flags;
+	fz.m.avail_event = *(const uint16_t *)&fz.used->ring[fz.size];
 	fz.m.budget_desc = VDP_BURST_DESC_MAX;
 	fz.m.budget_bad = VDP_BURST_BAD_MAX;
 
@@ -1208,6 +1216,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!fz.event_idx)
 				fz.m.used_flags = VDP_USED_F_NO_NOTIFY;
 			check_state("suppress_kicks");
+		}
+		if (ops & OP_KICKS) {
+			/* rx interrupt mode: going to sleep, kicks asked for and
+			 * the ring looked at again; then back to polling. A
+			 * broken ring is neither written nor waited on. */
+			const bool was_broken = fz.vr.broken;
+			const bool more = vdp_vq_enable_kicks(&fz.vr);
+
+			if (!was_broken) {
+				if (fz.event_idx)
+					fz.m.avail_event = fz.m.last_avail;
+				else
+					fz.m.used_flags = 0;
+			}
+			FZ_CHECK(more == (!was_broken && model_avail_count() != 0),
+				 "enable_kicks says %d", more);
+			check_state("enable_kicks");
+			vdp_vq_disable_kicks(&fz.vr);
+			if (!fz.vr.broken && !fz.event_idx)
+				fz.m.used_flags = VDP_USED_F_NO_NOTIFY;
+			check_state("disable_kicks");
 		}
 
 		/* The burst's bounds, counted from the error counters rather

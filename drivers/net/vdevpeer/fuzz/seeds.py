@@ -23,7 +23,7 @@ F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
 FEAT_INDIRECT, FEAT_EVENT_IDX, FEAT_MRG, FEAT_HDR12 = 1, 2, 4, 8
 FEAT_BATCH = 16     # fuzz_packed only: used_batch
 OP_COUNT, OP_TX, OP_RX, OP_FRAMES = 1, 2, 4, 8
-OP_UNFETCH, OP_SUPPRESS, OP_CALL = 16, 32, 64
+OP_UNFETCH, OP_SUPPRESS, OP_CALL, OP_KICKS = 16, 32, 64, 128
 
 
 class Guest:
@@ -192,6 +192,11 @@ def split_seeds():
                                           OP_SUPPRESS, bursts=2, last_avail=65534,
                                           used_idx=65530, avail_step=2, nframes=1,
                                           frames=(100, 0, 0))
+    # rx interrupt mode: kicks asked for around each burst, with and
+    # without EVENT_IDX, near the index wrap, the guest posting more
+    for feat, name in ((FEAT_EVENT_IDX, "kicks-event-idx"), (0, "kicks")):
+        seeds[name] = g.encode(feat=feat, ops=OP_COUNT | OP_RX | OP_KICKS | OP_SUPPRESS,
+                               bursts=3, last_avail=65534, used_idx=65530, avail_step=1)
 
     # a TX chain given back (mbufs ran out) and taken again next burst
     g = Guest(2, [(base, 4096)])
@@ -348,6 +353,10 @@ K_WRITE, K_INDIRECT, K_NOEND, K_NESTED, K_IDALL, K_TNEXT = 1, 2, 4, 8, 16, 32
 (PO_FETCH_READ, PO_FETCH_WRITE, PO_ENQUEUE, PO_PUT, PO_UNFETCH, PO_PUBLISH, PO_BURST,
  PO_SUPPRESS, PO_COUNT, PO_POST, PO_SLOT, PO_FLIP, PO_EVENT, PO_TABLE,
  PO_SEEK) = range(15)
+PO_NUM = 15
+# SUPPRESS with the opcode byte's top bit: kicks asked for (rx interrupt
+# mode); the byte is taken % PO_NUM, so the next such byte >= 128
+PO_KICKS = PO_SUPPRESS + PO_NUM * -(-(128 - PO_SUPPRESS) // PO_NUM)
 EV_ENABLE, EV_DISABLE, EV_DESC = 0, 1, 2
 
 
@@ -604,6 +613,17 @@ def packed_seeds():
     seeds["event-desc"] = g.encode()
     g.feat = 0
     seeds["event-no-event-idx"] = g.encode()
+    # rx interrupt mode (SUPPRESS with the opcode's top bit): kicks asked
+    # for with nothing there, then with a chain posted, on both kinds of
+    # event structure
+    g = PackedGuest(4, [(base, 8192)], feat=FE)
+    g.simple(PO_KICKS)
+    g.post(1, id=0, blen=100)
+    g.simple(PO_KICKS).fetch_read(put=True).simple(PO_PUBLISH)
+    g.simple(PO_KICKS)
+    seeds["kicks-desc"] = g.encode()
+    g.feat = 0
+    seeds["kicks-enable"] = g.encode()
 
     # the edges of a DESC call decision on a ring of 4 (position = slot +
     # 4 x wrap): the event at the last decision's position minus one (no
