@@ -6,6 +6,10 @@
  * every structural mistake and every bad value gets one line naming the
  * file, the line, the section and the key.
  *
+ *   [eal]              read before EAL starts (config_eal)
+ *   args = -l 0,1 ...  EAL options, when the command line has none
+ *   hugepages = N      2 MiB pages the system must have reserved
+ *
  *   [port NAME]        one per port; NAME is how [forwarding] pairs name it
  *   devargs = ...      the device, as for --vdev / port attach (required)
  *   mtu = N            optional
@@ -448,26 +452,74 @@ cfg_options(const struct cfg_ctx *c, const char *section, struct app_params *p)
 	return 0;
 }
 
-int
-config_load(const char *path, struct app_params *p)
+/* Scan and load path into a new context (*cp; free with cfg_close). */
+static int
+cfg_open(const char *path, struct cfg_ctx **cp)
 {
 	struct rte_cfgfile_parameters params = { .comment_character = CFG_COMMENT };
 	struct cfg_ctx *c;
 	int ret;
 
-	c = calloc(1, sizeof(*c));
+	*cp = c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
 	c->path = path;
 	ret = cfg_scan(c);
 	if (ret != 0)
-		goto out;
+		return ret;
 	c->cfg = rte_cfgfile_load_with_params(path, 0, &params);
 	if (c->cfg == NULL) {
 		fprintf(stderr, "%s: %s: librte_cfgfile cannot read it\n", APP_NAME, path);
-		ret = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+static void
+cfg_close(struct cfg_ctx *c)
+{
+	if (c == NULL)
+		return;
+	if (c->cfg != NULL)
+		rte_cfgfile_close(c->cfg);
+	free(c);
+}
+
+int
+config_eal(const char *path, struct config_eal *out)
+{
+	static const char *const eal_keys[] = { "args", "hugepages", NULL };
+	struct cfg_ctx *c;
+	unsigned long n = 0;
+	const char *v;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = cfg_open(path, &c);
+	if (ret == 0)
+		ret = cfg_known_keys(c, "eal", eal_keys);
+	if (ret == 0) {
+		ret = cfg_uint(c, "eal", "hugepages", 0, CONFIG_MAX_HUGEPAGES, &n);
+		if (ret == 1)
+			ret = 0;
+		out->hugepages = (unsigned int)n;
+	}
+	v = ret == 0 ? cfg_get(c, "eal", "args") : NULL;
+	if (v != NULL)
+		snprintf(out->args, sizeof(out->args), "%s", v);
+	cfg_close(c);
+	return ret;
+}
+
+int
+config_load(const char *path, struct app_params *p)
+{
+	struct cfg_ctx *c;
+	int ret;
+
+	ret = cfg_open(path, &c);
+	if (ret != 0)
+		goto out;
 	/* Sections: ports first (pairs name them), then the others. */
 	for (unsigned int i = 0; ret == 0 && i < c->nb_keys; i++) {
 		const struct cfg_key *k = &c->keys[i];
@@ -476,9 +528,11 @@ config_load(const char *path, struct app_params *p)
 			continue;
 		if (strncmp(k->section, "port ", 5) == 0 || strcmp(k->section, "port") == 0)
 			ret = cfg_port(c, k->section, p);
+		else if (strcmp(k->section, "eal") == 0)
+			continue; /* config_eal, before EAL started */
 		else if (!cfg_option_section(k->section))
 			ret = cfg_error(c, k->section, "", NULL, "unknown section "
-					"(known: [port NAME], [forwarding], [bridge], [stats])");
+					"(known: [eal], [port NAME], [forwarding], [bridge], [stats])");
 	}
 	for (unsigned int i = 0; ret == 0 && i < c->nb_keys; i++)
 		if (c->keys[i].key[0] == '\0' && cfg_option_section(c->keys[i].section))
@@ -487,10 +541,87 @@ config_load(const char *path, struct app_params *p)
 		printf("Configuration %s: %u port(s), mode %s\n", path, c->nb_ports,
 		       p->engine->name);
 out:
-	if (c->cfg != NULL)
-		rte_cfgfile_close(c->cfg);
-	free(c);
+	cfg_close(c);
 	return ret;
+}
+
+/* The last --config FILE in argv[from..argc), or NULL. */
+static const char *
+config_path_from(int argc, char **argv, int from)
+{
+	const char *path = NULL;
+
+	for (int i = from; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	return path;
+}
+
+const char *
+config_path_in_argv(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return config_path_from(argc, argv, i + 1);
+	return NULL;
+}
+
+#define HUGEPAGES_2M "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+
+static int
+hugepages_read(unsigned long *n)
+{
+	FILE *f = fopen(HUGEPAGES_2M, "r");
+	int ok;
+
+	if (f == NULL)
+		return -errno;
+	ok = fscanf(f, "%lu", n) == 1;
+	fclose(f);
+	return ok ? 0 : -EIO;
+}
+
+int
+config_reserve_hugepages(unsigned int want)
+{
+	unsigned long have = 0;
+	FILE *f;
+	int ret;
+
+	ret = hugepages_read(&have);
+	if (ret == 0 && have >= want) {
+		printf("Hugepages: %lu of 2 MiB reserved ([eal] hugepages = %u)\n", have, want);
+		return 0;
+	}
+	if (ret == 0) {
+		f = fopen(HUGEPAGES_2M, "w");
+		if (f == NULL)
+			ret = -errno;
+		else {
+			if (fprintf(f, "%u\n", want) < 0)
+				ret = -EIO;
+			if (fclose(f) != 0 && ret == 0)
+				ret = -errno;
+		}
+	}
+	if (ret == 0)
+		ret = hugepages_read(&have);
+	if (ret != 0) {
+		fprintf(stderr, "%s: [eal] hugepages = %u: %s: %s\n", APP_NAME, want,
+			HUGEPAGES_2M, strerror(-ret));
+		return ret;
+	}
+	if (have < want) {
+		fprintf(stderr, "%s: [eal] hugepages = %u: the kernel reserved only %lu "
+			"(free memory too fragmented? reserve them at boot: "
+			"hugepages=%u on the kernel command line)\n", APP_NAME, want, have, want);
+		return -ENOMEM;
+	}
+	printf("Hugepages: %lu of 2 MiB reserved now ([eal] hugepages = %u)\n", have, want);
+	return 0;
 }
 
 /* --config FILE in the application's arguments: load it (0 when there is
@@ -498,15 +629,8 @@ out:
 int
 config_load_args(int argc, char **argv, struct app_params *p)
 {
-	const char *path = NULL;
-	int i;
+	const char *path = config_path_from(argc, argv, 1);
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			path = argv[i + 1];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
-	}
 	if (path == NULL)
 		return 0;
 	p->config_file = path;

@@ -107,6 +107,52 @@ run_service_loop(void)
 	}
 }
 
+/*
+ * [eal] of --config FILE, before EAL starts: reserve the hugepages it asks
+ * for, and take its EAL options when the command line has none (a service
+ * runs `dpdk-vdevpeer -- --config FILE`). 0, or the exit code.
+ */
+static int
+config_before_eal(int *argc, char ***argv)
+{
+	const char *path = config_path_in_argv(*argc, *argv);
+	struct config_eal ce;
+	char **nargv, *save = NULL, *tok;
+	int n = 0;
+
+	if (path == NULL)
+		return 0;
+	if (config_eal(path, &ce) != 0)
+		return APP_EXIT_USAGE;
+	if (ce.hugepages != 0 && config_reserve_hugepages(ce.hugepages) != 0)
+		return EXIT_FAILURE;
+	if (ce.args[0] == '\0')
+		return 0;
+	if (*argc < 2 || strcmp((*argv)[1], "--") != 0) {
+		fprintf(stderr, "%s: EAL options both on the command line and in [eal] args "
+			"of %s: give them in one place\n", APP_NAME, path);
+		return APP_EXIT_USAGE;
+	}
+	/* argv[0], the file's options, then "--" and the application's:
+	 * EAL keeps pointers into argv, so neither is ever freed. */
+	nargv = calloc((size_t)*argc + sizeof(ce.args) / 2 + 2, sizeof(*nargv));
+	tok = strdup(ce.args);
+	if (nargv == NULL || tok == NULL) {
+		free(nargv);
+		free(tok);
+		return EXIT_FAILURE;
+	}
+	nargv[n++] = (*argv)[0];
+	for (tok = strtok_r(tok, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save))
+		nargv[n++] = tok;
+	printf("EAL options from %s: %s\n", path, ce.args);
+	for (int i = 1; i < *argc; i++)
+		nargv[n++] = (*argv)[i];
+	*argc = n;
+	*argv = nargv;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,6 +181,9 @@ main(int argc, char **argv)
 	}
 	/* Logs go to files and pipes: a line at a time, as on a terminal. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = config_before_eal(&argc, &argv);
+	if (ret != 0)
+		return ret;
 	/* EAL reorders argv; keep the original to check the --vdev list. */
 	eal_argv = calloc(argc + 1, sizeof(*eal_argv));
 	if (eal_argv == NULL)

@@ -6,13 +6,36 @@
 #ifndef RTE_PMD_VDEVPEER_H
 #define RTE_PMD_VDEVPEER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <rte_compat.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * Every function here is experimental, as DPDK marks new API
+ * (__rte_experimental): build with ALLOW_EXPERIMENTAL_API.
+ *
+ * The structs the driver fills (info, isolation, vring) start with their
+ * size and only ever grow at their end. The getters are inline: they pass
+ * the size of the struct the application was compiled with, and the driver
+ * fills that much, whichever is older:
+ * - an application built against an older header gets the fields it
+ *   knows (the driver copies no more than its size);
+ * - an application built against a newer header running on an older
+ *   driver gets `struct_size` = what the driver filled; fields past it are
+ *   zero. Test a field with RTE_PMD_VDEVPEER_HAS(s, field) before
+ *   relying on it.
+ */
+
+/** True when the driver filled field of *s (a struct with a size first). */
+#define RTE_PMD_VDEVPEER_HAS(s, field) \
+	((s)->struct_size >= offsetof(__typeof__(*(s)), field) + sizeof((s)->field))
 
 /** Virtqueues a port serves: 2 per queue pair. */
 #define RTE_PMD_VDEVPEER_MAX_VRINGS 16
@@ -21,16 +44,20 @@ extern "C" {
 #define RTE_PMD_VDEVPEER_DRIVER_NAME "net_vdevpeer"
 
 /** True when port_id is a net_vdevpeer port. */
+__rte_experimental
 bool rte_pmd_vdevpeer_is_vdevpeer(uint16_t port_id);
 
 /** Bind name of a net_vdevpeer port (e.g. "vp0"), NULL for other ports. */
+__rte_experimental
 const char *rte_pmd_vdevpeer_bind_name(uint16_t port_id);
 
 /** Find a net_vdevpeer port by bind name. 0 and *port_id set, or -ENODEV. */
+__rte_experimental
 int rte_pmd_vdevpeer_port_by_bind(const char *name, uint16_t *port_id);
 
 /** Guest state as seen by the driver. */
 struct rte_pmd_vdevpeer_info {
+	uint32_t struct_size;    /**< bytes of this struct the driver filled */
 	char bind[64];
 	char peer[256];          /**< vhost-user socket path */
 	bool server;             /**< we listen (1) or connect (0) */
@@ -45,7 +72,6 @@ struct rte_pmd_vdevpeer_info {
 	uint16_t nb_queues;      /**< queue pairs configured */
 	uint16_t ring_size[2];   /**< of queue pair 0: guest RX, guest TX */
 	uint16_t hdr_len;        /**< virtio-net header length in use */
-	/* Appended in 0.2; the fields above keep their place. */
 	uint8_t guest_mac[6];    /**< source MAC of the guest's latest frames */
 	bool guest_mac_known;    /**< false until the guest sent a unicast-sourced frame */
 	bool packed;             /**< ring layout: packed (1) or split (0) */
@@ -59,8 +85,19 @@ struct rte_pmd_vdevpeer_info {
 	uint8_t mac[6];          /**< the port's own MAC (devarg mac=) */
 };
 
-/** Fill *info. 0, or -ENODEV for a port that is not ours. */
-int rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info);
+/**
+ * Fill *info, size bytes of it (the caller's sizeof: use the inline
+ * rte_pmd_vdevpeer_get_info). 0, -ENODEV for a port that is not ours,
+ * -EINVAL for a NULL info or a size smaller than struct_size.
+ */
+__rte_experimental
+int rte_pmd_vdevpeer_get_info_sized(uint16_t port_id, struct rte_pmd_vdevpeer_info *info, size_t size);
+
+static inline int
+rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+{
+	return rte_pmd_vdevpeer_get_info_sized(port_id, info, sizeof(*info));
+}
 
 /**
  * Isolation state of a port: what its guest or VMM broke, and what the
@@ -69,6 +106,7 @@ int rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *in
  * working.
  */
 struct rte_pmd_vdevpeer_isolation {
+	uint32_t struct_size;    /**< bytes of this struct the driver filled */
 	bool failed;             /**< a bound was broken: link down until the
 				  *   VMM starts a new session */
 	char fail_reason[128];   /**< why, when failed */
@@ -82,13 +120,21 @@ struct rte_pmd_vdevpeer_isolation {
 	uint32_t guest_maps_zc;  /**< ... registered for zero-copy */
 };
 
-/** Fill *iso. 0, or -ENODEV for a port that is not ours. */
-int rte_pmd_vdevpeer_get_isolation(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso);
+/** Fill *iso, size bytes of it, as rte_pmd_vdevpeer_get_info_sized. */
+__rte_experimental
+int rte_pmd_vdevpeer_get_isolation_sized(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso, size_t size);
+
+static inline int
+rte_pmd_vdevpeer_get_isolation(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso)
+{
+	return rte_pmd_vdevpeer_get_isolation_sized(port_id, iso, sizeof(*iso));
+}
 
 /**
  * Write the names of the feature bits set in features to buf
  * ("MRG_RXBUF VERSION_1 ..."). Returns the length as snprintf does.
  */
+__rte_experimental
 int rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len);
 
 /**
@@ -100,9 +146,11 @@ int rte_pmd_vdevpeer_features_str(uint64_t features, char *buf, size_t len);
  * segmented). Never breaks traffic: it only moves work to software.
  * Takes effect at the next frame. 0, or -ENODEV.
  */
+__rte_experimental
 int rte_pmd_vdevpeer_set_csum(uint16_t port_id, bool on);
 
 /** 1 when host-side offload is on, 0 when off, -ENODEV. */
+__rte_experimental
 int rte_pmd_vdevpeer_get_csum(uint16_t port_id);
 
 /**
@@ -112,10 +160,12 @@ int rte_pmd_vdevpeer_get_csum(uint16_t port_id);
  * paused) instead of working across nodes with a warning. Takes effect
  * when a ring is next loaded.
  */
+__rte_experimental
 void rte_pmd_vdevpeer_set_numa_strict(bool on);
 
 /** Per virtqueue state (rte_pmd_vdevpeer_get_vring). */
 struct rte_pmd_vdevpeer_vring {
+	uint32_t struct_size;    /**< bytes of this struct the driver filled */
 	uint16_t size;           /**< ring size, 0 when not loaded */
 	bool ready;              /**< set up and enabled by the guest */
 	bool served;             /**< a queue of ours runs it now */
@@ -131,8 +181,19 @@ struct rte_pmd_vdevpeer_vring {
 	int lcore_node;          /**< that lcore's node, -1 unknown */
 };
 
-/** Fill *vr for virtqueue v of a port. 0, -ENODEV, or -EINVAL (v too big). */
-int rte_pmd_vdevpeer_get_vring(uint16_t port_id, uint16_t v, struct rte_pmd_vdevpeer_vring *vr);
+/**
+ * Fill *vr for virtqueue v of a port, size bytes of it (as
+ * rte_pmd_vdevpeer_get_info_sized). 0, -ENODEV, or -EINVAL (v too big).
+ */
+__rte_experimental
+int rte_pmd_vdevpeer_get_vring_sized(uint16_t port_id, uint16_t v,
+				     struct rte_pmd_vdevpeer_vring *vr, size_t size);
+
+static inline int
+rte_pmd_vdevpeer_get_vring(uint16_t port_id, uint16_t v, struct rte_pmd_vdevpeer_vring *vr)
+{
+	return rte_pmd_vdevpeer_get_vring_sized(port_id, v, vr, sizeof(*vr));
+}
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -149,6 +210,7 @@ struct rte_mempool;
  * (returned in out, or freed). 0: dropped (no mbufs, or inconsistent
  * offload fields).
  */
+__rte_experimental
 uint16_t rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
 					struct rte_mempool *mp,
 					struct rte_mbuf **out, uint16_t max);
@@ -164,6 +226,7 @@ uint16_t rte_pmd_vdevpeer_tx_sw_offload(struct rte_mbuf *m, uint64_t tx_capa,
  * time. Call it before the queue is polled (e.g. before starting
  * forwarding). 0, -ENODEV (not our port) or -EINVAL.
  */
+__rte_experimental
 int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
 			       uint16_t egress_port, uint16_t egress_queue);
 
@@ -174,6 +237,7 @@ int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
  * EAL (dpdk-vdevpeer --dump-xstats prints the table). 0, -ENOENT past
  * the last entry, -EINVAL.
  */
+__rte_experimental
 int rte_pmd_vdevpeer_xstat_doc(unsigned int i, char *name, size_t len, const char **desc);
 
 #ifdef __cplusplus

@@ -399,6 +399,12 @@ vdp_queue_err(const struct vdp_queue *q, enum vdp_err e)
 	return VDP_CNT_GET(q->err_acc[e]) + VDP_CNT_GET(q->vr.err[e]);
 }
 
+/*
+ * Path of another copy of this driver loaded in the process before this
+ * one (then this copy registers nothing), or NULL. vdevpeer_ethdev.c.
+ */
+const char *vdp_other_copy(void);
+
 /* ---- the port ---- */
 
 /* Per port isolation counters (xstats vmm_<name>). */

@@ -5,8 +5,11 @@
  * vhost-user session: vdevpeer_vhost.c; data path: vdevpeer_rxtx.c and
  * the EAL-free ring walkers in vdp_split.c.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,7 +642,88 @@ static struct rte_vdev_driver vdp_driver = {
 	.remove = vdp_remove,
 };
 
-RTE_PMD_REGISTER_VDEV(net_vdevpeer, vdp_driver);
+/*
+ * Two copies of this driver can end up in one process: the one an
+ * application links (the build tree's) and the installed one EAL loads
+ * from its driver directory, or a -d of the same driver. Both would
+ * register net_vdevpeer and the /vdevpeer telemetry commands, and ports
+ * probed by one would be unknown to the other's API. The copy loaded
+ * second finds the first among the loaded objects (by one of our public
+ * symbols resolving to another address) and stays unregistered.
+ */
+#define VDP_COPY_MAX 64
+
+struct copy_scan {
+	void *self_base;
+	unsigned int n;
+	char names[VDP_COPY_MAX][PATH_MAX];
+};
+
+static int
+copy_scan_cb(struct dl_phdr_info *info, size_t size __rte_unused, void *arg)
+{
+	struct copy_scan *cs = arg;
+
+	if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0' ||
+	    (void *)info->dlpi_addr == cs->self_base || cs->n == VDP_COPY_MAX)
+		return 0;
+	if (strstr(info->dlpi_name, "vdevpeer") != NULL)
+		snprintf(cs->names[cs->n++], PATH_MAX, "%s", info->dlpi_name);
+	return 0;
+}
+
+/* Local: its address is in this copy (a public function's address may be
+ * the other copy's, which interposes it). */
+static void
+copy_anchor(void)
+{
+}
+
+const char *
+vdp_other_copy(void)
+{
+	static int checked;
+	static char other[PATH_MAX];
+	static struct copy_scan cs; /* PATH_MAX names: not on the stack */
+	void *mine = (void *)(uintptr_t)copy_anchor;
+	Dl_info self, theirs;
+
+	if (checked)
+		return other[0] != '\0' ? other : NULL;
+	checked = 1;
+	if (dladdr(mine, &self) == 0)
+		return NULL;
+	cs.self_base = self.dli_fbase;
+	cs.n = 0;
+	dl_iterate_phdr(copy_scan_cb, &cs);
+	for (unsigned int i = 0; i < cs.n; i++) {
+		void *h = dlopen(cs.names[i], RTLD_LAZY | RTLD_NOLOAD);
+		void *sym;
+
+		if (h == NULL)
+			continue;
+		sym = dlsym(h, "rte_pmd_vdevpeer_xstat_doc");
+		dlclose(h);
+		if (sym != NULL && dladdr(sym, &theirs) != 0 &&
+		    theirs.dli_fbase != self.dli_fbase) {
+			snprintf(other, sizeof(other), "%s", theirs.dli_fname);
+			RTE_LOG(INFO, PMD, "net_vdevpeer: %s is loaded already: this copy "
+				"(%s) stays unregistered\n", other, self.dli_fname);
+			return other;
+		}
+	}
+	return NULL;
+}
+
+/* RTE_PMD_REGISTER_VDEV, unless another copy registered the driver. */
+RTE_INIT(vdp_driver_register)
+{
+	if (vdp_other_copy() != NULL)
+		return;
+	vdp_driver.driver.name = RTE_STR(net_vdevpeer);
+	rte_vdev_register(&vdp_driver);
+}
+RTE_PMD_EXPORT_NAME(net_vdevpeer, __COUNTER__);
 RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
 	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
 	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1> zerocopy=<auto|on|off> "
@@ -749,10 +833,36 @@ port_fill(uint16_t port_id, void (*fill)(struct vdp_port *p, void *out), void *o
 	return vdp_port_with(port_id, NULL, fill, out);
 }
 
-int
-rte_pmd_vdevpeer_get_info(uint16_t port_id, struct rte_pmd_vdevpeer_info *info)
+/*
+ * The public structs start with a uint32_t struct_size and only grow at
+ * their end: give the caller as much of ours as its struct holds, zero
+ * what it has beyond ours, and say how much was filled.
+ */
+static void
+sized_copy(void *dst, size_t size, const void *ours, size_t ours_size)
 {
-	return port_fill(port_id, port_info_fill, info);
+	size_t n = RTE_MIN(size, ours_size);
+	uint32_t filled = (uint32_t)n;
+
+	memcpy(dst, ours, n);
+	if (size > n)
+		memset((char *)dst + n, 0, size - n);
+	memcpy(dst, &filled, sizeof(filled));
+}
+
+int
+rte_pmd_vdevpeer_get_info_sized(uint16_t port_id, struct rte_pmd_vdevpeer_info *info,
+				size_t size)
+{
+	struct rte_pmd_vdevpeer_info full;
+	int ret;
+
+	if (info == NULL || size < sizeof(info->struct_size))
+		return -EINVAL;
+	ret = port_fill(port_id, port_info_fill, &full);
+	if (ret == 0)
+		sized_copy(info, size, &full, sizeof(full));
+	return ret;
 }
 
 struct vring_req {
@@ -798,13 +908,19 @@ port_vring_fill(struct vdp_port *p, void *arg)
 }
 
 int
-rte_pmd_vdevpeer_get_vring(uint16_t port_id, uint16_t v, struct rte_pmd_vdevpeer_vring *vr)
+rte_pmd_vdevpeer_get_vring_sized(uint16_t port_id, uint16_t v,
+				 struct rte_pmd_vdevpeer_vring *vr, size_t size)
 {
-	struct vring_req r = { .v = v, .out = vr };
+	struct rte_pmd_vdevpeer_vring full;
+	struct vring_req r = { .v = v, .out = &full };
+	int ret;
 
-	if (vr == NULL || v >= VDP_MAX_VRINGS)
+	if (vr == NULL || size < sizeof(vr->struct_size) || v >= VDP_MAX_VRINGS)
 		return -EINVAL;
-	return port_fill(port_id, port_vring_fill, &r);
+	ret = port_fill(port_id, port_vring_fill, &r);
+	if (ret == 0)
+		sized_copy(vr, size, &full, sizeof(full));
+	return ret;
 }
 
 void
@@ -841,9 +957,18 @@ port_isolation_fill(struct vdp_port *p, void *out)
 }
 
 int
-rte_pmd_vdevpeer_get_isolation(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso)
+rte_pmd_vdevpeer_get_isolation_sized(uint16_t port_id, struct rte_pmd_vdevpeer_isolation *iso,
+				     size_t size)
 {
-	return port_fill(port_id, port_isolation_fill, iso);
+	struct rte_pmd_vdevpeer_isolation full;
+	int ret;
+
+	if (iso == NULL || size < sizeof(iso->struct_size))
+		return -EINVAL;
+	ret = port_fill(port_id, port_isolation_fill, &full);
+	if (ret == 0)
+		sized_copy(iso, size, &full, sizeof(full));
+	return ret;
 }
 
 int

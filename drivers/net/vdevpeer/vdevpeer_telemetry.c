@@ -212,6 +212,8 @@ tel_mem(const char *cmd, const char *params, struct rte_tel_data *d)
  * is not registered at all. */
 RTE_INIT(vdp_telemetry_init)
 {
+	if (vdp_other_copy() != NULL)
+		return; /* that copy's commands know the ports */
 	rte_telemetry_register_cmd("/vdevpeer/ports", tel_ports,
 		"net_vdevpeer ports: {bind name: port id}. No parameters");
 	rte_telemetry_register_cmd("/vdevpeer/peer", tel_peer,
