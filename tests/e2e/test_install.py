@@ -89,6 +89,7 @@ def test_staged_install(procs, tmp_path):
     stage = str(tmp_path / "stage")
     run(["meson", "install", "-C", P.BUILD, "--no-rebuild", "--quiet", "--destdir", stage])
     p = paths()
+    assert os.path.isdir(staged(stage, build_option("config_dir")))
     for key in ("lib", "app", "header", "pc", "unit", "example"):
         f = staged(stage, p[key])
         assert os.path.isfile(f) and not os.path.islink(f), (key, f)
@@ -192,7 +193,7 @@ def system_install():
         # created directories, deepest first; only if empty
         dirs = set()
         for f in installed:
-            d = f if not os.path.lexists(f) else os.path.dirname(f)
+            d = f if os.path.isdir(f) and not os.path.islink(f) else os.path.dirname(f)
             while d not in ("/", "") and d not in existed:
                 dirs.add(d)
                 d = os.path.dirname(d)
