@@ -11,6 +11,7 @@ pkgs=(
 	# tests
 	python3-pytest python3-scapy python3-pexpect iproute2 procps
 	qemu-system-x86 busybox-static xz-utils cpio
+	python3-prometheus-client
 	# console, capture and telemetry tests: dpdk-dumpcap and dpdk-telemetry.py
 	# come with the dpdk package; tshark reads the captures back
 	tshark
@@ -20,6 +21,9 @@ pkgs=(
 	clang libclang-rt-14-dev
 	# the hostile-VMM tests hold an lcore inside a burst with a debugger
 	gdb
+	# the service test checks the unit with systemd-analyze verify; the
+	# install test builds a program against the installed header (C and C++)
+	systemd binutils
 )
 missing=()
 for p in "${pkgs[@]}"; do
