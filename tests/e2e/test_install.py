@@ -64,6 +64,7 @@ def paths():
         "soname": os.path.join(libdir, LIB + ".0"),
         "plugin": os.path.join(eal_pmd_path(), LIB),
         "app": os.path.join(prefix, build_option("bindir"), "dpdk-vdevpeer"),
+        "exporter": os.path.join(prefix, build_option("bindir"), "dpdk-vdevpeer-exporter"),
         "header": os.path.join(prefix, build_option("includedir"), "rte_pmd_vdevpeer.h"),
         "pc": os.path.join(libdir, "pkgconfig", "libdpdk-vdevpeer.pc"),
         "unit": os.path.join(prefix, "lib", "systemd", "system", "dpdk-vdevpeer@.service"),
@@ -90,9 +91,13 @@ def test_staged_install(procs, tmp_path):
     run(["meson", "install", "-C", P.BUILD, "--no-rebuild", "--quiet", "--destdir", stage])
     p = paths()
     assert os.path.isdir(staged(stage, build_option("config_dir")))
-    for key in ("lib", "app", "header", "pc", "unit", "example"):
+    for key in ("lib", "app", "exporter", "header", "pc", "unit", "example"):
         f = staged(stage, p[key])
         assert os.path.isfile(f) and not os.path.islink(f), (key, f)
+    # the installed exporter runs, and its HELP source (xstats.md) is there
+    assert "dpdk_vdevpeer_up" in run([staged(stage, p["exporter"]), "--dump-metrics"])
+    assert os.path.isfile(os.path.join(os.path.dirname(staged(stage, p["header"])), "..", "share",
+                                       "doc", "dpdk-vdevpeer", "xstats.md"))
     # the driver directory EAL loads: a link to the library in libdir
     plugin = staged(stage, p["plugin"])
     assert os.path.islink(plugin), plugin
