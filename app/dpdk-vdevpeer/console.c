@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmdline.h>
@@ -73,6 +74,9 @@ struct con_entry {
 static cmdline_parse_ctx_t *con_ctx;
 static struct cmdline *con_cl;    /* the interactive console, if any */
 static bool con_quit_flag;
+/* the terminal as it was before cmdline made it raw (con_term_saved) */
+static struct termios con_term;
+static bool con_term_saved;
 
 /* ---- port token ---------------------------------------------------------- */
 
@@ -339,14 +343,25 @@ console_init(void)
 	return 0;
 }
 
-/* Allocations live as long as the process; the table is built once. */
+/* Allocations live as long as the process; the table is built once.
+ * Gives the terminal back as it was (cmdline_stdin_exit restores it). */
 void
 console_free(void)
 {
 	if (con_cl != NULL) {
 		cmdline_stdin_exit(con_cl);
 		con_cl = NULL;
+		con_term_saved = false;
 	}
+}
+
+/* An exit() while the console is open (rte_exit in a command): the
+ * terminal must not stay raw. */
+static void
+console_atexit(void)
+{
+	if (con_cl != NULL && con_term_saved)
+		tcsetattr(0, TCSANOW, &con_term);
 }
 
 /* ---- helpers for the commands ------------------------------------------- */
@@ -478,13 +493,28 @@ console_run_file(const char *path)
  * with a short timeout so that tick() and the quit flag are served. */
 #define CON_POLL_MS 100
 
+/*
+ * Ctrl-C. cmdline puts the terminal in raw mode, ISIG off: the kernel
+ * sends no SIGINT, the key arrives as this byte (cmdline itself would
+ * only clear the line). It stops the app as SIGINT does. Read here rather
+ * than by turning ISIG back on: that would also make Ctrl-\ (SIGQUIT: a
+ * core dump, the ports left open) and Ctrl-Z (stopping a polling app)
+ * live, and send the SIGINT to every process of a pipeline (`| tee log`).
+ */
+#define CON_CTRL_C 0x03
+
 void
 console_interactive(void (*tick)(void))
 {
 	struct pollfd pfd = { .fd = 0, .events = POLLIN };
+	static bool atexit_done;
 	char buf[256];
+	const char *cc;
 	ssize_t n;
 
+	con_term_saved = tcgetattr(0, &con_term) == 0;
+	if (!atexit_done)
+		atexit_done = atexit(console_atexit) == 0;
 	con_cl = cmdline_stdin_new(con_ctx, CON_PROMPT);
 	if (con_cl == NULL) {
 		fprintf(stderr, "%s: cannot start the console\n", APP_NAME);
@@ -496,6 +526,15 @@ console_interactive(void (*tick)(void))
 			n = read(0, buf, sizeof(buf));
 			if (n <= 0) {
 				printf("\nConsole input closed: stopping\n");
+				break;
+			}
+			cc = memchr(buf, CON_CTRL_C, (size_t)n);
+			if (cc != NULL) {
+				/* keys typed before it count (a line ended by
+				 * Enter runs); a line not ended is dropped */
+				if (cc > buf && cmdline_in(con_cl, buf, (int)(cc - buf)) < 0)
+					break;
+				printf("^C\nCtrl-C: stopping\n");
 				break;
 			}
 			if (cmdline_in(con_cl, buf, (int)n) < 0)

@@ -25,14 +25,11 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_gso.h>
-#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pmd_vdevpeer.h>
 #include <rte_telemetry.h>
-#include <rte_tcp.h>
-#include <rte_udp.h>
 
 #include "bridge.h"
 #include "app_params.h"
@@ -43,8 +40,9 @@
 
 /* Frames buffered per egress port before a tx_burst (one burst's worth). */
 #define BRIDGE_TXBUF 64
-/* GSO output segments of one frame: 64 KB / a 1 KB MSS fits. */
-#define BRIDGE_GSO_MAX 128
+/* Segments of one frame segmented in software: as many as net_vdevpeer
+ * lets a guest's GSO frame make (its RX drops frames of more). */
+#define BRIDGE_SW_SEGS_MAX 1024
 
 #define BRIDGE_TX_OL (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | \
 		      RTE_MBUF_F_TX_TCP_SEG)
@@ -71,10 +69,13 @@
 	_(TX, "tx", "frames sent (egress)") \
 	_(TX_DROP, "tx_drop", "not taken by the port's tx_burst (egress)") \
 	_(TX_NO_CLONE, "tx_no_clone", "clone pool empty: a flood copy dropped (egress)") \
-	_(SW_CSUM, "sw_csum", "checksums completed in software (egress)") \
-	_(SW_GSO, "sw_gso", "frames segmented in software (egress)") \
+	_(SW_CSUM, "sw_csum", "frames whose checksums were completed in software, " \
+	  "not segmented (egress)") \
+	_(SW_GSO, "sw_gso", "TCP frames segmented in software, IPv4 or IPv6; their " \
+	  "segments leave with complete checksums (egress)") \
 	_(DROP_OFFLOAD, "drop_offload", \
-	  "an offload the egress lacks and software cannot do (egress)")
+	  "an offload the egress lacks that software could not do: offload fields " \
+	  "that do not fit the frame, or no mbufs (egress)")
 
 enum bridge_counter {
 #define BC_X_(e, name, desc) BC_##e,
@@ -100,9 +101,9 @@ struct bridge_txbuf {
 
 struct bridge_lcore {
 	uint16_t txq;
-	struct rte_gso_ctx gso;
 	struct bridge_counters c[RTE_MAX_ETHPORTS];
 	struct bridge_txbuf tx[RTE_MAX_ETHPORTS];
+	struct rte_mbuf *sw[BRIDGE_SW_SEGS_MAX];  /* tx_add_sw's output */
 } __rte_cache_aligned;
 
 static struct {
@@ -172,15 +173,21 @@ tx_add(struct bridge_lcore *lc, uint16_t out, struct rte_mbuf *m)
 		tx_flush(lc, out);
 }
 
-/* Can port out take frame flags ol as they are? */
+/*
+ * Can port out take frame flags ol as they are? A TCP segmentation request
+ * needs TCP_TSO only (a port that segments fills the checksums of its
+ * segments); the rest, each checksum asked for. The same rules as the
+ * PMD's software fallback (rte_pmd_vdevpeer_tx_sw_offload), so that what
+ * is not ok here is exactly what it does in software.
+ */
 static inline bool
 offload_ok(uint16_t out, uint64_t ol)
 {
 	uint64_t capa = br.tx_capa[out];
 	uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
 
-	if ((ol & RTE_MBUF_F_TX_TCP_SEG) && !(capa & RTE_ETH_TX_OFFLOAD_TCP_TSO))
-		return false;
+	if (ol & RTE_MBUF_F_TX_TCP_SEG)
+		return capa & RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	if ((ol & RTE_MBUF_F_TX_IP_CKSUM) && !(capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM))
 		return false;
 	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM)
@@ -191,110 +198,42 @@ offload_ok(uint16_t out, uint64_t ol)
 }
 
 /*
- * Complete the checksums m asks for. Its headers must be private: a
- * flood copy shares its data with the other copies, so it is copied
- * first. NULL when the frame was dropped (counted).
- */
-static struct rte_mbuf *
-sw_cksum(struct bridge_lcore *lc, uint16_t out, struct rte_mbuf *m)
-{
-	uint64_t ol = m->ol_flags;
-	uint32_t l3_off = m->l2_len, l4_off = m->l2_len + m->l3_len;
-	struct rte_mbuf *c;
-	void *l3;
-	uint8_t *field = NULL;          /* the L4 checksum field */
-	uint16_t sum;
-
-	if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1) {
-		c = rte_pktmbuf_copy(m, br.pool, 0, UINT32_MAX);
-		rte_pktmbuf_free(m);
-		if (c == NULL)
-			goto drop_nofree;
-		m = c;
-	}
-	if ((ol & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM &&
-	    l4_off + sizeof(struct rte_tcp_hdr) <= rte_pktmbuf_data_len(m))
-		field = rte_pktmbuf_mtod_offset(m, uint8_t *, l4_off +
-						offsetof(struct rte_tcp_hdr, cksum));
-	else if ((ol & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM &&
-		 l4_off + sizeof(struct rte_udp_hdr) <= rte_pktmbuf_data_len(m))
-		field = rte_pktmbuf_mtod_offset(m, uint8_t *, l4_off +
-						offsetof(struct rte_udp_hdr, dgram_cksum));
-	else if ((ol & RTE_MBUF_F_TX_L4_MASK) != 0)
-		goto drop;
-	l3 = rte_pktmbuf_mtod_offset(m, void *, l3_off);
-	if ((ol & RTE_MBUF_F_TX_IPV4) &&
-	    l3_off + sizeof(struct rte_ipv4_hdr) <= rte_pktmbuf_data_len(m)) {
-		struct rte_ipv4_hdr *ip = l3;
-
-		if (ol & RTE_MBUF_F_TX_IP_CKSUM) {
-			ip->hdr_checksum = 0;
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
-		}
-		if (field != NULL) {
-			memset(field, 0, 2);
-			sum = rte_ipv4_udptcp_cksum_mbuf(m, ip, l4_off);
-			memcpy(field, &sum, 2);
-		}
-	} else if ((ol & RTE_MBUF_F_TX_IPV6) && field != NULL &&
-		   l3_off + sizeof(struct rte_ipv6_hdr) <= rte_pktmbuf_data_len(m)) {
-		memset(field, 0, 2);
-		sum = rte_ipv6_udptcp_cksum_mbuf(m, l3, l4_off);
-		memcpy(field, &sum, 2);
-	} else {
-		goto drop;
-	}
-	m->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK);
-	bc_inc(lc, out, BC_SW_CSUM);
-	return m;
-drop:
-	rte_pktmbuf_free(m);
-drop_nofree:
-	bc_inc(lc, out, BC_DROP_OFFLOAD);
-	return NULL;
-}
-
-/*
- * Offload completion for an egress port that lacks what the frame asks
- * for. Today no guest port negotiates offloads, so frames carry no
- * requests and this is not reached; it is the path the offload work
- * (checksum/TSO negotiation in the PMD) plugs into.
+ * What frame m asks of port out that the port lacks, in software, by the
+ * PMD's helper (the io engines use it too, offload.c): TCP segmentation
+ * over IPv4 or IPv6 into new mbufs with complete checksums, or the
+ * checksums completed in place (on a private copy when m is a flood clone
+ * sharing its data, or its headers lie in a guest's memory). Flags the
+ * port handles stay set. Counted once per frame: sw_gso, sw_csum, or
+ * drop_offload when it cannot be done (m is freed then).
  */
 static void
 tx_add_sw(struct bridge_lcore *lc, uint16_t out, struct rte_mbuf *m)
 {
-	struct rte_mbuf *segs[BRIDGE_GSO_MAX];
-	int n, i;
+	const uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	const bool seg = (ol & RTE_MBUF_F_TX_TCP_SEG) != 0;
+	uint16_t n, i;
 
-	if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
-	    !(br.tx_capa[out] & RTE_ETH_TX_OFFLOAD_TCP_TSO)) {
-		/* rte_gso segments TCP over IPv4 (not IPv6 in DPDK 22.11). */
-		if (!(m->ol_flags & RTE_MBUF_F_TX_IPV4) || m->tso_segsz == 0) {
-			rte_pktmbuf_free(m);
-			bc_inc(lc, out, BC_DROP_OFFLOAD);
-			return;
-		}
-		lc->gso.gso_size = m->l2_len + m->l3_len + m->l4_len + m->tso_segsz;
-		n = rte_gso_segment(m, &lc->gso, segs, RTE_DIM(segs));
+	/* SCTP: never asked for by net_vdevpeer, not done in software */
+	if (!seg && l4 != 0 && l4 != RTE_MBUF_F_TX_TCP_CKSUM &&
+	    l4 != RTE_MBUF_F_TX_UDP_CKSUM) {
 		rte_pktmbuf_free(m);
-		if (n <= 0) {
-			bc_inc(lc, out, BC_DROP_OFFLOAD);
-			return;
-		}
-		bc_inc(lc, out, BC_SW_GSO);
-		for (i = 0; i < n; i++) {
-			segs[i]->ol_flags &= ~RTE_MBUF_F_TX_TCP_SEG;
-			segs[i]->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
-			if (!offload_ok(out, segs[i]->ol_flags & BRIDGE_TX_OL))
-				segs[i] = sw_cksum(lc, out, segs[i]);
-			if (segs[i] != NULL)
-				tx_add(lc, out, segs[i]);
-		}
+		bc_inc(lc, out, BC_DROP_OFFLOAD);
 		return;
 	}
-	m = sw_cksum(lc, out, m);
-	if (m != NULL)
-		tx_add(lc, out, m);
+	if (unlikely(br.pool == NULL)) {     /* no pool for segments, copies */
+		rte_pktmbuf_free(m);
+		bc_inc(lc, out, BC_DROP_OFFLOAD);
+		return;
+	}
+	n = rte_pmd_vdevpeer_tx_sw_offload(m, br.tx_capa[out], br.pool, lc->sw,
+					   RTE_DIM(lc->sw));
+	if (n == 0) {
+		bc_inc(lc, out, BC_DROP_OFFLOAD);
+		return;
+	}
+	bc_inc(lc, out, seg ? BC_SW_GSO : BC_SW_CSUM);
+	for (i = 0; i < n; i++)
+		tx_add(lc, out, lc->sw[i]);
 }
 
 static inline void
@@ -630,7 +569,7 @@ fail:
 static void
 bridge_late_init(void)
 {
-	unsigned int l, i;
+	unsigned int i;
 	uint16_t port;
 
 	for (i = 0; i < br.nb_members; i++) {
@@ -639,20 +578,16 @@ bridge_late_init(void)
 	}
 	if (br.pool == NULL) {
 		char name[RTE_MEMPOOL_NAMESIZE];
+		unsigned int s;
 
-		/* ports.c's pool of the main lcore's socket */
+		/* ports.c's pool of the main lcore's socket, else any of its
+		 * pools (the ports may all be on another socket) */
 		snprintf(name, sizeof(name), "vdp_mbuf_s%u", rte_socket_id());
 		br.pool = rte_mempool_lookup(name);
-	}
-	for (l = 0; l < RTE_MAX_LCORE; l++) {
-		struct bridge_lcore *lc = br.lcore[l];
-
-		if (lc == NULL)
-			continue;
-		lc->gso.direct_pool = br.pool;
-		lc->gso.indirect_pool = br.clone_pool;
-		lc->gso.gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
-		lc->gso.flag = 0;
+		for (s = 0; br.pool == NULL && s < RTE_MAX_NUMA_NODES; s++) {
+			snprintf(name, sizeof(name), "vdp_mbuf_s%u", s);
+			br.pool = rte_mempool_lookup(name);
+		}
 	}
 }
 

@@ -32,13 +32,21 @@ class Console:
     fills up, and an app thread logging into it then blocks (librte_vhost's
     thread, holding a port's lock: the control plane stops)."""
 
-    def __init__(self, procs, request, vdevs, app_args=(), lcores=None, drain=True):
+    def __init__(self, procs, request, vdevs, app_args=(), lcores=None, drain=True,
+                 in_shell=False):
         self.prefix = procs.new_prefix("con")
         argv = ([P.APP] + P.EAL_COMMON + ["-m", "512", "--file-prefix", self.prefix]
                 + (lcores or P.MIDDLE_LCORES))
         for d in vdevs:
             argv += ["--vdev", d]
         argv += ["--", "-i"] + list(app_args)
+        # in_shell: the app runs under sh on the same terminal, which
+        # prints the terminal's settings (stty -g) before and after it and
+        # its exit status: what a user's shell finds when the app is gone
+        self.app_pid = None
+        if in_shell:
+            argv = ["/bin/sh", "-c", 'echo "STTY-BEFORE $(stty -g)"; "$@"; rc=$?; '
+                    'echo "STTY-AFTER $(stty -g)"; echo "APP-EXIT $rc"', "sh"] + argv
         self.log = open(procs.file("console-%s.log" % self.prefix[-6:]), "w")
         self.c = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", timeout=30,
                                dimensions=(50, 250))
@@ -46,6 +54,8 @@ class Console:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         request.addfinalizer(self.kill)
+        if in_shell:
+            self.app_pid = P.wait_until(lambda: _app_under(self.c.pid), 30, "the app under sh")
         self.c.expect_exact(PROMPT, timeout=60)
         self._drain = threading.Thread(target=self._drain_loop, daemon=True)
         if drain:   # off: the test reads con.c itself (keystrokes)
@@ -66,6 +76,11 @@ class Console:
         self._stop.set()
         if getattr(self, "_drain", None) is not None and self._drain.is_alive():
             self._drain.join(5)
+        if self.app_pid is not None and _app_under(self.c.pid) == self.app_pid:
+            try:
+                os.kill(self.app_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.c.isalive():
             try:
                 os.kill(self.c.pid, signal.SIGKILL)
@@ -90,6 +105,23 @@ class Console:
         if expect is not None:
             assert re.search(expect, out), "%r: no %r in:\n%s" % (line, expect, out)
         return out
+
+
+def _app_under(pid):
+    """The pid of the dpdk-vdevpeer that is a child of process pid, or None."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = [int(k) for k in f.read().split()]
+    except OSError:
+        return None
+    for k in kids:
+        try:
+            with open("/proc/%d/cmdline" % k, "rb") as f:
+                if f.read().split(b"\0")[0] == P.APP.encode():
+                    return k
+        except OSError:
+            pass
+    return None
 
 
 _ESC = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x1b[78]|\r")
@@ -202,6 +234,41 @@ def test_console_sigterm_and_eof(procs, request, app):
     con.c.expect(pexpect.EOF)
     con.c.wait()
     assert con.c.exitstatus == 0
+
+
+@pytest.mark.parametrize("typed", ["", "show port in"], ids=["empty-line", "half-typed"])
+def test_console_ctrl_c(procs, request, app, typed):
+    """Ctrl-C in the console stops the app as SIGINT does: forwarding
+    stopped, final statistics, exit status 0, the process gone, and the
+    terminal given back as it was (cmdline makes it raw: the key arrives as
+    the byte 0x03, not as a signal). A half-typed line is dropped, not run."""
+    con = Console(procs, request, [vdev(0, procs.sock("a.sock"), "vp0")],
+                  ["--fwd", "rxonly", "--auto-start"], drain=False, in_shell=True)
+    c = con.c
+    before = re.search(r"STTY-BEFORE (\S+)", _clean(c.before)).group(1)
+    con.cmd("show fwd stats", r"Forwarding running")
+    if typed:
+        c.send(typed)
+        c.expect_exact(typed)           # echoed: the console has the keys
+    c.sendcontrol("c")
+    c.expect(r"STTY-AFTER (\S+)", timeout=60)
+    shutdown = _clean(c.before)
+    after = c.match.group(1)
+    c.expect(r"APP-EXIT (\d+)")
+    rc = int(c.match.group(1))
+    c.expect(pexpect.EOF)
+    c.wait()
+    assert rc == 0, shutdown
+    for want in (r"\^C\nCtrl-C: stopping", r"Final statistics", r"Streams:[\s\S]*total: rx \d+",
+                 r"Port 0 \(vp0\): closed", r"Bye"):
+        assert re.search(want, shutdown), "no %r in the shutdown output:\n%s" % (want, shutdown)
+    # the typed words never ran as a command
+    for bad in ("Bad arguments", "Command not found", "Error:"):
+        assert bad not in shutdown, shutdown
+    assert after == before, "terminal settings not restored:\n before %s\n after  %s" % (
+        before, after)
+    assert not os.path.exists("/proc/%d" % con.app_pid), \
+        "the app (pid %d) is still there" % con.app_pid
 
 
 @pytest.mark.parametrize("nq,lcores", [(1, None), (4, ["--lcores", "0@0,1@1,2@1"])],

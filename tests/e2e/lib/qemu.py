@@ -449,9 +449,10 @@ def tcp_file(sender: QemuGuest, receiver: QemuGuest, ip: str, size: int,
 
 
 def middle_for(stack, tmp_path: Path, tag: str, app: str, names: Sequence[str] = ("A", "B"),
-               devargs: str = "", app_args: Sequence[str] = ()) -> tuple["Proc", list, str]:
+               devargs="", app_args: Sequence[str] = ()) -> tuple["Proc", list, str]:
     """dpdk-vdevpeer (``app``) with ports vp0, vp1, ... listening on
-    <name>.sock for each of ``names`` (``devargs`` appended to each),
+    <name>.sock for each of ``names`` (``devargs`` appended to each: one
+    string for all, or a sequence of one per port),
     ``app_args`` after ``--fwd io`` (another --fwd wins), its stop and the
     sockets' removal on ``stack`` (a contextlib.ExitStack). Returns (the
     process, the socket paths, its --file-prefix) once every socket exists."""
@@ -462,8 +463,10 @@ def middle_for(stack, tmp_path: Path, tag: str, app: str, names: Sequence[str] =
     socks = [sockdir / f"{n}.sock" for n in names]
     prefix = f"vdp-{tag}-{os.getpid()}"
     argv = [app, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "-l", "0,1"]
+    per_port = [devargs] * len(socks) if isinstance(devargs, str) else list(devargs)
+    assert len(per_port) == len(socks), (devargs, names)
     for i, s in enumerate(socks):
-        argv += ["--vdev", f"net_vdevpeer{i},peer={s},server=1,bind=vp{i}{devargs}"]
+        argv += ["--vdev", f"net_vdevpeer{i},peer={s},server=1,bind=vp{i}{per_port[i]}"]
     argv += ["--", "--fwd", "io", "--stats-period", "5", *app_args]
     for s in socks:
         stack.callback(lambda s=s: s.exists() and s.unlink())
@@ -473,7 +476,7 @@ def middle_for(stack, tmp_path: Path, tag: str, app: str, names: Sequence[str] =
     return mid, socks, prefix
 
 
-def middle_for_two(stack, tmp_path: Path, tag: str, app: str, devargs: str = "",
+def middle_for_two(stack, tmp_path: Path, tag: str, app: str, devargs="",
                    app_args: Sequence[str] = ()) -> tuple["Proc", Path, Path, str]:
     """middle_for with ports vp0 on A.sock and vp1 on B.sock: (the process,
     A's path, B's path, its --file-prefix)."""
