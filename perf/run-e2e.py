@@ -33,6 +33,7 @@ import re
 import shlex
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpdk_runtime import telemetry  # noqa: E402
 from proc import Proc, wait_until  # noqa: E402
 from e2e.common import (APP_EXTRA_ARGS, APP_LCORES, BACKENDS, DEFAULT_BACKENDS,  # noqa: E402
-                        EAL_COMMON, GUEST_DEVARGS, RINGS,
+                        EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, RINGS, WORKLOADS,
                         GUEST_LCORES, STOP_TIMEOUT, VDEVPEER_DEVARGS, VHOST_TSO_DEVARGS,
                         RunError, log)
 from e2e.placement import (check_placement, foreign_load, proc_cpu_ticks,  # noqa: E402
@@ -93,11 +94,13 @@ class Cell:
     sending on them in turn, the backend's ports polling 4 queues each on
     its one worker)."""
 
-    def __init__(self, size, tso_mss=0, ring="split", queues=1):
+    def __init__(self, size, tso_mss=0, ring="split", queues=1, workload="gen"):
         self.size, self.tso_mss, self.ring, self.queues = size, tso_mss, ring, queues
+        self.workload = workload
         self.label = ("%d TSO" % size if tso_mss else str(size)) + \
             ("" if ring == "split" else " " + ring) + \
-            ("" if queues == 1 else " %dq" % queues)
+            ("" if queues == 1 else " %dq" % queues) + \
+            ("" if workload == "gen" else " " + workload)
 
     def guest_devargs(self):
         return GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0]).replace(
@@ -111,16 +114,186 @@ class Cell:
 
 
 def app_vdevs(backend, sock_a, sock_b, cell):
-    if backend in VDEVPEER_DEVARGS:
-        extra = VDEVPEER_DEVARGS[backend] + ",queues=%d" % cell.queues
-        return ["--vdev", "net_vdevpeer0,peer=%s,server=1%s" % (sock_a, extra),
-                "--vdev", "net_vdevpeer1,peer=%s,server=1%s" % (sock_b, extra)]
-    if backend == "vhost":
-        # net_vhost offers HOST_TSO4/6 only with tso=1
-        tso = (VHOST_TSO_DEVARGS if cell.tso_mss else "") + ",queues=%d" % cell.queues
-        return ["--vdev", "net_vhost0,iface=%s%s" % (sock_a, tso),
-                "--vdev", "net_vhost1,iface=%s%s" % (sock_b, tso)]
-    raise RunError("unknown backend %s" % backend)
+    """The backend's ports on sock_a and sock_b (sock_b None: a net_null
+    port that receives nothing instead, for the one-way workload)."""
+    out = []
+    for i, sock in enumerate((sock_a, sock_b)):
+        if sock is None:
+            out += ["--vdev", "net_null%d,no-rx=1" % i]
+        elif backend in VDEVPEER_DEVARGS:
+            extra = VDEVPEER_DEVARGS[backend] + ",queues=%d" % cell.queues
+            out += ["--vdev", "net_vdevpeer%d,peer=%s,server=1%s" % (i, sock, extra)]
+        elif backend in ("vhost", "vhost-testpmd"):
+            # net_vhost offers HOST_TSO4/6 only with tso=1
+            tso = (VHOST_TSO_DEVARGS if cell.tso_mss else "") + ",queues=%d" % cell.queues
+            out += ["--vdev", "net_vhost%d,iface=%s%s" % (i, sock, tso)]
+        else:
+            raise RunError("unknown backend %s" % backend)
+    return out
+
+
+# ------------------------------------------- workloads with a testpmd guest
+
+_CYCLES = re.compile(r"CPU cycles/packet=([0-9.]+) .* at (\d+) MHz Clock")
+
+
+def port_stats(prefix, ports):
+    """Summed /ethdev/stats of ports in the process with --file-prefix prefix."""
+    tot = {}
+    for p in ports:
+        st = telemetry(prefix, "/ethdev/stats,%d" % p) or {}
+        for k in ("ipackets", "opackets", "ibytes", "imissed", "ierrors", "oerrors", "rx_nombuf"):
+            tot[k] = tot.get(k, 0) + int(st.get(k, 0))
+    return tot
+
+
+def links_up(prefix, ports):
+    try:
+        return all((telemetry(prefix, "/ethdev/link_status,%d" % p) or {}).get("status") == "UP"
+                   for p in ports)
+    except OSError:
+        return False
+
+
+def workload_run(args, backend, cell, workdir, tag):
+    """One run of the loop or oneway workload: a stock testpmd guest, the
+    backend in our app (or net_vhost in stock testpmd), frames/s through
+    the backend from its own port counters per period. Returns a result
+    dict like one_run's; raises RunError. Cleans up always."""
+    oneway = cell.workload == "oneway"
+    sock_a = os.path.join(workdir, "%s-A.sock" % tag)
+    sock_b = None if oneway else os.path.join(workdir, "%s-B.sock" % tag)
+    mid_prefix = "vdp-e2e-%d-%s-mid" % (os.getpid(), tag)
+    g_prefix = "vdp-e2e-%d-%s-guest" % (os.getpid(), tag)
+    vdevs = app_vdevs(backend, sock_a, sock_b, cell)
+    in_testpmd = backend == "vhost-testpmd"
+    if in_testpmd:
+        mid_argv = ([args.testpmd] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", mid_prefix]
+                    + vdevs + ["--", "--forward-mode=io", "--record-core-cycles", "--nb-cores=1",
+                               "--rxq=%d" % cell.queues, "--txq=%d" % cell.queues])
+    else:
+        mid_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", mid_prefix]
+                    + vdevs + ["--", "--fwd", "io", "--stats-period", "0",
+                               "--rxq", str(cell.queues), "--txq", str(cell.queues)]
+                    + APP_EXTRA_ARGS.get(backend, []))
+    dev = cell.guest_devargs()
+    g_vdevs = ["--vdev", "net_virtio_user0,path=%s,%s" % (sock_a, dev)]
+    if not oneway:
+        g_vdevs += ["--vdev", "net_virtio_user1,path=%s,%s" % (sock_b, dev)]
+    g_argv = ([args.testpmd] + EAL_COMMON + RINGS[cell.ring][1]
+              + ["--lcores", GUEST_TESTPMD_LCORES, "--file-prefix", g_prefix] + g_vdevs
+              + ["--", "-i", "--nb-cores=1", "--burst=%d" % args.burst,
+                 "--txpkts=%d" % cell.size, "--total-num-mbufs=16384",
+                 "--forward-mode=%s" % ("txonly" if oneway else "io")])
+    mid = g = None
+    res = {"backend": backend, "size": cell.size, "cell": cell.label,
+           "guest": "testpmd %s: %s" % ("txonly" if oneway else "io, start tx_first 32", dev)}
+    mid_ports = [0] if oneway else [0, 1]
+    try:
+        # the middle keeps a stdin that never closes (testpmd without -i
+        # exits when its stdin ends)
+        mid = (TestpmdChild if in_testpmd else Child)(
+            "middle", mid_argv, os.path.join(workdir, "%s-mid.log" % tag), mid_prefix)
+        wait_until(lambda: os.path.exists(sock_a) and (sock_b is None or os.path.exists(sock_b)),
+                   20, "the backend's sockets", fail_if=mid.died_msg, error=RunError)
+        g = TestpmdChild("guest-testpmd", g_argv, os.path.join(workdir, "%s-guest.log" % tag),
+                         g_prefix)
+        wait_until(lambda: links_up(mid_prefix, mid_ports) and
+                   links_up(g_prefix, [0] if oneway else [0, 1]), 30, "links up",
+                   fail_if=lambda: mid.died_msg() or g.died_msg(), error=RunError)
+        g.command("start tx_first 32" if not oneway else "start")
+        ours = {os.getpid(), mid.pid, g.pid}
+        samples = []
+        load0 = cyc0 = None
+        t_next = time.monotonic()
+        for k in range(args.periods + 2):
+            # sample 0 starts the warm-up period, 1 the measured ones
+            time.sleep(max(0.0, t_next - time.monotonic()))
+            now = time.monotonic()
+            samples.append((now, port_stats(mid_prefix, mid_ports),
+                            port_stats(g_prefix, [0] if oneway else [0, 1])))
+            if k == 1:
+                load0 = proc_cpu_ticks()
+                if not in_testpmd:
+                    cyc0 = worker_cycles(mid_prefix)
+            for p in (mid, g):
+                if not p.alive():
+                    raise RunError("%s exited during the run:\n%s" % (p.name, p.tail()))
+            t_next = now + args.period_sec
+        secs = samples[-1][0] - samples[1][0]
+        if cyc0 is not None:
+            cyc1 = worker_cycles(mid_prefix)
+            hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
+            res["worker_busy_pct"] = 100.0 * busy / total if total else 0.0
+            if frames:
+                res["worker_ns_per_frame"] = 1e9 * busy / hz / frames
+        res["foreign_cpu_pct"], top = foreign_load(load0, proc_cpu_ticks(), secs, ours)
+        res["foreign_top"] = ["%s[%d] %.0f%%" % (c, p, u) for u, p, c in top]
+        rx_pps, tx_pps, rx_bps = [], [], []
+        for (t0, m0, g0), (t1, m1, g1) in zip(samples[1:], samples[2:]):
+            dt = t1 - t0
+            rx_pps.append((m1["ipackets"] - m0["ipackets"]) / dt)
+            rx_bps.append(8.0 * (m1["ibytes"] - m0["ibytes"]) / dt)
+            # offered: what the guest got onto its rings
+            tx_pps.append((g1["opackets"] - g0["opackets"]) / dt)
+        log("  %-8s %9s  periods (Mpps through the backend): %s"
+            % (backend, cell.label, " ".join("%.3f" % (v / 1e6) for v in rx_pps)))
+        first, last = samples[1][1], samples[-1][1]
+        res["lost"] = sum(last[k] - first[k] for k in ("imissed", "ierrors", "oerrors", "rx_nombuf"))
+        res["rx_pkts"] = last["ipackets"] - first["ipackets"]
+        res["tx_pkts"] = samples[-1][2]["opackets"] - samples[1][2]["opackets"]
+        res["rx_pps"], res["tx_pps"], res["rx_bps"] = rx_pps, tx_pps, rx_bps
+        srt = sorted(rx_pps)
+        res["rx_pps_median"] = srt[len(srt) // 2]
+        res["rx_pps_min"], res["rx_pps_max"] = srt[0], srt[-1]
+        res["tx_pps_median"] = sorted(tx_pps)[len(tx_pps) // 2]
+        res["rx_bps_median"] = sorted(rx_bps)[len(rx_bps) // 2]
+        res["periods"] = len(rx_pps)
+        for p, label in ((g, "guest"), (mid, "middle")):
+            rc = p.stop()
+            if rc != 0:
+                raise RunError("%s exited with status %s:\n%s" % (label, rc, p.tail()))
+        if in_testpmd:
+            m = _CYCLES.search(mid.log())
+            if m:
+                # testpmd counts the cycles of polls that received frames,
+                # over the whole run (warm-up included)
+                res["worker_ns_per_frame"] = float(m.group(1)) * 1000.0 / float(m.group(2))
+        return res
+    finally:
+        for p in (g, mid):
+            if p is not None:
+                p.stop()
+        for path in (sock_a, sock_b):
+            if path is None:
+                continue
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+class TestpmdChild(Child):
+    """A stock testpmd: its stdin a pipe of ours that stays open (without
+    -i it exits when stdin ends; with -i it reads commands there)."""
+
+    def __init__(self, name, argv, log_path, prefix):
+        Proc.__init__(self, name, argv, log_path, prefix=prefix, cwd=ROOT, new_session=False,
+                      lines=True, stdin="pipe", note=lambda msg: log("  " + msg))
+
+    def command(self, line):
+        self.popen.stdin.write((line + "\n").encode())
+        self.popen.stdin.flush()
+
+    def stop(self, sig=signal.SIGINT, timeout=STOP_TIMEOUT):
+        if self.alive() and "-i" in self.argv:
+            try:
+                self.command("stop")
+                self.command("quit")
+                self.popen.wait(timeout)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        return super().stop(sig, timeout)
 
 
 def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
@@ -275,6 +448,13 @@ def main():
                          "(1..8; default 1). N > 1: the generator sends on the N tx queues "
                          "in turn and polls all rx queues, the backend's ports poll N "
                          "queues each on the one worker")
+    ap.add_argument("--workloads", default="gen",
+                    help="comma list of %s (default gen): gen, our generator on both guest "
+                         "ports; loop, a stock testpmd guest forwarding its two ports in io "
+                         "mode after start tx_first 32; oneway, a stock testpmd txonly guest "
+                         "into the backend, forwarded to net_null" % ",".join(WORKLOADS))
+    ap.add_argument("--testpmd", default=shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd",
+                    help="the stock testpmd of the loop/oneway guest and of vhost-testpmd")
     ap.add_argument("--check", action="store_true",
                     help="have the generator verify pattern and order of every frame")
     ap.add_argument("--app-lcores", default=APP_LCORES, help="app -l list (default %s)" % APP_LCORES)
@@ -302,12 +482,16 @@ def main():
     if args.tso_size and not (1600 <= args.tso_size <= 65407 and 536 <= args.tso_mss <= 9000):
         ap.error("--tso-size must be in 1600..65407 and --tso-mss in 536..9000")
     queues = int_list("queues", args.queues, 1, 8)
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if not workloads or any(w not in WORKLOADS for w in workloads):
+        ap.error("--workloads %s: known: %s" % (args.workloads, ", ".join(WORKLOADS)))
     cells = []
-    for nq in queues:
-        for ring in rings:
-            cells += [Cell(s, ring=ring, queues=nq) for s in sizes]
-            if args.tso_size:
-                cells.append(Cell(args.tso_size, args.tso_mss, ring, nq))
+    for wl in workloads:
+        for nq in queues:
+            for ring in rings:
+                cells += [Cell(s, ring=ring, queues=nq, workload=wl) for s in sizes]
+                if args.tso_size and wl == "gen":
+                    cells.append(Cell(args.tso_size, args.tso_mss, ring, nq))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for b in backends:
         if b not in BACKENDS:
@@ -344,13 +528,18 @@ def main():
                 order = backends[rnd % len(backends):] + backends[:rnd % len(backends)]
                 for backend in order:
                     n += 1
+                    if backend == "vhost-testpmd" and cell.workload == "gen":
+                        continue  # the generator's cells need our app's cycle counters
                     log("[%d/%d] %s, %s B frames%s" % (n, total, backend, cell.label,
                                                       ", round %d" % (rnd + 1) if args.rounds > 1 else ""))
                     if args.wait_quiet > 0:
                         wait_quiet(args.wait_quiet, {os.getpid()})
                     tag = "%s-%s-%d" % (backend, cell.label.replace(" ", ""), rnd)
                     try:
-                        r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
+                        if cell.workload == "gen":
+                            r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
+                        else:
+                            r = workload_run(args, backend, cell, workdir, tag)
                         log("  => %s Mpps rx (median [min–max]), %.2f Gbit/s, lost %d, "
                             "worker %.1f ns/frame, other procs %.0f%% CPU"
                             % (fmt_mpps(r), r["rx_bps_median"] / 1e9, r["lost"],
@@ -362,7 +551,8 @@ def main():
                              "error": str(e)}
                     runs[backend].append(r)
             for backend in backends:
-                results[(backend, cell)] = merge_rounds(runs[backend])
+                if runs[backend]:
+                    results[(backend, cell)] = merge_rounds(runs[backend])
         rows = table_rows(cells, results)
         print_table(rows)
         out_dir = os.path.dirname(os.path.abspath(args.out))

@@ -4,7 +4,11 @@ arguments, lcores, limits), its error and its log line."""
 
 # vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
 # zerocopy=off, the copy-only data path (which offers IN_ORDER).
-BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost", "vdevpeer-poll", "vdevpeer-interrupt")
+# vhost-testpmd: net_vhost in stock dpdk-testpmd (io forwarding,
+# --record-core-cycles), the anchor in its leanest loop; only for the
+# testpmd-guest workloads (loop, oneway).
+BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost", "vhost-testpmd", "vdevpeer-poll",
+            "vdevpeer-interrupt")
 # what a run without --backends compares
 DEFAULT_BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost")
 VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off",
@@ -48,3 +52,15 @@ def log(msg):
 class RunError(Exception):
     """A run (one cell of one backend) failed; the runner goes on with the
     next one."""
+
+# Workloads (--workloads), each a set of cells:
+#   gen     vdp-guestgen: one lcore sends on guest port A, receives on B
+#   loop    a stock testpmd guest with two virtio_user ports in io mode,
+#           `start tx_first 32`: ~2048 frames circulate through the
+#           backend in both directions (A -> B -> guest -> B -> A ...)
+#   oneway  a stock testpmd guest in txonly mode on A; the backend
+#           forwards A to a net_null port (guest to host, one way)
+WORKLOADS = ("gen", "loop", "oneway")
+# The guest testpmd's lcores: main and forwarding lcore both on CPU 0 (the
+# main lcore sleeps on its console).
+GUEST_TESTPMD_LCORES = "0@0,1@0"

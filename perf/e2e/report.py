@@ -7,7 +7,7 @@ import os
 import platform
 import subprocess
 
-from .common import BACKENDS, EAL_COMMON, GUEST_DEVARGS, QUIET_LIMIT_PCT
+from .common import BACKENDS, EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, QUIET_LIMIT_PCT
 
 
 def merge_rounds(runs):
@@ -162,6 +162,40 @@ def tso_text(args, cells, results):
     ]
 
 
+def workload_text(args, cells):
+    """What the loop and oneway cells run (perf/run-e2e.py workload_run)."""
+    wl = {c.workload for c in cells}
+    if wl == {"gen"}:
+        return []
+    guest = ("%s " % args.testpmd + " ".join(EAL_COMMON) + " --lcores %s --file-prefix <unique> "
+             % GUEST_TESTPMD_LCORES + "--vdev net_virtio_user0,path=A.sock,%s " % GUEST_DEVARGS)
+    out = ["Cells marked `loop` and `oneway` run a stock testpmd as the guest instead of the "
+           "generator, the workloads users run:", ""]
+    if "loop" in wl:
+        out += ["- `loop`: `%s--vdev net_virtio_user1,path=B.sock,%s -- -i --nb-cores=1 "
+                "--burst=%d --txpkts=S --total-num-mbufs=16384 --forward-mode=io`, then "
+                "`start tx_first 32`: ~2048 frames circulate A → backend → B → guest → B → "
+                "backend → A; the backend forwards both directions on its one worker. The "
+                "rate is the frames both backend ports received per second (its own ethdev "
+                "counters, read over telemetry at each period's end)."
+                % (guest, GUEST_DEVARGS, args.burst), ""]
+    if "oneway" in wl:
+        out += ["- `oneway`: `%s-- -i --nb-cores=1 --burst=%d --txpkts=S "
+                "--total-num-mbufs=16384 --forward-mode=txonly`, `start`: guest to host, one "
+                "way; the backend's second port is `net_null1,no-rx=1` (the host's side, "
+                "which takes everything). The rate is what the guest port received per "
+                "second." % (guest, args.burst), ""]
+    out += ["Backends: the same app and lcores as the generator cells, and `vhost-testpmd`: "
+            "net_vhost's two ports in stock testpmd (`%s " % args.testpmd + " ".join(EAL_COMMON)
+            + " -l %s --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock -- "
+            "--forward-mode=io --record-core-cycles --nb-cores=1`), net_vhost in its leanest "
+            "loop. Its `worker ns/frame` is testpmd's own `CPU cycles/packet` (the cycles of "
+            "polls that received frames) over the whole run, warm-up included; the app's "
+            "rows use the app's accounting over the measured periods. `tx Mpps (offered)` "
+            "is what the guest's ports sent per second." % args.app_lcores, ""]
+    return out
+
+
 def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
     app_cmd = ("build/app/dpdk-vdevpeer " + " ".join(EAL_COMMON) +
                " -l %s --file-prefix <unique> " % args.app_lcores +
@@ -265,7 +299,7 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "one worker polls the N queues of both ports), the generator with `--queues N` "
         "(bursts sent on the N tx queues in turn, all N rx queues polled each loop).",
         "",
-    ] if any(c.queues > 1 for c in cells) else []) + [
+    ] if any(c.queues > 1 for c in cells) else []) + workload_text(args, cells) + [
         "Frame size is the Ethernet frame without FCS, as handed to the guest's tx_burst and "
         "counted by ethdev. **Gbit/s counts frame bytes only: no FCS, no preamble, no "
         "inter-frame gap** (add 24 B per frame for the wire rate of a real NIC). 9000 B "
