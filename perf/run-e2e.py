@@ -414,6 +414,39 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
                 pass
 
 
+# ------------------------------------------------------------ copy limit
+
+def copy_limits(args, sizes, app_cpu, guest_cpu):
+    """{size: ns per frame} of bench_copy's cross-core copy, the guest's
+    CPU sending and the worker's copying; {} when it is not built."""
+    exe = os.path.join(args.build, "perf", "bench_copy")
+    if not os.access(exe, os.X_OK):
+        log("note: %s not built: no copy limit column" % exe)
+        return {}
+    if args.wait_quiet > 0:
+        wait_quiet(args.wait_quiet, {os.getpid()})
+    env = dict(os.environ, VDP_BENCH_CPUS="%d,%d" % (min(guest_cpu), min(app_cpu["workers"])))
+    r = subprocess.run([exe, "--benchmark_filter=BM_copy_crosscore", "--benchmark_format=json",
+                        "--benchmark_min_time=0.5", "--benchmark_repetitions=3",
+                        "--benchmark_report_aggregates_only=true"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    if r.returncode != 0:
+        log("note: bench_copy failed: no copy limit column\n%s" % r.stderr[-500:])
+        return {}
+    out = {}
+    for b in json.loads(r.stdout)["benchmarks"]:
+        m = re.match(r"BM_copy_crosscore/(\d+)/real_time_median$", b["name"])
+        if m:
+            out[int(m.group(1))] = b["real_time"]
+    log("copy limit (bench_copy, cross-core, median of 3): " +
+        ", ".join("%d B %.1f ns" % (k, v) for k, v in sorted(out.items())))
+    missing = [s for s in sizes if s not in out]
+    if missing:
+        log("note: bench_copy measures 64, 256, 1518 and 9000 B only: no limit for %s"
+            % ", ".join(map(str, missing)))
+    return out
+
+
 # ------------------------------------------------------------------ main
 
 def main():
@@ -512,6 +545,7 @@ def main():
     log("placement: app main lcore on CPU %d (idle), worker on CPU %s; generator on CPU %s"
         % (app_cpu["main"], sorted(app_cpu["workers"]), sorted(guest_cpu)))
 
+    args.copy_limits = copy_limits(args, sizes, app_cpu, guest_cpu)
     cmdline = "python3 perf/run-e2e.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     workdir = tempfile.mkdtemp(prefix="vdp-e2e-")
@@ -553,7 +587,7 @@ def main():
             for backend in backends:
                 if runs[backend]:
                     results[(backend, cell)] = merge_rounds(runs[backend])
-        rows = table_rows(cells, results)
+        rows = table_rows(cells, results, args.copy_limits)
         print_table(rows)
         out_dir = os.path.dirname(os.path.abspath(args.out))
         os.makedirs(out_dir, exist_ok=True)

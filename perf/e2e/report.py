@@ -49,7 +49,17 @@ def ratio(vd, vh, key, invert=False):
     return "%.2f" % (vh[key] / vd[key] if invert else vd[key] / vh[key])
 
 
-def table_rows(cells, results):
+def limit_col(cell, r, limits):
+    """The copy limit of the cell's frame size (bench_copy's cross-core
+    copy, ns/frame) and the share of it the row's worker reaches."""
+    lim = (limits or {}).get(cell.size) if not cell.tso_mss else None
+    ns = r.get("worker_ns_per_frame")
+    if not lim:
+        return "–"
+    return "%.1f (%.0f%%)" % (lim, 100.0 * lim / ns) if ns else "%.1f" % lim
+
+
+def table_rows(cells, results, limits=None):
     rows = []
     for cell in cells:
         vh = results.get(("vhost", cell))
@@ -59,7 +69,7 @@ def table_rows(cells, results):
                 continue
             if "error" in r:
                 rows.append([cell.label, backend, "FAILED", "–", "–", "–", "–",
-                             r["error"].splitlines()[0][:70], "", "", "", ""])
+                             r["error"].splitlines()[0][:70], "", "", "", "", ""])
                 continue
             ns = r.get("worker_ns_per_frame")
             rows.append([cell.label, backend, fmt_mpps(r),
@@ -71,13 +81,15 @@ def table_rows(cells, results):
                          ratio(r, vh, "worker_ns_per_frame", invert=True) if backend != "vhost" else "",
                          "%d" % r["lost"],
                          "%.0f%%" % r.get("foreign_cpu_pct", 0),
-                         "%.0f%% / %.0f%%" % (r.get("worker_cpu_pct", 0), r.get("guest_cpu_pct", 0))])
+                         "%.0f%% / %.0f%%" % (r.get("worker_cpu_pct", 0), r.get("guest_cpu_pct", 0)),
+                         limit_col(cell, r, limits)])
     return rows
 
 
 HEADER = ["size (B)", "backend", "rx Mpps median [min–max]", "rx Gbit/s",
           "tx Mpps (offered)", "rate vs vhost", "worker busy", "worker ns/frame",
-          "cost vs vhost", "lost", "other procs' CPU", "CPU got: worker / guest"]
+          "cost vs vhost", "lost", "other procs' CPU", "CPU got: worker / guest",
+          "copy limit ns (share)"]
 
 
 def print_table(rows):
@@ -310,6 +322,15 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "## Results",
         noisy,
         md_table(rows),
+        "",
+        "`copy limit ns (share)`: what copying one frame of that size from one core's "
+        "buffer into another's costs on this machine, measured in the same run before "
+        "the cells (`build/perf/bench_copy --benchmark_filter=crosscore` with the "
+        "generator's and the worker's CPUs: a sender thread writes each frame, the "
+        "worker's CPU copies it into a ring of receiver buffers; only the frame and one "
+        "flag line move between the cores), and in brackets that limit divided by the "
+        "row's worker ns/frame: the share of the physical limit the backend reaches "
+        "(100% = nothing but the copy).",
         "",
         "`tx Mpps (offered)` is what the guest's tx_burst accepted; `lost` is frames accepted "
         "on tx but never received (dropped by the backend, mostly when the receiving guest's "
