@@ -86,6 +86,15 @@ def worker_cycles(prefix):
             sum(v["frames"] for v in lc))
 
 
+def worker_cost(cyc0, cyc1):
+    """worker_busy_pct and worker_ns_per_frame between two worker_cycles()."""
+    hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
+    out = {"worker_busy_pct": 100.0 * busy / total if total else 0.0}
+    if frames:
+        out["worker_ns_per_frame"] = 1e9 * busy / hz / frames
+    return out
+
+
 class Cell:
     """One column of the table: raw frames of one size, or TCP/IPv4 frames
     of one size that the guest hands over for segmentation (TSO), on the
@@ -222,11 +231,7 @@ def workload_run(args, backend, cell, workdir, tag):
             t_next = now + args.period_sec
         secs = samples[-1][0] - samples[1][0]
         if cyc0 is not None:
-            cyc1 = worker_cycles(mid_prefix)
-            hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
-            res["worker_busy_pct"] = 100.0 * busy / total if total else 0.0
-            if frames:
-                res["worker_ns_per_frame"] = 1e9 * busy / hz / frames
+            res.update(worker_cost(cyc0, worker_cycles(mid_prefix)))
         res["foreign_cpu_pct"], top = foreign_load(load0, proc_cpu_ticks(), secs, ours)
         res["foreign_top"] = ["%s[%d] %.0f%%" % (c, p, u) for u, p, c in top]
         rx_pps, tx_pps, rx_bps = [], [], []
@@ -374,11 +379,7 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
             elif line.startswith("SUMMARY "):
                 summary = json.loads(line[len("SUMMARY "):])
                 if load0 is not None:
-                    cyc1 = worker_cycles(app_prefix)
-                    hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
-                    res["worker_busy_pct"] = 100.0 * busy / total if total else 0.0
-                    if frames:
-                        res["worker_ns_per_frame"] = 1e9 * busy / hz / frames
+                    res.update(worker_cost(cyc0, worker_cycles(app_prefix)))
         if load0 is not None:
             # The sampling window includes the ~0.2 s drain; close enough.
             secs = time.monotonic() - t_meas

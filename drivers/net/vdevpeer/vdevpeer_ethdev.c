@@ -850,19 +850,29 @@ sized_copy(void *dst, size_t size, const void *ours, size_t ours_size)
 	memcpy(dst, &filled, sizeof(filled));
 }
 
+/* port_fill(port_id, fill, arg), fill writing the driver's struct full,
+ * then as much of it as the caller's dst of size bytes holds. */
+static int
+port_fill_sized(uint16_t port_id, void (*fill)(struct vdp_port *p, void *out), void *arg,
+		const void *full, size_t full_size, void *dst, size_t size)
+{
+	int ret;
+
+	if (dst == NULL || size < sizeof(uint32_t))   /* struct_size */
+		return -EINVAL;
+	ret = port_fill(port_id, fill, arg);
+	if (ret == 0)
+		sized_copy(dst, size, full, full_size);
+	return ret;
+}
+
 int
 rte_pmd_vdevpeer_get_info_sized(uint16_t port_id, struct rte_pmd_vdevpeer_info *info,
 				size_t size)
 {
 	struct rte_pmd_vdevpeer_info full;
-	int ret;
 
-	if (info == NULL || size < sizeof(info->struct_size))
-		return -EINVAL;
-	ret = port_fill(port_id, port_info_fill, &full);
-	if (ret == 0)
-		sized_copy(info, size, &full, sizeof(full));
-	return ret;
+	return port_fill_sized(port_id, port_info_fill, &full, &full, sizeof(full), info, size);
 }
 
 struct vring_req {
@@ -913,14 +923,10 @@ rte_pmd_vdevpeer_get_vring_sized(uint16_t port_id, uint16_t v,
 {
 	struct rte_pmd_vdevpeer_vring full;
 	struct vring_req r = { .v = v, .out = &full };
-	int ret;
 
-	if (vr == NULL || size < sizeof(vr->struct_size) || v >= VDP_MAX_VRINGS)
+	if (v >= VDP_MAX_VRINGS)
 		return -EINVAL;
-	ret = port_fill(port_id, port_vring_fill, &r);
-	if (ret == 0)
-		sized_copy(vr, size, &full, sizeof(full));
-	return ret;
+	return port_fill_sized(port_id, port_vring_fill, &r, &full, sizeof(full), vr, size);
 }
 
 void
@@ -961,14 +967,8 @@ rte_pmd_vdevpeer_get_isolation_sized(uint16_t port_id, struct rte_pmd_vdevpeer_i
 				     size_t size)
 {
 	struct rte_pmd_vdevpeer_isolation full;
-	int ret;
 
-	if (iso == NULL || size < sizeof(iso->struct_size))
-		return -EINVAL;
-	ret = port_fill(port_id, port_isolation_fill, &full);
-	if (ret == 0)
-		sized_copy(iso, size, &full, sizeof(full));
-	return ret;
+	return port_fill_sized(port_id, port_isolation_fill, &full, &full, sizeof(full), iso, size);
 }
 
 int
