@@ -12,6 +12,9 @@ pkgs=(
 	python3-pytest python3-scapy python3-pexpect iproute2 procps
 	qemu-system-x86 busybox-static xz-utils cpio
 	python3-prometheus-client
+	# the libvirt test (tests/e2e/test_libvirt.py) starts its own session
+	# libvirtd and virtlogd and drives them with virsh
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	# console, capture and telemetry tests: dpdk-dumpcap and dpdk-telemetry.py
 	# come with the dpdk package; tshark reads the captures back
 	tshark
