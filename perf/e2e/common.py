@@ -3,7 +3,7 @@
 arguments, lcores, limits), its error and its log line."""
 
 # vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
-# zerocopy=off, the copy-only data path (which offers IN_ORDER).
+# zerocopy=off, the copy-only data path. Both offer IN_ORDER.
 # vhost-testpmd: net_vhost in stock dpdk-testpmd (io forwarding,
 # --record-core-cycles), the anchor in its leanest loop; only for the
 # testpmd-guest workloads (loop, oneway).
@@ -21,9 +21,7 @@ APP_EXTRA_ARGS = {"vdevpeer-poll": ["--rx-mode", "poll"],
                   "vdevpeer-interrupt": ["--rx-mode", "interrupt"]}
 # Guest devargs, the same for every backend. These are virtio_user's own
 # defaults, spelt out: IN_ORDER and MRG_RXBUF are negotiated when the
-# backend offers them. All offer MRG_RXBUF; net_vhost and net_vdevpeer with
-# zerocopy=off offer IN_ORDER, net_vdevpeer with zero-copy possible does not
-# (it gives guest TX buffers back out of order).
+# backend offers them, and every backend offers both.
 GUEST_DEVARGS = "queues=1,mrg_rxbuf=1,in_order=1,packed_vq=0,queue_size=1024"
 # Ring layouts of the guest (--rings): devargs replacing packed_vq=0, and
 # EAL arguments of the generator. packed-vec: DPDK's AVX-512 packed-ring

@@ -291,13 +291,11 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
     ] + tso_text(args, cells, results) + [
         "Guest devargs are the same for every backend: `%s` — virtio_user's defaults spelt "
         "out (split ring, 1024 descriptors per queue). All backends offer "
-        "VIRTIO_NET_F_MRG_RXBUF. VIRTIO_F_IN_ORDER is offered, hence negotiated, by net_vhost "
-        "and by net_vdevpeer with `zerocopy=off` (`vdevpeer-copy`), but not by net_vdevpeer "
-        "as it ships (`vdevpeer`, `zerocopy=auto`): zero-copy gives guest TX buffers back out "
-        "of order. DPDK's virtio_user guest is slower without IN_ORDER (it must walk its "
-        "descriptor free list), so the `vdevpeer` rows pay that guest-side cost, at every "
-        "frame size, although only frames from the zero-copy threshold up are attached "
-        "rather than copied." % GUEST_DEVARGS,
+        "VIRTIO_NET_F_MRG_RXBUF and VIRTIO_F_IN_ORDER, so the guests run their in-order "
+        "paths everywhere. net_vdevpeer as it ships (`vdevpeer`, `zerocopy=auto`) attaches "
+        "frames of 2048 B and more and gives their buffers back in ring order (copied "
+        "ones queued behind held ones); `vdevpeer-copy` (`zerocopy=off`) copies every "
+        "frame." % GUEST_DEVARGS,
         "",
     ] + ([
         "Cells marked `packed` / `packed-vec` run the same guests on packed virtqueues: "

@@ -40,14 +40,16 @@ class StallMiddle(P.Middle):
     kind = "stall"
     pmd = True
 
-    def __init__(self, group, ports, hold=4096):
+    def __init__(self, group, ports, hold=4096, egress_vdp=False):
         super().__init__(group, ports)
         self.hold = hold
+        self.egress_vdp = egress_vdp
 
     def argv(self, prefix):
         return ([STALLFWD] + P.EAL_COMMON + ["-m", "512", "--file-prefix", prefix]
                 + P.MIDDLE_LCORES + ["-d", P.PMD_SO] + P.vdevpeer_vdevs(self.ports)
-                + ["--", "--hold", str(self.hold)])
+                + ["--", "--hold", str(self.hold)]
+                + (["--egress-vdp"] if self.egress_vdp else []))
 
     def release(self):
         os.kill(self.proc.pid, signal.SIGUSR1)
@@ -61,12 +63,13 @@ class StallMiddle(P.Middle):
         return (int(a.group(1)) if a else None, int(b.group(1)) if b else None)
 
 
-def stall_pair(procs, hold=4096):
+def stall_pair(procs, hold=4096, egress_vdp=False):
     if not os.path.exists(STALLFWD):
         pytest.fail("%s is not built" % STALLFWD, pytrace=False)
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     dv = {"zerocopy": "on"}
-    m = StallMiddle(procs, [PortSpec(a, devargs=dv), PortSpec(b, devargs=dv)], hold).start()
+    m = StallMiddle(procs, [PortSpec(a, devargs=dv), PortSpec(b, devargs=dv)], hold,
+                    egress_vdp).start()
     return m, a, b
 
 
@@ -80,17 +83,24 @@ def pair(procs, middle, mode, **kw):
 LAYOUTS = {"split": [], "packed": ["packed_vq=1"]}
 
 
+@pytest.mark.parametrize("order", ["inorder", "any-order"])
 @pytest.mark.parametrize("layout", ["split", "packed"])
 @pytest.mark.parametrize("mode", ["auto", "on", "off"])
-def test_content(procs, middle, backend, mode, layout):
+def test_content(procs, middle, backend, mode, layout, order):
     """Frames of 60..9000 bytes, A to B, byte-identical and in order; the
     counters say which frames went zero-copy: every frame past its header
     copy with on, the large ones with auto, none with off. IN_ORDER is
-    negotiated only with off. Afterwards nothing is held. On split and on
-    packed rings (held buffers come back by buffer id)."""
+    offered in every mode: a guest that takes it (virtio_user's default,
+    `inorder`) gets its chains back in the order it made them available,
+    copied ones queued behind held ones (rx_zc_inorder_deferred: checked
+    to happen, short frames follow long ones in a burst). One without it
+    (`any-order`: in_order=0) gets held ones back out of order. Afterwards
+    nothing is held. On split and on packed rings (held buffers come back
+    by buffer id)."""
     m, a, b = pair(procs, middle, mode)
     frames = fr.build(fr.SIZES_ALL, 10)
-    opts = {"mrg_rxbuf": 1, "extra_virtio": LAYOUTS[layout]}
+    opts = {"mrg_rxbuf": 1, "extra_virtio": LAYOUTS[layout],
+            "in_order": 1 if order == "inorder" else 0}
     t = Transfer(procs, m, a, b, tx_opts=opts, rx_opts=dict(opts))
     t.check(frames)
     xs = xstats(m, 0)
@@ -107,7 +117,12 @@ def test_content(procs, middle, backend, mode, layout):
     negotiated = [l for l in log.splitlines() if "guest ready" in l]
     assert negotiated, "no 'guest ready' line in the middle's log"
     for line in negotiated:
-        assert ("IN_ORDER" in line) == (mode == "off"), line
+        assert ("IN_ORDER" in line) == (order == "inorder"), line
+    if order == "any-order" or mode == "off":
+        assert xs["rx_zc_inorder_deferred"] == 0 and xs["rx_zc_inorder_waits"] == 0, xs
+    else:
+        # short frames (copied) taken in a burst after a long one (held)
+        assert xs["rx_zc_inorder_deferred"] > 0, xs
 
 
 @pytest.mark.parametrize("layout", ["split", "packed"])
@@ -119,7 +134,7 @@ def test_stalled_egress(procs, layout):
     id, each used element skipping its chain's slots). After the stall
     ends, every held buffer comes back and no mbuf is left in use."""
     m, a, b = stall_pair(procs, hold=4096)
-    tx = Guest(procs, "flood", a, fwd="txonly", extra_virtio=LAYOUTS[layout],
+    tx = Guest(procs, "flood", a, fwd="txonly", extra_virtio=LAYOUTS[layout], in_order=0,
                extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
     m.wait_ready(a)
     # far more than the ring and the hold together: the guest never stalled
@@ -143,6 +158,51 @@ def test_stalled_egress(procs, layout):
     assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
 
 
+@pytest.mark.parametrize("layout", ["split", "packed"])
+def test_stalled_egress_inorder(procs, layout):
+    """An IN_ORDER guest (virtio_user's default) and an egress that holds
+    every frame. Not a guest port (no egress named): nothing is attached,
+    every frame is copied and given back at once, the guest never waits.
+    A guest port as egress (--egress-vdp), stalled all the same: chains
+    are attached and given back in order, so the in-order window fills
+    with a quarter of the 1024-entry ring (256 held) and the guest waits
+    (rx_zc_inorder_waits) instead of getting buffers back past the held
+    ones; when the stall ends everything comes back and traffic flows."""
+    m, a, b = stall_pair(procs, hold=4096)
+    tx = Guest(procs, "flood", a, fwd="txonly", extra_virtio=LAYOUTS[layout],
+               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
+    m.wait_ready(a)
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
+               "the middle receiving 30000 frames from the flooding guest",
+               fail_if=m.proc.died_msg)
+    xs = xstats(m, 0)
+    assert xs["rx_zc_frames"] == 0 and xs["rx_zc_inflight"] == 0, xs
+    assert xs["rx_zc_copied_frames"] > 30000, xs
+    tx.stop()
+    assert m.stop() == 0
+    assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
+
+    m, a, b = stall_pair(procs, hold=4096, egress_vdp=True)
+    tx = Guest(procs, "flood2", a, fwd="txonly", extra_virtio=LAYOUTS[layout],
+               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
+    m.wait_ready(a)
+    wait_until(lambda: xstats(m, 0)["rx_zc_inorder_waits"] > 100, 60,
+               "the in-order window full, the guest waiting", fail_if=m.proc.died_msg)
+    xs = xstats(m, 0)
+    assert xs["rx_zc_inflight"] == 256 and xs["rx_zc_frames"] == 256, xs
+    assert stats(m, 0)["ipackets"] == 256, stats(m, 0)
+    m.release()
+    # flowing again: far more than the window
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
+               "traffic after the stall", fail_if=m.proc.died_msg)
+    tx.stop()
+    wait_until(lambda: xstats(m, 0)["rx_zc_inflight"] == 0, 20,
+               "every held buffer back", fail_if=m.proc.died_msg)
+    assert xstats(m, 0)["rx_zc_forced"] == 0
+    assert m.stop() == 0
+    assert m.mbufs_in_use() == (0, 0), m.proc.tail(20)
+
+
 def test_guest_gone_with_buffers_held(procs):
     """The sending guest is killed while the middle still holds its
     buffers. The port gives up on them after a bounded wait (rx_zc_forced)
@@ -155,7 +215,7 @@ def test_guest_gone_with_buffers_held(procs):
     fr.write_pcap(inp, frames)
     rx = Guest(procs, "rx", b, tx_pcap=out, mrg_rxbuf=1).start()
     m.wait_ready(b)
-    tx = Guest(procs, "tx", a, rx_pcap=inp, mbuf_size=10240, mrg_rxbuf=1).start()
+    tx = Guest(procs, "tx", a, rx_pcap=inp, mbuf_size=10240, mrg_rxbuf=1, in_order=0).start()
     m.wait_ready(a)
     wait_until(lambda: stats(m, 0).get("ipackets", 0) == len(frames), 30,
                "the middle holding all %d frames" % len(frames), fail_if=m.proc.died_msg)

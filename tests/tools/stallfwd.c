@@ -7,13 +7,18 @@
  * the stall: the held frames go out on port 1 in order, and from then on
  * it forwards port 0 to port 1 like io forwarding.
  *
- *   vdp-stallfwd [EAL] -- [--hold N]
+ *   vdp-stallfwd [EAL] -- [--hold N] [--egress-vdp]
+ *
+ * --egress-vdp: tell net_vdevpeer port 0 that its frames go out on port 1
+ * (rte_pmd_vdevpeer_zc_egress, looked up in the driver loaded with -d), so
+ * that an IN_ORDER ring attaches them, as it does towards a guest.
  *
  * At SIGINT/SIGTERM it stops the worker, reads every byte of the frames
  * still held (a frame pointing into unmapped guest memory crashes here),
  * frees them, and prints "mbufs in use: N" before and after closing the
  * ports. Main lcore: signals and that; one worker lcore: the data path.
  */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +40,7 @@ static volatile sig_atomic_t quit, release;
 static uint16_t nb_ports;
 static struct rte_mbuf *held[MAX_HOLD];
 static unsigned int nb_held, hold_max = 4096;
+static bool egress_vdp;
 static uint64_t dropped;
 
 static void
@@ -138,8 +144,12 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
-	if (argc >= 3 && strcmp(argv[1], "--hold") == 0)
-		hold_max = RTE_MIN((unsigned int)atoi(argv[2]), (unsigned int)MAX_HOLD);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc)
+			hold_max = RTE_MIN((unsigned int)atoi(argv[++i]), (unsigned int)MAX_HOLD);
+		else if (strcmp(argv[i], "--egress-vdp") == 0)
+			egress_vdp = true;
+	}
 	signal(SIGINT, on_quit);
 	signal(SIGTERM, on_quit);
 	signal(SIGUSR1, on_release);
@@ -153,6 +163,17 @@ main(int argc, char **argv)
 	for (uint16_t port = 0; port < nb_ports; port++) {
 		if (mp == NULL || port_init(port, mp) != 0) {
 			fprintf(stderr, "vdp-stallfwd: port set-up failed\n");
+			return 1;
+		}
+	}
+	if (egress_vdp) {
+		void *h = dlopen("librte_net_vdevpeer.so.0", RTLD_LAZY | RTLD_NOLOAD);
+		int (*eg)(uint16_t, uint16_t, uint16_t, uint16_t) =
+			h != NULL ? (int (*)(uint16_t, uint16_t, uint16_t, uint16_t))
+				    dlsym(h, "rte_pmd_vdevpeer_zc_egress") : NULL;
+
+		if (eg == NULL || eg(0, 0, 1, 0) != 0) {
+			fprintf(stderr, "vdp-stallfwd: --egress-vdp: no net_vdevpeer egress\n");
 			return 1;
 		}
 	}

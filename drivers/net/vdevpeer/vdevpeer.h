@@ -252,7 +252,11 @@ enum vdp_zc_mode { VDP_ZC_AUTO = 0, VDP_ZC_ON, VDP_ZC_OFF };
 	_(COPIED, "copied_frames", "frames copied although zero-copy was on (short ones)") \
 	_(FALLBACKS, "fallbacks", "frames copied because the in-flight bound was reached") \
 	_(RECLAIMS, "reclaims", "tx_done_cleanup calls on the egress port to get buffers back") \
-	_(FORCED, "forced", "buffers still out when their ring was handed back")
+	_(FORCED, "forced", "buffers still out when their ring was handed back") \
+	_(DEFERRED, "inorder_deferred", \
+	  "IN_ORDER: copied frames whose used element waited for a held buffer taken before") \
+	_(WAITS, "inorder_waits", \
+	  "IN_ORDER: bursts that took fewer chains, the in-order window being full")
 
 enum vdp_zc_stat {
 #define VDP_X_(e, name, desc) VDP_ZC_##e,
@@ -271,6 +275,8 @@ struct vdp_zc_queue {
 	uint32_t inflight;         /* guest buffers held (owner writes) */
 	uint64_t stat[VDP_ZC_NB];
 	bool egress;               /* reclaim from (eport, equeue) */
+	bool egress_vdp;           /* that port is a net_vdevpeer one (frees in its tx_burst) */
+	bool inorder;              /* IN_ORDER ring: used elements in the order taken */
 	uint16_t eport, equeue;
 };
 

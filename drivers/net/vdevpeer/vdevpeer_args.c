@@ -15,7 +15,7 @@
  *   zerocopy=auto|on|off  guest TX buffers attached to mbufs instead of
  *                   copied: auto (default) for frames from a measured size
  *                   up, on for every frame longer than its headers, off
- *                   never (and only then is VIRTIO_F_IN_ORDER offered)
+ *                   never; VIRTIO_F_IN_ORDER is offered with all three
  *   numa_node=N     the NUMA node the guest's memory is on (its socket_id
  *                   from the start; default: found when the guest connects)
  */

@@ -578,9 +578,6 @@ vdp_probe(struct rte_vdev_device *vdev)
 		p->offered &= ~(VDP_BIT(VDP_F_VERSION_1) | VDP_BIT(VDP_F_MRG_RXBUF));
 	if (args.queues == 1)
 		p->offered &= ~VDP_BIT(VDP_F_MQ);
-	/* zero-copy gives guest TX buffers back out of order */
-	if (args.zerocopy != VDP_ZC_OFF)
-		p->offered &= ~VDP_BIT(VDP_F_IN_ORDER);
 
 	dev->data->mac_addrs = rte_zmalloc_socket(name, sizeof(struct rte_ether_addr), 0,
 						  vdev->device.numa_node);
@@ -1026,6 +1023,7 @@ rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_
 		f->zc.eport = egress_port;
 		f->zc.equeue = egress_queue;
 		f->zc.egress = egress_port != UINT16_MAX;
+		f->zc.egress_vdp = f->zc.egress && port_of(egress_port) != NULL;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return q != NULL ? 0 : -EINVAL;

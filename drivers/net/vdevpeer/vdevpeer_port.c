@@ -334,6 +334,7 @@ vdp_port_queue_make(struct vdp_port *p, uint16_t vring_idx)
 	q->zc.eport = first->zc.eport;
 	q->zc.equeue = first->zc.equeue;
 	q->zc.egress = first->zc.egress;
+	q->zc.egress_vdp = first->zc.egress_vdp;
 	__atomic_store_n(&p->fold_rx[pair], q, __ATOMIC_RELEASE);
 	__atomic_or_fetch(&p->rx_extra, VDP_RX_FOLDED, __ATOMIC_RELEASE);
 	VDP_LOG(INFO, p, "guest queue pair %u: what it sends is read by rx queue %u "

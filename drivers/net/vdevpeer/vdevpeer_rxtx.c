@@ -332,7 +332,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 {
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_chain *c = &q->chain;
-	uint16_t nb_rx, i;
+	uint16_t nb_rx, i, take = n;
 
 	vdp_vring_burst_begin(vr);
 	if (zc)
@@ -340,8 +340,11 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 	nb_rx = vdp_pend_drain(q, pkts, n);
 	if (nb_rx == n || vdp_vq_avail_l(vr, l) == 0)
 		goto out;
+	/* IN_ORDER: no more chains than the in-order window has room for */
+	if (zc && unlikely(q->zc.inorder))
+		take = vdp_zc_inorder_room(q, n);
 	/* at most n chains looked at, bad ones included */
-	for (i = 0; i < n && nb_rx < n; i++) {
+	for (i = 0; i < take && nb_rx < n; i++) {
 		enum vdp_fetch r = vdp_vq_fetch_l(vr, q->mm, VDP_DIR_READ, c, l);
 		struct vdp_net_hdr vh = { 0 };
 		struct rte_mbuf *m;
@@ -365,7 +368,9 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 				vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
 				break;
 			}
-			vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+			/* IN_ORDER: after the held chains taken before it */
+			if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, c)))
+				vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
 		}
 		if (unlikely((vh.flags | vh.gso_type) != 0)) {
 			nb_rx = (uint16_t)(nb_rx + vdp_rx_offload(q, m, &vh, pkts + nb_rx,

@@ -148,9 +148,7 @@ static int
 load_memmap(struct vdp_port *p)
 {
 	struct rte_vhost_memory *mem = NULL;
-	bool zc = p->args.zerocopy != VDP_ZC_OFF &&
-		  !(p->negotiated & VDP_BIT(VDP_F_IN_ORDER)) &&
-		  rte_eal_iova_mode() == RTE_IOVA_VA;
+	bool zc = p->args.zerocopy != VDP_ZC_OFF && rte_eal_iova_mode() == RTE_IOVA_VA;
 	int ret;
 
 	if (rte_vhost_get_mem_table(p->vid, &mem) != 0 || mem == NULL) {

@@ -23,8 +23,20 @@
  * start of each burst pops the done ones off the front into the used ring.
  * When the front one is held for long (a slow or stalled egress port) the
  * ones behind it are found by a scan of the whole FIFO, which is compacted
- * on the way: the guest gets its buffers back out of order, which is why
- * VIRTIO_F_IN_ORDER is never offered with zero-copy possible.
+ * on the way: the guest gets its buffers back out of order.
+ *
+ * VIRTIO_F_IN_ORDER (offered with zero-copy too): the guest gets every
+ * chain back in the order it was taken, held or copied. A copied chain
+ * taken while held ones are out is queued in the FIFO behind them (its
+ * used element written when they are back: vdp_zc_defer), and no scan
+ * takes done ones past a held front. The FIFO (held and queued) holds at
+ * most the in-flight bound, a quarter of the ring: a burst takes no more
+ * chains than that leaves room for (vdp_zc_inorder_room), so a held
+ * buffer makes the guest wait for at most that many. Chains are attached
+ * only when the queue's egress is a net_vdevpeer port, whose tx_burst
+ * copies them into the other guest and frees them within the application's
+ * loop; towards anything else (a NIC that may keep them while its link is
+ * down, or no egress known) an IN_ORDER ring copies.
  *
  * Starvation (why DPDK's vhost library dropped its dequeue zero-copy): at
  * most a quarter of the guest's ring is held per queue; past that, frames
@@ -142,7 +154,10 @@ struct vdp_zc_ctx {
 	uint32_t limit;                  /* held buffers at most */
 	uint32_t fifo_h, fifo_t;         /* held heads in issue order */
 	uint32_t scan_at;                /* scan everything when this many held */
-	uint16_t *fifo;                  /* size entries */
+	uint16_t *fifo;                  /* size entries: a head, or
+					  * ZC_COPIED | head queued (IN_ORDER) */
+	uint16_t *fifo_nd;               /* ring slots of a queued copied chain */
+	bool inorder;                    /* IN_ORDER: give back in FIFO order only */
 	/* maps held buffers point into: held[k] buffers point into map[k]
 	 * (map[] written under vdp_gmem_lock by the control thread while
 	 * the queue is paused; held[] by the owner, read by the watchdog) */
@@ -162,6 +177,10 @@ struct vdp_zc_ctx {
 static TAILQ_HEAD(, vdp_zc_ctx) zc_ctxs = TAILQ_HEAD_INITIALIZER(zc_ctxs);
 
 /* ---- completions ---- */
+
+/* A FIFO entry that is a copied chain (IN_ORDER), not a held one: ring
+ * sizes are at most 32768, so a head never has this bit. */
+#define ZC_COPIED 0x8000u
 
 static void
 zc_free_cb(void *addr, void *opaque)
@@ -194,9 +213,23 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 	}
 }
 
+/* Give back a copied chain queued behind held ones (IN_ORDER). */
+static inline void
+zc_give_back_copied(struct vdp_zc_ctx *z, uint16_t h, uint16_t ndesc)
+{
+	struct vdp_queue *q = z->q;
+
+	if (q != NULL && q->ring_ok) {
+		vdp_vq_used_put(&q->vr, h, ndesc, 0);
+		if (q->vr.layout != VDP_LAYOUT_PACKED)
+			vdp_ring_state_held(&q->vr, h, 0);
+	}
+}
+
 /*
- * Hand back what was freed: the done heads at the front of the FIFO, and
- * with scan_all (or when many are held) every done one, compacting.
+ * Hand back what was freed: the done heads at the front of the FIFO (and
+ * the copied chains queued behind them), and, out of order, with scan_all
+ * (or when many are held) every done one, compacting.
  * Caller owns the queue (its lcore, or the control thread while paused) or,
  * for an orphan, holds vdp_gmem_lock.
  */
@@ -208,13 +241,18 @@ zc_complete(struct vdp_zc_ctx *z, bool scan_all)
 	while (h != t) {
 		uint16_t head = z->fifo[h % z->size];
 
-		if (!__atomic_load_n(&z->tok[head].done, __ATOMIC_ACQUIRE))
-			break;
-		zc_give_back(z, head);
+		if (head & ZC_COPIED) {
+			zc_give_back_copied(z, (uint16_t)(head & ~ZC_COPIED),
+					    z->fifo_nd[h % z->size]);
+		} else {
+			if (!__atomic_load_n(&z->tok[head].done, __ATOMIC_ACQUIRE))
+				break;
+			zc_give_back(z, head);
+		}
 		h++;
 	}
 	z->fifo_h = h;
-	if (h != t && (scan_all || t - h >= z->scan_at)) {
+	if (!z->inorder && h != t && (scan_all || t - h >= z->scan_at)) {
 		/* the front one is held up: take the done ones behind it */
 		for (w = h; h != t; h++) {
 			uint16_t head = z->fifo[h % z->size];
@@ -245,6 +283,46 @@ vdp_zc_holds(const struct vdp_gmap *m)
 			if (z->map[k] == m && __atomic_load_n(&z->held[k], __ATOMIC_ACQUIRE) != 0)
 				return true;
 	return false;
+}
+
+/* ---- IN_ORDER ---- */
+
+uint16_t
+vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n)
+{
+	struct vdp_zc_ctx *z = q->zc.ctx;
+	uint32_t depth = z->fifo_t - z->fifo_h;
+
+	if (depth >= z->limit) {
+		if (q->zc.egress) {
+			rte_eth_tx_done_cleanup(q->zc.eport, q->zc.equeue, 0);
+			VDP_CNT_INC(q->zc.stat[VDP_ZC_RECLAIMS]);
+		}
+		zc_complete(z, false);
+		depth = z->fifo_t - z->fifo_h;
+		if (depth >= z->limit) {
+			VDP_CNT_INC(q->zc.stat[VDP_ZC_WAITS]);
+			return 0;
+		}
+	}
+	return (uint16_t)RTE_MIN((uint32_t)n, z->limit - depth);
+}
+
+bool
+vdp_zc_defer(struct vdp_queue *q, const struct vdp_chain *c)
+{
+	struct vdp_zc_ctx *z = q->zc.ctx;
+	uint32_t at;
+
+	if (z->fifo_h == z->fifo_t)
+		return false;   /* nothing taken before it is out */
+	at = z->fifo_t++ % z->size;
+	z->fifo[at] = (uint16_t)(c->id | ZC_COPIED);
+	z->fifo_nd[at] = c->ndesc;
+	/* out like a held chain: a crash gives it back empty, at most once */
+	vdp_ring_state_held(&q->vr, c->id, c->ndesc);
+	VDP_CNT_INC(q->zc.stat[VDP_ZC_DEFERRED]);
+	return true;
 }
 
 /* ---- the data path: attach one chain ---- */
@@ -365,6 +443,7 @@ zc_ctx_free(struct vdp_zc_ctx *z)
 {
 	rte_free(z->pieces);
 	rte_free(z->pool_free);
+	rte_free(z->fifo_nd);
 	rte_free(z->fifo);
 	rte_free(z);
 }
@@ -396,6 +475,7 @@ vdp_zc_queue_orphan(struct vdp_queue *q)
 	pthread_mutex_unlock(&vdp_gmem_lock);
 	q->zc.ctx = NULL;
 	q->zc.inflight = 0;
+	q->zc.inorder = false;
 	vdp_watchdog_poke();
 }
 
@@ -416,11 +496,12 @@ zc_ctx_new(struct vdp_queue *q, uint32_t size)
 	z->scan_at = RTE_MAX(z->limit / 2, 1u);
 	z->cur = -1;
 	z->fifo = rte_zmalloc_socket("vdp_zc_fifo", size * sizeof(z->fifo[0]), 0, socket);
+	z->fifo_nd = rte_zmalloc_socket("vdp_zc_fifo_nd", size * sizeof(z->fifo_nd[0]), 0, socket);
 	z->pool_free = rte_zmalloc_socket("vdp_zc_pool", z->limit * sizeof(z->pool_free[0]),
 					  0, socket);
 	z->pieces = rte_zmalloc_socket("vdp_zc_pieces", (size_t)z->limit * VDP_ZC_PIECES *
 				       sizeof(z->pieces[0]), 0, socket);
-	if (z->fifo == NULL || z->pool_free == NULL || z->pieces == NULL) {
+	if (z->fifo == NULL || z->fifo_nd == NULL || z->pool_free == NULL || z->pieces == NULL) {
 		zc_ctx_free(z);
 		return NULL;
 	}
@@ -473,8 +554,10 @@ vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx)
 		return 0;
 	if (q->zc.ctx != NULL && (!p->zc_live || !keep_idx || q->zc.ctx->size != size))
 		vdp_zc_queue_orphan(q);
-	if (!p->zc_live || q->mp == NULL)
+	if (!p->zc_live || q->mp == NULL) {
+		q->zc.inorder = false;
 		return 0;
+	}
 	if (q->zc.ctx == NULL) {
 		q->zc.ctx = zc_ctx_new(q, size);
 		if (q->zc.ctx == NULL) {
@@ -486,6 +569,9 @@ vdp_zc_queue_ring(struct vdp_queue *q, bool keep_idx)
 	pthread_mutex_lock(&vdp_gmem_lock);
 	q->zc.ctx->cur = on ? zc_slot_for(q->zc.ctx, q->gmap) : -1;
 	pthread_mutex_unlock(&vdp_gmem_lock);
+	/* the same session keeps its features: a kept FIFO keeps its order */
+	q->zc.ctx->inorder = (p->feat & VDP_BIT(VDP_F_IN_ORDER)) != 0;
+	q->zc.inorder = q->zc.ctx->inorder;
 	if (on && q->zc.ctx->cur < 0)
 		VDP_LOG(WARNING, p, "rx queue %u: held buffers still point into %u older "
 			"memory maps: copying until they are back", q->qid, VDP_ZC_SLOTS);
@@ -618,11 +704,17 @@ vdp_zc_port_handback(struct vdp_port *p)
 		if (z->q == NULL)
 			zc_complete(z, true);
 		for (uint32_t h = z->fifo_h; h != z->fifo_t; h++) {
-			struct vdp_zc_tok *t = &z->tok[z->fifo[h % z->size]];
-			const struct vdp_zc_piece *pc = &z->pieces[(size_t)t->pool * VDP_ZC_PIECES];
-			struct vdp_gmap *m = z->map[t->slot];
+			uint16_t head = z->fifo[h % z->size];
+			struct vdp_zc_tok *t;
+			const struct vdp_zc_piece *pc;
+			struct vdp_gmap *m;
 			uint32_t k;
 
+			if (head & ZC_COPIED)
+				continue;   /* copied: nothing points into the guest */
+			t = &z->tok[head];
+			pc = &z->pieces[(size_t)t->pool * VDP_ZC_PIECES];
+			m = z->map[t->slot];
 			if (!t->held || __atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
 				continue;
 			for (k = 0; k < npinned && pinned[k] != m; k++)

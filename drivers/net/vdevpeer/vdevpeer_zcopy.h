@@ -27,6 +27,11 @@ void vdp_zc_port_gone(struct vdp_port *p);
 void vdp_zc_complete(struct vdp_queue *q, bool scan_all);
 struct rte_mbuf *vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 				 const struct vdp_net_hdr *vh, uint32_t len);
+/* IN_ORDER rings (q->zc.inorder): chains a burst may take (of n), and a
+ * copied chain's used element queued behind the held ones (true) or due
+ * now (false: nothing taken before it is still out). */
+uint16_t vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n);
+bool vdp_zc_defer(struct vdp_queue *q, const struct vdp_chain *c);
 
 /* Burst hooks: hand back guest buffers whose mbufs were freed; try
  * zero-copy for one guest TX chain (NULL: copy it). */
@@ -43,7 +48,9 @@ vdp_zc_try(struct vdp_queue *q, const struct vdp_chain *c,
 {
 	if (q->zc.ctx == NULL)
 		return NULL;
-	if (len < q->zc.thresh) {
+	/* IN_ORDER: only towards a port that frees at once (a guest's),
+	 * or one stalled egress would hold up everything taken after */
+	if (len < q->zc.thresh || (q->zc.inorder && !q->zc.egress_vdp)) {
 		VDP_CNT_INC(q->zc.stat[VDP_ZC_COPIED]);
 		return NULL;
 	}
