@@ -185,14 +185,15 @@ def workload_text(args, cells):
            "generator, the workloads users run:", ""]
     if "loop" in wl:
         out += ["- `loop`: `%s--vdev net_virtio_user1,path=B.sock,%s -- -i --nb-cores=1 "
-                "--burst=%d --txpkts=S --total-num-mbufs=16384 --forward-mode=io`, then "
+                "--burst=%d --mbuf-size=M --txpkts=S --total-num-mbufs=16384 --forward-mode=io` (M "
+                "2176, 10240 for 9000 B), then "
                 "`start tx_first 32`: ~2048 frames circulate A → backend → B → guest → B → "
                 "backend → A; the backend forwards both directions on its one worker. The "
                 "rate is the frames both backend ports received per second (its own ethdev "
                 "counters, read over telemetry at each period's end)."
                 % (guest, GUEST_DEVARGS, args.burst), ""]
     if "oneway" in wl:
-        out += ["- `oneway`: `%s-- -i --nb-cores=1 --burst=%d --txpkts=S "
+        out += ["- `oneway`: `%s-- -i --nb-cores=1 --burst=%d --mbuf-size=M --txpkts=S "
                 "--total-num-mbufs=16384 --forward-mode=txonly`, `start`: guest to host, one "
                 "way; the backend's second port is `net_null1,no-rx=1` (the host's side, "
                 "which takes everything). The rate is what the guest port received per "
