@@ -125,6 +125,18 @@ def test_content(procs, middle, backend, mode, layout, order):
         assert xs["rx_zc_inorder_deferred"] > 0, xs
 
 
+def flood_30000(procs, m, a, layout, in_order=None):
+    """A txonly guest of 1500 B frames on a; returns once the middle
+    received 30000 of them."""
+    tx = Guest(procs, "flood", a, fwd="txonly", extra_virtio=LAYOUTS[layout], in_order=in_order,
+               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
+    m.wait_ready(a)
+    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
+               "the middle receiving 30000 frames from the flooding guest",
+               fail_if=m.proc.died_msg)
+    return tx
+
+
 @pytest.mark.parametrize("layout", ["split", "packed"])
 def test_stalled_egress(procs, layout):
     """The egress holds every frame it gets (4096 of them) and never
@@ -134,13 +146,8 @@ def test_stalled_egress(procs, layout):
     id, each used element skipping its chain's slots). After the stall
     ends, every held buffer comes back and no mbuf is left in use."""
     m, a, b = stall_pair(procs, hold=4096)
-    tx = Guest(procs, "flood", a, fwd="txonly", extra_virtio=LAYOUTS[layout], in_order=0,
-               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
-    m.wait_ready(a)
     # far more than the ring and the hold together: the guest never stalled
-    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
-               "the middle receiving 30000 frames from the flooding guest",
-               fail_if=m.proc.died_msg)
+    tx = flood_30000(procs, m, a, layout, in_order=0)
     xs = xstats(m, 0)
     assert xs["rx_zc_inflight"] == 256, xs
     assert xs["rx_zc_fallbacks"] > 0, xs
@@ -169,12 +176,7 @@ def test_stalled_egress_inorder(procs, layout):
     (rx_zc_inorder_waits) instead of getting buffers back past the held
     ones; when the stall ends everything comes back and traffic flows."""
     m, a, b = stall_pair(procs, hold=4096)
-    tx = Guest(procs, "flood", a, fwd="txonly", extra_virtio=LAYOUTS[layout],
-               extra_args=["--txpkts=1500", "--port-topology=loop"]).start()
-    m.wait_ready(a)
-    wait_until(lambda: stats(m, 0).get("ipackets", 0) > 30000, 60,
-               "the middle receiving 30000 frames from the flooding guest",
-               fail_if=m.proc.died_msg)
+    tx = flood_30000(procs, m, a, layout)
     xs = xstats(m, 0)
     assert xs["rx_zc_frames"] == 0 and xs["rx_zc_inflight"] == 0, xs
     assert xs["rx_zc_copied_frames"] > 30000, xs
