@@ -191,6 +191,20 @@ zc_free_cb(void *addr, void *opaque)
 	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 }
 
+/* The used element of chain h (ndesc slots), out of the held ones in the
+ * ring's state. Nothing when the queue is gone or its ring not loaded. */
+static inline void
+zc_used(struct vdp_queue *q, uint16_t h, uint16_t ndesc)
+{
+	if (q == NULL || !q->ring_ok)
+		return;
+	vdp_vq_used_put(&q->vr, h, ndesc, 0);
+	/* packed: the core clears it when the element is handed over (it
+	 * may be kept back until the publish) */
+	if (q->vr.layout != VDP_LAYOUT_PACKED)
+		vdp_ring_state_held(&q->vr, h, 0);
+}
+
 /* Give head h back to the guest (or, orphaned, just forget it). */
 static inline void
 zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
@@ -201,29 +215,9 @@ zc_give_back(struct vdp_zc_ctx *z, uint16_t h)
 	t->held = 0;
 	__atomic_store_n(&z->held[t->slot], z->held[t->slot] - 1, __ATOMIC_RELEASE);
 	z->pool_free[z->pool_nfree++] = t->pool;
-	if (q != NULL) {
-		if (q->ring_ok) {
-			vdp_vq_used_put(&q->vr, h, t->ndesc, 0);
-			/* packed: the core clears it when the element is
-			 * handed over (it may be kept back until the publish) */
-			if (q->vr.layout != VDP_LAYOUT_PACKED)
-				vdp_ring_state_held(&q->vr, h, 0);
-		}
+	zc_used(q, h, t->ndesc);
+	if (q != NULL)
 		q->zc.inflight--;
-	}
-}
-
-/* Give back a copied chain queued behind held ones (IN_ORDER). */
-static inline void
-zc_give_back_copied(struct vdp_zc_ctx *z, uint16_t h, uint16_t ndesc)
-{
-	struct vdp_queue *q = z->q;
-
-	if (q != NULL && q->ring_ok) {
-		vdp_vq_used_put(&q->vr, h, ndesc, 0);
-		if (q->vr.layout != VDP_LAYOUT_PACKED)
-			vdp_ring_state_held(&q->vr, h, 0);
-	}
 }
 
 /*
@@ -242,8 +236,8 @@ zc_complete(struct vdp_zc_ctx *z, bool scan_all)
 		uint16_t head = z->fifo[h % z->size];
 
 		if (head & ZC_COPIED) {
-			zc_give_back_copied(z, (uint16_t)(head & ~ZC_COPIED),
-					    z->fifo_nd[h % z->size]);
+			/* a copied chain queued behind held ones (IN_ORDER) */
+			zc_used(z->q, (uint16_t)(head & ~ZC_COPIED), z->fifo_nd[h % z->size]);
 		} else {
 			if (!__atomic_load_n(&z->tok[head].done, __ATOMIC_ACQUIRE))
 				break;
@@ -285,6 +279,18 @@ vdp_zc_holds(const struct vdp_gmap *m)
 	return false;
 }
 
+/* The queue holds its limit: ask the egress (if the application named
+ * it) to free what it sent, then hand back what is done. */
+static void
+zc_reclaim(struct vdp_queue *q, struct vdp_zc_ctx *z)
+{
+	if (q->zc.egress) {
+		rte_eth_tx_done_cleanup(q->zc.eport, q->zc.equeue, 0);
+		VDP_CNT_INC(q->zc.stat[VDP_ZC_RECLAIMS]);
+	}
+	zc_complete(z, true);
+}
+
 /* ---- IN_ORDER ---- */
 
 uint16_t
@@ -294,11 +300,7 @@ vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n)
 	uint32_t depth = z->fifo_t - z->fifo_h;
 
 	if (depth >= z->limit) {
-		if (q->zc.egress) {
-			rte_eth_tx_done_cleanup(q->zc.eport, q->zc.equeue, 0);
-			VDP_CNT_INC(q->zc.stat[VDP_ZC_RECLAIMS]);
-		}
-		zc_complete(z, false);
+		zc_reclaim(q, z);   /* in order: no scan past a held front */
 		depth = z->fifo_t - z->fifo_h;
 		if (depth >= z->limit) {
 			VDP_CNT_INC(q->zc.stat[VDP_ZC_WAITS]);
@@ -309,7 +311,7 @@ vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n)
 }
 
 bool
-vdp_zc_defer(struct vdp_queue *q, const struct vdp_chain *c)
+vdp_zc_queue_copied(struct vdp_queue *q, const struct vdp_chain *c)
 {
 	struct vdp_zc_ctx *z = q->zc.ctx;
 	uint32_t at;
@@ -351,11 +353,7 @@ vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
 	if (unlikely(t->held))      /* the guest posted a head we hold: copy */
 		goto fallback;
 	if (unlikely(q->zc.inflight >= z->limit)) {
-		if (q->zc.egress) {
-			rte_eth_tx_done_cleanup(q->zc.eport, q->zc.equeue, 0);
-			VDP_CNT_INC(q->zc.stat[VDP_ZC_RECLAIMS]);
-		}
-		zc_complete(z, true);
+		zc_reclaim(q, z);
 		if (q->zc.inflight >= z->limit)
 			goto fallback;
 	}

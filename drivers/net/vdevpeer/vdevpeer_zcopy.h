@@ -31,7 +31,7 @@ struct rte_mbuf *vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
  * copied chain's used element queued behind the held ones (true) or due
  * now (false: nothing taken before it is still out). */
 uint16_t vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n);
-bool vdp_zc_defer(struct vdp_queue *q, const struct vdp_chain *c);
+bool vdp_zc_queue_copied(struct vdp_queue *q, const struct vdp_chain *c);
 
 /* Burst hooks: hand back guest buffers whose mbufs were freed; try
  * zero-copy for one guest TX chain (NULL: copy it). */
@@ -40,6 +40,16 @@ vdp_zc_drain(struct vdp_queue *q)
 {
 	if (q->zc.inflight != 0)
 		vdp_zc_complete(q, false);
+}
+
+/* IN_ORDER: queue a copied chain's used element behind the held ones
+ * (true), or false when none is out (give it back now). Nothing is queued
+ * without a held chain in front (the FIFO's front is always a held one),
+ * so the common case costs no call. */
+static inline bool
+vdp_zc_defer(struct vdp_queue *q, const struct vdp_chain *c)
+{
+	return q->zc.inflight != 0 && vdp_zc_queue_copied(q, c);
 }
 
 static inline struct rte_mbuf *
