@@ -86,6 +86,21 @@ def worker_cycles(prefix):
             sum(v["frames"] for v in lc))
 
 
+def stop_and_unlink(procs, paths):
+    """End of a run, whatever happened: the processes started (None: not
+    started) stopped, the sockets (None: none) removed."""
+    for p in procs:
+        if p is not None:
+            p.stop()
+    for path in paths:
+        if path is None:
+            continue
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
 def worker_cost(cyc0, cyc1):
     """worker_busy_pct and worker_ns_per_frame between two worker_cycles()."""
     hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
@@ -274,16 +289,7 @@ def workload_run(args, backend, cell, workdir, tag):
                 res["worker_ns_per_frame"] = float(m.group(1)) * 1000.0 / float(m.group(2))
         return res
     finally:
-        for p in (g, mid):
-            if p is not None:
-                p.stop()
-        for path in (sock_a, sock_b):
-            if path is None:
-                continue
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        stop_and_unlink((g, mid), (sock_a, sock_b))
 
 
 class TestpmdChild(Child):
@@ -413,14 +419,7 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
             raise RunError("dpdk-vdevpeer exited with status %s:\n%s" % (rc, app.tail()))
         return res
     finally:
-        for p in (gg, app):
-            if p is not None:
-                p.stop()
-        for path in (sock_a, sock_b):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        stop_and_unlink((gg, app), (sock_a, sock_b))
 
 
 # ------------------------------------------------------------ copy limit
