@@ -32,6 +32,7 @@ struct app_params {
 	uint16_t burst;
 	bool auto_start;
 	bool numa_strict;            /* --numa-strict */
+	bool no_peer_path;           /* --no-peer-path */
 	unsigned int stats_period;   /* seconds, 0 = off */
 	unsigned int nb_mbufs;       /* 0 = computed */
 	/* Host interfaces, uplinks and the bridge: pointers into argv,

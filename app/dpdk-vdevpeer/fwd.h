@@ -25,6 +25,7 @@ struct fwd_stream {
 	uint16_t tx_queue;
 	uint16_t burst;
 	bool tx_sw;              /* the tx port is not net_vdevpeer: offload_tx_sw */
+	bool peer;               /* both ports net_vdevpeer: the direct path (io) */
 	unsigned int lcore;
 	struct rte_mempool *pool;  /* of the tx port: for engines that make frames */
 	/* Written by the owning worker only; read by the main lcore. */

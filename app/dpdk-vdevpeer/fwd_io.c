@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* io: forward every received frame unchanged to the peer port. */
+#include <rte_pmd_vdevpeer.h>
+
 #include "fwd.h"
 #include "vdevpeer_app.h"
 
@@ -7,7 +9,22 @@ static void
 io_stream_fwd(struct fwd_stream *fs)
 {
 	struct rte_mbuf *pkts[APP_MAX_BURST];
-	uint16_t nb = fwd_stream_rx(fs, pkts);
+	uint16_t nb;
+
+	/* guest to guest: one copy, no mbuf, unless the PMD says not now */
+	if (likely(fs->peer)) {
+		int n = rte_pmd_vdevpeer_peer_forward(fs->rx_port, fs->rx_queue,
+						      fs->tx_port, fs->tx_queue, fs->burst);
+
+		if (likely(n >= 0)) {
+			if (n != 0) {
+				fwd_counter_add(&fs->rx_pkts, (uint64_t)n);
+				fwd_counter_add(&fs->tx_pkts, (uint64_t)n);
+			}
+			return;
+		}
+	}
+	nb = fwd_stream_rx(fs, pkts);
 
 	if (nb != 0)
 		fwd_stream_tx(fs, pkts, nb);

@@ -134,6 +134,18 @@ const struct app_option app_options[] = {
 	  "without it the queue works across nodes and a warning says so once per\n"
 	  "queue and lcore. The node of a guest's memory is found when it connects\n"
 	  "(libnuma); the port's `socket_id` follows it." },
+	{ "no-peer-path", 0, NULL, APP_OT_FLAG, 0, 0, F(no_peer_path), NOG,
+	  NULL, NULL, NULL,
+	  "io between two net_vdevpeer ports: always\n"
+	  "through mbufs (rx_burst, tx_burst), not the\n"
+	  "direct one-copy path",
+	  "`io` streams between two net_vdevpeer ports move frames by the\n"
+	  "direct guest-to-guest path (`rte_pmd_vdevpeer_peer_forward`: one\n"
+	  "copy from the sending guest's buffer into the receiving guest's, no\n"
+	  "mbuf; xstats `rx_peer_packets`, `tx_peer_packets`). It steps aside\n"
+	  "by itself while a capture is attached to either port. With this\n"
+	  "option they always use `rte_eth_rx_burst` and `rte_eth_tx_burst`\n"
+	  "(for comparisons: [performance.md](performance.md))." },
 	{ "auto-start", 0, NULL, APP_OT_FLAG, 0, 0, F(auto_start), NOG,
 	  NULL, NULL, NULL,
 	  "start forwarding at once (always the case\n"

@@ -231,6 +231,33 @@ int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
 			       uint16_t egress_port, uint16_t egress_queue);
 
 /**
+ * The direct guest-to-guest path: take up to max frames the guest of
+ * rx_port sent (its rx queue rx_queue) and copy each straight into the
+ * receive ring of tx_port's guest (its tx queue tx_queue) - one copy, no
+ * mbuf - as rte_eth_rx_burst() on the one followed by rte_eth_tx_burst()
+ * of every frame on the other would, with the same frames, headers and
+ * counters (xstats {rx,tx}_peer_packets count the frames moved this way).
+ * Frames whose offload needs more than a copy (GSO; a partial checksum
+ * the receiver cannot take as such) go through mbufs inside the call, in
+ * their place.
+ *
+ * Returns the frames taken (what rte_eth_rx_burst() would have returned;
+ * each was delivered or counted dropped on tx_port, as by
+ * rte_eth_tx_burst() of a net_vdevpeer port), or:
+ *  -ENOTSUP  a port is not a net_vdevpeer one: use the ethdev path;
+ *  -EAGAIN   use the ethdev path this time: an rx or tx callback (a
+ *            capture) is installed on either queue, zero-copy buffers
+ *            taken by the ethdev path are still out, a RARP or folded
+ *            queues are to be served, or tx_queue is not ready;
+ *  -EINVAL   a queue id out of range or not set up.
+ * Same threading rules as the two bursts: the calling lcore owns both
+ * queues.
+ */
+__rte_experimental
+int rte_pmd_vdevpeer_peer_forward(uint16_t rx_port, uint16_t rx_queue,
+				  uint16_t tx_port, uint16_t tx_queue, uint16_t max);
+
+/**
  * The extended statistics of a net_vdevpeer port, documented: entry i
  * (from 0) as its name and what it counts. A counter kept for both
  * directions is one entry named "{rx,tx}_<name>". Needs no port and no

@@ -353,6 +353,8 @@ struct vdp_queue {
 	uint16_t pend_n;
 	struct rte_mbuf *pend[VDP_GSO_MAX_SEGS];
 	uint64_t drop_paused;      /* tx frames dropped while the queue was paused */
+	uint64_t peer;             /* frames of the direct guest-to-guest path
+				    * (vdp_peer_forward; also in pkts) */
 	uint64_t guest_mac;        /* rx: learned source MAC + VDP_MAC_KNOWN, 0 = none */
 	uint64_t log_tsc;          /* data-path log rate limiting */
 	uint32_t log_count;
@@ -370,20 +372,24 @@ struct vdp_queue {
 #define VDP_MAC_KNOWN (1ULL << 63)
 
 static inline void
-vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
+vdp_queue_learn_mac_eth(struct vdp_queue *q, const struct rte_ether_hdr *eth)
 {
-	const struct rte_ether_hdr *eth;
 	uint64_t mac = VDP_MAC_KNOWN;
 
-	if (unlikely(m->data_len < sizeof(*eth)))
-		return;
-	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (!rte_is_unicast_ether_addr(&eth->src_addr))
 		return;
 	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
 		mac |= (uint64_t)eth->src_addr.addr_bytes[i] << (8 * i);
 	if (unlikely(mac != q->guest_mac))
 		__atomic_store_n(&q->guest_mac, mac, __ATOMIC_RELAXED);
+}
+
+static inline void
+vdp_queue_learn_mac(struct vdp_queue *q, const struct rte_mbuf *m)
+{
+	if (unlikely(m->data_len < sizeof(struct rte_ether_hdr)))
+		return;
+	vdp_queue_learn_mac_eth(q, rte_pktmbuf_mtod(m, const struct rte_ether_hdr *));
 }
 
 /*

@@ -999,6 +999,34 @@ rte_pmd_vdevpeer_get_csum(uint16_t port_id)
 }
 
 int
+rte_pmd_vdevpeer_peer_forward(uint16_t rx_port, uint16_t rx_queue, uint16_t tx_port,
+			      uint16_t tx_queue, uint16_t max)
+{
+	const struct rte_eth_fp_ops *fa, *fb;
+	struct vdp_port *pa = port_of(rx_port), *pb = port_of(tx_port);
+	struct vdp_queue *a, *b;
+
+	if (pa == NULL || pb == NULL)
+		return -ENOTSUP;
+	if (rx_queue >= pa->eth_dev->data->nb_rx_queues ||
+	    tx_queue >= pb->eth_dev->data->nb_tx_queues)
+		return -EINVAL;
+	a = pa->eth_dev->data->rx_queues[rx_queue];
+	b = pb->eth_dev->data->tx_queues[tx_queue];
+	if (a == NULL || b == NULL)
+		return -EINVAL;
+	/* a callback (dpdk-dumpcap, rte_pdump) wants to see mbufs */
+	fa = &rte_eth_fp_ops[rx_port];
+	fb = &rte_eth_fp_ops[tx_port];
+	if ((fa->rxq.clbk != NULL &&
+	     __atomic_load_n(&fa->rxq.clbk[rx_queue], __ATOMIC_RELAXED) != NULL) ||
+	    (fb->txq.clbk != NULL &&
+	     __atomic_load_n(&fb->txq.clbk[tx_queue], __ATOMIC_RELAXED) != NULL))
+		return -EAGAIN;
+	return vdp_peer_forward(a, b, max);
+}
+
+int
 rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue, uint16_t egress_port,
 			   uint16_t egress_queue)
 {

@@ -664,23 +664,20 @@ bad:
 #define VDP_TX_OL_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | \
 			 RTE_MBUF_F_TX_IP_CKSUM)
 
-uint16_t
-eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * Host frames pkts[0..n) into q's guest RX ring (q entered, its burst
+ * begun); they are not freed. Returns how many were handled: n, or
+ * fewer when the ring broke (the rest counted as queue_stopped).
+ */
+static uint16_t
+vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vdp_queue *q = queue;
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS];
 	struct vdp_net_hdr hdr = { 0 }, hdr_dv = { .flags = VDP_HDR_F_DATA_VALID };
 	uint16_t i = 0;
 	bool dv;
 
-	/* Every frame handed to us is consumed: delivered or counted dropped. */
-	if (!vdp_queue_enter_lcore(q)) {
-		/* link down, queue disabled or stopped, or refused on this lcore */
-		VDP_CNT_ADD(q->drop_paused, n);
-		goto free;
-	}
-	vdp_vring_burst_begin(vr);
 	/* frames verified by a NIC (or a guest's offload contract) */
 	dv = __atomic_load_n(&q->port->csum_on, __ATOMIC_RELAXED) &&
 	     (q->port->feat & VDP_BIT(VDP_F_GUEST_CSUM));
@@ -711,12 +708,257 @@ eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (i < n)  /* the ring broke under us */
 		VDP_CNT_ADD(vr->err[VDP_ERR_QUEUE_STOPPED], n - i);
-	if (vr->layout == VDP_LAYOUT_PACKED)
+	return i;
+}
+
+/* Publish q's used elements, the layout chosen at run time (once per burst). */
+static inline void
+vdp_queue_publish(struct vdp_queue *q)
+{
+	if (q->vr.layout == VDP_LAYOUT_PACKED)
 		vdp_queue_publish_l(q, VDP_LAYOUT_PACKED);
 	else
 		vdp_queue_publish_l(q, VDP_LAYOUT_SPLIT);
+}
+
+uint16_t
+eth_vdevpeer_tx(void *queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vdp_queue *q = queue;
+
+	/* Every frame handed to us is consumed: delivered or counted dropped. */
+	if (!vdp_queue_enter_lcore(q)) {
+		/* link down, queue disabled or stopped, or refused on this lcore */
+		VDP_CNT_ADD(q->drop_paused, n);
+		goto free;
+	}
+	vdp_vring_burst_begin(&q->vr);
+	vdp_tx_mbufs(q, pkts, n);
+	vdp_queue_publish(q);
 	vdp_queue_leave(q);
 free:
 	rte_pktmbuf_free_bulk(pkts, n);
 	return n;
+}
+
+/* ---- the direct guest-to-guest path (rte_pmd_vdevpeer_peer_forward) ----
+ *
+ * A frame the sending guest a put in its TX ring is copied once, straight
+ * into the receiving guest b's RX ring: no mbuf. What reaches b and every
+ * counter are what the ethdev path (eth_vdevpeer_rx on a, then
+ * eth_vdevpeer_tx on b) gives; frames this path cannot finish in one copy
+ * (GSO, a checksum b cannot take partial) go through mbufs exactly as
+ * there, in their place in the stream.
+ */
+
+/* Frames of the mbuf path handed to b at a time (a software-segmented
+ * GSO frame comes out in pieces of this many). */
+#define VDP_PEER_SLOW_BURST 32u
+
+enum vdp_peer_how {
+	VDP_PEER_COPY,   /* one copy, with the header in *oh */
+	VDP_PEER_MBUF,   /* through mbufs */
+	VDP_PEER_DROP,   /* refused (counted on a) */
+};
+
+/*
+ * A frame whose header asks for offload work: can it go as one copy?
+ * A partial checksum (NEEDS_CSUM, no GSO) goes on as such exactly where
+ * the ethdev path would pass it: a's host offload is on and the
+ * application takes partial checksums, b negotiated GUEST_CSUM with host
+ * offload on. The header is checked against the frame first, as there.
+ */
+static __rte_noinline enum vdp_peer_how
+vdp_peer_offload(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chain *c,
+		 const struct vdp_net_hdr *vh, uint32_t len, struct vdp_net_hdr *oh)
+{
+	struct vdp_port *pa = a->port, *pb = b->port;
+	uint8_t hb[VDP_OL_HDR_MAX];
+	const uint32_t avail = RTE_MIN(len, (uint32_t)VDP_OL_HDR_MAX);
+	struct vdp_ol_req r;
+	enum vdp_err e;
+
+	if (vh->gso_type != 0 || !pa->rx_ol_csum ||
+	    !__atomic_load_n(&pa->csum_on, __ATOMIC_RELAXED) ||
+	    !__atomic_load_n(&pb->csum_on, __ATOMIC_RELAXED) ||
+	    !(pb->feat & VDP_BIT(VDP_F_GUEST_CSUM)))
+		return VDP_PEER_MBUF;
+	vdp_chain_read(c, a->vr.hdr_len, hb, avail);
+	e = vdp_ol_guest_tx(vh, pa->feat, hb, avail, len, &r);
+	if (unlikely(e != VDP_ERR_NONE)) {
+		vdp_vring_err(&a->vr, e, (uint32_t)vh->flags << 8 | vh->gso_type,
+			      (uint32_t)vh->csum_start << 16 | vh->csum_offset);
+		return VDP_PEER_DROP;
+	}
+	if (r.kind == VDP_OL_PLAIN)
+		return VDP_PEER_COPY;
+	if (r.kind != VDP_OL_CSUM)
+		return VDP_PEER_MBUF;
+	oh->flags = VDP_HDR_F_NEEDS_CSUM;
+	oh->csum_start = r.csum_start;
+	oh->csum_offset = r.csum_offset;
+	VDP_CNT_INC(a->ol[VDP_OL_PARTIAL]);
+	VDP_CNT_INC(b->ol[VDP_OL_PARTIAL]);
+	return VDP_PEER_COPY;
+}
+
+/*
+ * One frame through mbufs, as the ethdev path moves it (a's chain c given
+ * back to a here). Returns the frames handed to b (software segments each
+ * count, as eth_vdevpeer_rx returns them), or -1 when no mbuf was left
+ * (c not consumed).
+ */
+static __rte_noinline int
+vdp_peer_mbuf(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chain *c,
+	      const struct vdp_net_hdr *vh, uint32_t len)
+{
+	struct rte_mbuf *out[VDP_PEER_SLOW_BURST];
+	struct rte_mbuf *m = chain_to_mbuf(a, c, a->vr.hdr_len, len);
+	uint16_t k;
+	int total;
+
+	if (unlikely(m == NULL))
+		return -1;
+	vdp_vq_used_put(&a->vr, c->id, c->ndesc, 0);
+	k = vdp_rx_offload(a, m, vh, out, RTE_DIM(out));
+	total = k;
+	for (;;) {
+		vdp_tx_mbufs(b, out, k);
+		rte_pktmbuf_free_bulk(out, k);
+		if (a->pend_n == 0)
+			break;
+		k = vdp_pend_drain(a, out, RTE_DIM(out));
+		total += k;
+	}
+	return total;
+}
+
+static VDP_ALWAYS_INLINE int
+vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vdp_layout l)
+{
+	struct vdp_vring *vr = &a->vr;
+	struct vdp_chain *c = &a->chain;
+	const uint32_t hl = vr->hdr_len;
+	bool learn = true;
+	int nb = 0;
+
+	vdp_vring_burst_begin(vr);
+	vdp_vring_burst_begin(&b->vr);
+	if (vdp_vq_avail_l(vr, l) == 0)
+		goto out;
+	/* at most max chains looked at, bad ones included */
+	for (uint16_t i = 0; i < max; i++) {
+		enum vdp_fetch r = vdp_vq_fetch_l(vr, a->mm, VDP_DIR_READ, c, l);
+		struct vdp_net_hdr vh = { 0 }, oh = { 0 };
+		struct vdp_iov fi[VDP_CHAIN_MAX_SEGS];
+		uint32_t len, nf = 0, skip = hl;
+		int ret;
+
+		if (r == VDP_FETCH_BAD)
+			continue;
+		if (r != VDP_FETCH_OK)
+			break;
+		len = c->len - hl;
+		/* the header: read once, into our copy */
+		vdp_chain_read(c, 0, &vh, hl);
+		if (unlikely((vh.flags | vh.gso_type) != 0)) {
+			enum vdp_peer_how how = vdp_peer_offload(a, b, c, &vh, len, &oh);
+
+			if (how == VDP_PEER_DROP) {
+				vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+				continue;
+			}
+			if (how == VDP_PEER_MBUF) {
+				ret = vdp_peer_mbuf(a, b, c, &vh, len);
+				if (unlikely(ret < 0)) {
+					/* leave the chain with the guest: retried next burst */
+					vdp_vq_unfetch_l(vr, c, l);
+					vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
+					break;
+				}
+				nb += ret;
+				continue;
+			}
+		}
+		/* the frame: the chain's segments after the header */
+		for (uint32_t s = 0; s < c->nseg; s++) {
+			uint32_t sl = c->seg[s].len;
+
+			if (skip >= sl) {
+				skip -= sl;
+				continue;
+			}
+			fi[nf].base = c->seg[s].hva + skip;
+			fi[nf].len = sl - skip;
+			nf++;
+			skip = 0;
+		}
+		if (learn && len >= sizeof(struct rte_ether_hdr)) {
+			struct rte_ether_hdr eth;
+
+			vdp_chain_read(c, hl, &eth, sizeof(eth));
+			vdp_queue_learn_mac_eth(a, &eth);
+			learn = false;
+		}
+		ret = b->put_frame(&b->vr, b->mm, &oh, fi, nf);
+		vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+		vdp_queue_count(a, len);
+		VDP_CNT_INC(a->peer);
+		nb++;
+		if (likely(ret == 0)) {
+			vdp_queue_count(b, len);
+			VDP_CNT_INC(b->peer);
+		} else if (ret < 0) {
+			/* b's ring broke: what a took stays counted as dropped there */
+			VDP_CNT_INC(b->vr.err[VDP_ERR_QUEUE_STOPPED]);
+			break;
+		}
+	}
+out:
+	/* the frames are in b's ring before a's buffers go back */
+	vdp_queue_publish(b);
+	vdp_queue_publish_l(a, l);
+	vdp_ring_state_avail(vr);
+	return nb;
+}
+
+static int
+vdp_peer_split(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
+{
+	return vdp_peer_burst_l(a, b, max, VDP_LAYOUT_SPLIT);
+}
+
+static int
+vdp_peer_packed(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
+{
+	return vdp_peer_burst_l(a, b, max, VDP_LAYOUT_PACKED);
+}
+
+int
+vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
+{
+	int nb;
+
+	/* a RARP to announce, folded rings, segments parked: the ethdev path */
+	if (__atomic_load_n(&a->port->rx_extra, __ATOMIC_RELAXED) != 0 || a->pend_n != 0)
+		return -EAGAIN;
+	if (!vdp_queue_enter_lcore(a))
+		return 0;   /* as eth_vdevpeer_rx: nothing to take */
+	/* zero-copy buffers still out (taken by the ethdev path): their used
+	 * elements come first, and an IN_ORDER ring keeps the order */
+	if (a->zc.ctx != NULL) {
+		vdp_zc_drain(a);
+		if (a->zc.inflight != 0)
+			goto ethdev;
+	}
+	if (!vdp_queue_enter_lcore(b))
+		goto ethdev;   /* its drops are counted there (drop_paused) */
+	nb = a->vr.layout == VDP_LAYOUT_PACKED ? vdp_peer_packed(a, b, max) :
+						 vdp_peer_split(a, b, max);
+	vdp_queue_leave(b);
+	vdp_queue_leave(a);
+	return nb;
+ethdev:
+	vdp_queue_leave(a);
+	return -EAGAIN;
 }

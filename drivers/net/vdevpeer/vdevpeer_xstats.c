@@ -50,6 +50,9 @@ static const struct vdp_xdef dir_defs[] = {
 	VDP_CALL_LIST(VDP_X_)
 #undef VDP_X_
 	{ "", "burst_budget_stops", "bursts cut short by their work budget (docs/security.md)" },
+	{ "", "peer_packets",
+	  "frames moved by the direct guest-to-guest path (no mbuf; rx: taken from this "
+	  "guest, tx: put into its ring); included in the size counters" },
 #define VDP_X_(e, name, desc) { "", name, desc },
 	VDP_OL_LIST(VDP_X_)
 #undef VDP_X_
@@ -67,7 +70,7 @@ static const struct vdp_xdef zc_defs[] = {
 };
 
 /* The values below are filled in the order of the definitions above. */
-#define VDP_X_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 1 + VDP_OL_NB + \
+#define VDP_X_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 2 + VDP_OL_NB + \
 		       VDP_ERR_MAX - VDP_ERR_FIRST)
 #define VDP_X_TOTAL (RTE_DIM(port_defs) + 2 * RTE_DIM(dir_defs) + RTE_DIM(zc_defs))
 
@@ -194,6 +197,7 @@ add_dir(const struct vdp_queue *q, struct rte_eth_xstat *v)
 	for (int c = 0; c < VDP_CALL_NB; c++)
 		v[k++].value += VDP_CNT_GET(q->call_stat[c]);
 	v[k++].value += VDP_CNT_GET(q->budget_acc) + VDP_CNT_GET(q->vr.budget_stops);
+	v[k++].value += VDP_CNT_GET(q->peer);
 	for (int o = 0; o < VDP_OL_NB; o++)
 		v[k++].value += VDP_CNT_GET(q->ol[o]);
 	for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)
