@@ -227,7 +227,7 @@ SENDER_MBUF = ["--total-num-mbufs=2048"]  # of 65000 bytes: frames up to 60 KB i
 
 
 def run_cell(procs, middle, s_feats, r_feats, r_csum=True, sender_tso=True, s_csum=True,
-             big=False, sent=None, s_devargs=None):
+             big=False, sent=None, s_devargs=None, app_args=None):
     """One sender features x receiver features cell. Returns (sent, got)."""
     a, b = procs.sock("a.sock"), procs.sock("b.sock")
     rdev = {"peerfeats": r_feats, "bind": "vp1"}
@@ -237,7 +237,8 @@ def run_cell(procs, middle, s_feats, r_feats, r_csum=True, sender_tso=True, s_cs
     if not s_csum:
         sdev["csum"] = "0"
     sdev.update(s_devargs or {})
-    m = middle([PortSpec(a, devargs=sdev), PortSpec(b, devargs=rdev)]).start()
+    mkw = {"app_args": app_args} if app_args else {}
+    m = middle([PortSpec(a, devargs=sdev), PortSpec(b, devargs=rdev)], **mkw).start()
     if sent is None:
         sent = frames(big)
     inp, out = procs.file("in.pcap"), procs.file("out.pcap")
@@ -422,7 +423,8 @@ def test_offload_zero_copy_long_headers(procs, middle):
     from lib.procs import telemetry
     sent = long_header_frames()
     m, rx, tx, sent, out = run_cell(procs, middle, S_CSUM, R_CSUM, sender_tso=False,
-                                    sent=sent, s_devargs={"zerocopy": "on"})
+                                    sent=sent, s_devargs={"zerocopy": "on"},
+                                    app_args=["--no-peer-path"])  # zero-copy: the ethdev path
     xs = {}
     try:
         rx.wait_counter(rx.pcap_port, "TX-packets", len(sent), 60)

@@ -540,6 +540,41 @@ vdp_tx_put(struct vdp_queue *q, const struct vdp_net_hdr *vh, const struct vdp_i
 	return ret;
 }
 
+/* Can a guest of features f take a TSO frame of len bytes (headers h,
+ * CWR set or not) whole, as one GSO frame? It must still be one IP packet
+ * (<= 65535 bytes). */
+static inline bool
+vdp_gso_whole_ok(uint64_t f, const struct vdp_ol_hdrs *h, uint32_t len, bool cwr)
+{
+	return (f & VDP_BIT(h->ipv == 4 ? VDP_F_GUEST_TSO4 : VDP_F_GUEST_TSO6)) &&
+	       (!cwr || (f & VDP_BIT(VDP_F_GUEST_ECN))) &&
+	       len - h->l2_len - (h->ipv == 6 ? 40u : 0u) <= UINT16_MAX;
+}
+
+/* Make hb, the headers of a TSO frame of len bytes (l4_total after the
+ * IP header), those of one GSO frame, and vh its virtio-net header. */
+static void
+vdp_gso_whole(uint8_t *hb, const struct vdp_ol_hdrs *h, uint32_t len, uint32_t l4_total,
+	      uint32_t mss, bool cwr, struct vdp_net_hdr *vh)
+{
+	uint8_t *ip = hb + h->l2_len;
+
+	if (h->ipv == 4) {
+		vdp_put_be16(ip + 2, (uint16_t)(len - h->l2_len));
+		vdp_ipv4_hdr_csum(ip);
+	} else {
+		vdp_put_be16(ip + 4, (uint16_t)(len - h->l2_len - h->l3_len));
+	}
+	vdp_ol_l4_csum(hb, h, h->l4_len, NULL, 0, l4_total, true);
+	vh->flags = VDP_HDR_F_NEEDS_CSUM;
+	vh->gso_type = (uint8_t)((h->ipv == 4 ? VDP_GSO_TCPV4 : VDP_GSO_TCPV6) |
+				 (cwr ? VDP_GSO_ECN : 0));
+	vh->hdr_len = (uint16_t)((uint32_t)h->l2_len + h->l3_len + h->l4_len);
+	vh->gso_size = (uint16_t)mss;
+	vh->csum_start = (uint16_t)(h->l2_len + h->l3_len);
+	vh->csum_offset = VDP_TCP_CSUM_OFF;
+}
+
 /*
  * A host frame with offload flags to a guest: partial checksums and GSO
  * go as they are where the guest negotiated them (and the port's host
@@ -581,25 +616,9 @@ vdp_tx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_iov *io
 		const bool partial = (f & VDP_BIT(VDP_F_GUEST_CSUM)) != 0;
 		uint32_t i, nsegs;
 
-		/* one GSO frame must still be one IP packet (<= 65535 bytes) */
-		if ((f & VDP_BIT(h.ipv == 4 ? VDP_F_GUEST_TSO4 : VDP_F_GUEST_TSO6)) &&
-		    (!cwr || (f & VDP_BIT(VDP_F_GUEST_ECN))) &&
-		    len - h.l2_len - (h.ipv == 6 ? 40u : 0u) <= UINT16_MAX) {
+		if (vdp_gso_whole_ok(f, &h, len, cwr)) {
 			/* one GSO frame: the guest segments (or takes it whole) */
-			if (h.ipv == 4) {
-				vdp_put_be16(ip + 2, (uint16_t)(len - h.l2_len));
-				vdp_ipv4_hdr_csum(ip);
-			} else {
-				vdp_put_be16(ip + 4, (uint16_t)(len - h.l2_len - h.l3_len));
-			}
-			vdp_ol_l4_csum(hb, &h, h.l4_len, NULL, 0, l4_total, true);
-			vh.flags = VDP_HDR_F_NEEDS_CSUM;
-			vh.gso_type = (uint8_t)((h.ipv == 4 ? VDP_GSO_TCPV4 : VDP_GSO_TCPV6) |
-						(cwr ? VDP_GSO_ECN : 0));
-			vh.hdr_len = (uint16_t)hl;
-			vh.gso_size = (uint16_t)mss;
-			vh.csum_start = (uint16_t)(h.l2_len + h.l3_len);
-			vh.csum_offset = VDP_TCP_CSUM_OFF;
+			vdp_gso_whole(hb, &h, len, l4_total, mss, cwr, &vh);
 			np = vdp_iov_slice(iov, nseg, hl, pay, fi + 1, VDP_CHAIN_MAX_SEGS);
 			if (np < 0)
 				goto bad;
@@ -763,25 +782,32 @@ enum vdp_peer_how {
 
 /*
  * A frame whose header asks for offload work: can it go as one copy?
- * A partial checksum (NEEDS_CSUM, no GSO) goes on as such exactly where
- * the ethdev path would pass it: a's host offload is on and the
- * application takes partial checksums, b negotiated GUEST_CSUM with host
- * offload on. The header is checked against the frame first, as there.
+ * Exactly where the ethdev path would pass the request on (a's host
+ * offload on and the application taking partial checksums, and GSO frames
+ * for a GSO one; b's host offload on): a partial checksum (NEEDS_CSUM)
+ * to a receiver with GUEST_CSUM goes as such; a TSO frame to a receiver
+ * with the GUEST_TSO bit of its type goes whole, its headers made those
+ * of one GSO frame as the ethdev path makes them: the first *pre bytes of
+ * the frame are then hb's, not the guest's. The header is checked against
+ * the frame first, as there.
  */
 static __rte_noinline enum vdp_peer_how
 vdp_peer_offload(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chain *c,
-		 const struct vdp_net_hdr *vh, uint32_t len, struct vdp_net_hdr *oh)
+		 const struct vdp_net_hdr *vh, uint32_t len, struct vdp_net_hdr *oh,
+		 uint8_t *hb, uint32_t *pre)
 {
 	struct vdp_port *pa = a->port, *pb = b->port;
-	uint8_t hb[VDP_OL_HDR_MAX];
 	const uint32_t avail = RTE_MIN(len, (uint32_t)VDP_OL_HDR_MAX);
+	const uint64_t f = pb->feat;
 	struct vdp_ol_req r;
 	enum vdp_err e;
+	uint32_t hl;
+	bool cwr;
 
-	if (vh->gso_type != 0 || !pa->rx_ol_csum ||
-	    !__atomic_load_n(&pa->csum_on, __ATOMIC_RELAXED) ||
-	    !__atomic_load_n(&pb->csum_on, __ATOMIC_RELAXED) ||
-	    !(pb->feat & VDP_BIT(VDP_F_GUEST_CSUM)))
+	if (!pa->rx_ol_csum || !__atomic_load_n(&pa->csum_on, __ATOMIC_RELAXED) ||
+	    !__atomic_load_n(&pb->csum_on, __ATOMIC_RELAXED))
+		return VDP_PEER_MBUF;
+	if (vh->gso_type != 0 ? !pa->rx_ol_lro : !(f & VDP_BIT(VDP_F_GUEST_CSUM)))
 		return VDP_PEER_MBUF;
 	vdp_chain_read(c, a->vr.hdr_len, hb, avail);
 	e = vdp_ol_guest_tx(vh, pa->feat, hb, avail, len, &r);
@@ -790,16 +816,35 @@ vdp_peer_offload(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chai
 			      (uint32_t)vh->csum_start << 16 | vh->csum_offset);
 		return VDP_PEER_DROP;
 	}
-	if (r.kind == VDP_OL_PLAIN)
+	switch (r.kind) {
+	case VDP_OL_PLAIN:
 		return VDP_PEER_COPY;
-	if (r.kind != VDP_OL_CSUM)
+	case VDP_OL_CSUM:
+		if (!(f & VDP_BIT(VDP_F_GUEST_CSUM)))
+			return VDP_PEER_MBUF;
+		oh->flags = VDP_HDR_F_NEEDS_CSUM;
+		oh->csum_start = r.csum_start;
+		oh->csum_offset = r.csum_offset;
+		VDP_CNT_INC(a->ol[VDP_OL_PARTIAL]);
+		VDP_CNT_INC(b->ol[VDP_OL_PARTIAL]);
+		return VDP_PEER_COPY;
+	case VDP_OL_TSO:
+		hl = (uint32_t)r.h.l2_len + r.h.l3_len + r.h.l4_len;
+		if (r.h.l4_proto != VDP_IPPROTO_TCP || hl > avail || len - hl <= r.mss ||
+		    r.mss < VDP_GSO_MIN_MSS || r.h.l4_len < 20 ||
+		    r.h.l4_len != (hb[r.h.l2_len + r.h.l3_len + 12] >> 4) * 4u)
+			return VDP_PEER_MBUF;
+		cwr = (hb[r.h.l2_len + r.h.l3_len + 13] & VDP_TCP_F_CWR) != 0;
+		if (!vdp_gso_whole_ok(f, &r.h, len, cwr))
+			return VDP_PEER_MBUF;
+		vdp_gso_whole(hb, &r.h, len, len - r.h.l2_len - r.h.l3_len, r.mss, cwr, oh);
+		*pre = hl;
+		VDP_CNT_INC(a->ol[VDP_OL_GSO]);
+		VDP_CNT_INC(b->ol[VDP_OL_GSO]);
+		return VDP_PEER_COPY;
+	default:
 		return VDP_PEER_MBUF;
-	oh->flags = VDP_HDR_F_NEEDS_CSUM;
-	oh->csum_start = r.csum_start;
-	oh->csum_offset = r.csum_offset;
-	VDP_CNT_INC(a->ol[VDP_OL_PARTIAL]);
-	VDP_CNT_INC(b->ol[VDP_OL_PARTIAL]);
-	return VDP_PEER_COPY;
+	}
 }
 
 /*
@@ -850,8 +895,9 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 	for (uint16_t i = 0; i < max; i++) {
 		enum vdp_fetch r = vdp_vq_fetch_l(vr, a->mm, VDP_DIR_READ, c, l);
 		struct vdp_net_hdr vh = { 0 }, oh = { 0 };
-		struct vdp_iov fi[VDP_CHAIN_MAX_SEGS];
-		uint32_t len, nf = 0, skip = hl;
+		struct vdp_iov fi[VDP_CHAIN_MAX_SEGS + 1];
+		uint8_t hb[VDP_OL_HDR_MAX];
+		uint32_t len, nf, pre = 0;
 		int ret;
 
 		if (r == VDP_FETCH_BAD)
@@ -862,7 +908,8 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 		/* the header: read once, into our copy */
 		vdp_chain_read(c, 0, &vh, hl);
 		if (unlikely((vh.flags | vh.gso_type) != 0)) {
-			enum vdp_peer_how how = vdp_peer_offload(a, b, c, &vh, len, &oh);
+			enum vdp_peer_how how = vdp_peer_offload(a, b, c, &vh, len, &oh,
+								 hb, &pre);
 
 			if (how == VDP_PEER_DROP) {
 				vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
@@ -880,18 +927,14 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 				continue;
 			}
 		}
-		/* the frame: the chain's segments after the header */
-		for (uint32_t s = 0; s < c->nseg; s++) {
-			uint32_t sl = c->seg[s].len;
-
-			if (skip >= sl) {
-				skip -= sl;
-				continue;
-			}
-			fi[nf].base = c->seg[s].hva + skip;
-			fi[nf].len = sl - skip;
-			nf++;
-			skip = 0;
+		/* the frame: the chain's segments after the header (after
+		 * the frame's own headers when they were rewritten, in hb) */
+		if (likely(pre == 0)) {
+			nf = vdp_chain_iov(c, hl, fi);
+		} else {
+			fi[0].base = hb;
+			fi[0].len = pre;
+			nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
 		}
 		if (learn && len >= sizeof(struct rte_ether_hdr)) {
 			struct rte_ether_hdr eth;

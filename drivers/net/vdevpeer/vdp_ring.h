@@ -891,6 +891,32 @@ struct vdp_iov {
 	uint32_t len;
 };
 
+/*
+ * The bytes of chain c from offset off on, as pieces of host memory in
+ * iov[] (room for VDP_CHAIN_MAX_SEGS): the direct guest-to-guest path
+ * hands a sender's frame to the receiver's ring this way, one copy.
+ * Returns the number of pieces.
+ */
+static inline uint32_t
+vdp_chain_iov(const struct vdp_chain *c, uint32_t off, struct vdp_iov *iov)
+{
+	uint32_t n = 0;
+
+	for (uint32_t s = 0; s < c->nseg; s++) {
+		const uint32_t sl = c->seg[s].len;
+
+		if (off >= sl) {
+			off -= sl;
+			continue;
+		}
+		iov[n].base = c->seg[s].hva + off;
+		iov[n].len = sl - off;
+		n++;
+		off = 0;
+	}
+	return n;
+}
+
 #define VDP_MRG_MAX_BUFS 128
 #if VDP_STATE_GROUP_MAX < VDP_MRG_MAX_BUFS || VDP_STATE_GROUP_MAX < VDP_USED_BATCH_MAX
 #error "the ring state must hold a whole hand-over (VDP_STATE_GROUP_MAX)"
