@@ -3,22 +3,25 @@
 arguments, lcores, limits), its error and its log line."""
 
 # vdevpeer: net_vdevpeer as it ships (zerocopy=auto); vdevpeer-copy: with
-# zerocopy=off, the copy-only data path. Both offer IN_ORDER.
+# zerocopy=off, the copy-only data path. Both offer IN_ORDER, and both
+# move guest-to-guest frames by the direct path (rte_pmd_vdevpeer_peer_forward);
+# vdevpeer-ethdev: as shipped with --no-peer-path (rx_burst + tx_burst).
 # vhost-testpmd: net_vhost in stock dpdk-testpmd (io forwarding,
 # --record-core-cycles), the anchor in its leanest loop; only for the
 # testpmd-guest workloads (loop, oneway).
 BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost", "vhost-testpmd", "vdevpeer-poll",
-            "vdevpeer-interrupt")
+            "vdevpeer-interrupt", "vdevpeer-ethdev")
 # what a run without --backends compares
 DEFAULT_BACKENDS = ("vdevpeer", "vdevpeer-copy", "vhost")
 VDEVPEER_DEVARGS = {"vdevpeer": "", "vdevpeer-copy": ",zerocopy=off",
-                    "vdevpeer-poll": "", "vdevpeer-interrupt": ""}
+                    "vdevpeer-poll": "", "vdevpeer-interrupt": "", "vdevpeer-ethdev": ""}
 # The app as shipped runs --rx-mode adaptive (workers sleep when idle);
 # vdevpeer-poll / -interrupt: net_vdevpeer as shipped, the workers in that
 # --rx-mode instead. net_vhost has no rx interrupts here: its worker polls
 # whatever the mode (the app says so once).
 APP_EXTRA_ARGS = {"vdevpeer-poll": ["--rx-mode", "poll"],
-                  "vdevpeer-interrupt": ["--rx-mode", "interrupt"]}
+                  "vdevpeer-interrupt": ["--rx-mode", "interrupt"],
+                  "vdevpeer-ethdev": ["--no-peer-path"]}
 # Guest devargs, the same for every backend. These are virtio_user's own
 # defaults, spelt out: IN_ORDER and MRG_RXBUF are negotiated when the
 # backend offers them, and every backend offers both.

@@ -121,9 +121,19 @@ def test_linux_guests_tcp_file(guest_kit, tmp_path, variant, record_property, ba
             for port in ("vp0", "vp1"):
                 assert st[port]["drop_offload"] == 0, st
 
+        if fwd == "io":
+            # guest to guest: the direct path (one copy, no mbuf) moved the stream
+            xs = [telemetry(prefix, "/ethdev/xstats,%d" % p) or {} for p in (0, 1)]
+            print("direct path:", {k: x.get(k) for x in xs for k in x
+                                   if "peer" in k or "gso" in k or "partial" in k})
+            assert xs[0].get("rx_peer_packets", 0) > 0 and xs[1].get("rx_peer_packets", 0) > 0, xs
         if name == "defaults":
-            # the kernels used partial checksums and GSO through us
+            # the kernels used partial checksums and GSO through us, and
+            # every frame, GSO ones included, went the direct way
             assert any("GUEST_TSO4" in f and "HOST_TSO4" in f for _, f in feats), feats
+            assert xs[0]["rx_offload_gso_packets"] > 0 and xs[1]["tx_offload_gso_packets"] > 0, xs
+            for p in (0, 1):
+                assert xs[p]["rx_peer_packets"] == xs[p]["rx_good_packets"], (p, xs[p])
         if name == "a-csum-off":
             assert re.search(r"vp0 \([^)]*\): guest acked .*GUEST_TSO4.* without the features", log), \
                 "QEMU's GUEST_TSO4 without GUEST_CSUM was not reported as ignored"
