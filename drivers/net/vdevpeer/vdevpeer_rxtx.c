@@ -958,10 +958,11 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 		}
 	}
 out:
-	/* the frames are in b's ring before a's buffers go back */
-	vdp_queue_publish(b);
+	/* a's position survives us before b's guest sees the frames: a
+	 * crash in between loses (at most) this burst, never sends it twice */
 	vdp_queue_publish_l(a, l);
 	vdp_ring_state_avail(vr);
+	vdp_queue_publish(b);
 	return nb;
 }
 
