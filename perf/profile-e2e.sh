@@ -6,7 +6,9 @@
 # with `perf record` sampling one CPU for a few seconds in the middle of the
 # run, then the top symbols. Used for the profiles in docs/performance.md.
 #
-#   perf/profile-e2e.sh SIZE BACKEND [CPU]   (RING=packed: packed guests)
+#   perf/profile-e2e.sh SIZE BACKEND [CPU]   (RING=packed: packed guests;
+#                                             KEEP=FILE: keep perf.data there,
+#                                             for perf annotate)
 #     SIZE     frame size in bytes (64..9600)
 #     BACKEND  vdevpeer | vdevpeer-copy | vdevpeer-zc | vhost
 #              (zerocopy=auto | off | on, or DPDK's net_vhost)
@@ -67,5 +69,6 @@ echo "== $BACKEND, $SIZE B, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker ||
 grep '^period' "$W/gg.log" | tail -3
 kill -INT "${PIDS[0]}"; wait "${PIDS[0]}" || true
 grep '^lcore' "$W/app.log" | tail -1
+[ -n "${KEEP:-}" ] && cp "$W/perf.data" "$KEEP"
 perf report -i "$W/perf.data" --no-children --sort dso,sym --percent-limit 1.5 --stdio 2>/dev/null |
 	grep -v '^#' | grep -v '^$' | head -25
