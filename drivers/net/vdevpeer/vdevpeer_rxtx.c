@@ -66,6 +66,18 @@ vdp_queue_count(struct vdp_queue *q, uint32_t len)
 	VDP_CNT_INC(*bin);
 }
 
+/* A guest TX chain's virtio-net header, read once into *vh: an inline
+ * fixed-size copy when the first segment holds it (nearly always), no
+ * call per frame. */
+static inline void
+vdp_hdr_get(const struct vdp_chain *c, uint32_t hl, struct vdp_net_hdr *vh)
+{
+	if (likely(hl == VDP_NET_HDR_LEN_MRG && c->seg[0].len >= VDP_NET_HDR_LEN_MRG))
+		memcpy(vh, c->seg[0].hva, VDP_NET_HDR_LEN_MRG);
+	else
+		vdp_chain_read(c, 0, vh, hl);
+}
+
 struct chain_src {
 	const struct vdp_chain *c;
 	uint32_t off;
@@ -357,7 +369,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 		len = c->len - vr->hdr_len;
 		/* the header: read once, into our copy; zero-copy and the
 		 * offload dispatch below both use this copy */
-		vdp_chain_read(c, 0, &vh, vr->hdr_len);
+		vdp_hdr_get(c, vr->hdr_len, &vh);
 		/* zero-copy: the chain is held, given back when m is freed */
 		m = zc ? vdp_zc_try(q, c, &vh, len) : NULL;
 		if (m == NULL) {
@@ -906,7 +918,7 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 			break;
 		len = c->len - hl;
 		/* the header: read once, into our copy */
-		vdp_chain_read(c, 0, &vh, hl);
+		vdp_hdr_get(c, hl, &vh);
 		if (unlikely((vh.flags | vh.gso_type) != 0)) {
 			enum vdp_peer_how how = vdp_peer_offload(a, b, c, &vh, len, &oh,
 								 hb, &pre);

@@ -25,6 +25,17 @@ struct vdp_src {
 	const struct vdp_iov *iov;
 };
 
+/* The virtio-net header into a buffer: a fixed-size copy for the two
+ * lengths there are (inline, no call). */
+static VDP_ALWAYS_INLINE void
+vdp_hdr_put(uint8_t *dst, const uint8_t *h, uint16_t hdr_len)
+{
+	if (VDP_LIKELY(hdr_len == VDP_NET_HDR_LEN_MRG))
+		memcpy(dst, h, VDP_NET_HDR_LEN_MRG);
+	else
+		memcpy(dst, h, VDP_NET_HDR_LEN_LEGACY);
+}
+
 /* Fill chain c from the cursor; return the bytes written. */
 static uint32_t
 vdp_chain_fill(const struct vdp_chain *c, struct vdp_src *s)
@@ -147,7 +158,7 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 	/* Common case: one source piece, one destination segment. */
 	if (VDP_LIKELY(c.nseg == 1 && nsrc == 1)) {
-		memcpy(c.seg[0].hva, hbuf, vr->hdr_len);
+		vdp_hdr_put(c.seg[0].hva, hbuf, vr->hdr_len);
 		memcpy(c.seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
 	} else {
 		s.p = hbuf;
@@ -210,7 +221,7 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 					     c->len >= needed)) {
 			/* Common case: the frame fits the first buffer. */
 			h->num_buffers = 1;
-			memcpy(c->seg[0].hva, hbuf, vr->hdr_len);
+			vdp_hdr_put(c->seg[0].hva, hbuf, vr->hdr_len);
 			memcpy(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
 			if (log)
 				vdp_log_chain(vr, c, needed);
