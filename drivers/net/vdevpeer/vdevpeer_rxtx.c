@@ -97,6 +97,22 @@ chain_to_mbuf(struct vdp_queue *q, const struct vdp_chain *c, uint32_t off, uint
 {
 	const struct chain_src cs = { .c = c, .off = off };
 
+	/* the usual short frame: in the first segment, into one mbuf */
+	if (likely(c->seg[0].len >= off + len)) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(q->mp);
+
+		if (unlikely(m == NULL))
+			return NULL;
+		if (likely(rte_pktmbuf_tailroom(m) >= len)) {
+			memcpy(rte_pktmbuf_mtod(m, void *), c->seg[0].hva + off, len);
+			m->data_len = (uint16_t)len;
+			m->pkt_len = len;
+			m->port = q->port->port_id;
+			return m;
+		}
+		rte_pktmbuf_free(m);
+	}
+
 	return gather_to_mbuf(q->mp, q->port->port_id, copy_from_chain, &cs, len);
 }
 
