@@ -244,7 +244,7 @@ stream_init(struct fwd_stream *fs, const struct app_params *p,
 	/* chosen here, not per burst: the streams are rebuilt whenever a
 	 * port is set up again (control.c) */
 	fs->tx_sw = tx_port != APP_NO_PORT && app_tx_sw_offload[tx_port];
-	fs->peer = !p->no_peer_path && tx_port != APP_NO_PORT && rx_port != APP_NO_PORT &&
+	fs->peer = p->engine->peer_path && !p->no_peer_path && tx_port != APP_NO_PORT && rx_port != APP_NO_PORT &&
 		   rte_pmd_vdevpeer_is_vdevpeer(rx_port) &&
 		   rte_pmd_vdevpeer_is_vdevpeer(tx_port);
 }
@@ -365,10 +365,10 @@ fwd_print_layout(const struct fwd_config *fc)
 			       fc->engine->rx_sink != NULL ? fc->engine->rx_sink : "drop");
 		else
 			printf("  lcore %u: rx port %u (%s) queue %u -> "
-			       "tx port %u (%s) queue %u\n",
+			       "tx port %u (%s) queue %u%s\n",
 			       fs->lcore, fs->rx_port, rx, fs->rx_queue,
 			       fs->tx_port, port_label(fs->tx_port, tx, sizeof(tx)),
-			       fs->tx_queue);
+			       fs->tx_queue, fs->peer ? ", direct path" : "");
 	}
 	fflush(stdout);
 }

@@ -46,6 +46,10 @@ struct fwd_engine {
 	bool needs_pairs;        /* streams go from one port to its peer */
 	bool tx_only;            /* streams only send (rx_port APP_NO_PORT) */
 	bool no_pairs;           /* every port is a member: --pair refused */
+	/* between two net_vdevpeer ports its streams may use the direct
+	 * path (rte_pmd_vdevpeer_peer_forward): it sends every frame it
+	 * receives unchanged (io) */
+	bool peer_path;
 	/* where received frames go when a stream has no tx port ("bridge");
 	 * NULL: they are dropped */
 	const char *rx_sink;

@@ -34,5 +34,6 @@ const struct fwd_engine fwd_io_engine = {
 	.name = "io",
 	.help = "forward frames unchanged to the peer port (cross-connect)",
 	.needs_pairs = true,
+	.peer_path = true,
 	.stream_fwd = io_stream_fwd,
 };

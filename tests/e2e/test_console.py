@@ -169,7 +169,8 @@ def test_console_commands(procs, request, app):
     con.cmd("show config fwd", r"mode io.*stopped[\s\S]*pairs: vp0:vp1")
     con.cmd("start", r"Forwarding started: mode io, 2 stream")
     con.cmd("start", r"Error: forwarding is already started")
-    con.cmd("show config fwd", r"lcore 1: rx port 0 \(vp0\) queue 0 -> tx port 1 \(vp1\)")
+    con.cmd("show config fwd",
+            r"lcore 1: rx port 0 \(vp0\) queue 0 -> tx port 1 \(vp1\) queue 0, direct path")
 
     # a guest comes: show peer tells its state, features and MAC
     g = P.Guest(procs, "g0", a, fwd="txonly", mac="02:00:00:00:aa:01").start()

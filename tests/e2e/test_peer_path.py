@@ -65,6 +65,8 @@ def run_case(procs, peer_path, tx_packed, rx_packed, mrg, in_order, tag):
     t = Transfer(procs, m, a, b, tx_opts=opts(tx_packed), rx_opts=opts(rx_packed), tag=tag)
     t.check(frames)
     xs = (xstats(m, 0), xstats(m, 1))
+    # the stream layout says which path the streams take
+    assert (", direct path" in m.proc.log()) == peer_path, m.proc.tail(30)
     assert m.stop() == 0
     return frames, xs
 
