@@ -243,7 +243,8 @@ int rte_pmd_vdevpeer_zc_egress(uint16_t port_id, uint16_t rx_queue,
  *
  * Returns the frames taken (what rte_eth_rx_burst() would have returned;
  * each was delivered or counted dropped on tx_port, as by
- * rte_eth_tx_burst() of a net_vdevpeer port), or:
+ * rte_eth_tx_burst() of a net_vdevpeer port; more than max when a GSO
+ * frame was segmented in software, each segment counting), or:
  *  -ENOTSUP  a port is not a net_vdevpeer one: use the ethdev path;
  *  -EAGAIN   use the ethdev path this time: an rx or tx callback (a
  *            capture) is installed on either queue, zero-copy buffers

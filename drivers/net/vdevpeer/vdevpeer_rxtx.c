@@ -906,6 +906,23 @@ vdp_peer_mbuf(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chain *
 	return total;
 }
 
+/*
+ * b's guest saw frames before the end of the burst (a packed ring hands
+ * its kept used elements over when they no longer fit: jumbo frames in
+ * many buffers): a's chains of those frames are made the guest's and its
+ * position stored now, so that a crash resumes a after them rather than
+ * sending them to b again (vdp_resume.c). What is left is the window of
+ * one frame's copy.
+ */
+static VDP_ALWAYS_INLINE void
+vdp_peer_seen(struct vdp_queue *a, struct vdp_queue *b, enum vdp_layout l)
+{
+	if (likely(!b->vr.used_flushed))
+		return;
+	vdp_queue_publish_l(a, l);
+	vdp_ring_state_avail(&a->vr);
+}
+
 static VDP_ALWAYS_INLINE int
 vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vdp_layout l)
 {
@@ -915,7 +932,7 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 	bool learn = true;
 	int nb = 0;
 
-	vdp_vring_burst_begin(vr);
+	/* a's burst was begun by vdp_peer_forward */
 	vdp_vring_burst_begin(&b->vr);
 	if (vdp_vq_avail_l(vr, l) == 0)
 		goto out;
@@ -935,6 +952,14 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 		len = c->len - hl;
 		/* the header: read once, into our copy */
 		vdp_hdr_get(c, hl, &vh);
+		/* the guest's MAC, from the first frame of the burst */
+		if (learn && len >= sizeof(struct rte_ether_hdr)) {
+			struct rte_ether_hdr eth;
+
+			vdp_chain_read(c, hl, &eth, sizeof(eth));
+			vdp_queue_learn_mac_eth(a, &eth);
+			learn = false;
+		}
 		if (unlikely((vh.flags | vh.gso_type) != 0)) {
 			enum vdp_peer_how how = vdp_peer_offload(a, b, c, &vh, len, &oh,
 								 hb, &pre);
@@ -952,6 +977,7 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 					break;
 				}
 				nb += ret;
+				vdp_peer_seen(a, b, l);
 				continue;
 			}
 		}
@@ -963,13 +989,6 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 			fi[0].base = hb;
 			fi[0].len = pre;
 			nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
-		}
-		if (learn && len >= sizeof(struct rte_ether_hdr)) {
-			struct rte_ether_hdr eth;
-
-			vdp_chain_read(c, hl, &eth, sizeof(eth));
-			vdp_queue_learn_mac_eth(a, &eth);
-			learn = false;
 		}
 		ret = b->put_frame(&b->vr, b->mm, &oh, fi, nf);
 		vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
@@ -984,6 +1003,7 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 			VDP_CNT_INC(b->vr.err[VDP_ERR_QUEUE_STOPPED]);
 			break;
 		}
+		vdp_peer_seen(a, b, l);
 	}
 out:
 	/* a's position survives us before b's guest sees the frames: a
@@ -1016,8 +1036,10 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 		return -EAGAIN;
 	if (!vdp_queue_enter_lcore(a))
 		return 0;   /* as eth_vdevpeer_rx: nothing to take */
+	vdp_vring_burst_begin(&a->vr);
 	/* zero-copy buffers still out (taken by the ethdev path): their used
-	 * elements come first, and an IN_ORDER ring keeps the order */
+	 * elements come first, and an IN_ORDER ring keeps the order; those
+	 * freed since are given back here, in this burst */
 	if (a->zc.ctx != NULL) {
 		vdp_zc_drain(a);
 		if (a->zc.inflight != 0)
@@ -1025,12 +1047,17 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 	}
 	if (!vdp_queue_enter_lcore(b))
 		goto ethdev;   /* its drops are counted there (drop_paused) */
+	if (unlikely(b->vr.broken)) {
+		vdp_queue_leave(b);
+		goto ethdev;   /* counted there, a whole burst at a time */
+	}
 	nb = a->vr.layout == VDP_LAYOUT_PACKED ? vdp_peer_packed(a, b, max) :
 						 vdp_peer_split(a, b, max);
 	vdp_queue_leave(b);
 	vdp_queue_leave(a);
 	return nb;
 ethdev:
+	vdp_queue_publish(a);   /* what the drain gave back */
 	vdp_queue_leave(a);
 	return -EAGAIN;
 }

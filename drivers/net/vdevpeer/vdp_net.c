@@ -294,7 +294,7 @@ vdp_enqueue_frame_lm(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 	if (VDP_UNLIKELY(vr->broken))
 		return -1;
-	if (VDP_UNLIKELY(vr->hdr_len > sizeof(h)))
+	if (VDP_UNLIKELY(vr->hdr_len > sizeof(h) || vr->hdr_len < VDP_NET_HDR_LEN_LEGACY))
 		return -1;
 	for (uint32_t i = 0; i < nsrc; i++)
 		needed += src[i].len;
