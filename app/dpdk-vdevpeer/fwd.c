@@ -244,7 +244,8 @@ stream_init(struct fwd_stream *fs, const struct app_params *p,
 	/* chosen here, not per burst: the streams are rebuilt whenever a
 	 * port is set up again (control.c) */
 	fs->tx_sw = tx_port != APP_NO_PORT && app_tx_sw_offload[tx_port];
-	fs->peer = p->engine->peer_path && !p->no_peer_path && tx_port != APP_NO_PORT && rx_port != APP_NO_PORT &&
+	fs->peer = p->engine->peer_path && !p->no_peer_path &&
+		   rx_port != APP_NO_PORT && tx_port != APP_NO_PORT &&
 		   rte_pmd_vdevpeer_is_vdevpeer(rx_port) &&
 		   rte_pmd_vdevpeer_is_vdevpeer(tx_port);
 }

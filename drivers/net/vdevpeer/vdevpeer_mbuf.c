@@ -102,8 +102,7 @@ vdp_tx_hdrs(const struct rte_mbuf *m, const struct vdp_iov *iov, uint32_t n,
 		return false;
 	}
 	if (tso) {
-		if (h->l4_len < 20 || h->l4_len != (ip[h->l3_len + 12] >> 4) * 4u ||
-		    m->tso_segsz < VDP_GSO_MIN_MSS)
+		if (!vdp_tso_hdrs_ok(ip, h, m->tso_segsz))
 			return false;
 		*l4_total = len - h->l2_len - h->l3_len;
 		return true;

@@ -97,20 +97,19 @@ chain_to_mbuf(struct vdp_queue *q, const struct vdp_chain *c, uint32_t off, uint
 {
 	const struct chain_src cs = { .c = c, .off = off };
 
-	/* the usual short frame: in the first segment, into one mbuf */
-	if (likely(c->seg[0].len >= off + len)) {
+	/* the usual short frame: in the first segment, and one mbuf holds it
+	 * (a fresh mbuf's tailroom: the data room after the headroom) */
+	if (likely(c->seg[0].len >= off + len &&
+		   rte_pktmbuf_data_room_size(q->mp) >= RTE_PKTMBUF_HEADROOM + len)) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(q->mp);
 
 		if (unlikely(m == NULL))
 			return NULL;
-		if (likely(rte_pktmbuf_tailroom(m) >= len)) {
-			memcpy(rte_pktmbuf_mtod(m, void *), c->seg[0].hva + off, len);
-			m->data_len = (uint16_t)len;
-			m->pkt_len = len;
-			m->port = q->port->port_id;
-			return m;
-		}
-		rte_pktmbuf_free(m);
+		memcpy(rte_pktmbuf_mtod(m, void *), c->seg[0].hva + off, len);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		m->port = q->port->port_id;
+		return m;
 	}
 
 	return gather_to_mbuf(q->mp, q->port->port_id, copy_from_chain, &cs, len);
@@ -858,9 +857,9 @@ vdp_peer_offload(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chai
 		return VDP_PEER_COPY;
 	case VDP_OL_TSO:
 		hl = (uint32_t)r.h.l2_len + r.h.l3_len + r.h.l4_len;
+		/* what vdp_tx_hdrs refuses goes where it is refused */
 		if (r.h.l4_proto != VDP_IPPROTO_TCP || hl > avail || len - hl <= r.mss ||
-		    r.mss < VDP_GSO_MIN_MSS || r.h.l4_len < 20 ||
-		    r.h.l4_len != (hb[r.h.l2_len + r.h.l3_len + 12] >> 4) * 4u)
+		    !vdp_tso_hdrs_ok(hb + r.h.l2_len, &r.h, r.mss))
 			return VDP_PEER_MBUF;
 		cwr = (hb[r.h.l2_len + r.h.l3_len + 13] & VDP_TCP_F_CWR) != 0;
 		if (!vdp_gso_whole_ok(f, &r.h, len, cwr))

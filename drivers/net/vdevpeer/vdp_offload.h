@@ -64,6 +64,18 @@ struct vdp_ol_hdrs {
 };
 
 /*
+ * A TSO request we segment or pass on: its TCP header (at ip + l3_len,
+ * which must be readable for 14 bytes) is at least 20 bytes and as long as
+ * its data offset says, and mss is one we segment to.
+ */
+static inline bool
+vdp_tso_hdrs_ok(const uint8_t *ip, const struct vdp_ol_hdrs *h, uint32_t mss)
+{
+	return h->l4_len >= 20 && h->l4_len == (ip[h->l3_len + 12] >> 4) * 4u &&
+	       mss >= VDP_GSO_MIN_MSS;
+}
+
+/*
  * Parse the headers in p[0..avail) of a frame of frame_len bytes. Returns
  * true when it is IPv4/IPv6 whose IP header fits (l3 set); l4_proto is
  * then TCP or UDP only when that header fits too and the IP packet is not a
