@@ -575,6 +575,11 @@ def test_libvirt_domains(guest_kit, tmp_path, record_property, mode_a, mode_b, q
                          f"vp{port} running", alive=mid.dead)
                 st = peer(prefix, port)
                 assert st.get("role") == ("client" if g.mode == "server" else "server"), st
+                # learned from the guest's first frame, which may come after
+                # its link is up (IPv6 neighbour discovery)
+                wait_for(lambda: peer(prefix, port).get("guest_mac", "") != "unknown", 30,
+                         f"vp{port} learning its guest's MAC", alive=mid.dead)
+                st = peer(prefix, port)
                 assert st.get("guest_mac", "").lower() == g.mac, st
             assert mid.dead() is None, mid.dead()
 
