@@ -343,6 +343,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->hdr_len = p->hdr_len;
 	/* packed: used elements handed over once per burst (vdp_ring.h) */
 	vr->used_batch = true;
+	vr->in_order = !!(p->negotiated & VDP_BIT(VDP_F_IN_ORDER));
 	vdp_gmap_use(q, p->gmap);
 	q->callfd = dup_callfd(p, v, vring.callfd);
 	if (q->is_rx)

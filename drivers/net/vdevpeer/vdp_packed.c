@@ -313,6 +313,8 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (VDP_LIKELY(e == VDP_WALK_OK)) {
 		vdp_id_set(vr, c->id, true);
 		vdp_packed_skip(vr, c->ndesc);
+		vr->last_id = c->id;
+		vr->last_id_ok = true;
 		return VDP_FETCH_OK;
 	}
 	if (VDP_UNLIKELY(e == VDP_WALK_LIMIT)) {
@@ -336,6 +338,8 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	 * until then, as theirs) */
 	vdp_vring_err(vr, we.err, c->id, we.where);
 	vdp_packed_skip(vr, c->ndesc);
+	vr->last_id = c->id;
+	vr->last_id_ok = true;
 	if (vr->used_batch) {
 		vdp_id_set(vr, c->id, true);
 		vdp_packed_used_keep(vr, c->id, c->ndesc, 0);
@@ -356,6 +360,7 @@ vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
 		vr->avail_wrap = !vr->avail_wrap;
 	}
 	vr->last_avail = (uint16_t)s;
+	vr->last_id_ok = false;
 	if (c->id < vr->size)
 		vdp_id_set(vr, c->id, false);
 }
@@ -504,6 +509,48 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	for (uint32_t i = 0; i < n; i++)
 		vdp_packed_state_unhold(vr, e[i].id);
 	vdp_packed_state_done(vr);
+}
+
+void
+vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
+			 uint32_t slots)
+{
+	const uint32_t size = vr->size;
+	struct vdp_used_ent one;
+	bool last_kept = false;
+	uint32_t i, taken;
+
+	if (!vr->in_order || n < 2 || !vr->last_id_ok)
+		goto each;
+	/* slots from the used position to the take position: every chain
+	 * taken and not given back yet; all of them kept? */
+	taken = ((uint32_t)vr->last_avail + (vr->avail_wrap ? size : 0u) + 2u * size -
+		 ((uint32_t)vr->used_idx + (vr->used_wrap ? size : 0u))) % (2u * size);
+	if (taken != slots)
+		goto each;
+	for (i = 0; i < n; i++) {
+		if (e[i].len != 0 || e[i].id >= size)
+			goto each;
+		if (vr->state != NULL &&
+		    __atomic_load_n(&vr->state->held[e[i].id], __ATOMIC_RELAXED) != 0)
+			goto each;
+		last_kept |= e[i].id == vr->last_id;
+	}
+	if (!last_kept)
+		goto each;
+	/* the others' ids are the guest's again with the one element */
+	for (i = 0; i < n; i++)
+		if (e[i].id != vr->last_id)
+			vdp_id_set(vr, e[i].id, false);
+	one.id = vr->last_id;
+	one.ndesc = (uint16_t)slots;   /* <= size <= 32768 */
+	one.len = 0;
+	vdp_packed_used_put_group(vr, &one, 1);
+	/* used_pending counts chains given back, as without it */
+	vr->used_pending = (uint16_t)(vr->used_pending + n - 1);
+	return;
+each:
+	vdp_packed_used_put_group(vr, e, n);
 }
 
 bool

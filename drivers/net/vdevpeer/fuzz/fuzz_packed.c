@@ -26,7 +26,8 @@
  *    VDP_USED_BATCH_MAX: one more hands those over first; a frame's
  *    buffers that do not fit the rest are handed over after them, a
  *    frame of more buffers directly; all at PUBLISH; their ids held until
- *    then). The model keeps its
+ *    then; with IN_ORDER as well, kept elements that all have len 0 go
+ *    as one: the last one's id, skipping the slots of them all). The model keeps its
  *    own copy of the ring and of guest memory. After every operation the
  *    ring (every byte of it), guest memory, the device event structure,
  *    positions and wrap counters, held ids, error counters, the budget
@@ -59,7 +60,8 @@
  *           2: 1 + (v & 4095); 3: 1 + (v & 32767)
  *   2  u8   features: 1 INDIRECT_DESC, 2 RING_EVENT_IDX, 4 MRG_RXBUF,
  *           8 header length 12 (else 10), 16 used_batch (used elements
- *           kept back until PUBLISH, as the PMD loads its rings)
+ *           kept back until PUBLISH, as the PMD loads its rings), 32
+ *           IN_ORDER (vr.in_order)
  *   3  u8   wrap counters handed over: 1 avail (where we take), 2 used
  *   4  u16  avail slot (% size), also where the guest's driver starts
  *   6  u16  used slot (% size)
@@ -225,6 +227,8 @@ struct fz_model {
 	bool sig_valid;
 	uint64_t moved;          /* used slots passed since that decision */
 	uint64_t taken, returned;
+	uint16_t last_id;        /* the chain taken last (IN_ORDER: the one used */
+	bool last_id_ok;         /* element's id), not unfetched/rewound since */
 	uint32_t nkept;          /* used_batch: used elements kept back ... */
 	uint32_t kept_slots;     /* ... and the slots they skip */
 	struct fz_used {
@@ -253,7 +257,7 @@ static struct {
 	/* per input */
 	uint16_t size;
 	uint16_t hdr_len;
-	bool indirect, event_idx, mrg, batch;
+	bool indirect, event_idx, mrg, batch, in_order;
 	struct vdp_pdesc *ring;
 	struct vdp_pevent *drv_event, *dev_event;
 	struct vdp_pevent drv_written;     /* what the guest last wrote there */
@@ -491,10 +495,35 @@ model_write(uint16_t id, uint16_t ndesc, uint32_t len)
 	fz.m.returned += ndesc;
 }
 
-/* used_batch: the kept elements handed over, in the order put. */
+/* used_batch: the kept elements handed over, in the order put; with
+ * IN_ORDER, two or more that are every chain taken and not given back,
+ * all with len 0 (nothing written: guest TX), the chain taken last among
+ * them, as one element: that one's id, over all their slots (2.7.18). */
 static void
 model_flush(void)
 {
+	/* the slots from the used position to the take position (the ring
+	 * may start with slots in between that are not ours) */
+	const uint32_t circle = 2u * fz.size;
+	const uint32_t apos = fz.m.avail + (fz.m.avail_wrap ? fz.size : 0u);
+	const uint32_t upos = fz.m.used + (fz.m.used_wrap ? fz.size : 0u);
+	bool one = fz.in_order && fz.m.nkept >= 2 && fz.m.last_id_ok &&
+		   (apos + circle - upos) % circle == fz.m.kept_slots;
+	bool last = false;
+
+	for (uint32_t i = 0; one && i < fz.m.nkept; i++) {
+		one = fz.m.kept[i].len == 0;
+		last = last || fz.m.kept[i].id == fz.m.last_id;
+	}
+	if (one && last) {
+		for (uint32_t i = 0; i < fz.m.nkept; i++)
+			if (fz.m.kept[i].id != fz.m.last_id)
+				model_hold(fz.m.kept[i].id, false);
+		model_write(fz.m.last_id, (uint16_t)fz.m.kept_slots, 0);
+		fz.m.nkept = 0;
+		fz.m.kept_slots = 0;
+		return;
+	}
 	for (uint32_t i = 0; i < fz.m.nkept; i++)
 		model_write(fz.m.kept[i].id, fz.m.kept[i].nslots, fz.m.kept[i].len);
 	fz.m.nkept = 0;
@@ -779,6 +808,8 @@ model_fetch(enum vdp_dir dir, struct ref_chain *c)
 	}
 	ref_advance(&fz.m.avail, &fz.m.avail_wrap, c->nslots);
 	fz.m.taken += c->nslots;
+	fz.m.last_id = c->id;
+	fz.m.last_id_ok = true;
 	if (w.v == REF_OK) {
 		model_hold(c->id, true);
 		return VDP_FETCH_OK;
@@ -797,6 +828,7 @@ model_unfetch(uint16_t id, uint16_t nslots)
 {
 	ref_retreat(&fz.m.avail, &fz.m.avail_wrap, nslots);
 	fz.m.taken -= nslots;
+	fz.m.last_id_ok = false;
 	model_hold(id, false);
 }
 
@@ -969,6 +1001,7 @@ fail:
 	fz.m.avail = back;
 	fz.m.avail_wrap = back_wrap;
 	fz.m.taken = back_taken;
+	fz.m.last_id_ok = false;
 	model_err(err);
 	return err;
 }
@@ -1099,6 +1132,10 @@ check_state(const char *what)
 		 vr->budget_desc, vr->budget_bad);
 	FZ_CHECK(vr->used_pending == m->pending, "op %u %s: %u used pending, model %u",
 		 fz.op, what, vr->used_pending, m->pending);
+	FZ_CHECK(vr->last_id_ok == m->last_id_ok && (!m->last_id_ok || vr->last_id == m->last_id),
+		 "op %u %s: last chain taken %u (%s), model %u (%s)", fz.op, what, vr->last_id,
+		 vr->last_id_ok ? "known" : "not known", m->last_id,
+		 m->last_id_ok ? "known" : "not known");
 	FZ_CHECK(vr->used_batch == fz.batch && vr->nshadow == m->nkept &&
 		 vr->shadow_slots == m->kept_slots,
 		 "op %u %s: %u used elements kept back, model %u", fz.op, what, vr->nshadow,
@@ -1668,6 +1705,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.mrg = feat & 4;
 	fz.hdr_len = feat & 8 ? VDP_NET_HDR_LEN_MRG : VDP_NET_HDR_LEN_LEGACY;
 	fz.batch = feat & 16;
+	fz.in_order = feat & 32;
 
 	memset(&fz.m, 0, offsetof(struct fz_model, ring));
 	fz_setup_memory(&hdr, blob, blob_len, nreg);
@@ -1682,6 +1720,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.vr.hdr_len = fz.hdr_len;
 	fz.vr.on_err = fz_on_err;
 	fz.vr.used_batch = fz.batch;   /* after init, as the PMD's ring load */
+	fz.vr.in_order = fz.in_order;
 	fz.ncb = 0;
 	fz_check_init();
 	fz.frame = vdp_vq_frame_fn(&fz.vr);

@@ -22,6 +22,7 @@ F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
 
 FEAT_INDIRECT, FEAT_EVENT_IDX, FEAT_MRG, FEAT_HDR12 = 1, 2, 4, 8
 FEAT_BATCH = 16     # fuzz_packed only: used_batch
+FEAT_IN_ORDER = 32  # fuzz_packed only: IN_ORDER (kept TX elements go as one)
 OP_COUNT, OP_TX, OP_RX, OP_FRAMES = 1, 2, 4, 8
 OP_UNFETCH, OP_SUPPRESS, OP_CALL, OP_KICKS = 16, 32, 64, 128
 
@@ -919,6 +920,27 @@ def packed_seeds():
     g.fetch_read(put=True).fetch_read().fetch_read(put=True).fetch_read()
     g.simple(PO_UNFETCH).fetch_read(put=True).simple(PO_PUBLISH)
     seeds["batch-bad-unfetch"] = g.encode()
+
+    # ---- IN_ORDER with used_batch: kept TX elements handed over as one ----
+    FO = FEAT_IN_ORDER
+    for name in ("batch-tx-wrap", "batch-shadow-full", "batch-bad-unfetch",
+                 "batch-rx-mergeable", "batch-kept-id-reused"):
+        d = bytearray(seeds[name])
+        d[2] |= FO
+        seeds["inorder-" + name] = bytes(d)
+    # chains of 1..3 slots across the ring's end, the last one held over
+    # PUBLISH (not among the elements made one), the guest reposting the
+    # ids the one element gave back
+    g = PackedGuest(12, [(base, 8192)], feat=FB | FO, avail=8, used=8)
+    for i in range(4):
+        g.post(1 + i % 3, id=i, boff=i * 256, blen=60, stride=64)
+    for i in range(4):
+        g.fetch_read(put=i != 3)
+    g.simple(PO_PUBLISH)
+    for i in range(2):
+        g.post(1, id=i, boff=2048 + i * 128, blen=60)
+    g.fetch_read(put=True).fetch_read(put=True).put(0).simple(PO_PUBLISH)
+    seeds["inorder-tx-one-element"] = g.encode()
     return seeds
 
 
@@ -929,10 +951,10 @@ def decode_packed(data):
         "<HBBHHBBHHH", data[:16].ljust(16, b"\0"))
     size = 1 + (szc & (63, 1023, 4095, 32767)[szc >> 14])
     nethdr = data[16:28].ljust(12, b"\0")
-    print("ring %d feat 0x%x (indirect %d event_idx %d mrg %d hdr %d used_batch %d) avail "
-          "%d/%d used %d/%d regions %d event off_wrap 0x%04x flags %d nethdr %s" % (
+    print("ring %d feat 0x%x (indirect %d event_idx %d mrg %d hdr %d used_batch %d in_order %d) "
+          "avail %d/%d used %d/%d regions %d event off_wrap 0x%04x flags %d nethdr %s" % (
               size, feat, feat & 1, feat >> 1 & 1, feat >> 2 & 1, 12 if feat & 8 else 10,
-              feat >> 4 & 1,
+              feat >> 4 & 1, feat >> 5 & 1,
               avail % size, wraps & 1, used % size, wraps >> 1 & 1, 1 + nreg % 3, ow, evf,
               nethdr.hex()))
     for i in range(1 + nreg % 3):

@@ -31,8 +31,11 @@ guest_packed_init(struct guest_packed *g, struct guest_mem *m, uint32_t size,
 	g->id_slots = calloc(size, sizeof(uint16_t));
 	g->pending_slot = calloc(size, sizeof(uint16_t));
 	g->pending_flags = calloc(size, sizeof(uint16_t));
-	if (g->free_ids == NULL || g->id_slots == NULL || g->pending_slot == NULL ||
-	    g->pending_flags == NULL) {
+	g->slot_id = calloc(size, sizeof(uint16_t));
+	g->freed = calloc(size, sizeof(uint16_t));
+	if (g->freed == NULL ||
+	    g->free_ids == NULL || g->id_slots == NULL || g->pending_slot == NULL ||
+	    g->pending_flags == NULL || g->slot_id == NULL) {
 		guest_packed_fini(g);
 		return -ENOMEM;
 	}
@@ -58,6 +61,8 @@ guest_packed_fini(struct guest_packed *g)
 	free(g->free_ids);
 	free(g->id_slots);
 	free(g->pending_slot);
+	free(g->slot_id);
+	free(g->freed);
 	free(g->pending_flags);
 	memset(g, 0, sizeof(*g));
 }
@@ -185,6 +190,7 @@ guest_packed_post_desc(struct guest_packed *g, const struct vdp_pdesc *d, uint32
 		return -1;
 	id = d[n - 1].id;
 	head = guest_packed_write_chain(g, d, n);
+	g->slot_id[head] = id;
 	if (id < g->size) {
 		guest_packed_claim_id(g, id);
 		g->id_slots[id] = (uint16_t)n;
@@ -224,7 +230,7 @@ guest_packed_post(struct guest_packed *g, const struct guest_buf *b, uint32_t n,
 						   (uint16_t)((b[i].write ? VDP_DESC_F_WRITE : 0) |
 							      (i + 1 < n ? VDP_DESC_F_NEXT : 0)) };
 	}
-	guest_packed_write_chain(g, d, nslots);
+	g->slot_id[guest_packed_write_chain(g, d, nslots)] = (uint16_t)id;
 	g->id_slots[id] = (uint16_t)nslots;
 	if (publish)
 		guest_packed_publish(g);
@@ -248,6 +254,32 @@ guest_packed_used_ready(const struct guest_packed *g)
 	return guest_packed_is_used(g, g->used_slot, g->used_wrap, NULL);
 }
 
+/*
+ * In order: the slots of the chains from slot s (in phase wrap) up to and
+ * including the one of id, as posted; *nchains how many. 0 when id is not
+ * among the chains out.
+ */
+static uint32_t
+guest_packed_inorder_slots(const struct guest_packed *g, uint16_t s, bool wrap, uint16_t id,
+			   uint32_t *nchains)
+{
+	uint32_t slots = 0;
+
+	*nchains = 0;
+	while (slots < g->size) {
+		uint16_t h = g->slot_id[s];
+
+		if (h >= g->size || g->id_slots[h] == 0)
+			return 0;
+		slots += g->id_slots[h];
+		++*nchains;
+		if (h == id)
+			return slots;
+		s = guest_packed_slot_add(g, s, &wrap, g->id_slots[h]);
+	}
+	return 0;
+}
+
 int
 guest_packed_get_used(struct guest_packed *g, uint32_t *id, uint32_t *len)
 {
@@ -264,6 +296,28 @@ guest_packed_get_used(struct guest_packed *g, uint32_t *id, uint32_t *len)
 	/* len is reserved without WRITE (2.7.4): a driver does not read it. */
 	if (!(flags & VDP_DESC_F_WRITE))
 		*len = 0;
+	if (g->in_order) {
+		uint32_t nch, k;
+
+		if (guest_packed_inorder_slots(g, g->used_slot, g->used_wrap, i, &nch) == 0)
+			return -1;
+		/* the chains before it are given back with it, each */
+		g->nfreed = 0;
+		for (k = 0; k + 1 < nch; k++) {
+			uint16_t h = g->slot_id[g->used_slot];
+
+			g->freed[g->nfreed++] = h;
+			n = g->id_slots[h];
+			g->id_slots[h] = 0;
+			g->free_ids[g->nfree_ids++] = h;
+			g->nfree = (uint16_t)(g->nfree + n);
+			g->used_slot = guest_packed_slot_add(g, g->used_slot, &g->used_wrap, n);
+			g->nused++;
+		}
+	}
+	if (!g->in_order)
+		g->nfreed = 0;
+	g->freed[g->nfreed++] = i;
 	n = g->id_slots[i];
 	g->id_slots[i] = 0;
 	g->free_ids[g->nfree_ids++] = i;
@@ -286,6 +340,15 @@ guest_packed_used_pending(const struct guest_packed *g)
 
 		if (id >= g->size || g->id_slots[id] == 0)
 			break;
+		if (g->in_order) {
+			uint32_t nch, k = guest_packed_inorder_slots(g, s, wrap, id, &nch);
+
+			if (k == 0)
+				break;
+			s = guest_packed_slot_add(g, s, &wrap, (uint16_t)k);
+			n += nch;
+			continue;
+		}
 		s = guest_packed_slot_add(g, s, &wrap, g->id_slots[id]);
 		n++;
 	}

@@ -59,6 +59,14 @@ struct guest_packed {
 	uint16_t *pending_flags;         /* ... and the flags to store there */
 	uint64_t indirect_gpa;           /* per id: a table of GUEST_INDIRECT_MAX */
 
+	uint16_t *slot_id;               /* private: per slot, the id of the
+					  * chain whose head was posted there */
+	uint16_t *freed;                 /* ids the last guest_packed_get_used
+					  * gave back, in ring order ... */
+	uint16_t nfreed;                 /* ... how many (1 unless in_order) */
+	bool in_order;                   /* VIRTIO_F_IN_ORDER: a used element
+					  * gives back every chain up to its id
+					  * (2.7.18); nused counts chains */
 	uint16_t last_used_flags;        /* flags of the last used element read */
 	uint64_t nused;                  /* used elements read so far */
 };

@@ -2802,6 +2802,115 @@ test_mrg_visible(void)
 	fx_fini(&f);
 }
 
+/* ---- IN_ORDER with used_batch: a burst's TX chains as one used element ---- */
+static void
+test_used_batch_inorder(void)
+{
+	static struct vdp_pdesc snap[16];
+	static uint8_t frame[256];
+	static struct vdp_ring_state st;
+	struct vdp_net_hdr hdr = { 0 };
+	struct fx_opts o = { .size = 16, .start = 10, .batch = true };
+	struct guest_buf b[3];
+	struct vdp_chain c[5];
+	struct vdp_iov one = { frame, 100 };
+	uint32_t id, len, changed = 0;
+	struct fx f;
+	int pid[5];
+	bool ok;
+
+	/* five chains of 1, 2, 3, 1, 2 slots across the wrap, put in order:
+	 * one element at the first slot, the last one's id, 9 slots on */
+	fx_init(&f, &o);
+	f.vr.in_order = true;
+	f.g.in_order = true;
+	for (int i = 0; i < 3; i++)
+		b[i] = (struct guest_buf){ guest_tx_buf(&f, 64, (uint32_t)i), 64, false };
+	for (int i = 0; i < 5; i++)
+		pid[i] = fx_post(&f, b, 1 + (uint32_t)i % 3, false);
+	ok = true;
+	for (int i = 0; i < 5; i++)
+		ok = ok && vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[i]) == VDP_FETCH_OK &&
+		     c[i].id == pid[i];
+	memcpy(snap, f.g.ring, sizeof(snap));
+	for (int i = 0; i < 5; i++)
+		vdp_vq_used_put(&f.vr, c[i].id, c[i].ndesc, 0);
+	CHECK(ok && vdp_vq_publish(&f.vr) && f.vr.used_idx == 3 && !f.vr.used_wrap &&
+	      f.vr.used_pending == 0 && fx_none_held(&f),
+	      "in-order: 5 TX chains (9 slots) published: used position 9 slots on (3, wrap 0), "
+	      "no id held");
+	for (int s = 0; s < 16; s++)
+		changed += memcmp(&snap[s], &f.g.ring[s], sizeof(snap[s])) != 0;
+	CHECK(changed == 1 && f.g.ring[10].id == pid[4] &&
+	      guest_packed_used_pending(&f.g) == 5,
+	      "in-order: one descriptor of the ring written (%u), at slot 10, with the last "
+	      "chain's id %d: the guest sees its 5 chains used", changed, pid[4]);
+	CHECK(fx_get_used(&f, &id, &len) == 1 && id == (uint32_t)pid[4] && len == 0 &&
+	      f.g.nused == 5 && f.g.nfree == 16 && fx_in_sync(&f) &&
+	      fx_get_used(&f, &id, &len) == 0,
+	      "in-order: an in-order driver reads the one element and has all 5 chains back");
+	CHECK(ring_still_works_tx(&f), "in-order: the ring goes on (a chain of the next lap)");
+	fx_fini(&f);
+
+	/* one chain kept: its own element, as without IN_ORDER */
+	fx_init(&f, &o);
+	f.vr.in_order = true;
+	f.g.in_order = true;
+	for (int i = 0; i < 2; i++)
+		b[i] = (struct guest_buf){ guest_tx_buf(&f, 64, 2), 64, false };
+	pid[0] = fx_post(&f, b, 2, false);
+	ok = vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[0]) == VDP_FETCH_OK;
+	vdp_vq_used_put(&f.vr, c[0].id, c[0].ndesc, 0);
+	vdp_vq_publish(&f.vr);
+	CHECK(ok && guest_expect_used(&f, (uint32_t)pid[0], 0) && fx_in_sync(&f),
+	      "in-order: a single chain gets its element");
+	fx_fini(&f);
+
+	/* guest RX (the device wrote: len != 0): every buffer its element */
+	o = (struct fx_opts){ .size = 16, .mrg = true, .batch = true };
+	fx_init(&f, &o);
+	f.vr.in_order = true;
+	f.g.in_order = true;
+	fill_pattern(frame, sizeof(frame), 5);
+	for (int i = 0; i < 3; i++)
+		pid[i] = post_rx(&f, 256, NULL);
+	ok = true;
+	for (int i = 0; i < 3; i++)
+		ok = ok && vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdr, &one, 1) == 0;
+	vdp_vq_publish(&f.vr);
+	for (int i = 0; i < 3; i++)
+		ok = ok && guest_expect_used(&f, (uint32_t)pid[i], 112);
+	CHECK(ok && fx_in_sync(&f) && fx_none_held(&f),
+	      "in-order: 3 received frames, 3 used elements each with its length");
+	fx_fini(&f);
+
+	/* a chain the state holds (zero-copy) among them: each its element
+	 * (one element for all would let the state give the held one back
+	 * again after a crash) */
+	o = (struct fx_opts){ .size = 16, .start = 10, .batch = true };
+	fx_init(&f, &o);
+	f.vr.in_order = true;
+	f.g.in_order = true;
+	memset(&st, 0, sizeof(st));
+	f.vr.state = &st;
+	b[0] = (struct guest_buf){ guest_tx_buf(&f, 64, 3), 64, false };
+	for (int i = 0; i < 3; i++)
+		pid[i] = fx_post(&f, b, 1, false);
+	ok = true;
+	for (int i = 0; i < 3; i++)
+		ok = ok && vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[i]) == VDP_FETCH_OK;
+	st.held[c[1].id] = c[1].ndesc;
+	for (int i = 0; i < 3; i++)
+		vdp_vq_used_put(&f.vr, c[i].id, c[i].ndesc, 0);
+	vdp_vq_publish(&f.vr);
+	f.g.in_order = false;   /* read element by element */
+	for (int i = 0; i < 3; i++)
+		ok = ok && guest_expect_used(&f, (uint32_t)pid[i], 0);
+	CHECK(ok && fx_in_sync(&f) && st.held[c[1].id] == 0,
+	      "in-order: a held chain among them: 3 elements, its held entry cleared");
+	fx_fini(&f);
+}
+
 int
 main(void)
 {
@@ -2820,6 +2929,7 @@ main(void)
 	test_frames(false, false);
 	test_frames(false, true);
 	test_used_batch();
+	test_used_batch_inorder();
 	test_budget();
 	test_notify();
 	test_hostile_phase();

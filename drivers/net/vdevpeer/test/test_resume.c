@@ -94,6 +94,8 @@ struct cfg {
 	bool one_slot;         /* chains of one descriptor only */
 	uint32_t rxb;          /* guest RX buffer size (default 512) */
 	bool batch;            /* packed: used_batch (as the PMD's ring load sets it) */
+	bool in_order;         /* packed: IN_ORDER (a burst's TX chains one used
+				* element), the guest an in-order driver */
 	uint32_t burst;        /* crash sweeps: chains or frames per burst (default 3) */
 	uint32_t points;       /* crash sweeps: crash points (default 80) ... */
 	uint32_t stride;       /* ... one every stride steps (default 1) */
@@ -161,6 +163,7 @@ vr_setup(struct rt *r)
 	r->vr.mrg_rxbuf = r->c.mrg;
 	r->vr.hdr_len = HDR;
 	r->vr.used_batch = r->c.batch;
+	r->vr.in_order = r->c.in_order;
 }
 
 /* The VMM's positions, a fresh vring over the same memory. */
@@ -220,6 +223,8 @@ rt_new(const struct cfg *c)
 		ret = guest_ring_init(&r->sg, &r->m, (uint16_t)c->size, 0xfff0);
 	else if (ret == 0)
 		ret = guest_packed_init(&r->g, &r->m, c->size, c->start_slot, !c->start_phase0);
+	if (ret == 0 && !c->split)
+		r->g.in_order = c->in_order;
 	r->bufsz = c->txq ? TXB : r->c.rxb;
 	r->buf_gpa = ret == 0 ? guest_alloc(&r->m, (size_t)2 * MAXR * r->bufsz, 64) : 0;
 	if (ret != 0 || r->buf_gpa == 0) {
@@ -343,16 +348,24 @@ gtx_reap(struct rt *r)
 	int got;
 
 	while (!r->stuck && (got = used_get(r, &id, &len)) != 0) {
-		if (got < 0 || id >= r->size || r->chain_seq[id] == NONE) {
-			rt_fail(r, "%s: id %u used but not in flight (a duplicate)", lname(r), id);
-			if (got < 0)
-				r->stuck = true;
-			continue;
+		/* in order: one element may give back several chains */
+		const uint32_t n = got > 0 && !r->c.split ? r->g.nfreed : 1;
+
+		for (uint32_t k = 0; k < n; k++) {
+			if (n > 1)
+				id = r->g.freed[k];
+			if (got < 0 || id >= r->size || r->chain_seq[id] == NONE) {
+				rt_fail(r, "%s: id %u used but not in flight (a duplicate)",
+					lname(r), id);
+				if (got < 0)
+					r->stuck = true;
+				continue;
+			}
+			r->completed[r->chain_seq[id]]++;
+			r->buf_free[r->nbuf_free++] = r->chain_buf[id];
+			r->chain_seq[id] = NONE;
+			r->nout--;
 		}
-		r->completed[r->chain_seq[id]]++;
-		r->buf_free[r->nbuf_free++] = r->chain_buf[id];
-		r->chain_seq[id] = NONE;
-		r->nout--;
 	}
 }
 
@@ -1948,6 +1961,20 @@ test_crash_points(void)
 		{ "packed guest RX, used_batch, mergeable, bursts of 40",
 		  { .size = 200, .mrg = true, .rxb = 64, .batch = true, .burst = 40,
 		    .points = 100, .stride = 1 } },
+		/* IN_ORDER: a burst's chains given back as one used element
+		 * (no zero-copy sweep: its chains held here come back out of
+		 * order, which an IN_ORDER ring never sees: the PMD queues
+		 * them, vdevpeer_zcopy.c) */
+		{ "packed guest TX, used_batch, in order",
+		  { .txq = true, .size = 8, .batch = true, .in_order = true } },
+		{ "packed guest TX, used_batch, in order, phase 0",
+		  { .txq = true, .size = 9, .start_slot = 4, .start_phase0 = true, .batch = true,
+		    .in_order = true } },
+		{ "packed guest TX, used_batch, in order, bursts of 100",
+		  { .txq = true, .size = 230, .batch = true, .in_order = true, .burst = 100,
+		    .points = 60, .stride = 3 } },
+		{ "packed guest RX, used_batch, in order, mergeable",
+		  { .size = 11, .mrg = true, .rxb = 64, .batch = true, .in_order = true } },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
