@@ -22,6 +22,7 @@
 #include "vdevpeer_port.h"
 #include "vdevpeer_rxtx.h"
 #include "vdevpeer_zcopy.h"
+#include "vdp_peer.h"
 
 /* Data-path log lines per queue per second: enough to see what a broken
  * guest does, too few to flood the log. */
@@ -64,18 +65,6 @@ vdp_queue_count(struct vdp_queue *q, uint32_t len)
 	VDP_CNT_INC(q->pkts);
 	VDP_CNT_ADD(q->bytes, len);
 	VDP_CNT_INC(*bin);
-}
-
-/* A guest TX chain's virtio-net header, read once into *vh: an inline
- * fixed-size copy when the first segment holds it (nearly always), no
- * call per frame. */
-static inline void
-vdp_hdr_get(const struct vdp_chain *c, uint32_t hl, struct vdp_net_hdr *vh)
-{
-	if (likely(hl == VDP_NET_HDR_LEN_MRG && c->seg[0].len >= VDP_NET_HDR_LEN_MRG))
-		memcpy(vh, c->seg[0].hva, VDP_NET_HDR_LEN_MRG);
-	else
-		vdp_chain_read(c, 0, vh, hl);
 }
 
 struct chain_src {
@@ -801,12 +790,6 @@ free:
  * GSO frame comes out in pieces of this many). */
 #define VDP_PEER_SLOW_BURST 32u
 
-enum vdp_peer_how {
-	VDP_PEER_COPY,   /* one copy, with the header in *oh */
-	VDP_PEER_MBUF,   /* through mbufs */
-	VDP_PEER_DROP,   /* refused (counted on a) */
-};
-
 /*
  * A frame whose header asks for offload work: can it go as one copy?
  * Exactly where the ethdev path would pass the request on (a's host
@@ -922,93 +905,95 @@ vdp_peer_seen(struct vdp_queue *a, struct vdp_queue *b, enum vdp_layout l)
 	vdp_ring_state_avail(&a->vr);
 }
 
+/* The PMD's side of the frame loop (vdp_peer.h): a and b. */
+struct vdp_peer_ctx {
+	struct vdp_queue *a, *b;
+	enum vdp_layout l;
+};
+
+static enum vdp_peer_how
+vdp_peer_op_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh,
+		    uint32_t len, struct vdp_net_hdr *oh, uint8_t *hb, uint32_t *pre)
+{
+	struct vdp_peer_ctx *x = ctx;
+
+	return vdp_peer_offload(x->a, x->b, c, vh, len, oh, hb, pre);
+}
+
+static int
+vdp_peer_op_slow(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh,
+		 uint32_t len)
+{
+	struct vdp_peer_ctx *x = ctx;
+
+	return vdp_peer_mbuf(x->a, x->b, c, vh, len);
+}
+
+static void
+vdp_peer_op_no_slow(void *ctx)
+{
+	struct vdp_peer_ctx *x = ctx;
+
+	vdp_vring_err(&x->a->vr, VDP_ERR_NO_MBUF, 0, 0);
+}
+
+static VDP_ALWAYS_INLINE void
+vdp_peer_op_learn(void *ctx, const uint8_t *eth)
+{
+	struct vdp_peer_ctx *x = ctx;
+	struct rte_ether_hdr e;
+
+	memcpy(&e, eth, sizeof(e));
+	vdp_queue_learn_mac_eth(x->a, &e);
+}
+
+static VDP_ALWAYS_INLINE void
+vdp_peer_op_moved(void *ctx, uint32_t len, int ret)
+{
+	struct vdp_peer_ctx *x = ctx;
+
+	vdp_queue_count(x->a, len);
+	VDP_CNT_INC(x->a->peer);
+	if (likely(ret == 0)) {
+		vdp_queue_count(x->b, len);
+		VDP_CNT_INC(x->b->peer);
+	} else if (ret < 0) {
+		/* b's ring broke: what a took stays counted as dropped there */
+		VDP_CNT_INC(x->b->vr.err[VDP_ERR_QUEUE_STOPPED]);
+	}
+}
+
+static VDP_ALWAYS_INLINE void
+vdp_peer_op_seen(void *ctx)
+{
+	struct vdp_peer_ctx *x = ctx;
+
+	vdp_peer_seen(x->a, x->b, x->l);
+}
+
+static const struct vdp_peer_ops vdp_peer_ops = {
+	.offload = vdp_peer_op_offload,
+	.slow = vdp_peer_op_slow,
+	.learn = vdp_peer_op_learn,
+	.moved = vdp_peer_op_moved,
+	.seen = vdp_peer_op_seen,
+	.no_slow = vdp_peer_op_no_slow,
+};
+
 static VDP_ALWAYS_INLINE int
 vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vdp_layout l)
 {
-	struct vdp_vring *vr = &a->vr;
-	struct vdp_chain *c = &a->chain;
-	const uint32_t hl = vr->hdr_len;
-	bool learn = true;
-	int nb = 0;
+	struct vdp_peer_ctx x = { a, b, l };
+	int nb;
 
 	/* a's burst was begun by vdp_peer_forward */
 	vdp_vring_burst_begin(&b->vr);
-	if (vdp_vq_avail_l(vr, l) == 0)
-		goto out;
-	/* at most max chains looked at, bad ones included */
-	for (uint16_t i = 0; i < max; i++) {
-		enum vdp_fetch r = vdp_vq_fetch_l(vr, a->mm, VDP_DIR_READ, c, l);
-		struct vdp_net_hdr vh = { 0 }, oh = { 0 };
-		struct vdp_iov fi[VDP_CHAIN_MAX_SEGS + 1];
-		uint8_t hb[VDP_OL_HDR_MAX];
-		uint32_t len, nf, pre = 0;
-		int ret;
-
-		if (r == VDP_FETCH_BAD)
-			continue;
-		if (r != VDP_FETCH_OK)
-			break;
-		len = c->len - hl;
-		/* the header: read once, into our copy */
-		vdp_hdr_get(c, hl, &vh);
-		/* the guest's MAC, from the first frame of the burst */
-		if (learn && len >= sizeof(struct rte_ether_hdr)) {
-			struct rte_ether_hdr eth;
-
-			vdp_chain_read(c, hl, &eth, sizeof(eth));
-			vdp_queue_learn_mac_eth(a, &eth);
-			learn = false;
-		}
-		if (unlikely((vh.flags | vh.gso_type) != 0)) {
-			enum vdp_peer_how how = vdp_peer_offload(a, b, c, &vh, len, &oh,
-								 hb, &pre);
-
-			if (how == VDP_PEER_DROP) {
-				vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
-				continue;
-			}
-			if (how == VDP_PEER_MBUF) {
-				ret = vdp_peer_mbuf(a, b, c, &vh, len);
-				if (unlikely(ret < 0)) {
-					/* leave the chain with the guest: retried next burst */
-					vdp_vq_unfetch_l(vr, c, l);
-					vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
-					break;
-				}
-				nb += ret;
-				vdp_peer_seen(a, b, l);
-				continue;
-			}
-		}
-		/* the frame: the chain's segments after the header (after
-		 * the frame's own headers when they were rewritten, in hb) */
-		if (likely(pre == 0)) {
-			nf = vdp_chain_iov(c, hl, fi);
-		} else {
-			fi[0].base = hb;
-			fi[0].len = pre;
-			nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
-		}
-		ret = b->put_frame(&b->vr, b->mm, &oh, fi, nf);
-		vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
-		vdp_queue_count(a, len);
-		VDP_CNT_INC(a->peer);
-		nb++;
-		if (likely(ret == 0)) {
-			vdp_queue_count(b, len);
-			VDP_CNT_INC(b->peer);
-		} else if (ret < 0) {
-			/* b's ring broke: what a took stays counted as dropped there */
-			VDP_CNT_INC(b->vr.err[VDP_ERR_QUEUE_STOPPED]);
-			break;
-		}
-		vdp_peer_seen(a, b, l);
-	}
-out:
+	nb = vdp_peer_frames_l(&a->vr, a->mm, &a->chain, &b->vr, b->mm, b->put_frame, max, l,
+			       &vdp_peer_ops, &x);
 	/* a's position survives us before b's guest sees the frames: a
 	 * crash in between loses (at most) this burst, never sends it twice */
 	vdp_queue_publish_l(a, l);
-	vdp_ring_state_avail(vr);
+	vdp_ring_state_avail(&a->vr);
 	vdp_queue_publish(b);
 	return nb;
 }

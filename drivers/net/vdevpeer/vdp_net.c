@@ -57,7 +57,11 @@ vdp_chain_fill(const struct vdp_chain *c, struct vdp_src *s)
 				s->next++;
 			}
 			n = room < s->left ? room : s->left;
-			memcpy(d, s->p, n);
+			/* the source may be guest memory too (the direct
+			 * guest-to-guest path), which the guest may make
+			 * overlap this buffer: memmove (glibc's memcpy on
+			 * x86-64 is the same code) */
+			memmove(d, s->p, n);
 			d += n;
 			room -= n;
 			s->p += n;
@@ -159,7 +163,7 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	/* Common case: one source piece, one destination segment. */
 	if (VDP_LIKELY(c.nseg == 1 && nsrc == 1)) {
 		vdp_hdr_put(c.seg[0].hva, hbuf, vr->hdr_len);
-		memcpy(c.seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
+		memmove(c.seg[0].hva + vr->hdr_len, src[0].base, src[0].len);  /* see vdp_chain_fill */
 	} else {
 		s.p = hbuf;
 		s.left = vr->hdr_len;
@@ -222,7 +226,7 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			/* Common case: the frame fits the first buffer. */
 			h->num_buffers = 1;
 			vdp_hdr_put(c->seg[0].hva, hbuf, vr->hdr_len);
-			memcpy(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
+			memmove(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
 			if (log)
 				vdp_log_chain(vr, c, needed);
 			vdp_vq_used_put_l(vr, c->id, c->ndesc, (uint32_t)needed, l);

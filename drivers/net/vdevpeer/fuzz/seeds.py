@@ -1216,9 +1216,146 @@ def vumsg_seeds():
     seeds["unknown"] = m(44, bytes(16))
     return seeds
 
+# ---- fuzz_peer ---------------------------------------------------------
+
+PEER_MEM, PEER_GPA = 0x4000, 0x100000
+PS_A_PACKED, PS_B_PACKED, PS_MRG, PS_HDR12 = 1, 2, 4, 8
+PS_INDIRECT, PS_IN_ORDER, PS_EVENT_IDX, PS_PRE = 16, 32, 64, 128
+
+
+class PeerGuest:
+    """One guest memory with a TX ring (a, at 0x0000) and an RX ring (b,
+    at 0x1000), each split or packed, as fuzz_peer lays them out."""
+
+    def __init__(self, shape, size_a, size_b):
+        self.shape = shape
+        self.mem = bytearray(PEER_MEM)
+        self.hl = 12 if shape & PS_HDR12 else 10
+        self.rings = {}
+        for name, base, packed, size in (("a", 0x0000, shape & PS_A_PACKED, size_a),
+                                         ("b", 0x1000, shape & PS_B_PACKED, size_b)):
+            self.rings[name] = {"base": base, "packed": bool(packed), "size": size,
+                                "pos": 0, "wrap": 1, "id": 0}
+        self.patches = bytearray()
+
+    def code(self, name):
+        r = self.rings[name]
+        if r["packed"]:
+            return r["size"] - 1
+        return r["size"].bit_length() - 1
+
+    def _desc(self, name, slot, addr, ln, flags, ident_or_next):
+        r = self.rings[name]
+        off = r["base"] + 16 * slot
+        if r["packed"]:
+            self.mem[off:off + 16] = struct.pack("<QIHH", addr, ln, ident_or_next, flags)
+        else:
+            self.mem[off:off + 16] = struct.pack("<QIHH", addr, ln, flags, ident_or_next)
+
+    def post(self, name, bufs, write=False):
+        """A chain of buffers (gpa offset, len) at the ring's position."""
+        r = self.rings[name]
+        n = len(bufs)
+        wf = 2 if write else 0
+        if r["packed"]:
+            ident = r["id"] % r["size"]
+            r["id"] += 1
+            slots = []
+            for i, (off, ln) in enumerate(bufs):
+                slots.append((r["pos"], r["wrap"]))
+                nxt = 1 if i + 1 < n else 0
+                flags = wf | nxt | (0x80 if r["wrap"] else 0x8000)
+                self._desc(name, r["pos"], PEER_GPA + off, ln, flags, ident)
+                r["pos"] += 1
+                if r["pos"] == r["size"]:
+                    r["pos"] = 0
+                    r["wrap"] ^= 1
+            return ident
+        # split: descriptors at the chain's own slots, then the avail entry
+        head = r["pos"] % r["size"]
+        for i, (off, ln) in enumerate(bufs):
+            d = (head + i) % r["size"]
+            nxt = 1 if i + 1 < n else 0
+            self._desc(name, d, PEER_GPA + off, ln, wf | nxt, (d + 1) % r["size"])
+        av = r["base"] + 0x400
+        idx = struct.unpack_from("<H", self.mem, av + 2)[0]
+        struct.pack_into("<H", self.mem, av + 4 + 2 * (idx % r["size"]), head)
+        struct.pack_into("<H", self.mem, av + 2, (idx + 1) & 0xffff)
+        r["pos"] += n
+        return head
+
+    def frame(self, name, off, payload, nethdr=b"", split_at=0):
+        """A TX frame: header + payload at off, in one or two buffers."""
+        hdr = nethdr.ljust(self.hl, b"\0")[:self.hl]
+        data = hdr + payload
+        self.mem[off:off + len(data)] = data
+        if split_at and split_at < len(data):
+            return self.post(name, [(off, split_at), (off + split_at, len(data) - split_at)])
+        return self.post(name, [(off, len(data))])
+
+    def patch(self, off, data):
+        self.patches += struct.pack("<HB", off, len(data)) + data
+
+    def encode(self, maxb=32, bursts=1, policy=0):
+        return (struct.pack("<BBBBBBH", self.shape, self.code("a"), self.code("b"), maxb - 1,
+                            bursts - 1, policy, len(self.patches)) + bytes(self.mem) +
+                bytes(self.patches))
+
+
+def peer_seeds():
+    seeds = {}
+    for shape, name in ((0, "split-split"), (PS_A_PACKED | PS_B_PACKED, "packed-packed"),
+                        (PS_B_PACKED, "split-packed"), (PS_A_PACKED, "packed-split")):
+        for mrg in (0, PS_MRG | PS_HDR12):
+            g = PeerGuest(shape | mrg, 16, 32)
+            for i in range(12):
+                g.frame("a", 0x2000 + i * 256, frame_bytes(60 + 15 * i, i),
+                        split_at=g.hl if i % 3 == 1 else 0)
+            for i in range(24):
+                g.post("b", [(0x3000 + i * 160, 160)], write=True)
+            seeds["%s%s" % (name, "-mrg" if mrg else "")] = g.encode(maxb=8, bursts=3)
+    # frames that ask for offload work: every owner answer in turn
+    for pol, pname in ((0x00, "copy"), (0x55, "drop"), (0xaa, "mbuf"), (0xe4, "mixed"),
+                       (0xff, "mbuf-fails")):
+        g = PeerGuest(PS_A_PACKED | PS_MRG | PS_HDR12 | (PS_PRE if pol == 0 else 0), 8, 16)
+        for i in range(6):
+            g.frame("a", 0x2000 + i * 256, frame_bytes(100, i), nethdr=b"\x01")
+        for i in range(12):
+            g.post("b", [(0x3000 + i * 256, 256)], write=True)
+        seeds["offload-" + pname] = g.encode(maxb=16, bursts=2, policy=pol)
+    # IN_ORDER packed: the burst's chains one used element; a full receiver
+    g = PeerGuest(PS_A_PACKED | PS_B_PACKED | PS_IN_ORDER | PS_EVENT_IDX, 16, 4)
+    for i in range(14):
+        g.frame("a", 0x2000 + i * 128, frame_bytes(64, i))
+    for i in range(4):
+        g.post("b", [(0x3000 + i * 256, 256)], write=True)
+    seeds["inorder-full-receiver"] = g.encode(maxb=32, bursts=2)
+    # frames bigger than a receive buffer: mergeable across several, and
+    # too big without it
+    for mrg in (0, PS_MRG | PS_HDR12):
+        g = PeerGuest(PS_B_PACKED | mrg, 4, 16)
+        for i in range(3):
+            g.frame("a", 0x2000 + i * 1024, frame_bytes(900, i))
+        for i in range(16):
+            g.post("b", [(0x3000 + i * 128, 128)], write=True)
+        seeds["big-frames%s" % ("-mrg" if mrg else "")] = g.encode(maxb=4, bursts=2)
+    # hostile: a's buffers over b's ring and b's buffers over a's ring, a
+    # chain of indirect table, and the guest rewriting rings between bursts
+    g = PeerGuest(PS_INDIRECT | PS_MRG | PS_HDR12, 8, 8)
+    g.post("a", [(0x1000, 96)])
+    g.post("a", [(0x2000, 64), (0x1400, 40)])
+    g.frame("a", 0x2400, frame_bytes(80, 7))
+    for i in range(4):
+        g.post("b", [(0x0000 + i * 64, 64)], write=True)
+    g.post("b", [(0x3000, 512)], write=True)
+    g.patch(0x0402, struct.pack("<H", 9))      # a's avail idx jumps
+    g.patch(0x1402, struct.pack("<H", 0))      # b's goes back
+    seeds["alias-and-rewrite"] = g.encode(maxb=8, bursts=3)
+    return seeds
+
 
 GENERATORS = {"split": split_seeds, "offload": offload_seeds,
-              "vumsg": vumsg_seeds, "packed": packed_seeds}
+              "vumsg": vumsg_seeds, "packed": packed_seeds, "peer": peer_seeds}
 
 
 def decode_split(data):
