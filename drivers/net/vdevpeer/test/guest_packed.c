@@ -280,11 +280,25 @@ guest_packed_inorder_slots(const struct guest_packed *g, uint16_t s, bool wrap, 
 	return 0;
 }
 
+/* Chain h is ours again: its id free, its slots past our used position. */
+static void
+guest_packed_free_chain(struct guest_packed *g, uint16_t h)
+{
+	uint16_t n = g->id_slots[h];
+
+	g->freed[g->nfreed++] = h;
+	g->id_slots[h] = 0;
+	g->free_ids[g->nfree_ids++] = h;
+	g->nfree = (uint16_t)(g->nfree + n);
+	g->used_slot = guest_packed_slot_add(g, g->used_slot, &g->used_wrap, n);
+	g->nused++;
+}
+
 int
 guest_packed_get_used(struct guest_packed *g, uint32_t *id, uint32_t *len)
 {
 	const struct vdp_pdesc *d = &g->ring[g->used_slot];
-	uint16_t flags, i, n;
+	uint16_t flags, i;
 
 	if (!guest_packed_is_used(g, g->used_slot, g->used_wrap, &flags))
 		return 0;
@@ -296,35 +310,18 @@ guest_packed_get_used(struct guest_packed *g, uint32_t *id, uint32_t *len)
 	/* len is reserved without WRITE (2.7.4): a driver does not read it. */
 	if (!(flags & VDP_DESC_F_WRITE))
 		*len = 0;
+	g->nfreed = 0;
 	if (g->in_order) {
 		uint32_t nch, k;
 
 		if (guest_packed_inorder_slots(g, g->used_slot, g->used_wrap, i, &nch) == 0)
 			return -1;
 		/* the chains before it are given back with it, each */
-		g->nfreed = 0;
-		for (k = 0; k + 1 < nch; k++) {
-			uint16_t h = g->slot_id[g->used_slot];
-
-			g->freed[g->nfreed++] = h;
-			n = g->id_slots[h];
-			g->id_slots[h] = 0;
-			g->free_ids[g->nfree_ids++] = h;
-			g->nfree = (uint16_t)(g->nfree + n);
-			g->used_slot = guest_packed_slot_add(g, g->used_slot, &g->used_wrap, n);
-			g->nused++;
-		}
+		for (k = 0; k + 1 < nch; k++)
+			guest_packed_free_chain(g, g->slot_id[g->used_slot]);
 	}
-	if (!g->in_order)
-		g->nfreed = 0;
-	g->freed[g->nfreed++] = i;
-	n = g->id_slots[i];
-	g->id_slots[i] = 0;
-	g->free_ids[g->nfree_ids++] = i;
-	g->nfree = (uint16_t)(g->nfree + n);
-	g->used_slot = guest_packed_slot_add(g, g->used_slot, &g->used_wrap, n);
+	guest_packed_free_chain(g, i);
 	g->last_used_flags = flags;
-	g->nused++;
 	return 1;
 }
 
