@@ -69,60 +69,6 @@ vdp_hdr_get(const struct vdp_chain *c, uint32_t hl, struct vdp_net_hdr *vh)
 		vdp_chain_read(c, 0, vh, hl);
 }
 
-/*
- * Prefetch distance of the frame loop: while frame i is copied, the
- * first two cache lines of the buffers of frame i + VDP_PEER_AHEAD
- * (sender's and receiver's) are asked for. The loop waits on lines
- * coming from the guests' cores one after the other otherwise: a frame's
- * descriptor, then its buffer. 2 measured best of 0, 1, 2 and 4 (docs/
- * performance.md).
- */
-#define VDP_PEER_AHEAD 2u
-
-/*
- * The first buffer of the chain VDP_PEER_AHEAD - 1 chains after the next
- * one (one slot, or one avail entry, per chain assumed), as the guest has
- * it now: read unchecked, for a prefetch only (any address may be
- * prefetched; the reads stay inside the ring). NULL when it translates
- * to nothing.
- */
-static VDP_ALWAYS_INLINE const void *
-vdp_peer_peek(const struct vdp_vring *vr, const struct vdp_memmap *mm)
-{
-	const uint32_t k = VDP_PEER_AHEAD - 1;
-	uint64_t gpa, len = 128;
-
-	if (vr->layout == VDP_LAYOUT_PACKED) {
-		uint32_t sl = vr->last_avail + k;
-
-		if (sl >= vr->size)
-			sl -= vr->size;
-		gpa = __atomic_load_n(&vr->pdesc[sl].addr, __ATOMIC_RELAXED);
-	} else {
-		uint16_t h = __atomic_load_n(&vr->avail->ring[(uint16_t)(vr->last_avail + k) &
-							      vr->mask], __ATOMIC_RELAXED);
-
-		gpa = __atomic_load_n(&vr->desc[h & vr->mask].addr, __ATOMIC_RELAXED);
-	}
-	return vdp_gpa_to_hva(mm, gpa, &len);
-}
-
-static VDP_ALWAYS_INLINE void
-vdp_peer_prefetch(const struct vdp_vring *va, const struct vdp_memmap *mma,
-		  const struct vdp_vring *vb, const struct vdp_memmap *mmb)
-{
-	const uint8_t *pa = vdp_peer_peek(va, mma), *pb = vdp_peer_peek(vb, mmb);
-
-	if (pa != NULL) {
-		__builtin_prefetch(pa, 0, 3);
-		__builtin_prefetch(pa + 64, 0, 3);
-	}
-	if (pb != NULL) {
-		__builtin_prefetch(pb, 1, 3);
-		__builtin_prefetch(pb + 64, 1, 3);
-	}
-}
-
 static VDP_ALWAYS_INLINE int
 vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp_chain *c,
 		  struct vdp_vring *vb, const struct vdp_memmap *mmb, vdp_frame_fn put_frame,
@@ -185,8 +131,6 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			fi[0].len = pre;
 			nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
 		}
-		/* a later frame's lines on their way while this one is copied */
-		vdp_peer_prefetch(va, mma, vb, mmb);
 		ret = put_frame(vb, mmb, &oh, fi, nf);
 		vdp_vq_used_put_l(va, c->id, c->ndesc, 0, l);
 		ops->moved(ctx, len, ret);
