@@ -92,6 +92,20 @@ vdp_pdesc_avail(uint16_t flags, bool wrap)
 	       !!(flags & VDP_PDESC_F_USED) != wrap;
 }
 
+/* A (slot, wrap) position on the circle of 2 * size positions ... */
+static inline uint32_t
+vdp_pcirc(uint16_t slot, bool wrap, uint32_t size)
+{
+	return slot + (wrap ? size : 0u);
+}
+
+/* ... and how far position to is ahead of position from on it. */
+static inline uint32_t
+vdp_pdist(uint32_t from, uint32_t to, uint32_t size)
+{
+	return (to + 2u * size - from) % (2u * size);
+}
+
 /* Slot after s, flipping *wrap at the end of the ring. */
 static inline uint16_t
 vdp_packed_next(const struct vdp_vring *vr, uint16_t s, bool *wrap)
@@ -400,9 +414,8 @@ vdp_packed_used_fill(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 	 * while we work (our used elements are its at once).
 	 */
 	if (vr->signalled_valid) {
-		uint32_t now = vr->used_idx + (vr->used_wrap ? size : 0u);
-		uint32_t then = vr->signalled_used + (vr->signalled_wrap ? size : 0u);
-		uint32_t moved = now >= then ? now - then : now + 2u * size - then;
+		uint32_t moved = vdp_pdist(vdp_pcirc(vr->signalled_used, vr->signalled_wrap, size),
+					   vdp_pcirc(vr->used_idx, vr->used_wrap, size), size);
 
 		if (moved + n >= 2u * size)
 			vr->signalled_valid = false;
@@ -524,8 +537,8 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 		goto each;
 	/* slots from the used position to the take position: every chain
 	 * taken and not given back yet; all of them kept? */
-	taken = ((uint32_t)vr->last_avail + (vr->avail_wrap ? size : 0u) + 2u * size -
-		 ((uint32_t)vr->used_idx + (vr->used_wrap ? size : 0u))) % (2u * size);
+	taken = vdp_pdist(vdp_pcirc(vr->used_idx, vr->used_wrap, size),
+			  vdp_pcirc(vr->last_avail, vr->avail_wrap, size), size);
 	if (taken != slots)
 		goto each;
 	for (i = 0; i < n; i++) {
@@ -560,7 +573,7 @@ vdp_packed_need_call(struct vdp_vring *vr)
 	uint16_t old = vr->signalled_used, new = vr->used_idx;
 	bool valid = vr->signalled_valid, old_wrap = vr->signalled_wrap;
 	uint16_t flags, off_wrap, ev;
-	uint32_t since, ev_dist;
+	uint32_t now, since, ev_dist;
 
 	/* Our used flags stores before the guest's event load (as split). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -587,10 +600,10 @@ vdp_packed_need_call(struct vdp_vring *vr)
 	 * behind where we are now. The guest wants a call when we stepped
 	 * over (or onto) its position: ev_dist < since.
 	 */
-	since = ((uint32_t)new + (vr->used_wrap ? size : 0u) + 2u * size -
-		 ((uint32_t)old + (old_wrap ? size : 0u))) % (2u * size);
-	ev_dist = ((uint32_t)new + (vr->used_wrap ? size : 0u) + 2u * size -
-		   ((uint32_t)ev + ((off_wrap >> 15) ? size : 0u)) - 1u) % (2u * size);
+	now = vdp_pcirc(new, vr->used_wrap, size);
+	since = vdp_pdist(vdp_pcirc(old, old_wrap, size), now, size);
+	ev_dist = (vdp_pdist(vdp_pcirc(ev, off_wrap >> 15, size), now, size) + 2u * size - 1u) %
+		  (2u * size);
 	return ev_dist < since;
 }
 

@@ -65,6 +65,7 @@ static struct {
 	uint64_t ids_a[VDP_PACKED_IDS_WORDS(64)], ids_b[VDP_PACKED_IDS_WORDS(64)];
 	uint8_t policy;
 	unsigned int nask;       /* offload() calls: which 2 bits of policy */
+	unsigned int answer;     /* the last offload() answer (0..3) */
 	uint32_t nmoved, nslow;  /* frames moved() / handed by slow() this burst */
 	uint8_t hb_pattern;
 } fz;
@@ -78,6 +79,7 @@ op_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh, u
 	(void)ctx;
 	(void)c;
 	(void)vh;
+	fz.answer = k;
 	switch (k) {
 	case 0:
 		oh->flags = VDP_HDR_F_NEEDS_CSUM;
@@ -99,12 +101,11 @@ op_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh, u
 static int
 op_slow(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh, uint32_t len)
 {
-	const unsigned int k = (fz.policy >> (2 * ((fz.nask - 1) % 4))) & 3;
 	uint8_t buf[256];
 
 	(void)ctx;
 	(void)vh;
-	if (k == 3)
+	if (fz.answer == 3)   /* the MBUF answer "out of mbufs" */
 		return -1;
 	/* as the PMD's mbuf path: the chain read (its start), given back */
 	vdp_chain_read(c, fz.a.hdr_len, buf, len < sizeof(buf) ? len : sizeof(buf));
