@@ -118,7 +118,7 @@ class Box:
         """What must come back to its start value."""
         g = gmem(self.m)
         return {
-            "fds": vu.proc_fds(self.pid),
+            "fds": vu.proc_fds(self.pid, skip_sockets="dpdk_telemetry.v2"),
             "guest_memfd_maps": len(vu.proc_guest_maps(self.pid, "vdp-guest-")),
             "guest_memfd_fds": len(vu.proc_guest_fds(self.pid, "vdp-guest-")),
             "driver_maps": g.get("maps"),
@@ -228,6 +228,20 @@ def baseline(box):
     return box.resources(), vu.proc_rss_kb(box.pid), mbufs_in_use(box.m)
 
 
+def wait_resources_back(box, res0, what):
+    """Wait until box.resources() is res0 again; on timeout say which ones
+    differ."""
+    try:
+        wait_until(lambda: box.resources() == res0, RELEASE, "%s: resources back" % what,
+                   fail_if=box.m.proc.died_msg)
+    except P.ProcError as e:
+        now = box.resources()
+        diff = {k: (res0.get(k), now.get(k)) for k in set(res0) | set(now)
+                if res0.get(k) != now.get(k)}
+        raise AssertionError("%s\n(start, now) of what differs: %s\nnow %s\nstart %s"
+                             % (e, diff, now, res0))
+
+
 def assert_recovered(box, base, what, ports=(0, 1)):
     """After a hostile case: alive, the attacked ports serve a valid
     session, everything back to its start value."""
@@ -235,11 +249,7 @@ def assert_recovered(box, base, what, ports=(0, 1)):
     assert box.m.proc.alive(), "%s: the middle died\n%s" % (what, box.m.proc.tail(40))
     box.close_all()
     healthy(box, ports)
-    try:
-        wait_until(lambda: box.resources() == res0, RELEASE, "%s: resources back" % what,
-                   fail_if=box.m.proc.died_msg)
-    except P.ProcError as e:
-        raise AssertionError("%s\nnow %s\nstart %s" % (e, box.resources(), res0))
+    wait_resources_back(box, res0, what)
     wait_until(lambda: mbufs_in_use(box.m) == mbufs0, RELEASE,
                "%s: mbufs back (%d in use, %d at start)" % (what, mbufs_in_use(box.m), mbufs0))
     rss = vu.proc_rss_kb(box.pid)
@@ -816,8 +826,7 @@ def test_memory_table_flips_while_a_buffer_is_held(procs):
         for r in extra:
             r.close()
     box.close_all()
-    wait_until(lambda: box.resources() == res0, RELEASE, "resources back",
-               fail_if=box.m.proc.died_msg)
+    wait_resources_back(box, res0, "memory table flips")
 
 
 # ---------------------------------------------------------------------------
