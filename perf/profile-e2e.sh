@@ -8,7 +8,10 @@
 #
 #   perf/profile-e2e.sh SIZE BACKEND [CPU]   (RING=packed: packed guests;
 #                                             KEEP=FILE: keep perf.data there,
-#                                             for perf annotate)
+#                                             for perf annotate; WORKLOAD=loop:
+#                                             run-e2e's loop cell, a stock
+#                                             testpmd guest in io mode after
+#                                             start tx_first 32)
 #     SIZE     frame size in bytes (64..9600)
 #     BACKEND  vdevpeer | vdevpeer-copy | vdevpeer-zc | vhost
 #              (zerocopy=auto | off | on, or DPDK's net_vhost)
@@ -19,7 +22,7 @@
 # also on failure or Ctrl-C.
 set -euo pipefail
 
-usage() { sed -n '5,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '5,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 SIZE=$1 BACKEND=$2 CPU=${3:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,21 +55,42 @@ EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
 G="queues=1,mrg_rxbuf=1,in_order=1,packed_vq=$([ "${RING:-split}" = packed ] && echo 1 || echo 0),queue_size=1024"
 
 "$BUILD/app/dpdk-vdevpeer" "${EAL[@]}" -l 0,1 --file-prefix "$TAG-app" "${V[@]}" \
-	-- --fwd io --stats-period 2 >"$W/app.log" 2>&1 &
+	-- --fwd io --stats-period 2 ${APP_ARGS:-} >"$W/app.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do [ -S "$W/A.sock" ] && [ -S "$W/B.sock" ] && break; sleep 0.1; done
 [ -S "$W/B.sock" ] || { cat "$W/app.log"; exit 1; }
-"$BUILD/perf/vdp-guestgen" "${EAL[@]}" --lcores 0@0 --file-prefix "$TAG-gg" \
-	--vdev "net_virtio_user0,path=$W/A.sock,$G" --vdev "net_virtio_user1,path=$W/B.sock,$G" \
-	-- --size "$SIZE" --period 1 --periods 8 >"$W/gg.log" 2>&1 &
-GG=$!
-PIDS+=($GG)
-# start sampling once traffic flows (the generator prints its periods)
-for _ in $(seq 300); do grep -q '^period 2' "$W/gg.log" && break; sleep 0.1; done
-perf record -q -C "$CPU" -o "$W/perf.data" -- sleep 4 >/dev/null 2>&1
-wait "$GG" || { cat "$W/gg.log"; exit 1; }
-echo "== $BACKEND, $SIZE B, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo generator guest))"
-grep '^period' "$W/gg.log" | tail -3
+if [ "${WORKLOAD:-gen}" = loop ]; then
+	# a stock testpmd reading its commands from a fifo that we hold open
+	mkfifo "$W/in"
+	/usr/bin/dpdk-testpmd "${EAL[@]}" --lcores 0@0,1@0 --file-prefix "$TAG-gg" \
+		--vdev "net_virtio_user0,path=$W/A.sock,$G" --vdev "net_virtio_user1,path=$W/B.sock,$G" \
+		-- -i --nb-cores=1 --burst=32 --mbuf-size=$((SIZE > 2048 ? 10240 : 2176)) \
+		--txpkts="$SIZE" --total-num-mbufs=16384 --forward-mode=io \
+		<"$W/in" >"$W/gg.log" 2>&1 &
+	GG=$!
+	PIDS+=($GG)
+	exec 3>"$W/in"
+	for _ in $(seq 300); do grep -q 'testpmd>' "$W/gg.log" && break; sleep 0.1; done
+	echo "start tx_first 32" >&3
+	for _ in $(seq 300); do grep -q 'packet forwarding - ports=2' "$W/gg.log" && break; sleep 0.1; done
+	sleep 3   # warm-up, as run-e2e's first period
+	perf record -q -C "$CPU" -o "$W/perf.data" -- sleep 4 >/dev/null 2>&1
+	echo "== $BACKEND, $SIZE B, loop, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo testpmd guest))"
+	grep -E '^[01] ' "$W/app.log" | tail -2
+	exec 3>&-
+else
+	"$BUILD/perf/vdp-guestgen" "${EAL[@]}" --lcores 0@0 --file-prefix "$TAG-gg" \
+		--vdev "net_virtio_user0,path=$W/A.sock,$G" --vdev "net_virtio_user1,path=$W/B.sock,$G" \
+		-- --size "$SIZE" --period 1 --periods 8 >"$W/gg.log" 2>&1 &
+	GG=$!
+	PIDS+=($GG)
+	# start sampling once traffic flows (the generator prints its periods)
+	for _ in $(seq 300); do grep -q '^period 2' "$W/gg.log" && break; sleep 0.1; done
+	perf record -q -C "$CPU" -o "$W/perf.data" -- sleep 4 >/dev/null 2>&1
+	wait "$GG" || { cat "$W/gg.log"; exit 1; }
+	echo "== $BACKEND, $SIZE B, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo generator guest))"
+	grep '^period' "$W/gg.log" | tail -3
+fi
 kill -INT "${PIDS[0]}"; wait "${PIDS[0]}" || true
 grep '^lcore' "$W/app.log" | tail -1
 [ -n "${KEEP:-}" ] && cp "$W/perf.data" "$KEEP"

@@ -52,6 +52,8 @@ struct fwd_lcore {
 	uint64_t cycles_total;
 	uint64_t cycles_busy;
 	uint64_t frames;           /* received in busy rounds */
+	uint64_t rounds_busy;      /* busy rounds: frames / rounds_busy is the
+				    * batch the streams actually get */
 
 	/* rx mode: written by the main lcore (fwd_rx_mode_apply) */
 	int rx_mode;               /* atomic: enum fwd_rx_mode */
@@ -407,6 +409,7 @@ fwd_lcore_loop(void *arg)
 		if (rx != rx_seen) {
 			fwd_counter_add(&fl->cycles_busy, tsc - tsc_prev);
 			fwd_counter_add(&fl->frames, rx - rx_seen);
+			fwd_counter_add(&fl->rounds_busy, 1);
 			rx_seen = rx;
 			idle_since = tsc;
 			if (unlikely(woke_at != 0)) {
@@ -582,6 +585,7 @@ fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c)
 	c->total = fwd_counter_read(&fl->cycles_total);
 	c->busy = fwd_counter_read(&fl->cycles_busy);
 	c->frames = fwd_counter_read(&fl->frames);
+	c->rounds_busy = fwd_counter_read(&fl->rounds_busy);
 	c->mode = (enum fwd_rx_mode)__atomic_load_n(&fl->rx_mode, __ATOMIC_ACQUIRE);
 	c->polls_anyway = __atomic_load_n(&fl->polls_anyway, __ATOMIC_RELAXED);
 	return 0;

@@ -168,6 +168,7 @@ struct fwd_cycles {
 	uint64_t total;
 	uint64_t busy;
 	uint64_t frames;
+	uint64_t rounds_busy;     /* rounds that received a frame */
 	uint64_t asleep;          /* cycles asleep (part of total) */
 	uint64_t sleeps;          /* times it went to sleep */
 	uint64_t wakeups;         /* ... woken by a kick, a frame or the app */

@@ -55,6 +55,7 @@ tel_fwd_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(one, "cycles", c.total);
 		rte_tel_data_add_dict_u64(one, "busy_cycles", c.busy);
 		rte_tel_data_add_dict_u64(one, "frames", c.frames);
+		rte_tel_data_add_dict_u64(one, "busy_rounds", c.rounds_busy);
 		rte_tel_data_add_dict_string(one, "rx_mode", fwd_rx_mode_names[c.mode]);
 		rte_tel_data_add_dict_u64(one, "polls_anyway", c.polls_anyway);
 		rte_tel_data_add_dict_u64(one, "asleep_cycles", c.asleep);
@@ -98,7 +99,7 @@ print_lcore_cycles(bool since_start)
 {
 	struct fwd_cycles c, *p;
 	unsigned int lcore;
-	uint64_t total, busy, frames, p_asleep, p_sleeps;
+	uint64_t total, busy, frames, rounds, p_asleep, p_sleeps;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (fwd_lcore_cycles(lcore, &c) != 0)
@@ -109,6 +110,7 @@ print_lcore_cycles(bool since_start)
 		total = since_start ? c.total : c.total - p->total;
 		busy = since_start ? c.busy : c.busy - p->busy;
 		frames = since_start ? c.frames : c.frames - p->frames;
+		rounds = since_start ? c.rounds_busy : c.rounds_busy - p->rounds_busy;
 		if (!since_start)
 			*p = c;
 		if (total == 0)
@@ -116,8 +118,9 @@ print_lcore_cycles(bool since_start)
 		printf("lcore %u: busy %.1f%% of its cycles", lcore,
 		       100.0 * (double)busy / (double)total);
 		if (frames != 0)
-			printf(", %.0f cycles per received frame",
-			       (double)busy / (double)frames);
+			printf(", %.0f cycles per received frame, %.1f frames per busy round",
+			       (double)busy / (double)frames,
+			       (double)frames / (double)(rounds != 0 ? rounds : 1));
 		if (c.mode != FWD_RXM_POLL) {
 			uint64_t asleep = since_start ? c.asleep : c.asleep - p_asleep;
 			uint64_t sleeps = since_start ? c.sleeps : c.sleeps - p_sleeps;

@@ -223,6 +223,7 @@ def test_exporter_scrape_matches_app(procs, app):
     busy = s.value("lcore_busy_cycles_total", lcore=1)
     assert 0 < busy <= cycles <= lc["lcore1"]["cycles"], (busy, cycles, lc["lcore1"])
     assert s.value("lcore_frames_total", lcore=1) > 0
+    assert 0 < s.value("lcore_busy_rounds_total", lcore=1) <= s.value("lcore_frames_total", lcore=1)
     assert s.value("lcore_info", lcore=1, rx_mode=lc["lcore1"]["rx_mode"]) == 1
     assert s.samples("lcore_wake_latency_cycles_count", lcore=1)
     assert s.value("mempool_size", pool="vdp_mbuf_s0") >= 8192
