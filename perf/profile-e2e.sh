@@ -72,7 +72,11 @@ if [ "${WORKLOAD:-gen}" = loop ]; then
 	exec 3>"$W/in"
 	for _ in $(seq 300); do grep -q 'testpmd>' "$W/gg.log" && break; sleep 0.1; done
 	echo "start tx_first 32" >&3
-	for _ in $(seq 300); do grep -q 'packet forwarding - ports=2' "$W/gg.log" && break; sleep 0.1; done
+	# traffic flows once a period line of the app shows port 0 receiving
+	# (testpmd's own output to a file is block-buffered: not waited on)
+	flowing() { awk '$1 == "0" && $5 > 0 { f = 1 } END { exit !f }' "$W/app.log"; }
+	for _ in $(seq 300); do flowing && break; sleep 0.1; done
+	flowing || { echo "no traffic through the app" >&2; cat "$W/gg.log"; exit 1; }
 	sleep 3   # warm-up, as run-e2e's first period
 	perf record -q -C "$CPU" -o "$W/perf.data" -- sleep 4 >/dev/null 2>&1
 	echo "== $BACKEND, $SIZE B, loop, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo testpmd guest))"
