@@ -10,15 +10,20 @@ buffer into the receiving guest's, no mbuf.
   same either way, and {rx,tx}_peer_packets say which path moved them.
 - A capture (dpdk-dumpcap) makes the path step aside while it is
   attached (it sees every frame) and the path comes back afterwards.
+- A sender without CSUM has its virtio-net headers not read at all (on
+  both paths): headers asking for offload work change nothing; with CSUM
+  the same headers are read and refused, counted.
 """
 
 import os
+import struct
 import subprocess
 
 import pytest
 
 from lib import frames as fr
 from lib import procs as P
+from lib import vhostuser as vu
 from lib.procs import PortSpec, Transfer
 from test_hugepages import hugedir  # noqa: F401  (fixture)
 
@@ -149,4 +154,55 @@ def test_capture_steps_aside(procs, hugedir):  # noqa: F811
     P.wait_until(lambda: xstats(m, 0).get("rx_peer_packets", 0) > base + 1000, 30,
                  "the direct path back after the capture")
     assert m.proc.alive()
+    assert m.stop() == 0
+
+
+# virtio-net header (12 bytes: flags, gso_type, hdr_len, gso_size,
+# csum_start, csum_offset, num_buffers) asking for a partial checksum and
+# TCPv4 segmentation, on frames that are neither TCP nor too long
+ASKING_HDR = struct.pack("<BBHHHHH", 1, 1, 54, 1000, 34, 16, 0)
+
+
+@pytest.mark.parametrize("csum", [False, True], ids=["no-csum", "csum"])
+@pytest.mark.parametrize("peer_path", [True, False], ids=["direct", "ethdev"])
+def test_header_of_a_guest_without_csum(procs, peer_path, csum):
+    """A sender that negotiated no CSUM can ask for nothing in its
+    virtio-net header, so the header is not read (docs/offload.md): frames
+    whose headers ask for a checksum and TSO go through as plain frames,
+    byte-identical, with no drop. With CSUM (and no HOST_TSO4) the same
+    headers are read and the frames dropped as not negotiated, counted."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = P.VdevpeerMiddle(procs, [PortSpec(a), PortSpec(b)],
+                         app_args=[] if peer_path else ["--no-peer-path"]).start()
+    m.proc.wait_log(r"Forwarding started \(")
+    devs = []
+    try:
+        for sock, extra in ((a, vu.bit(vu.F_CSUM) if csum else 0), (b, 0)):
+            d = vu.VirtioNetDevice(sock, extra_features=extra)
+            devs.append(d)
+            n = m.ready_count(sock)
+            d.start()
+            m.wait_ready(sock, n + 1)
+        A, B = devs
+        assert bool(A.acked & vu.bit(vu.F_CSUM)) == csum, hex(A.acked)
+        assert not A.acked & vu.bit(11), hex(A.acked)   # HOST_TSO4
+        B.post_rx_buffers(100, 2048)
+        frames = [fr.frame(i, size) for i, size in enumerate((60, 64, 128, 500, 1514) * 4)]
+        A.send_burst(frames, hdr=ASKING_HDR)
+        assert A.wait_tx_done(10), "TX buffers never came back"
+        if csum:
+            P.wait_until(lambda: xstats(m, 0).get("rx_drop_offload_not_negotiated") == len(frames),
+                         10, "the frames dropped as not negotiated", fail_if=m.proc.died_msg)
+            assert B.recv(timeout=0.3) == [], "a frame asking for TSO4 without HOST_TSO4 went on"
+        else:
+            got = B.recv(timeout=30, count=len(frames))
+            diff = fr.compare(frames, got)
+            assert diff is None, diff
+        x0 = xstats(m, 0)
+        drops = {k: v for k, v in x0.items() if k.startswith("rx_drop") and v}
+        assert drops == ({"rx_drop_offload_not_negotiated": len(frames)} if csum else {}), drops
+        assert (x0.get("rx_peer_packets", 0) > 0) == (peer_path and not csum), x0
+    finally:
+        for d in devs:
+            d.close()
     assert m.stop() == 0

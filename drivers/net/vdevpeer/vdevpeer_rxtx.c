@@ -372,8 +372,10 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 			break;
 		len = c->len - vr->hdr_len;
 		/* the header: read once, into our copy; zero-copy and the
-		 * offload dispatch below both use this copy */
-		vdp_hdr_get(c, vr->hdr_len, &vh);
+		 * offload dispatch below both use this copy (all zero, not
+		 * read, when the guest can ask for no offload: hdr_skip) */
+		if (!vr->hdr_skip)
+			vdp_hdr_get(c, vr->hdr_len, &vh);
 		/* zero-copy: the chain is held, given back when m is freed */
 		m = zc ? vdp_zc_try(q, c, &vh, len) : NULL;
 		if (m == NULL) {

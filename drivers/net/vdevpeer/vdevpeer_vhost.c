@@ -341,6 +341,9 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	vr->indirect = !!(p->negotiated & VDP_BIT(VDP_F_INDIRECT_DESC));
 	vr->mrg_rxbuf = !!(p->negotiated & VDP_BIT(VDP_F_MRG_RXBUF));
 	vr->hdr_len = p->hdr_len;
+	/* guest TX headers can ask for nothing without CSUM (HOST_TSO
+	 * needs it; vdp_features_unmet): not read at all, as net_vhost */
+	vr->hdr_skip = !(p->feat & VDP_BIT(VDP_F_CSUM));
 	/* packed: used elements handed over once per burst (vdp_ring.h) */
 	vr->used_batch = true;
 	vr->in_order = !!(p->negotiated & VDP_BIT(VDP_F_IN_ORDER));

@@ -12,7 +12,8 @@
  *
  * Per chain taken from a (at most max chains looked at, bad ones
  * included, each fetch under a's burst budget):
- *  - its virtio-net header read once, into a local copy (vh);
+ *  - its virtio-net header read once, into a local copy (vh), unless the
+ *    ring says it asks for nothing (hdr_skip: vh stays all zero);
  *  - a header asking for offload work goes to offload(): COPY (with the
  *    header for b in *oh and, when it rewrote the frame's first *pre
  *    bytes, those in hb), DROP (a gives the chain back with len 0), or
@@ -94,7 +95,8 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			break;
 		/* the walkers refuse a chain shorter than the header */
 		len = c->len - hl;
-		vdp_hdr_get(c, hl, &vh);
+		if (!va->hdr_skip)
+			vdp_hdr_get(c, hl, &vh);
 		if (learn && len >= 14) {
 			uint8_t eth[14];
 

@@ -247,6 +247,13 @@ struct vdp_vring {
 	bool mrg_rxbuf;       /* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	bool broken;          /* ring no longer trustworthy: queue stopped */
 	uint16_t hdr_len;     /* virtio-net header length: 10 or 12 */
+	/* guest TX: the guest negotiated no offload it could ask for in the
+	 * header (no CSUM, so no HOST_TSO either): the header is not read,
+	 * taken as all zero (the spec has such a driver write zeros; what
+	 * else it writes asks for nothing). Its cache line, which the guest
+	 * has just written, then stays with the guest. Set by the owner at
+	 * ring load. */
+	bool hdr_skip;
 
 	/* work budget of the current burst (vdp_vring_burst_begin) */
 	uint32_t budget_desc; /* descriptors the walkers may still read */
