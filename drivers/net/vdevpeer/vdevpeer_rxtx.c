@@ -895,8 +895,11 @@ vdp_peer_mbuf(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chain *
  * its kept used elements over when they no longer fit: jumbo frames in
  * many buffers): a's chains of those frames are made the guest's and its
  * position stored now, so that a crash resumes a after them rather than
- * sending them to b again (vdp_resume.c). What is left is the window of
- * one frame's copy.
+ * sending them to b again (vdp_resume.c). Told only when no chain of a
+ * is taken and not given back (vdp_peer.h: after a pass of plain chains,
+ * or after a chain moved on its own), so the take position stored is a's
+ * used position; what is left is the window of one pass (at most
+ * VDP_PEER_BATCH frames) that b's guest can see before it is stored.
  */
 static VDP_ALWAYS_INLINE void
 vdp_peer_seen(struct vdp_queue *a, struct vdp_queue *b, enum vdp_layout l)

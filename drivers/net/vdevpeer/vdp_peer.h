@@ -15,11 +15,17 @@
  * each fetch under a's burst budget) and kept while they are plain - one
  * segment, a header that asks for nothing - then those are copied into
  * b in order. A chain that is not plain ends the first pass and is moved
- * on its own after the ones before it. Apart, a's descriptors are read
- * without b's writes queued between them: in the testpmd loop workload
- * with the host in its slow state (cache lines slow to move between the
- * two cores) that took split rings from 0.66-0.69x net_vhost's frames/s
- * to 1.02-1.06x (docs/performance.md, "Two passes").
+ * on its own after the ones before it (given back when it ends the pass
+ * and taken again after the delivery: no chain is ever held while seen()
+ * may store a's position). Apart, a's descriptors are read without b's
+ * stores queued between them: with the host in its slow state (cache
+ * lines slow to move between the two cores), 64 B, split rings went from
+ * 0.65-0.71x net_vhost's cost per frame to 0.96-0.97x (docs/performance.md,
+ * "The direct path in two passes").
+ * A chain the walker refuses (a guest breaking the spec) is given back by
+ * the walker at once, so before the plain chains kept ahead of it in the
+ * same pass: with IN_ORDER, that guest may then misread its own used
+ * ring; our positions and ids stay exact.
  *
  * Per chain taken from a:
  *  - its virtio-net header read once, into a local copy (vh), unless the
@@ -36,9 +42,10 @@
  *    drop reason counted by b's ring, < 0 b's ring broke: the burst ends;
  *    plain chains already taken then go to b as dropped, counted there,
  *    and a chain that is not is left with the guest);
- *  - seen() after each frame: b may have handed kept used elements to its
- *    guest mid-burst (a packed ring's shadow full), a's position must then
- *    be made to survive a crash at once.
+ *  - seen() after each chain moved on its own and after each pass of
+ *    plain chains: b may have handed kept used elements to its guest
+ *    mid-burst (a packed ring's shadow full), a's position must then be
+ *    made to survive a crash at once.
  * Publishing both rings (and the crash state) is the caller's, after.
  * Returns the frames taken from a and handed on (delivered or dropped by
  * b), as the ethdev path counts them.
@@ -64,7 +71,8 @@ struct vdp_peer_ops {
 				     struct vdp_net_hdr *oh, uint8_t *hb, uint32_t *pre);
 	int (*slow)(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh,
 		    uint32_t len);
-	/* the first frame of the burst, len >= 14: its Ethernet header */
+	/* the first frame of the burst, len >= 14: its Ethernet header (it
+	 * may point into the sending guest's memory: read it once) */
 	void (*learn)(void *ctx, const uint8_t *eth);
 	void (*moved)(void *ctx, uint32_t len, int ret);
 	void (*seen)(void *ctx);
@@ -107,23 +115,30 @@ struct vdp_peer_run {
 };
 
 /* Frame of len bytes (in fi/nf, header oh for b) to b, a's chain given
- * back: one frame moved, or counted dropped on b when its ring broke. */
-static VDP_ALWAYS_INLINE void
+ * back: one frame moved, or counted dropped on b when its ring broke.
+ * seen() told when no other chain is taken and not given back (see).
+ * True while b's ring holds. */
+static VDP_ALWAYS_INLINE bool
 vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct vdp_iov *fi,
-	     uint32_t nf, uint32_t len, uint16_t id, uint16_t ndesc)
+	     uint32_t nf, uint32_t len, uint16_t id, uint16_t ndesc, bool see)
 {
 	int ret = x->broke ? -1 : x->put_frame(x->vb, x->mmb, oh, fi, nf);
 
 	vdp_vq_used_put_l(x->va, id, ndesc, 0, x->l);
 	x->ops->moved(x->ctx, len, ret);
 	x->nb++;
-	if (__builtin_expect(ret < 0, 0))
+	if (__builtin_expect(ret < 0, 0)) {
 		x->broke = true;
-	else
+		return false;
+	}
+	if (see)
 		x->ops->seen(x->ctx);
+	return true;
 }
 
-/* The second pass: the k plain chains of the first, in order. */
+/* The second pass: the k plain chains of the first, in order; seen()
+ * once they are all given back (a's take position is then its used
+ * position, what the crash state may store). */
 static VDP_ALWAYS_INLINE void
 vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_peer_plain *t, uint32_t k)
 {
@@ -137,14 +152,16 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_peer_plain *t, uint32_
 			x->ops->learn(x->ctx, fi.base);
 			x->learn = false;
 		}
-		vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc);
+		vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false);
 	}
+	if (k != 0 && !x->broke)
+		x->ops->seen(x->ctx);
 }
 
 /*
  * One chain the first pass could not keep (its header asks for offload
- * work, or it has several segments), the last one taken from a: moved
- * on its own. False when the burst must end here (the chain left with
+ * work, or it has several segments), the only one taken from a and not
+ * given back: moved on its own. False when the burst must end here (the chain left with
  * the guest: no mbuf for the slow path, or b's ring broke).
  */
 static VDP_ALWAYS_INLINE bool
@@ -197,8 +214,7 @@ vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net
 		fi[0].len = pre;
 		nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
 	}
-	vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc);
-	return !x->broke;
+	return vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc, true);
 }
 
 static VDP_ALWAYS_INLINE int
@@ -235,7 +251,16 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			if (!va->hdr_skip)
 				vdp_hdr_get(c, hl, &vh);
 			if (__builtin_expect(c->nseg != 1 || (vh.flags | vh.gso_type) != 0, 0)) {
-				odd = true;
+				if (k != 0) {
+					/* given back for now, taken again first
+					 * thing after the kept ones are delivered:
+					 * no chain is then held while seen() stores
+					 * a's position */
+					vdp_vq_unfetch_l(va, c, l);
+					i--;
+				} else {
+					odd = true;
+				}
 				break;
 			}
 			/* the walkers refuse a chain shorter than the header */
