@@ -26,6 +26,7 @@ from lib import procs as P
 from lib import vhostuser as vu
 from lib.procs import PortSpec, Transfer
 from test_hugepages import hugedir  # noqa: F401  (fixture)
+from test_vhostuser_frontend import bring_up
 
 ROUNDS = 10  # 120 frames: below the 1024-entry rings, nothing lost to a full ring
 
@@ -177,15 +178,10 @@ def test_header_of_a_guest_without_csum(procs, peer_path, csum):
     m.proc.wait_log(r"Forwarding started \(")
     devs = []
     try:
-        for sock, extra in ((a, vu.bit(vu.F_CSUM) if csum else 0), (b, 0)):
-            d = vu.VirtioNetDevice(sock, extra_features=extra)
-            devs.append(d)
-            n = m.ready_count(sock)
-            d.start()
-            m.wait_ready(sock, n + 1)
-        A, B = devs
+        A = bring_up(m, a, devs, extra_features=vu.bit(vu.F_CSUM) if csum else 0)
+        B = bring_up(m, b, devs)
         assert bool(A.acked & vu.bit(vu.F_CSUM)) == csum, hex(A.acked)
-        assert not A.acked & vu.bit(11), hex(A.acked)   # HOST_TSO4
+        assert not A.acked & vu.bit(vu.F_HOST_TSO4), hex(A.acked)
         B.post_rx_buffers(100, 2048)
         frames = [fr.frame(i, size) for i, size in enumerate((60, 64, 128, 500, 1514) * 4)]
         A.send_burst(frames, hdr=ASKING_HDR)

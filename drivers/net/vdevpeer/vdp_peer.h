@@ -161,8 +161,9 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_peer_plain *t, uint32_
 /*
  * One chain the first pass could not keep (its header asks for offload
  * work, or it has several segments), the only one taken from a and not
- * given back: moved on its own. False when the burst must end here (the chain left with
- * the guest: no mbuf for the slow path, or b's ring broke).
+ * given back: moved on its own (never after b broke: the loop ends
+ * then). False when the burst must end here (no mbuf for the slow path:
+ * the chain left with the guest; or b's ring broke on it).
  */
 static VDP_ALWAYS_INLINE bool
 vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net_hdr *vh)
@@ -173,10 +174,6 @@ vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net
 	uint8_t hb[VDP_OL_HDR_MAX];
 	uint32_t nf, pre = 0;
 
-	if (__builtin_expect(x->broke, 0)) {
-		vdp_vq_unfetch_l(x->va, c, x->l);
-		return false;
-	}
 	if (x->learn && len >= 14) {
 		uint8_t eth[14];
 

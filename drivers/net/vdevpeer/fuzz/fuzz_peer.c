@@ -138,6 +138,15 @@ op_moved(void *ctx, uint32_t len, int ret)
 	fz.nmoved++;
 }
 
+/* Every chain taken from vr given back: its take position is its used
+ * position (published or not). */
+static bool
+all_given_back(const struct vdp_vring *vr)
+{
+	return vr->last_avail == vr->used_idx &&
+	       (vr->layout != VDP_LAYOUT_PACKED || vr->avail_wrap == vr->used_wrap);
+}
+
 static void
 op_seen(void *ctx)
 {
@@ -148,9 +157,7 @@ op_seen(void *ctx)
 	if (!fz.b.used_flushed && !fz.see_all)
 		return;
 	vdp_vq_publish(&fz.a);
-	FZ_CHECK(fz.a.broken || (fz.a.last_avail == fz.a.used_idx &&
-				 (fz.a.layout != VDP_LAYOUT_PACKED ||
-				  fz.a.avail_wrap == fz.a.used_wrap)),
+	FZ_CHECK(fz.a.broken || all_given_back(&fz.a),
 		 "seen() with a chain of a held: take position %u, used position %u",
 		 fz.a.last_avail, fz.a.used_idx);
 }
@@ -212,8 +219,7 @@ check_ring(const char *name, const struct vdp_vring *vr, const uint64_t *ids, un
 	FZ_CHECK(vr->nshadow == 0 && vr->used_pending == 0,
 		 "burst %u: ring %s: %u used elements kept, %u pending after its publish", burst,
 		 name, vr->nshadow, vr->used_pending);
-	FZ_CHECK(vr->last_avail == vr->used_idx && (vr->layout != VDP_LAYOUT_PACKED ||
-						   vr->avail_wrap == vr->used_wrap),
+	FZ_CHECK(all_given_back(vr),
 		 "burst %u: ring %s: take position %u, used position %u: a chain taken and "
 		 "not given back", burst, name, vr->last_avail, vr->used_idx);
 	FZ_CHECK(none_held(vr, ids), "burst %u: ring %s: an id still held", burst, name);
