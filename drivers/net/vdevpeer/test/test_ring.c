@@ -456,6 +456,60 @@ test_rx_single(void)
 	fx_fini(&f);
 }
 
+/*
+ * The header is stored only where the buffer does not hold it already
+ * (vdp_hdr_put compares first): whatever the buffer held - the same
+ * header, one half of it, other bytes - it holds the header afterwards,
+ * for both header lengths, mergeable or not.
+ */
+static void
+test_rx_header_compare(void)
+{
+	static const struct fx_opts *const opts[] = { &opts_rx, &opts_mrg };
+	const struct vdp_net_hdr hdr = { .flags = 1, .gso_type = 0, .hdr_len = 14,
+					 .csum_start = 34, .csum_offset = 16, .num_buffers = 5 };
+	uint8_t frame[100];
+	struct vdp_iov iov = { frame, sizeof(frame) };
+
+	fill_pattern(frame, sizeof(frame), 7);
+	for (unsigned int o = 0; o < 2; o++) {
+		for (unsigned int hl = 0; hl < 2; hl++) {
+			const uint16_t hdr_len = hl ? VDP_NET_HDR_LEN_LEGACY : VDP_NET_HDR_LEN_MRG;
+			struct vdp_net_hdr want = hdr;
+			struct fx f;
+
+			want.num_buffers = 1;   /* one buffer, as ever */
+			fx_init(&f, opts[o]);
+			f.vr.hdr_len = hdr_len;
+			/* before: the header itself, its first 8 bytes only, its
+			 * last ones only, nothing of it */
+			for (unsigned int k = 0; k < 4; k++) {
+				uint64_t gpa;
+				uint8_t *b;
+				int h = post_rx(&f, 256, &gpa);
+				bool ok;
+
+				b = guest_ptr(&f.m, gpa);
+				if (k == 0 || k == 1)
+					memcpy(b, &want, 8);
+				if (k == 0 || k == 2)
+					memcpy(b + 8, (const uint8_t *)&want + 8, hdr_len - 8u);
+				ok = vdp_split_enqueue_frame(&f.vr, &f.m.mm, &hdr, &iov, 1) == 0;
+				vdp_split_used_flush(&f.vr);
+				ok = ok && guest_expect_used(&f, (uint32_t)h, hdr_len + 100u);
+				CHECK(ok && memcmp(b, &want, hdr_len) == 0 &&
+				      memcmp(b + hdr_len, frame, 100) == 0 && b[hdr_len + 100] == 0xee,
+				      "rx header compare (%s, %u B header, before: %s): the header "
+				      "and the frame, nothing past them",
+				      o ? "mergeable" : "one buffer", hdr_len,
+				      k == 0 ? "the header" : k == 1 ? "its first 8 bytes" :
+				      k == 2 ? "its last bytes" : "other bytes");
+			}
+			fx_fini(&f);
+		}
+	}
+}
+
 /* Collect a mergeable frame the guest way; return num_buffers or -1. */
 static int
 guest_read_mrg(struct fx *f, const uint64_t *gpa_of_head, uint8_t *out, uint32_t *outlen)
@@ -1464,6 +1518,7 @@ main(void)
 	test_tx_normal();
 	test_tx_indirect();
 	test_rx_single();
+	test_rx_header_compare();
 	test_rx_mrg();
 	test_spanning();
 	test_wrap();
