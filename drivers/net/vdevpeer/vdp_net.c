@@ -25,46 +25,36 @@ struct vdp_src {
 	const struct vdp_iov *iov;
 };
 
+/* n bytes (a constant: inlined to one load, compare and store) stored
+ * only where dst does not hold them already. */
+static VDP_ALWAYS_INLINE void
+vdp_store_changed(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	if (memcmp(dst, src, n) != 0)
+		memcpy(dst, src, n);
+}
+
 /*
  * The virtio-net header into a buffer, for the two lengths there are
  * (inline, no call): its first 8 bytes and its last 4 (or 2), each
- * stored only when the buffer does not hold that value already.
- *
- * Why compare first: the header's line is usually one the guest wrote
- * last (a DPDK guest forwarding a frame pushes its TX header into the
- * same headroom its RX header came in) or one it will read next. A store
- * takes the line from the guest's core and waits in our store buffer for
- * it; a load shares it and waits only as long as it takes, overlapped
- * with the others. Headers of plain frames repeat (no flags, one
- * buffer), so in steady state the line is never written at all and
- * neither core loses it. The bytes in the buffer afterwards are the same
- * either way; a guest that rewrites a buffer it gave us while we fill it
- * reads back what it wrote, as it would after any store race.
+ * stored only when the buffer does not hold them already, as net_vhost
+ * does. Headers of plain frames repeat (no flags, one buffer), so in
+ * steady state the line is read and never written: it stays shared with
+ * the guest, whose own read of it after the frame hits in its cache. Our
+ * cost did not measurably change (docs/performance.md, "The packed loop
+ * cell in the slow state"): a load of a line the guest holds waits as a
+ * store would. The bytes in the buffer afterwards are the same either
+ * way; a guest that rewrites a buffer it gave us while we fill it reads
+ * back what it wrote, as after any store race.
  */
 static VDP_ALWAYS_INLINE void
 vdp_hdr_put(uint8_t *dst, const uint8_t *h, uint16_t hdr_len)
 {
-	uint64_t lo, was_lo;
-
-	memcpy(&lo, h, sizeof(lo));
-	memcpy(&was_lo, dst, sizeof(was_lo));
-	if (lo != was_lo)
-		memcpy(dst, &lo, sizeof(lo));
-	if (VDP_LIKELY(hdr_len == VDP_NET_HDR_LEN_MRG)) {
-		uint32_t hi, was_hi;
-
-		memcpy(&hi, h + 8, sizeof(hi));
-		memcpy(&was_hi, dst + 8, sizeof(was_hi));
-		if (hi != was_hi)
-			memcpy(dst + 8, &hi, sizeof(hi));
-	} else {
-		uint16_t hi, was_hi;
-
-		memcpy(&hi, h + 8, sizeof(hi));
-		memcpy(&was_hi, dst + 8, sizeof(was_hi));
-		if (hi != was_hi)
-			memcpy(dst + 8, &hi, sizeof(hi));
-	}
+	vdp_store_changed(dst, h, 8);
+	if (VDP_LIKELY(hdr_len == VDP_NET_HDR_LEN_MRG))
+		vdp_store_changed(dst + 8, h + 8, VDP_NET_HDR_LEN_MRG - 8);
+	else
+		vdp_store_changed(dst + 8, h + 8, VDP_NET_HDR_LEN_LEGACY - 8);
 }
 
 /* Fill chain c from the cursor; return the bytes written. */
