@@ -11,7 +11,10 @@
 #                                             for perf annotate; WORKLOAD=loop:
 #                                             run-e2e's loop cell, a stock
 #                                             testpmd guest in io mode after
-#                                             start tx_first 32)
+#                                             start tx_first 32;
+#                                             WORKLOAD=oneway: a stock
+#                                             testpmd txonly guest on A,
+#                                             the app forwarding to net_null)
 #     SIZE     frame size in bytes (64..9600)
 #     BACKEND  vdevpeer | vdevpeer-copy | vdevpeer-zc | vhost
 #              (zerocopy=auto | off | on, or DPDK's net_vhost)
@@ -22,7 +25,7 @@
 # also on failure or Ctrl-C.
 set -euo pipefail
 
-usage() { sed -n '5,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '5,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 SIZE=$1 BACKEND=$2 CPU=${3:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,27 +54,32 @@ vdevpeer-zc)   X=",zerocopy=on" ;;
 esac
 [ "$BACKEND" = vhost ] || V=(--vdev "net_vdevpeer0,peer=$W/A.sock,server=1$X"
                              --vdev "net_vdevpeer1,peer=$W/B.sock,server=1$X")
+ONEWAY=$([ "${WORKLOAD:-gen}" = oneway ] && echo 1 || echo 0)
+# one way: port 1 is a net_null that receives nothing (guest to host)
+[ "$ONEWAY" = 0 ] || V=("${V[@]:0:2}" --vdev net_null1,no-rx=1)
 EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
 G="queues=1,mrg_rxbuf=1,in_order=1,packed_vq=$([ "${RING:-split}" = packed ] && echo 1 || echo 0),queue_size=1024"
 
 "$BUILD/app/dpdk-vdevpeer" "${EAL[@]}" -l 0,1 --file-prefix "$TAG-app" "${V[@]}" \
 	-- --fwd io --stats-period 2 ${APP_ARGS:-} >"$W/app.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do [ -S "$W/A.sock" ] && [ -S "$W/B.sock" ] && break; sleep 0.1; done
-[ -S "$W/B.sock" ] || { cat "$W/app.log"; exit 1; }
-if [ "${WORKLOAD:-gen}" = loop ]; then
+for _ in $(seq 100); do [ -S "$W/A.sock" ] && { [ "$ONEWAY" = 1 ] || [ -S "$W/B.sock" ]; } && break; sleep 0.1; done
+[ -S "$W/A.sock" ] || { cat "$W/app.log"; exit 1; }
+if [ "${WORKLOAD:-gen}" != gen ]; then
 	# a stock testpmd reading its commands from a fifo that we hold open
 	mkfifo "$W/in"
 	/usr/bin/dpdk-testpmd "${EAL[@]}" --lcores 0@0,1@0 --file-prefix "$TAG-gg" \
-		--vdev "net_virtio_user0,path=$W/A.sock,$G" --vdev "net_virtio_user1,path=$W/B.sock,$G" \
+		--vdev "net_virtio_user0,path=$W/A.sock,$G" \
+		$([ "$ONEWAY" = 1 ] || echo --vdev "net_virtio_user1,path=$W/B.sock,$G") \
 		-- -i --nb-cores=1 --burst=32 --mbuf-size=$((SIZE > 2048 ? 10240 : 2176)) \
-		--txpkts="$SIZE" --total-num-mbufs=16384 --forward-mode=io \
+		--txpkts="$SIZE" --total-num-mbufs=16384 \
+		--forward-mode=$([ "$ONEWAY" = 1 ] && echo txonly || echo io) \
 		<"$W/in" >"$W/gg.log" 2>&1 &
 	GG=$!
 	PIDS+=($GG)
 	exec 3>"$W/in"
 	for _ in $(seq 300); do grep -q 'testpmd>' "$W/gg.log" && break; sleep 0.1; done
-	echo "start tx_first 32" >&3
+	[ "$ONEWAY" = 1 ] && echo "start" >&3 || echo "start tx_first 32" >&3
 	# traffic flows once a period line of the app shows port 0 receiving
 	# (testpmd's own output to a file is block-buffered: not waited on)
 	flowing() { awk '$1 == "0" && $5 > 0 { f = 1 } END { exit !f }' "$W/app.log"; }
@@ -79,7 +87,7 @@ if [ "${WORKLOAD:-gen}" = loop ]; then
 	flowing || { echo "no traffic through the app" >&2; cat "$W/gg.log"; exit 1; }
 	sleep 3   # warm-up, as run-e2e's first period
 	perf record -q -C "$CPU" -o "$W/perf.data" -- sleep 4 >/dev/null 2>&1
-	echo "== $BACKEND, $SIZE B, loop, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo testpmd guest))"
+	echo "== $BACKEND, $SIZE B, ${WORKLOAD}, CPU $CPU ($([ "$CPU" = 1 ] && echo backend worker || echo testpmd guest))"
 	grep -E '^[01] ' "$W/app.log" | tail -2
 	exec 3>&-
 else

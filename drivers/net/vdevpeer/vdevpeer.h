@@ -328,6 +328,9 @@ struct vdp_queue {
 	bool ring_ok;              /* ring initialised for the current device */
 	bool call_off;             /* a write on callfd blocked: not used again
 				    * until the ring is loaded again */
+	bool call_due;             /* guest TX ring: used elements flushed, the
+				    * guest's wish for a call not read yet (at
+				    * the next burst's entry, or before a sleep) */
 	bool stuck;                /* its lcore did not leave a burst in time */
 	uint64_t stuck_tsc;        /* ... since */
 

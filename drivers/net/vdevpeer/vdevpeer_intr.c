@@ -15,6 +15,7 @@
 #include "vdevpeer.h"
 #include "vdevpeer_intr.h"
 #include "vdevpeer_port.h"
+#include "vdevpeer_rxtx.h"
 
 /* Empty an eventfd (non-blocking): at most one read. */
 static void
@@ -103,6 +104,8 @@ arm_ring(struct vdp_queue *o, struct vdp_queue *r)
 
 	if (!vdp_queue_enter_lcore(r))
 		return 0;
+	/* no call left for later while we sleep */
+	vdp_queue_call_check(r);
 	if (r->kickfd < 0 || r->zc.inflight != 0 || r->pend_n != 0) {
 		/* no kick fd (the VMM polls for us), buffers the guest waits
 		 * for, frames to hand out: poll on */

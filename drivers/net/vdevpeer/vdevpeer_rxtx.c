@@ -57,6 +57,36 @@ vdp_queue_publish_l(struct vdp_queue *q, enum vdp_layout l)
 		vdp_queue_call(q);
 }
 
+/*
+ * A guest TX ring's call, one burst late: the burst flushes its used
+ * elements (q->call_due) and the next burst of the queue, or the lcore
+ * before it sleeps (vdp_queue_call_check), reads whether the guest wants
+ * a call for them. The gate's full barrier at that burst's entry has
+ * already made our used index visible, so the fence before the guest's
+ * flags costs nothing then, where right after the flush it waited for
+ * the line the guest polls. A call comes at most one poll round later;
+ * a ring the lcore no longer polls (stopped, paused) gets it when polled
+ * again.
+ */
+static VDP_ALWAYS_INLINE void
+vdp_queue_call_due_l(struct vdp_queue *q, enum vdp_layout l)
+{
+	if (likely(!q->call_due))
+		return;
+	q->call_due = false;
+	if (vdp_vq_need_call_l(&q->vr, l) && q->callfd >= 0 && !q->call_off)
+		vdp_queue_call(q);
+}
+
+void
+vdp_queue_call_check(struct vdp_queue *q)
+{
+	if (q->vr.layout == VDP_LAYOUT_PACKED)
+		vdp_queue_call_due_l(q, VDP_LAYOUT_PACKED);
+	else
+		vdp_queue_call_due_l(q, VDP_LAYOUT_SPLIT);
+}
+
 static inline void
 vdp_queue_count(struct vdp_queue *q, uint32_t len)
 {
@@ -337,10 +367,94 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 	return 1;
 }
 
+/* Plain chains taken before the first is copied (vdp_rx_burst_l). */
+#define VDP_RX_BATCH 32u
+
+/* A guest TX chain of the first pass that one mbuf takes as it is: one
+ * segment (header, then the frame), a header asking for nothing, and a
+ * frame that is copied (not attached). */
+struct vdp_rx_plain {
+	const uint8_t *hva;
+	uint32_t len;        /* the frame's, after the header */
+	uint16_t id, ndesc;
+};
+
+/*
+ * The second pass: the k plain chains of the first, in order, each into
+ * one of the mbufs mb[] (from the pool, not yet reset) with one copy, its
+ * used element put. The copies read lines the first pass asked for.
+ */
+static VDP_ALWAYS_INLINE void
+vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_rx_plain *t, uint32_t k,
+		  struct rte_mbuf **mb, struct rte_mbuf **pkts, enum vdp_layout l, bool zc)
+{
+	const uint32_t hl = q->vr.hdr_len;
+	const uint16_t port = q->port->port_id;
+
+	for (uint32_t j = 0; j < k; j++) {
+		struct rte_mbuf *m = mb[j];
+		const uint32_t len = t[j].len;
+
+		rte_pktmbuf_reset(m);
+		memcpy(rte_pktmbuf_mtod(m, void *), t[j].hva + hl, len);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		m->port = port;
+		if (zc)
+			VDP_CNT_INC(q->zc.stat[VDP_ZC_COPIED]);
+		/* IN_ORDER: after the held chains taken before it */
+		if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, t[j].id, t[j].ndesc)))
+			vdp_vq_used_put_l(&q->vr, t[j].id, t[j].ndesc, 0, l);
+		vdp_queue_count(q, len);
+		pkts[j] = m;
+	}
+}
+
+/*
+ * One chain that is not plain (several segments, offload asked for, a
+ * frame attached or gathered), after the plain ones taken before it.
+ * Returns the frames it gave (0: dropped, counted), or -1 when no mbuf
+ * was left: the chain stays with the guest for the next burst.
+ */
+static VDP_ALWAYS_INLINE int
+vdp_rx_chain(struct vdp_queue *q, struct vdp_chain *c, const struct vdp_net_hdr *vh,
+	     struct rte_mbuf **pkts, uint16_t room, enum vdp_layout l, bool zc)
+{
+	struct vdp_vring *vr = &q->vr;
+	const uint32_t len = c->len - vr->hdr_len;
+	/* zero-copy: the chain is held, given back when m is freed */
+	struct rte_mbuf *m = zc ? vdp_zc_try(q, c, vh, len) : NULL;
+
+	if (m == NULL) {
+		m = chain_to_mbuf(q, c, vr->hdr_len, len);
+		if (unlikely(m == NULL)) {
+			vdp_vq_unfetch_l(vr, c, l);
+			vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
+			return -1;
+		}
+		/* IN_ORDER: after the held chains taken before it */
+		if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, c->id, c->ndesc)))
+			vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+	}
+	if (unlikely((vh->flags | vh->gso_type) != 0))
+		return vdp_rx_offload(q, m, vh, pkts, room);
+	vdp_queue_count(q, len);
+	pkts[0] = m;
+	return 1;
+}
+
 /*
  * Guest TX frames into mbufs, written once and instantiated per ring
  * layout and zero-copy (on: the queue has a zero-copy context): both are
  * tested per burst, on what the ring was loaded with, never per frame.
+ *
+ * In two passes, as the direct path (vdp_peer_frames_l): the first takes
+ * up to VDP_RX_BATCH plain chains and asks for their frames' lines (the
+ * guest has just written them; they come from its core), the second
+ * copies them, so the misses overlap instead of each waiting for the
+ * next descriptor's. A chain that is not plain ends a first pass and is
+ * moved on its own after the second. The mbufs of a pass are taken from
+ * the pool in one go; what a pass did not use goes back at once.
  */
 static VDP_ALWAYS_INLINE uint16_t
 vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
@@ -348,60 +462,97 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 {
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_chain *c = &q->chain;
-	uint16_t nb_rx, i, take = n;
+	const uint32_t hl = vr->hdr_len;
+	const uint32_t max_len = rte_pktmbuf_data_room_size(q->mp) - RTE_PKTMBUF_HEADROOM;
+	struct vdp_rx_plain t[VDP_RX_BATCH];
+	struct rte_mbuf *mb[VDP_RX_BATCH];
+	uint16_t nb_rx, i = 0, take = n, left;
 
+	vdp_queue_call_due_l(q, l);   /* the last burst's */
 	vdp_vring_burst_begin(vr);
 	if (zc)
 		vdp_zc_drain(q);  /* zero-copy: give back buffers freed since */
 	nb_rx = vdp_pend_drain(q, pkts, n);
-	if (nb_rx == n || vdp_vq_avail_l(vr, l) == 0)
+	if (nb_rx == n || (left = vdp_vq_avail_l(vr, l)) == 0)
 		goto out;
+	/* split: the chains available, exactly; packed: at least one (the
+	 * pass takes up to a batch, returning the mbufs it did not use) */
+	if (l == VDP_LAYOUT_PACKED)
+		left = VDP_RX_BATCH;
 	/* IN_ORDER: no more chains than the in-order window has room for */
 	if (zc && unlikely(q->zc.inorder))
 		take = vdp_zc_inorder_room(q, n);
-	/* at most n chains looked at, bad ones included */
-	for (i = 0; i < take && nb_rx < n; i++) {
-		enum vdp_fetch r = vdp_vq_fetch_l(vr, q->mm, VDP_DIR_READ, c, l);
+	/* at most take chains looked at, bad ones included */
+	while (i < take && nb_rx < n) {
 		struct vdp_net_hdr vh = { 0 };
-		struct rte_mbuf *m;
-		uint32_t len;
+		enum vdp_fetch r = VDP_FETCH_OK;
+		uint32_t k = 0, want;
+		bool odd = false;
 
-		if (r == VDP_FETCH_BAD)
-			continue;
-		if (r != VDP_FETCH_OK)
+		/* split: what the guest made available since */
+		if (left == 0 && (left = vdp_vq_avail_l(vr, l)) == 0)
 			break;
-		len = c->len - vr->hdr_len;
-		/* the header: read once, into our copy; zero-copy and the
-		 * offload dispatch below both use this copy (all zero, not
-		 * read, when the guest can ask for no offload: hdr_skip) */
-		if (!vr->hdr_skip)
-			vdp_hdr_get(c, vr->hdr_len, &vh);
-		/* zero-copy: the chain is held, given back when m is freed */
-		m = zc ? vdp_zc_try(q, c, &vh, len) : NULL;
-		if (m == NULL) {
-			m = chain_to_mbuf(q, c, vr->hdr_len, len);
-			if (unlikely(m == NULL)) {
-				/* leave the chain with the guest: we retry next burst */
-				vdp_vq_unfetch_l(vr, c, l);
+		want = RTE_MIN(RTE_MIN((uint32_t)(take - i), (uint32_t)(n - nb_rx)),
+			       RTE_MIN((uint32_t)left, VDP_RX_BATCH));
+		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)mb, want) != 0)) {
+			/* the pool runs low: one at a time */
+			if (rte_mempool_get(q->mp, (void **)mb) != 0) {
 				vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
 				break;
 			}
-			/* IN_ORDER: after the held chains taken before it */
-			if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, c)))
-				vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+			want = 1;
 		}
-		if (unlikely((vh.flags | vh.gso_type) != 0)) {
-			nb_rx = (uint16_t)(nb_rx + vdp_rx_offload(q, m, &vh, pkts + nb_rx,
-								    (uint16_t)(n - nb_rx)));
-			continue;
+		/* first pass: plain chains taken, their frames' lines asked for */
+		while (k < want && i < take) {
+			uint32_t len;
+
+			r = vdp_vq_fetch_l(vr, q->mm, VDP_DIR_READ, c, l);
+			i++;
+			if (l == VDP_LAYOUT_SPLIT && left != 0)
+				left--;
+			if (r == VDP_FETCH_BAD)
+				continue;
+			if (r != VDP_FETCH_OK)
+				break;
+			/* the header: read once, into our copy; zero-copy and
+			 * the offload dispatch both use it (all zero, not
+			 * read, when the guest can ask for no offload) */
+			if (!vr->hdr_skip)
+				vdp_hdr_get(c, hl, &vh);
+			len = c->len - hl;
+			if (unlikely(c->nseg != 1 || (vh.flags | vh.gso_type) != 0 ||
+				     len > max_len || (zc && !vdp_zc_copies(q, len)))) {
+				odd = true;
+				break;
+			}
+			rte_prefetch0(c->seg[0].hva + hl);
+			rte_prefetch0(c->seg[0].hva + hl + len - 1);
+			t[k].hva = c->seg[0].hva;
+			t[k].len = len;
+			t[k].id = c->id;
+			t[k].ndesc = c->ndesc;
+			k++;
 		}
-		vdp_queue_count(q, len);
-		pkts[nb_rx++] = m;
+		/* second pass: the copies, in order */
+		vdp_rx_plain_copy(q, t, k, mb, pkts + nb_rx, l, zc);
+		nb_rx = (uint16_t)(nb_rx + k);
+		if (k != want)
+			rte_mempool_put_bulk(q->mp, (void **)(mb + k), want - k);
+		if (odd) {
+			/* room: the first pass stopped short of n - nb_rx */
+			int got = vdp_rx_chain(q, c, &vh, pkts + nb_rx, (uint16_t)(n - nb_rx), l, zc);
+
+			if (got < 0)
+				break;
+			nb_rx = (uint16_t)(nb_rx + got);
+		} else if (r != VDP_FETCH_OK && r != VDP_FETCH_BAD) {
+			break;   /* empty, out of budget, or broken */
+		}
 	}
 	if (nb_rx != 0)
 		vdp_queue_learn_mac(q, pkts[0]);
 out:
-	vdp_queue_publish_l(q, l);
+	q->call_due = vdp_vq_flush_l(vr, l);
 	/* the frames leave the driver now: where we took up to survives us */
 	vdp_ring_state_avail(vr);
 	return nb_rx;
@@ -992,12 +1143,14 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 	int nb;
 
 	/* a's burst was begun by vdp_peer_forward */
+	vdp_queue_call_due_l(a, l);   /* a's last burst's (either path) */
 	vdp_vring_burst_begin(&b->vr);
 	nb = vdp_peer_frames_l(&a->vr, a->mm, &a->chain, &b->vr, b->mm, b->put_frame, max, l,
 			       &vdp_peer_ops, &x);
 	/* a's position survives us before b's guest sees the frames: a
-	 * crash in between loses (at most) this burst, never sends it twice */
-	vdp_queue_publish_l(a, l);
+	 * crash in between loses (at most) this burst, never sends it twice;
+	 * a's call as the ethdev path's (vdp_queue_call_due_l) */
+	a->call_due = vdp_vq_flush_l(&a->vr, l);
 	vdp_ring_state_avail(&a->vr);
 	vdp_queue_publish(b);
 	return nb;

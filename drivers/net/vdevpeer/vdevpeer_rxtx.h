@@ -25,5 +25,8 @@ void vdp_ring_err_log(void *ctx, enum vdp_err err, uint32_t a, uint32_t b);
 int vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max);
 /* free the software segments an rx queue has not handed out yet */
 void vdp_queue_pend_free(struct vdp_queue *q);
+/* A guest TX ring's call left for later by its last burst, now (the
+ * queue's lcore, inside the gate; before it sleeps). */
+void vdp_queue_call_check(struct vdp_queue *q);
 
 #endif /* VDEVPEER_RXTX_H */

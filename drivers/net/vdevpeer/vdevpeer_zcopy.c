@@ -311,7 +311,7 @@ vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n)
 }
 
 bool
-vdp_zc_queue_copied(struct vdp_queue *q, const struct vdp_chain *c)
+vdp_zc_queue_copied(struct vdp_queue *q, uint16_t id, uint16_t ndesc)
 {
 	struct vdp_zc_ctx *z = q->zc.ctx;
 	uint32_t at;
@@ -319,10 +319,10 @@ vdp_zc_queue_copied(struct vdp_queue *q, const struct vdp_chain *c)
 	if (z->fifo_h == z->fifo_t)
 		return false;   /* nothing taken before it is out */
 	at = z->fifo_t++ % z->size;
-	z->fifo[at] = (uint16_t)(c->id | ZC_COPIED);
-	z->fifo_nd[at] = c->ndesc;
+	z->fifo[at] = (uint16_t)(id | ZC_COPIED);
+	z->fifo_nd[at] = ndesc;
 	/* out like a held chain: a crash gives it back empty, at most once */
-	vdp_ring_state_held(&q->vr, c->id, c->ndesc);
+	vdp_ring_state_held(&q->vr, id, ndesc);
 	VDP_CNT_INC(q->zc.stat[VDP_ZC_DEFERRED]);
 	return true;
 }

@@ -31,7 +31,7 @@ struct rte_mbuf *vdp_zc_rx_chain(struct vdp_queue *q, const struct vdp_chain *c,
  * copied chain's used element queued behind the held ones (true) or due
  * now (false: nothing taken before it is still out). */
 uint16_t vdp_zc_inorder_room(struct vdp_queue *q, uint16_t n);
-bool vdp_zc_queue_copied(struct vdp_queue *q, const struct vdp_chain *c);
+bool vdp_zc_queue_copied(struct vdp_queue *q, uint16_t id, uint16_t ndesc);
 
 /* Burst hooks: hand back guest buffers whose mbufs were freed; try
  * zero-copy for one guest TX chain (NULL: copy it). */
@@ -47,9 +47,19 @@ vdp_zc_drain(struct vdp_queue *q)
  * without a held chain in front (the FIFO's front is always a held one),
  * so the common case costs no call. */
 static inline bool
-vdp_zc_defer(struct vdp_queue *q, const struct vdp_chain *c)
+vdp_zc_defer(struct vdp_queue *q, uint16_t id, uint16_t ndesc)
 {
-	return q->zc.inflight != 0 && vdp_zc_queue_copied(q, c);
+	return q->zc.inflight != 0 && vdp_zc_queue_copied(q, id, ndesc);
+}
+
+/* Would vdp_zc_try copy a frame of len bytes whatever its chain? (Below
+ * the threshold, or IN_ORDER towards an egress that may hold buffers.)
+ * Not counted: the caller counts VDP_ZC_COPIED when it copies. */
+static inline bool
+vdp_zc_copies(const struct vdp_queue *q, uint32_t len)
+{
+	return q->zc.ctx == NULL || len < q->zc.thresh ||
+	       (q->zc.inorder && !q->zc.egress_vdp);
 }
 
 static inline struct rte_mbuf *
@@ -60,7 +70,7 @@ vdp_zc_try(struct vdp_queue *q, const struct vdp_chain *c,
 		return NULL;
 	/* IN_ORDER: only towards a port that frees at once (a guest's),
 	 * or one stalled egress would hold up everything taken after */
-	if (len < q->zc.thresh || (q->zc.inorder && !q->zc.egress_vdp)) {
+	if (vdp_zc_copies(q, len)) {
 		VDP_CNT_INC(q->zc.stat[VDP_ZC_COPIED]);
 		return NULL;
 	}

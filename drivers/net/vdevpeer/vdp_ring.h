@@ -718,12 +718,13 @@ vdp_vq_used_put_group_l(struct vdp_vring *vr, const struct vdp_used_ent *e, uint
 }
 
 /*
- * Make every used element put since the last publish visible, and say
- * whether the guest asked to be interrupted for them. false when there
- * was nothing to publish.
+ * Make every used element put since the last flush visible. false when
+ * there was nothing to flush; true: vdp_vq_need_call_l says, now or
+ * later (before the next flush), whether the guest asked to be
+ * interrupted for them.
  */
 static VDP_ALWAYS_INLINE bool
-vdp_vq_publish_l(struct vdp_vring *vr, enum vdp_layout l)
+vdp_vq_flush_l(struct vdp_vring *vr, enum vdp_layout l)
 {
 	if (vr->used_pending == 0)
 		return false;
@@ -734,12 +735,31 @@ vdp_vq_publish_l(struct vdp_vring *vr, enum vdp_layout l)
 		if (__builtin_expect(vr->log, 0))
 			vdp_log_ring(vr);
 		vr->used_pending = 0;
-		return vdp_packed_need_call(vr);
+		return true;
 	}
 	vdp_split_used_flush(vr);
 	if (__builtin_expect(vr->log, 0))
 		vdp_log_ring(vr);
-	return vdp_split_need_call(vr);
+	return true;
+}
+
+/* Did the guest ask for a call for what was flushed since the last check?
+ * (A full fence first: our flushed stores before its event's load.) */
+static VDP_ALWAYS_INLINE bool
+vdp_vq_need_call_l(struct vdp_vring *vr, enum vdp_layout l)
+{
+	return l == VDP_LAYOUT_PACKED ? vdp_packed_need_call(vr) : vdp_split_need_call(vr);
+}
+
+/*
+ * Make every used element put since the last publish visible, and say
+ * whether the guest asked to be interrupted for them. false when there
+ * was nothing to publish.
+ */
+static VDP_ALWAYS_INLINE bool
+vdp_vq_publish_l(struct vdp_vring *vr, enum vdp_layout l)
+{
+	return vdp_vq_flush_l(vr, l) && vdp_vq_need_call_l(vr, l);
 }
 
 /* The same, testing the layout at run time (control path, tests). */
