@@ -852,47 +852,83 @@ bad:
 #define VDP_TX_OL_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | \
 			 RTE_MBUF_F_TX_IP_CKSUM)
 
+/* A host frame that goes as it is: one segment, no offload asked for. */
+static inline bool
+vdp_tx_plain_ok(const struct rte_mbuf *m)
+{
+	return m->nb_segs == 1 && !(m->ol_flags & VDP_TX_OL_FLAGS);
+}
+
 /*
  * Host frames pkts[0..n) into q's guest RX ring (q entered, its burst
  * begun); they are not freed. Returns how many were handled: n, or
- * fewer when the ring broke (the rest counted as queue_stopped).
+ * fewer when the ring broke (the rest counted as queue_stopped). Runs
+ * of plain frames go in two passes (vdp_vq_put_plain); the others, and
+ * a plain one the ring has no plain buffer for, one at a time.
  */
 static uint16_t
 vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
+	static const struct vdp_net_hdr hdr = { 0 }, hdr_dv = { .flags = VDP_HDR_F_DATA_VALID };
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS];
-	struct vdp_net_hdr hdr = { 0 }, hdr_dv = { .flags = VDP_HDR_F_DATA_VALID };
+	struct vdp_plain f[VDP_PLAIN_MAX];
 	uint16_t i = 0;
 	bool dv;
 
 	/* frames verified by a NIC (or a guest's offload contract) */
 	dv = __atomic_load_n(&q->port->csum_on, __ATOMIC_RELAXED) &&
 	     (q->port->feat & VDP_BIT(VDP_F_GUEST_CSUM));
-	for (; i < n; i++) {
+	while (i < n) {
 		struct rte_mbuf *m = pkts[i];
 		const struct vdp_net_hdr *h = &hdr;
-		uint32_t nseg;
+		uint32_t nseg, k = 0;
 		int ret;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		/* a run of plain frames, in two passes */
+		while (i + k < n && k < VDP_PLAIN_MAX && vdp_tx_plain_ok(pkts[i + k])) {
+			const struct rte_mbuf *x = pkts[i + k];
+
+			f[k].hdr = dv && (x->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+				   RTE_MBUF_F_RX_L4_CKSUM_GOOD ? &hdr_dv : &hdr;
+			f[k].base = rte_pktmbuf_mtod(x, const void *);
+			f[k].len = x->data_len;
+			k++;
+		}
+		if (k != 0) {
+			uint32_t put = vdp_vq_put_plain(vr, q->mm, f, k);
+
+			for (uint32_t j = 0; j < put; j++) {
+				if (f[j].hdr == &hdr_dv)
+					VDP_CNT_INC(q->ol[VDP_OL_DATA_VALID]);
+				vdp_queue_count(q, f[j].len);
+			}
+			i = (uint16_t)(i + put);
+			if (put == k)
+				continue;
+			/* pkts[i] is plain: the frame function says why it
+			 * had no plain buffer (or puts it in several) */
+			m = pkts[i];
+		}
 		if (unlikely(!mbuf_to_iov(m, iov, &nseg))) {
 			vdp_vring_err(vr, VDP_ERR_CHAIN_TOO_LONG, m->nb_segs, 0);
+			i++;
 			continue;
 		}
 		if (unlikely(m->ol_flags & VDP_TX_OL_FLAGS)) {
 			ret = vdp_tx_offload(q, m, iov, nseg);
 		} else {
 			if (dv && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-				  RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+				  RTE_MBUF_F_RX_L4_CKSUM_GOOD)
 				h = &hdr_dv;
-				VDP_CNT_INC(q->ol[VDP_OL_DATA_VALID]);
-			}
 			ret = vdp_tx_put(q, h, iov, nseg, m->pkt_len);
+			/* counted when delivered, as in a plain run */
+			if (ret == 0 && h == &hdr_dv)
+				VDP_CNT_INC(q->ol[VDP_OL_DATA_VALID]);
 		}
 		if (ret < 0)
 			break;
+		i++;
 	}
 	if (i < n)  /* the ring broke under us */
 		VDP_CNT_ADD(vr->err[VDP_ERR_QUEUE_STOPPED], n - i);

@@ -324,8 +324,11 @@ vdp_enqueue_frame_lm(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	for (uint32_t i = 0; i < nsrc; i++)
 		needed += src[i].len;
 	/* each frame the host hands over brings its own allowance (bounded by
-	 * the frames of the burst); refused chains keep their burst bound */
-	if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT))
+	 * the frames of the burst; once: vdp_vq_put_plain may have granted
+	 * it already); refused chains keep their burst bound */
+	if (VDP_UNLIKELY(vr->grant_held))
+		vr->grant_held = false;
+	else if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT))
 		vr->budget_desc += VDP_FRAME_DESC_GRANT;
 
 	if (mrg)
@@ -392,6 +395,87 @@ vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			 const struct vdp_iov *src, uint32_t nsrc)
 {
 	return vdp_enqueue_frame_l(vr, mm, hdr, src, nsrc, VDP_LAYOUT_PACKED);
+}
+
+/* ---- plain frames in two passes ---- */
+
+static VDP_ALWAYS_INLINE uint32_t
+vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		const struct vdp_plain *f, uint32_t n, enum vdp_layout l)
+{
+	struct {
+		uint8_t *hva;
+		uint16_t id, ndesc;
+	} b[VDP_PLAIN_MAX];
+	const uint32_t hl = vr->hdr_len;
+	struct vdp_chain c;
+	uint32_t k;
+
+	if (n > VDP_PLAIN_MAX)
+		n = VDP_PLAIN_MAX;
+	/* first pass: a buffer for each frame (the guest's descriptors) */
+	for (k = 0; k < n; k++) {
+		const uint64_t needed = (uint64_t)hl + f[k].len;
+		bool granted = false;
+		uint32_t walk0;
+		enum vdp_fetch r;
+
+		if (f[k].len > VDP_PLAIN_LEN_MAX)
+			break;   /* not even fetched: likely to need several buffers */
+		/* the allowance the frame function would give the frame */
+		if (VDP_LIKELY(vr->budget_desc <= UINT32_MAX - VDP_FRAME_DESC_GRANT)) {
+			vr->budget_desc += VDP_FRAME_DESC_GRANT;
+			granted = true;
+		}
+		do {   /* refused chains are skipped (returned empty) */
+			walk0 = vr->budget_desc;
+			r = vdp_vq_fetch_l(vr, mm, VDP_DIR_WRITE, &c, l);
+		} while (r == VDP_FETCH_BAD);
+		if (VDP_LIKELY(r == VDP_FETCH_OK && c.nseg == 1 && c.len >= needed)) {
+			b[k].hva = c.seg[0].hva;
+			b[k].id = c.id;
+			b[k].ndesc = c.ndesc;
+			continue;
+		}
+		/*
+		 * Not plain, no buffer, out of budget or broken: the frame
+		 * function takes this frame (and counts what it cannot do).
+		 * It walks that chain again (its walk here is given back)
+		 * and does not grant the frame again (grant_held), so that
+		 * the budget goes exactly as if it had had the frame alone;
+		 * the refused chains stay charged: they are gone.
+		 */
+		if (r == VDP_FETCH_OK) {
+			vdp_vq_unfetch_l(vr, &c, l);
+			vr->budget_desc = walk0;
+		}
+		vr->grant_held = granted;
+		break;
+	}
+	/* second pass: header and frame into each (lines the guest holds) */
+	for (uint32_t j = 0; j < k; j++) {
+		struct vdp_net_hdr h = *f[j].hdr;
+
+		h.num_buffers = 1;
+		vdp_hdr_put(b[j].hva, (const uint8_t *)&h, (uint16_t)hl);
+		memmove(b[j].hva + hl, f[j].base, f[j].len);  /* see vdp_chain_fill */
+		vdp_vq_used_put_l(vr, b[j].id, b[j].ndesc, hl + f[j].len, l);
+	}
+	return k;
+}
+
+uint32_t
+vdp_vq_put_plain(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		 const struct vdp_plain *f, uint32_t n)
+{
+	/* the frame function's cases: a broken ring, dirty logging, a
+	 * header length it refuses */
+	if (VDP_UNLIKELY(vr->broken || vr->log || vr->hdr_len > sizeof(struct vdp_net_hdr) ||
+			 vr->hdr_len < VDP_NET_HDR_LEN_LEGACY))
+		return 0;
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		return vdp_put_plain_l(vr, mm, f, n, VDP_LAYOUT_PACKED);
+	return vdp_put_plain_l(vr, mm, f, n, VDP_LAYOUT_SPLIT);
 }
 
 /* Here, above both layouts: vdp_split.c and vdp_packed.c do not call

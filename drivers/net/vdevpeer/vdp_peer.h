@@ -98,8 +98,9 @@ struct vdp_peer_plain {
 	uint16_t id, ndesc;
 };
 
-/* Chains taken from the sender before the first is delivered. */
-#define VDP_PEER_BATCH 32u
+/* Chains taken from the sender before the first is delivered (what
+ * vdp_vq_put_plain takes in one call). */
+#define VDP_PEER_BATCH VDP_PLAIN_MAX
 
 /* What a frame loop carries from one frame to the next. */
 struct vdp_peer_run {
@@ -136,7 +137,9 @@ vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct 
 	return true;
 }
 
-/* The second pass: the k plain chains of the first, in order; seen()
+/* The second pass: the k plain chains of the first, in order, into b
+ * in two passes of its own (vdp_vq_put_plain: b's buffers first, then
+ * the copies), those it has no plain buffer for one at a time; seen()
  * once they are all given back (a's take position is then its used
  * position, what the crash state may store). */
 static VDP_ALWAYS_INLINE void
@@ -144,14 +147,28 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_peer_plain *t, uint32_
 {
 	static const struct vdp_net_hdr oh;
 	const uint32_t hl = x->va->hdr_len;
+	struct vdp_plain f[VDP_PEER_BATCH];
+	uint32_t put = 0;
 
 	for (uint32_t j = 0; j < k; j++) {
-		const struct vdp_iov fi = { t[j].hva + hl, t[j].len - hl };
-
-		if (x->learn && fi.len >= 14) {
-			x->ops->learn(x->ctx, fi.base);
+		f[j].hdr = &oh;
+		f[j].base = t[j].hva + hl;
+		f[j].len = t[j].len - hl;
+		if (x->learn && f[j].len >= 14) {
+			x->ops->learn(x->ctx, f[j].base);
 			x->learn = false;
 		}
+	}
+	if (!x->broke)
+		put = vdp_vq_put_plain(x->vb, x->mmb, f, k);
+	for (uint32_t j = 0; j < put; j++) {
+		vdp_vq_used_put_l(x->va, t[j].id, t[j].ndesc, 0, x->l);
+		x->ops->moved(x->ctx, f[j].len, 0);
+		x->nb++;
+	}
+	for (uint32_t j = put; j < k; j++) {
+		const struct vdp_iov fi = { f[j].base, f[j].len };
+
 		vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false);
 	}
 	if (k != 0 && !x->broke)

@@ -259,6 +259,9 @@ struct vdp_vring {
 	uint32_t budget_desc; /* descriptors the walkers may still read */
 	uint32_t budget_bad;  /* chains they may still refuse */
 	bool budget_hit;      /* this burst ran out (counted once) */
+	bool grant_held;      /* vdp_vq_put_plain granted the frame it handed
+			       * back to the frame function: that one does not
+			       * grant it again */
 
 	/* packed: buffer ids taken and not yet put in the used ring (a
 	 * guest that reuses one while we hold it is refused) */
@@ -340,6 +343,7 @@ vdp_vring_burst_begin(struct vdp_vring *vr)
 	vr->budget_desc = VDP_BURST_DESC_MAX;
 	vr->budget_bad = VDP_BURST_BAD_MAX;
 	vr->budget_hit = false;
+	vr->grant_held = false;
 	vr->used_flushed = false;
 }
 
@@ -1006,6 +1010,45 @@ typedef int (*vdp_frame_fn)(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			    const struct vdp_net_hdr *hdr, const struct vdp_iov *src,
 			    uint32_t nsrc);
 vdp_frame_fn vdp_vq_frame_fn(const struct vdp_vring *vr);
+
+/* A frame for vdp_vq_put_plain: the header to give it (num_buffers is
+ * set to 1) and the frame, in one piece. */
+struct vdp_plain {
+	const struct vdp_net_hdr *hdr;
+	const void *base;
+	uint32_t len;
+};
+
+/* Frames one vdp_vq_put_plain call takes at most. */
+#define VDP_PLAIN_MAX 32u
+/* The longest frame it takes: what the smallest buffer a Linux guest
+ * posts with mergeable buffers holds after the header (1500 bytes of
+ * payload, Ethernet and VLAN headers). A longer frame is left to the
+ * frame function before any fetch, rather than fetched and given back
+ * when it needs several buffers. */
+#define VDP_PLAIN_LEN_MAX 1518u
+
+/*
+ * Frames f[0..n) (at most VDP_PLAIN_MAX) into vr's RX ring in two
+ * passes: first a buffer for each, of one segment holding header and
+ * frame (loads of what the guest wrote), then the writes (stores into
+ * lines the guest holds), so that no descriptor load waits behind the
+ * stores of the frame before. What the guest sees is what the frame
+ * function would have given it frame by frame. Stops before the first
+ * frame longer than VDP_PLAIN_LEN_MAX or without such a buffer (several
+ * segments, too short, none, out of budget, broken ring), leaving the
+ * buffer where it was: hand that frame to
+ * the frame function (vdp_vq_frame_fn), which knows every other case
+ * and counts what it cannot do. Returns the frames put. Puts none with
+ * dirty logging on.
+ *
+ * A chain the walker refuses (a guest breaking the spec) is given back
+ * when it is met, before the buffers taken ahead of it in the same call:
+ * with IN_ORDER that guest may misread its own used ring; our positions
+ * and ids stay exact.
+ */
+uint32_t vdp_vq_put_plain(struct vdp_vring *vr, const struct vdp_memmap *mm,
+			  const struct vdp_plain *f, uint32_t n);
 
 /* Largest TX frame (payload after the virtio-net header) we accept. */
 #define VDP_TX_FRAME_MAX (64u * 1024u + 256u)

@@ -1636,6 +1636,17 @@ fz_frame(uint32_t len, uint8_t cut, uint32_t seed)
 	 * function the PMD picks when it loads the ring, in turn */
 	switch (seed % 3) {
 	case 0:
+		/* a frame in one piece, half the time: through
+		 * vdp_vq_put_plain first, then (as its callers do) the
+		 * frame function when it stopped before it */
+		if (npieces == 1 && (seed / 3) % 2 == 1) {
+			const struct vdp_plain pf = { &fz.nh, iov[0].base, iov[0].len };
+
+			if (vdp_vq_put_plain(&fz.vr, &fz.mm, &pf, 1) == 1) {
+				ret = 0;
+				break;
+			}
+		}
 		ret = vdp_packed_enqueue_frame(&fz.vr, &fz.mm, &fz.nh, iov, npieces);
 		break;
 	case 1:

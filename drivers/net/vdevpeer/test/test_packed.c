@@ -1403,6 +1403,141 @@ test_frames(bool split, bool batch)
 
 /* ---- the burst budget on a packed ring ---- */
 
+/*
+ * vdp_vq_put_plain, on either layout: plain frames in two passes land as
+ * the frame function would have put them one by one (header with
+ * num_buffers 1, bytes, used lengths, order), and it stops, counting
+ * nothing and leaving the buffer where it was, before a frame whose
+ * buffer is missing, too short or in several segments (the frame
+ * function then counts it as before); a refused chain in the middle is
+ * returned empty once; a broken ring or dirty logging: nothing taken.
+ */
+static void
+test_plain(bool split, bool batch)
+{
+	struct fx_opts o = { .split = split, .size = 8, .indirect = true, .mrg = true,
+			     .batch = batch };
+	const struct vdp_net_hdr h0 = { .num_buffers = 9 };
+	const struct vdp_net_hdr hdv = { .flags = 2 /* DATA_VALID */, .num_buffers = 9 };
+	static uint8_t frame[4][300];
+	struct vdp_plain pf[4];
+	struct vdp_iov iov;
+	const char *L;
+	struct fx f;
+	int id[4], ok;
+
+	fx_init(&f, &o);
+	L = batch ? "packed, used_batch" : fx_name(&f);
+	for (int i = 0; i < 4; i++) {
+		fill_pattern(frame[i], sizeof(frame[i]), (uint32_t)(50 + i));
+		pf[i] = (struct vdp_plain){ i == 1 ? &hdv : &h0, frame[i], (uint32_t)(60 + 70 * i) };
+	}
+	/* no buffer: nothing taken, nothing counted */
+	fx_mark(&f);
+	CHECK(vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 4) == 0 && fx_only_err(&f, VDP_ERR_MAX) &&
+	      fx_in_sync(&f), "plain[%s]: no buffer -> none put, nothing counted", L);
+
+	/* rounds over a ring of 8: three frames, then the fourth has none */
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < 3; i++) {
+			id[i] = post_rx_map(&f, 256);
+			memset(guest_ptr(&f.m, gpa_of[id[i]]), 0xee, 256);
+		}
+		fx_mark(&f);
+		ok = vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 4) == 3 && fx_only_err(&f, VDP_ERR_MAX);
+		fx_publish(&f);
+		for (int i = 0; i < 3 && ok; i++) {
+			const uint8_t *p = guest_ptr(&f.m, gpa_of[id[i]]);
+			struct vdp_net_hdr gh;
+
+			memcpy(&gh, p, sizeof(gh));
+			ok = guest_expect_used(&f, (uint32_t)id[i], 12 + pf[i].len) &&
+			     gh.num_buffers == 1 && gh.flags == pf[i].hdr->flags &&
+			     memcmp(p + 12, frame[i], pf[i].len) == 0 && p[12 + pf[i].len] == 0xee;
+		}
+		CHECK(ok && fx_in_sync(&f) && fx_none_held(&f) && !f.vr.broken,
+		      "plain[%s]: round %d: 3 of 4 frames put in order, headers, bytes, lengths", L,
+		      round);
+	}
+
+	/* too short, then several segments: stops there, buffer left */
+	id[0] = post_rx_map(&f, 256);
+	id[1] = post_rx_map(&f, 64);
+	fx_mark(&f);
+	ok = vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 4) == 1 && fx_only_err(&f, VDP_ERR_MAX) &&
+	     fx_left(&f) == 1;
+	fx_publish(&f);
+	CHECK(ok && guest_expect_used(&f, (uint32_t)id[0], 72) && fx_used_pending(&f) == 0,
+	      "plain[%s]: a buffer too short for the next frame: stops before it, left", L);
+	iov = (struct vdp_iov){ frame[1], pf[1].len };
+	fx_mark(&f);
+	CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &hdv, &iov, 1) == VDP_ERR_NO_RX_BUF &&
+	      fx_only_err(&f, VDP_ERR_NO_RX_BUF) && fx_left(&f) == 1,
+	      "plain[%s]: the frame function then counts it (mergeable: no second buffer)", L);
+	fx_fini(&f);
+
+	/* several segments; a refused chain between two good ones */
+	fx_init(&f, &o);
+	{
+		struct guest_buf b[2], ro;
+		int hm, hbad, hg;
+
+		for (int i = 0; i < 2; i++)
+			b[i] = (struct guest_buf){ guest_alloc(&f.m, 200, 8), 200, true };
+		hm = fx_post(&f, b, 2, false);
+		fx_mark(&f);
+		CHECK(vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 1) == 0 && fx_only_err(&f, VDP_ERR_MAX) &&
+		      fx_left(&f) == (split ? 1u : 2u),
+		      "plain[%s]: a buffer of two segments: none put, left", L);
+		iov = (struct vdp_iov){ frame[0], pf[0].len };
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &h0, &iov, 1) == 0 &&
+		      (fx_publish(&f), true) && guest_expect_used(&f, (uint32_t)hm, 72),
+		      "plain[%s]: the frame function takes it", L);
+		id[0] = post_rx_map(&f, 256);
+		ro = (struct guest_buf){ guest_alloc(&f.m, 256, 8), 256, false };
+		hbad = fx_post(&f, &ro, 1, false);
+		hg = post_rx_map(&f, 256);
+		fx_mark(&f);
+		ok = vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 3) == 2 && fx_only_err(&f, VDP_ERR_BAD_DESC);
+		fx_publish(&f);
+		/* the refused one was given back when met, before ours */
+		CHECK(ok && guest_expect_used(&f, (uint32_t)hbad, 0) &&
+		      guest_expect_used(&f, (uint32_t)id[0], 72) &&
+		      guest_expect_used(&f, (uint32_t)hg, 142) && fx_in_sync(&f) && !f.vr.broken,
+		      "plain[%s]: a refused chain between two: returned empty once, both put", L);
+	}
+	/* longer than VDP_PLAIN_LEN_MAX: not even fetched */
+	id[0] = post_rx_map(&f, 4096);
+	id[1] = post_rx_map(&f, 4096);
+	{
+		static uint8_t big[VDP_PLAIN_LEN_MAX + 1];
+		struct vdp_plain pb[2] = { pf[0], { &h0, big, sizeof(big) } };
+
+		ok = vdp_vq_put_plain(&f.vr, &f.m.mm, pb, 2) == 1 && fx_left(&f) == 1;
+		fx_publish(&f);
+		CHECK(ok && guest_expect_used(&f, (uint32_t)id[0], 72) && fx_used_pending(&f) == 0,
+		      "plain[%s]: a frame of %u bytes stops the run before its fetch (a buffer "
+		      "that holds it left)", L, VDP_PLAIN_LEN_MAX + 1);
+		iov = (struct vdp_iov){ big, sizeof(big) };
+		CHECK(vdp_vq_enqueue_frame(&f.vr, &f.m.mm, &h0, &iov, 1) == 0 &&
+		      (fx_publish(&f), true) && guest_expect_used(&f, (uint32_t)id[1], 12 + sizeof(big)),
+		      "plain[%s]: the frame function puts it", L);
+	}
+	/* dirty logging, then a broken ring: nothing taken */
+	id[0] = post_rx_map(&f, 256);
+	f.vr.log = true;
+	CHECK(vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 1) == 0 && fx_left(&f) == 1,
+	      "plain[%s]: dirty logging on: none put", L);
+	f.vr.log = false;
+	f.vr.broken = true;
+	CHECK(vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 1) == 0 && fx_left(&f) == 1,
+	      "plain[%s]: broken ring: none put", L);
+	f.vr.broken = false;
+	CHECK(f.early == 0, "plain[%s]: nothing the guest's before the publish (%u times)", L,
+	      f.early);
+	fx_fini(&f);
+}
+
 static void
 test_budget(void)
 {
@@ -2928,6 +3063,9 @@ main(void)
 	test_frames(true, false);
 	test_frames(false, false);
 	test_frames(false, true);
+	test_plain(true, false);
+	test_plain(false, false);
+	test_plain(false, true);
 	test_used_batch();
 	test_used_batch_inorder();
 	test_budget();
