@@ -172,12 +172,14 @@ vdp_queue_close_call(struct vdp_queue *q)
 	q->callfd = -1;
 }
 
-void
-vdp_queue_publish_shared(struct vdp_queue *q)
+/* Call q's guest from the control thread (the decision made): never
+ * through a call fd the VMM made blocking again. */
+static void
+call_shared(struct vdp_queue *q)
 {
 	int fl;
 
-	if (!q->ring_ok || !vdp_vq_publish(&q->vr) || q->callfd < 0 || q->call_off)
+	if (q->callfd < 0 || q->call_off)
 		return;
 	fl = fcntl(q->callfd, F_GETFL);
 	if (fl < 0 || !(fl & O_NONBLOCK)) {
@@ -186,4 +188,21 @@ vdp_queue_publish_shared(struct vdp_queue *q)
 		return;
 	}
 	vdp_queue_call(q);
+}
+
+void
+vdp_queue_publish_shared(struct vdp_queue *q)
+{
+	if (q->ring_ok && vdp_vq_publish(&q->vr))
+		call_shared(q);
+}
+
+void
+vdp_queue_call_due_shared(struct vdp_queue *q)
+{
+	if (!q->call_due)
+		return;
+	q->call_due = false;
+	if (q->ring_ok && vdp_vq_need_call_l(&q->vr, q->vr.layout))
+		call_shared(q);
 }

@@ -27,6 +27,15 @@ void vdp_queue_call(struct vdp_queue *q);
  */
 void vdp_queue_publish_shared(struct vdp_queue *q);
 
+/*
+ * The guest TX ring's call that q's lcore left for its next burst
+ * (q->call_due, vdevpeer_rxtx.c), decided now by the control thread, the
+ * queue paused: that burst may never come on this ring (it is about to
+ * be loaded again, given back to the VMM or freed). vdp_queue_pause
+ * does it for every queue it pauses.
+ */
+void vdp_queue_call_due_shared(struct vdp_queue *q);
+
 /* Close our copy of q's call fd. */
 void vdp_queue_close_call(struct vdp_queue *q);
 

@@ -194,8 +194,14 @@ pause_queues(struct vdp_port *p, struct vdp_queue **qs, uint32_t n)
 		for (uint32_t i = 0; i < n; i++)
 			if (!qs[i]->stuck && __atomic_load_n(&qs[i]->busy, __ATOMIC_SEQ_CST))
 				busy++;
-		if (busy == 0)
+		if (busy == 0) {
+			/* calls the lcores left for their next burst: the
+			 * rings may change before it comes */
+			for (uint32_t i = 0; i < n; i++)
+				if (!qs[i]->stuck)
+					vdp_queue_call_due_shared(qs[i]);
 			return 0;
+		}
 		if (now > deadline)
 			break;
 		/* an lcore blocked on a VMM's call fd gets out */

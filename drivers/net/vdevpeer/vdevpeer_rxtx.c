@@ -65,8 +65,8 @@ vdp_queue_publish_l(struct vdp_queue *q, enum vdp_layout l)
  * already made our used index visible, so the fence before the guest's
  * flags costs nothing then, where right after the flush it waited for
  * the line the guest polls. A call comes at most one poll round later;
- * a ring the lcore no longer polls (stopped, paused) gets it when polled
- * again.
+ * for a ring the control thread pauses (to load it again, give it back
+ * or free it), when it is paused (vdp_queue_call_due_shared).
  */
 static VDP_ALWAYS_INLINE void
 vdp_queue_call_due_l(struct vdp_queue *q, enum vdp_layout l)
@@ -852,19 +852,23 @@ bad:
 #define VDP_TX_OL_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | \
 			 RTE_MBUF_F_TX_IP_CKSUM)
 
-/* A host frame that goes as it is: one segment, no offload asked for. */
+/* A host frame that goes as it is: one segment, no offload asked for,
+ * not longer than vdp_vq_put_plain takes. */
 static inline bool
 vdp_tx_plain_ok(const struct rte_mbuf *m)
 {
-	return m->nb_segs == 1 && !(m->ol_flags & VDP_TX_OL_FLAGS);
+	return m->nb_segs == 1 && !(m->ol_flags & VDP_TX_OL_FLAGS) &&
+	       m->data_len <= VDP_PLAIN_LEN_MAX;
 }
 
 /*
  * Host frames pkts[0..n) into q's guest RX ring (q entered, its burst
  * begun); they are not freed. Returns how many were handled: n, or
  * fewer when the ring broke (the rest counted as queue_stopped). Runs
- * of plain frames go in two passes (vdp_vq_put_plain); the others, and
- * a plain one the ring has no plain buffer for, one at a time.
+ * of plain frames go in two passes (vdp_vq_put_plain); the others one
+ * at a time, and once the ring had no plain buffer for a plain frame
+ * (none, one of several segments or too short, dirty logging) the rest
+ * of the burst too: the buffer it gave back is not taken twice per frame.
  */
 static uint16_t
 vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
@@ -873,8 +877,8 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS];
 	struct vdp_plain f[VDP_PLAIN_MAX];
+	bool dv, plain = true;
 	uint16_t i = 0;
-	bool dv;
 
 	/* frames verified by a NIC (or a guest's offload contract) */
 	dv = __atomic_load_n(&q->port->csum_on, __ATOMIC_RELAXED) &&
@@ -886,7 +890,7 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 		int ret;
 
 		/* a run of plain frames, in two passes */
-		while (i + k < n && k < VDP_PLAIN_MAX && vdp_tx_plain_ok(pkts[i + k])) {
+		while (plain && i + k < n && k < VDP_PLAIN_MAX && vdp_tx_plain_ok(pkts[i + k])) {
 			const struct rte_mbuf *x = pkts[i + k];
 
 			f[k].hdr = dv && (x->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
@@ -908,6 +912,7 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 				continue;
 			/* pkts[i] is plain: the frame function says why it
 			 * had no plain buffer (or puts it in several) */
+			plain = false;
 			m = pkts[i];
 		}
 		if (unlikely(!mbuf_to_iov(m, iov, &nseg))) {

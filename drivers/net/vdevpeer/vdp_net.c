@@ -470,6 +470,7 @@ vdp_vq_put_plain(struct vdp_vring *vr, const struct vdp_memmap *mm,
 {
 	/* the frame function's cases: a broken ring, dirty logging, a
 	 * header length it refuses */
+	vr->grant_held = false;   /* a stop before was handed on (contract) */
 	if (VDP_UNLIKELY(vr->broken || vr->log || vr->hdr_len > sizeof(struct vdp_net_hdr) ||
 			 vr->hdr_len < VDP_NET_HDR_LEN_LEGACY))
 		return 0;
