@@ -1044,8 +1044,12 @@ struct vdp_plain {
  *
  * A chain the walker refuses (a guest breaking the spec) is given back
  * when it is met, before the buffers taken ahead of it in the same call:
- * with IN_ORDER that guest may misread its own used ring; our positions
- * and ids stay exact.
+ * with IN_ORDER that guest may misread its own used ring. Our positions
+ * and ids stay exact while the process lives; on a packed ring with
+ * used_batch whose kept elements fill up in between, a crash right then
+ * may resume that ring inside a chain (it breaks: the guest's own ring
+ * only). The same holds for the first pass of ethdev RX and of the
+ * direct path.
  */
 uint32_t vdp_vq_put_plain(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			  const struct vdp_plain *f, uint32_t n);
