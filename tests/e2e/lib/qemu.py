@@ -331,12 +331,22 @@ class QemuGuest:
         import pexpect
 
         self._shell = True
-        self.child.send("\n")
-        try:
-            self.child.expect_exact(PROMPT, timeout=timeout)
-        except (pexpect.TIMEOUT, pexpect.EOF):
-            raise GuestError("no shell prompt on the migrated guest; console ends:\n"
-                             + self.console_tail()) from None
+        # a newline every few seconds: one that reaches the serial port
+        # before the incoming guest runs may not be read as typed
+        deadline = time.monotonic() + timeout
+        while True:
+            self.child.send("\n")
+            left = max(0.1, deadline - time.monotonic())
+            try:
+                self.child.expect_exact(PROMPT, timeout=min(5.0, left))
+                return
+            except pexpect.EOF:
+                break
+            except pexpect.TIMEOUT:
+                if time.monotonic() >= deadline:
+                    break
+        raise GuestError("no shell prompt on the migrated guest; console ends:\n"
+                         + self.console_tail())
 
     def check(self, cmd: str, timeout: float = 60) -> str:
         """Run a command that must succeed; return its output."""
