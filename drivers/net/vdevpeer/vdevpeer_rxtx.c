@@ -81,10 +81,7 @@ vdp_queue_call_due_l(struct vdp_queue *q, enum vdp_layout l)
 void
 vdp_queue_call_check(struct vdp_queue *q)
 {
-	if (q->vr.layout == VDP_LAYOUT_PACKED)
-		vdp_queue_call_due_l(q, VDP_LAYOUT_PACKED);
-	else
-		vdp_queue_call_due_l(q, VDP_LAYOUT_SPLIT);
+	vdp_queue_call_due_l(q, q->vr.layout);
 }
 
 static inline void
@@ -367,25 +364,24 @@ vdp_rx_offload(struct vdp_queue *q, struct rte_mbuf *m, const struct vdp_net_hdr
 	return 1;
 }
 
-/* Plain chains taken before the first is copied (vdp_rx_burst_l). */
-#define VDP_RX_BATCH 32u
-
-/* A guest TX chain of the first pass that one mbuf takes as it is: one
- * segment (header, then the frame), a header asking for nothing, and a
- * frame that is copied (not attached). */
-struct vdp_rx_plain {
-	const uint8_t *hva;
-	uint32_t len;        /* the frame's, after the header */
-	uint16_t id, ndesc;
-};
+/* A copied chain's used element: now, or (IN_ORDER, zero-copy) queued
+ * after the held chains taken before it. */
+static VDP_ALWAYS_INLINE void
+vdp_rx_used_put(struct vdp_queue *q, uint16_t id, uint16_t ndesc, enum vdp_layout l, bool zc)
+{
+	if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, id, ndesc)))
+		vdp_vq_used_put_l(&q->vr, id, ndesc, 0, l);
+}
 
 /*
- * The second pass: the k plain chains of the first, in order, each into
- * one of the mbufs mb[] (from the pool, not yet reset) with one copy, its
- * used element put. The copies read lines the first pass asked for.
+ * The second pass: the k plain chains of the first (one segment, a
+ * header asking for nothing, a frame one mbuf takes and that is copied,
+ * not attached), in order, each into one of the mbufs mb[] (from the
+ * pool, not yet reset) with one copy, its used element put. The copies
+ * read lines the first pass asked for.
  */
 static VDP_ALWAYS_INLINE void
-vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_rx_plain *t, uint32_t k,
+vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_peer_plain *t, uint32_t k,
 		  struct rte_mbuf **mb, struct rte_mbuf **pkts, enum vdp_layout l, bool zc)
 {
 	const uint32_t hl = q->vr.hdr_len;
@@ -393,7 +389,7 @@ vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_rx_plain *t, uint32_t k,
 
 	for (uint32_t j = 0; j < k; j++) {
 		struct rte_mbuf *m = mb[j];
-		const uint32_t len = t[j].len;
+		const uint32_t len = t[j].len - hl;
 
 		rte_pktmbuf_reset(m);
 		memcpy(rte_pktmbuf_mtod(m, void *), t[j].hva + hl, len);
@@ -402,9 +398,7 @@ vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_rx_plain *t, uint32_t k,
 		m->port = port;
 		if (zc)
 			VDP_CNT_INC(q->zc.stat[VDP_ZC_COPIED]);
-		/* IN_ORDER: after the held chains taken before it */
-		if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, t[j].id, t[j].ndesc)))
-			vdp_vq_used_put_l(&q->vr, t[j].id, t[j].ndesc, 0, l);
+		vdp_rx_used_put(q, t[j].id, t[j].ndesc, l, zc);
 		vdp_queue_count(q, len);
 		pkts[j] = m;
 	}
@@ -432,9 +426,7 @@ vdp_rx_chain(struct vdp_queue *q, struct vdp_chain *c, const struct vdp_net_hdr 
 			vdp_vring_err(vr, VDP_ERR_NO_MBUF, 0, 0);
 			return -1;
 		}
-		/* IN_ORDER: after the held chains taken before it */
-		if (!(zc && unlikely(q->zc.inorder) && vdp_zc_defer(q, c->id, c->ndesc)))
-			vdp_vq_used_put_l(vr, c->id, c->ndesc, 0, l);
+		vdp_rx_used_put(q, c->id, c->ndesc, l, zc);
 	}
 	if (unlikely((vh->flags | vh->gso_type) != 0))
 		return vdp_rx_offload(q, m, vh, pkts, room);
@@ -449,7 +441,7 @@ vdp_rx_chain(struct vdp_queue *q, struct vdp_chain *c, const struct vdp_net_hdr 
  * tested per burst, on what the ring was loaded with, never per frame.
  *
  * In two passes, as the direct path (vdp_peer_frames_l): the first takes
- * up to VDP_RX_BATCH plain chains and asks for their frames' lines (the
+ * up to VDP_PEER_BATCH plain chains and asks for their frames' lines (the
  * guest has just written them; they come from its core), the second
  * copies them, so the misses overlap instead of each waiting for the
  * next descriptor's. A chain that is not plain ends a first pass and is
@@ -464,8 +456,8 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 	struct vdp_chain *c = &q->chain;
 	const uint32_t hl = vr->hdr_len;
 	const uint32_t max_len = rte_pktmbuf_data_room_size(q->mp) - RTE_PKTMBUF_HEADROOM;
-	struct vdp_rx_plain t[VDP_RX_BATCH];
-	struct rte_mbuf *mb[VDP_RX_BATCH];
+	struct vdp_peer_plain t[VDP_PEER_BATCH];
+	struct rte_mbuf *mb[VDP_PEER_BATCH];
 	uint16_t nb_rx, i = 0, take = n, left;
 
 	vdp_queue_call_due_l(q, l);   /* the last burst's */
@@ -478,7 +470,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 	/* split: the chains available, exactly; packed: at least one (the
 	 * pass takes up to a batch, returning the mbufs it did not use) */
 	if (l == VDP_LAYOUT_PACKED)
-		left = VDP_RX_BATCH;
+		left = VDP_PEER_BATCH;
 	/* IN_ORDER: no more chains than the in-order window has room for */
 	if (zc && unlikely(q->zc.inorder))
 		take = vdp_zc_inorder_room(q, n);
@@ -493,7 +485,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 		if (left == 0 && (left = vdp_vq_avail_l(vr, l)) == 0)
 			break;
 		want = RTE_MIN(RTE_MIN((uint32_t)(take - i), (uint32_t)(n - nb_rx)),
-			       RTE_MIN((uint32_t)left, VDP_RX_BATCH));
+			       RTE_MIN((uint32_t)left, VDP_PEER_BATCH));
 		if (unlikely(rte_mempool_get_bulk(q->mp, (void **)mb, want) != 0)) {
 			/* the pool runs low: one at a time */
 			if (rte_mempool_get(q->mp, (void **)mb) != 0) {
@@ -528,7 +520,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 			rte_prefetch0(c->seg[0].hva + hl);
 			rte_prefetch0(c->seg[0].hva + hl + len - 1);
 			t[k].hva = c->seg[0].hva;
-			t[k].len = len;
+			t[k].len = c->seg[0].len;   /* header and frame */
 			t[k].id = c->id;
 			t[k].ndesc = c->ndesc;
 			k++;
@@ -852,6 +844,17 @@ bad:
 #define VDP_TX_OL_FLAGS (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | \
 			 RTE_MBUF_F_TX_IP_CKSUM)
 
+/* The header of a host frame with no offload asked for: DATA_VALID for
+ * one a NIC verified, when the guest takes it (dv). */
+static inline const struct vdp_net_hdr *
+vdp_tx_hdr(const struct rte_mbuf *m, bool dv)
+{
+	static const struct vdp_net_hdr hdr = { 0 }, hdr_dv = { .flags = VDP_HDR_F_DATA_VALID };
+
+	return dv && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		     RTE_MBUF_F_RX_L4_CKSUM_GOOD ? &hdr_dv : &hdr;
+}
+
 /* A host frame that goes as it is: one segment, no offload asked for,
  * not longer than vdp_vq_put_plain takes. */
 static inline bool
@@ -873,7 +876,6 @@ vdp_tx_plain_ok(const struct rte_mbuf *m)
 static uint16_t
 vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
-	static const struct vdp_net_hdr hdr = { 0 }, hdr_dv = { .flags = VDP_HDR_F_DATA_VALID };
 	struct vdp_vring *vr = &q->vr;
 	struct vdp_iov iov[VDP_CHAIN_MAX_SEGS];
 	struct vdp_plain f[VDP_PLAIN_MAX];
@@ -885,7 +887,7 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	     (q->port->feat & VDP_BIT(VDP_F_GUEST_CSUM));
 	while (i < n) {
 		struct rte_mbuf *m = pkts[i];
-		const struct vdp_net_hdr *h = &hdr;
+		const struct vdp_net_hdr *h;
 		uint32_t nseg, k = 0;
 		int ret;
 
@@ -893,8 +895,7 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 		while (plain && i + k < n && k < VDP_PLAIN_MAX && vdp_tx_plain_ok(pkts[i + k])) {
 			const struct rte_mbuf *x = pkts[i + k];
 
-			f[k].hdr = dv && (x->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-				   RTE_MBUF_F_RX_L4_CKSUM_GOOD ? &hdr_dv : &hdr;
+			f[k].hdr = vdp_tx_hdr(x, dv);
 			f[k].base = rte_pktmbuf_mtod(x, const void *);
 			f[k].len = x->data_len;
 			k++;
@@ -903,7 +904,7 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 			uint32_t put = vdp_vq_put_plain(vr, q->mm, f, k);
 
 			for (uint32_t j = 0; j < put; j++) {
-				if (f[j].hdr == &hdr_dv)
+				if (f[j].hdr->flags == VDP_HDR_F_DATA_VALID)
 					VDP_CNT_INC(q->ol[VDP_OL_DATA_VALID]);
 				vdp_queue_count(q, f[j].len);
 			}
@@ -923,12 +924,10 @@ vdp_tx_mbufs(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n)
 		if (unlikely(m->ol_flags & VDP_TX_OL_FLAGS)) {
 			ret = vdp_tx_offload(q, m, iov, nseg);
 		} else {
-			if (dv && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-				  RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-				h = &hdr_dv;
+			h = vdp_tx_hdr(m, dv);
 			ret = vdp_tx_put(q, h, iov, nseg, m->pkt_len);
 			/* counted when delivered, as in a plain run */
-			if (ret == 0 && h == &hdr_dv)
+			if (ret == 0 && h->flags == VDP_HDR_F_DATA_VALID)
 				VDP_CNT_INC(q->ol[VDP_OL_DATA_VALID]);
 		}
 		if (ret < 0)

@@ -91,7 +91,8 @@ vdp_hdr_get(const struct vdp_chain *c, uint32_t hl, struct vdp_net_hdr *vh)
 }
 
 /* A plain one-segment chain taken from the sender in the first pass,
- * delivered in the second (vdp_peer_frames_l). */
+ * delivered in the second (vdp_peer_frames_l; also the ethdev RX path's
+ * first pass, vdp_rx_burst_l). */
 struct vdp_peer_plain {
 	uint8_t *hva;    /* the segment: header, then the frame */
 	uint32_t len;
@@ -99,7 +100,7 @@ struct vdp_peer_plain {
 };
 
 /* Chains taken from the sender before the first is delivered (what
- * vdp_vq_put_plain takes in one call). */
+ * vdp_vq_put_plain takes in one call; and the ethdev RX path's pass). */
 #define VDP_PEER_BATCH VDP_PLAIN_MAX
 
 /* What a frame loop carries from one frame to the next. */

@@ -22,6 +22,7 @@
 
 #include "guest_packed.h"
 #include "guest_ring.h"
+#include "vdp_offload.h"
 #include "vdp_ring.h"
 #include "check.h"
 
@@ -1418,7 +1419,7 @@ test_plain(bool split, bool batch)
 	struct fx_opts o = { .split = split, .size = 8, .indirect = true, .mrg = true,
 			     .batch = batch };
 	const struct vdp_net_hdr h0 = { .num_buffers = 9 };
-	const struct vdp_net_hdr hdv = { .flags = 2 /* DATA_VALID */, .num_buffers = 9 };
+	const struct vdp_net_hdr hdv = { .flags = VDP_HDR_F_DATA_VALID, .num_buffers = 9 };
 	static uint8_t frame[4][300];
 	struct vdp_plain pf[4];
 	struct vdp_iov iov;
