@@ -103,7 +103,9 @@ vdp_pcirc(uint16_t slot, bool wrap, uint32_t size)
 static inline uint32_t
 vdp_pdist(uint32_t from, uint32_t to, uint32_t size)
 {
-	return (to + 2u * size - from) % (2u * size);
+	const uint32_t d = to + 2u * size - from;   /* both < 2 * size: no division */
+
+	return d >= 2u * size ? d - 2u * size : d;
 }
 
 /* Slot after s, flipping *wrap at the end of the ring. */
@@ -379,48 +381,64 @@ vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
 		vdp_id_set(vr, c->id, false);
 }
 
-/* Flags of a used element of phase wrap: WRITE when the device wrote
- * into the buffer (len != 0): the guest reads len only then (2.7.4). */
-static inline uint16_t
-vdp_packed_used_flags(bool wrap, uint32_t len)
+/*
+ * A used element of phase wrap as the one 8-byte word of its slot that
+ * holds len, id and flags (vdp_packed_used_store): one store hands the
+ * three to the guest at once, instead of three stores to a line the
+ * guest holds. WRITE when the device wrote into the buffer (len != 0):
+ * the guest reads len only then (2.7.4).
+ */
+static inline uint64_t
+vdp_packed_used_word(bool wrap, uint16_t id, uint32_t len)
 {
-	return (uint16_t)((wrap ? VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED : 0) |
-			  (len != 0 ? VDP_DESC_F_WRITE : 0));
+	const uint64_t flags = (wrap ? VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED : 0) |
+			       (len != 0 ? VDP_DESC_F_WRITE : 0);
+
+	return len | (uint64_t)id << 32 | flags << 48;
+}
+
+/* Stores that word: 8-aligned when the guest's ring is 16-aligned, as
+ * vdp_vumsg.c checks (a VMM whose region offsets misalign it only gets a
+ * store that x86 does not make atomic, for its own guest's ring). */
+typedef uint64_t __attribute__((may_alias)) vdp_pword;
+static inline void
+vdp_packed_used_store(struct vdp_pdesc *d, uint64_t w)
+{
+	__atomic_store_n((vdp_pword *)(void *)&d->len, w, __ATOMIC_RELEASE);
 }
 
 /*
- * Write id and len of a used element at our used position (not its
- * flags: the caller stores them, with release, to hand it over), then
- * move past the ndesc slots of its chain. Returns the element.
+ * n slots are about to be used: a whole lap of the 2 x size (slot, wrap)
+ * positions or more since the last need_call, and the positions alone can
+ * no longer tell whether off_wrap was stepped over (they came back round).
+ * Forget the last check: the next one calls, as after init. Possible in
+ * one burst on a small ring whose guest reposts buffers while we work (our
+ * used elements are its at once). Once per element or group.
+ */
+static inline void
+vdp_packed_used_lap(struct vdp_vring *vr, uint32_t n)
+{
+	const uint32_t size = vr->size;
+
+	if (vr->signalled_valid &&
+	    vdp_pdist(vdp_pcirc(vr->signalled_used, vr->signalled_wrap, size),
+		      vdp_pcirc(vr->used_idx, vr->used_wrap, size), size) + n >= 2u * size)
+		vr->signalled_valid = false;
+}
+
+/*
+ * The slot of our used position, for a used element of chain id (the
+ * caller stores its word); moves past the ndesc slots of the chain.
  */
 static inline struct vdp_pdesc *
-vdp_packed_used_fill(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
+vdp_packed_used_step(struct vdp_vring *vr, uint16_t id, uint16_t ndesc)
 {
 	struct vdp_pdesc *d = &vr->pdesc[vr->used_idx];
 	const uint32_t size = vr->size;
-	const uint32_t n = ndesc != 0 ? ndesc : 1;
-	uint32_t s;
+	uint32_t s = (uint32_t)vr->used_idx + (ndesc != 0 ? ndesc : 1);
 
-	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
 	if (id < size)
 		vdp_id_set(vr, id, false);
-	/*
-	 * Slots used since the last need_call: a whole lap of the 2 x size
-	 * (slot, wrap) positions or more, and the positions alone can no
-	 * longer tell whether off_wrap was stepped over (they came back
-	 * round). Forget the last check: the next one calls, as after init.
-	 * Possible in one burst on a small ring whose guest reposts buffers
-	 * while we work (our used elements are its at once).
-	 */
-	if (vr->signalled_valid) {
-		uint32_t moved = vdp_pdist(vdp_pcirc(vr->signalled_used, vr->signalled_wrap, size),
-					   vdp_pcirc(vr->used_idx, vr->used_wrap, size), size);
-
-		if (moved + n >= 2u * size)
-			vr->signalled_valid = false;
-	}
-	s = (uint32_t)vr->used_idx + n;
 	if (s >= size) {
 		s -= size;
 		vr->used_wrap = !vr->used_wrap;
@@ -466,16 +484,15 @@ vdp_packed_state_done(struct vdp_vring *vr)
 		__atomic_store_n(&vr->state->group, 0, __ATOMIC_RELEASE);
 }
 
-/* One element, handed over at once (no record). */
+/* One element, handed over at once (no record, no lap check). */
 static inline void
 vdp_packed_used_put1(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
-	const uint16_t flags = vdp_packed_used_flags(vr->used_wrap, len);
-	struct vdp_pdesc *d = vdp_packed_used_fill(vr, id, ndesc, len);
+	const uint64_t w = vdp_packed_used_word(vr->used_wrap, id, len);
+	struct vdp_pdesc *d = vdp_packed_used_step(vr, id, ndesc);
 
-	/* Release: id and len (and the buffer's bytes) before the flags
-	 * that hand the element to the guest. */
-	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	/* Release: the buffer's bytes (and the elements before) first. */
+	vdp_packed_used_store(d, w);
 }
 
 /* Handed over: a chain the state counted as held (zero-copy) is not any
@@ -494,6 +511,7 @@ vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t 
 	const struct vdp_used_ent e = { id, ndesc, len };
 
 	vdp_packed_state_record(vr, &e, 1, ndesc != 0 ? ndesc : 1);
+	vdp_packed_used_lap(vr, ndesc != 0 ? ndesc : 1);
 	vdp_packed_used_put1(vr, id, ndesc, len);
 	vdp_packed_state_unhold(vr, id);
 	vdp_packed_state_done(vr);
@@ -502,9 +520,9 @@ vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t 
 void
 vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
 {
-	uint16_t first_flags;
 	struct vdp_pdesc *first;
 	uint32_t nslots = 0;
+	uint64_t first_w;
 
 	if (n == 0)
 		return;
@@ -512,13 +530,14 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 		nslots += e[i].ndesc != 0 ? e[i].ndesc : 1;
 	/* the group is handed over whole or not at all: one record */
 	vdp_packed_state_record(vr, e, n, nslots);
-	first_flags = vdp_packed_used_flags(vr->used_wrap, e[0].len);
-	first = vdp_packed_used_fill(vr, e[0].id, e[0].ndesc, e[0].len);
+	vdp_packed_used_lap(vr, nslots);
+	first_w = vdp_packed_used_word(vr->used_wrap, e[0].id, e[0].len);
+	first = vdp_packed_used_step(vr, e[0].id, e[0].ndesc);
 	for (uint32_t i = 1; i < n; i++)
 		vdp_packed_used_put1(vr, e[i].id, e[i].ndesc, e[i].len);
 	/* The guest looks at the first element only: once it is used, all
 	 * of the group are (release: their stores before this one). */
-	__atomic_store_n(&first->flags, first_flags, __ATOMIC_RELEASE);
+	vdp_packed_used_store(first, first_w);
 	for (uint32_t i = 0; i < n; i++)
 		vdp_packed_state_unhold(vr, e[i].id);
 	vdp_packed_state_done(vr);
@@ -602,8 +621,8 @@ vdp_packed_need_call(struct vdp_vring *vr)
 	 */
 	now = vdp_pcirc(new, vr->used_wrap, size);
 	since = vdp_pdist(vdp_pcirc(old, old_wrap, size), now, size);
-	ev_dist = (vdp_pdist(vdp_pcirc(ev, off_wrap >> 15, size), now, size) + 2u * size - 1u) %
-		  (2u * size);
+	ev_dist = vdp_pdist(vdp_pcirc(ev, off_wrap >> 15, size), now, size);
+	ev_dist = ev_dist != 0 ? ev_dist - 1u : 2u * size - 1u;   /* - 1, on the circle */
 	return ev_dist < since;
 }
 
