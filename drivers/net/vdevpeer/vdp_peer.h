@@ -278,6 +278,9 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 				}
 				break;
 			}
+			/* the frame's first line asked for now: the receiver's
+			 * buffers are taken before it is copied */
+			__builtin_prefetch(c->seg[0].hva + hl);
 			/* the walkers refuse a chain shorter than the header */
 			t[k].hva = c->seg[0].hva;
 			t[k].len = c->seg[0].len;
