@@ -432,6 +432,10 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			r = vdp_vq_fetch_l(vr, mm, VDP_DIR_WRITE, &c, l);
 		} while (r == VDP_FETCH_BAD);
 		if (VDP_LIKELY(r == VDP_FETCH_OK && c.nseg == 1 && c.len >= needed)) {
+			/* the lines the second pass writes (header, frame's
+			 * end), asked for while the next buffer is taken */
+			__builtin_prefetch(c.seg[0].hva, 1);
+			__builtin_prefetch(c.seg[0].hva + needed - 1, 1);
 			b[k].hva = c.seg[0].hva;
 			b[k].id = c.id;
 			b[k].ndesc = c.ndesc;
