@@ -325,11 +325,15 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "`copy limit ns (share)`: what copying one frame of that size from one core's "
         "buffer into another's costs on this machine, measured in the same run before "
         "the cells (`build/perf/bench_copy --benchmark_filter=crosscore` with the "
-        "generator's and the worker's CPUs: a sender thread writes each frame, the "
-        "worker's CPU copies it into a ring of receiver buffers; only the frame and one "
-        "flag line move between the cores), and in brackets that limit divided by the "
-        "row's worker ns/frame: the share of the physical limit the backend reaches "
-        "(100% = nothing but the copy).",
+        "generator's and the worker's CPUs: a sender thread writes each frame whole, the "
+        "worker's CPU takes them in bursts of 32 and copies each into a ring of receiver "
+        "buffers; only the frames and the flag lines move between the cores), and in "
+        "brackets that limit divided by the row's worker ns/frame: the share of the "
+        "physical limit the backend reaches (100% = nothing but the copy). The limit is "
+        "that of a guest that writes every byte of every frame; the generator and the "
+        "testpmd guests write only a few header bytes per frame, so a backend can beat "
+        "it (over 100%), most at 1518 B and up: lines the guest did not write are not "
+        "waited for.",
         "",
         "`tx Mpps (offered)` is what the guest's tx_burst accepted; `lost` is frames accepted "
         "on tx but never received (dropped by the backend, mostly when the receiving guest's "

@@ -397,9 +397,8 @@ vdp_packed_used_word(bool wrap, uint16_t id, uint32_t len)
 	return len | (uint64_t)id << 32 | flags << 48;
 }
 
-/* Stores that word: 8-aligned when the guest's ring is 16-aligned, as
- * vdp_vumsg.c checks (a VMM whose region offsets misalign it only gets a
- * store that x86 does not make atomic, for its own guest's ring). */
+/* Stores that word: 8-aligned, the ring's host address is 16-aligned
+ * (vdp_packed_init refuses any other). */
 typedef uint64_t __attribute__((may_alias)) vdp_pword;
 static inline void
 vdp_packed_used_store(struct vdp_pdesc *d, uint64_t w)

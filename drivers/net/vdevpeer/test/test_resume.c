@@ -852,7 +852,8 @@ test_packed_record(void)
 		uint16_t b;
 
 		/* (a) the record stored, the element not written; fill: its id
-		 * and length stored too (vdp_packed_used_fill), not its flags */
+		 * and length stored too, not its flags (the driver now stores
+		 * the three at once: a torn write, kept as a robustness case) */
 		for (int fill = 0; fill < 2; fill++) {
 			r = rt_new(&c);
 			run(r, 2 * c.size + 3, 3, false);
