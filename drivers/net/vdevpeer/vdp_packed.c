@@ -508,9 +508,10 @@ void
 vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
 	const struct vdp_used_ent e = { id, ndesc, len };
+	const uint32_t nslots = ndesc != 0 ? ndesc : 1;
 
-	vdp_packed_state_record(vr, &e, 1, ndesc != 0 ? ndesc : 1);
-	vdp_packed_used_lap(vr, ndesc != 0 ? ndesc : 1);
+	vdp_packed_state_record(vr, &e, 1, nslots);
+	vdp_packed_used_lap(vr, nslots);
 	vdp_packed_used_put1(vr, id, ndesc, len);
 	vdp_packed_state_unhold(vr, id);
 	vdp_packed_state_done(vr);
