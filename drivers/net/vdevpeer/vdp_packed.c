@@ -520,9 +520,13 @@ vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t 
 void
 vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
 {
+	struct vdp_pdesc *const ring = vr->pdesc;
+	uint64_t *const held = vr->ids_held;
+	const uint32_t size = vr->size;
+	uint32_t nslots = 0, s, hword = UINT32_MAX;
 	struct vdp_pdesc *first;
-	uint32_t nslots = 0;
-	uint64_t first_w;
+	uint64_t first_w, hbits = 0;
+	bool wrap;
 
 	if (n == 0)
 		return;
@@ -531,10 +535,42 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	/* the group is handed over whole or not at all: one record */
 	vdp_packed_state_record(vr, e, n, nslots);
 	vdp_packed_used_lap(vr, nslots);
-	first_w = vdp_packed_used_word(vr->used_wrap, e[0].id, e[0].len);
-	first = vdp_packed_used_step(vr, e[0].id, e[0].ndesc);
-	for (uint32_t i = 1; i < n; i++)
-		vdp_packed_used_put1(vr, e[i].id, e[i].ndesc, e[i].len);
+	/*
+	 * Walked in locals, the ids given back a 64-bit word at a time, and
+	 * our positions stored once after: the stores into the guest's ring
+	 * (may_alias) would otherwise make the compiler store them back after
+	 * each element, and each of our stores waits in the store buffer
+	 * behind the guest's lines (up to 64 elements here in one go).
+	 */
+	s = vr->used_idx;
+	wrap = vr->used_wrap;
+	first = &ring[s];
+	first_w = vdp_packed_used_word(wrap, e[0].id, e[0].len);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint16_t id = e[i].id;
+
+		if (i != 0)
+			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, id, e[i].len));
+		if (id < size) {
+			if (id / 64u != hword) {
+				if (hbits != 0)
+					held[hword] &= ~hbits;
+				hword = id / 64u;
+				hbits = 0;
+			}
+			hbits |= 1ull << (id % 64u);
+		}
+		s += e[i].ndesc != 0 ? e[i].ndesc : 1u;
+		if (s >= size) {
+			s -= size;
+			wrap = !wrap;
+		}
+	}
+	if (hbits != 0)
+		held[hword] &= ~hbits;
+	vr->used_idx = (uint16_t)s;
+	vr->used_wrap = wrap;
+	vr->used_pending = (uint16_t)(vr->used_pending + n);
 	/* The guest looks at the first element only: once it is used, all
 	 * of the group are (release: their stores before this one). */
 	vdp_packed_used_store(first, first_w);
