@@ -682,10 +682,11 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 	if (len != 0 && vr->shadow_slots != 0) {
 		/* The slot this element will be written into, when it starts
 		 * a line: asked for, for writing, now, so that the flush's
-		 * stores do not each wait for a line from the guest. The
-		 * guest does not touch slots we took and have not used (only
-		 * slots after ours in the line, when it is still filling
-		 * them). Not the first kept one's line: the guest polls it.
+		 * stores do not each wait for a line from the guest. A
+		 * driver does not write slots we took and have not used (it
+		 * may still be filling later slots of the line; a hostile one
+		 * that writes ours only moves lines: a hint, nothing read or
+		 * trusted). Not the first kept one's line: the guest polls it.
 		 * Receivers only (len != 0): an in-order sender's kept
 		 * elements end as one store (put_kept). */
 		uint32_t at = (uint32_t)vr->used_idx + vr->shadow_slots;
