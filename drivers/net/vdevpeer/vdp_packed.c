@@ -536,11 +536,13 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	vdp_packed_state_record(vr, e, n, nslots);
 	vdp_packed_used_lap(vr, nslots);
 	/*
-	 * Walked in locals, the ids given back a 64-bit word at a time, and
-	 * our positions stored once after: the stores into the guest's ring
+	 * Walked in locals, the ids given back a 64-bit word at a time (one
+	 * store per run of ids in the same word), and our positions stored
+	 * once after: the stores into the guest's ring
 	 * (may_alias) would otherwise make the compiler store them back after
 	 * each element, and each of our stores waits in the store buffer
-	 * behind the guest's lines (up to 64 elements here in one go).
+	 * behind the guest's lines (a burst's 64 kept elements, or a
+	 * mergeable frame's up to 128 buffers, in one go).
 	 */
 	s = vr->used_idx;
 	wrap = vr->used_wrap;

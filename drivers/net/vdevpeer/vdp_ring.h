@@ -445,8 +445,9 @@ uint32_t vdp_chain_read(const struct vdp_chain *c, uint32_t off, void *dst, uint
 uint32_t vdp_chain_write(const struct vdp_chain *c, uint32_t off, const void *src, uint32_t len);
 
 /* Ask for the line at p, to write it (x86: PREFETCHW, which -march=corei7
- * does not let the compiler emit; every x86-64 CPU that lacks it runs it
- * as a no-op). */
+ * does not let the compiler emit; a hint: it never faults, and the Intel
+ * CPUs of that class without the PRFCHW flag are reported to run it as a
+ * no-op). */
 static inline void
 vdp_prefetch_w(const void *p)
 {
@@ -686,7 +687,9 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 		 * driver does not write slots we took and have not used (it
 		 * may still be filling later slots of the line; a hostile one
 		 * that writes ours only moves lines: a hint, nothing read or
-		 * trusted). Not the first kept one's line: the guest polls it.
+		 * trusted). Not the first kept one's slot: the guest polls
+		 * its line (a group of nearly a whole small ring can come
+		 * back round to that line's start: asked for early, no more).
 		 * Receivers only (len != 0): an in-order sender's kept
 		 * elements end as one store (put_kept). */
 		uint32_t at = (uint32_t)vr->used_idx + vr->shadow_slots;
