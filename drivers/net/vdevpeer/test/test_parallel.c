@@ -1029,8 +1029,14 @@ device_run(void *arg)
 		device_complete(d, Q_RX, rx_used);
 		device_complete(d, Q_TX, tx_used);
 		if (wait_rx) {
-			/* a device out of buffers waits for the guest's next */
-			uint16_t had = vdp_split_avail_count(rx);
+			/* a device out of buffers waits for the guest's next:
+			 * counted from the avail idx the failed enqueue saw
+			 * (avail_cache), not from a fresh look, which would
+			 * take buffers posted since for old ones and wait for
+			 * more that a guest with all its buffers posted and
+			 * asleep for frames never sends (a stall seen once
+			 * under TSan, mrg=0 event_idx=1 indirect=1) */
+			uint16_t had = (uint16_t)(rx->avail_cache - rx->last_avail);
 
 			for (uint32_t spins = 1; !stopped(run) && !rx->broken &&
 			     vdp_split_avail_count(rx) == had; spins++)
