@@ -108,6 +108,19 @@ vdp_pdist(uint32_t from, uint32_t to, uint32_t size)
 	return d >= 2u * size ? d - 2u * size : d;
 }
 
+/* Slot s (< size) moved on by n (<= size) slots, flipping *wrap past the
+ * ring's end. */
+static inline uint32_t
+vdp_pslot_add(uint32_t s, uint32_t n, uint32_t size, bool *wrap)
+{
+	s += n;
+	if (s >= size) {
+		s -= size;
+		*wrap = !*wrap;
+	}
+	return s;
+}
+
 /* Slot after s, flipping *wrap at the end of the ring. */
 static inline uint16_t
 vdp_packed_next(const struct vdp_vring *vr, uint16_t s, bool *wrap)
@@ -297,13 +310,7 @@ vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
 static inline void
 vdp_packed_skip(struct vdp_vring *vr, uint16_t n)
 {
-	uint32_t s = (uint32_t)vr->last_avail + n;
-
-	if (s >= vr->size) {
-		s -= vr->size;
-		vr->avail_wrap = !vr->avail_wrap;
-	}
-	vr->last_avail = (uint16_t)s;
+	vr->last_avail = (uint16_t)vdp_pslot_add(vr->last_avail, n, vr->size, &vr->avail_wrap);
 }
 
 enum vdp_fetch
@@ -433,16 +440,11 @@ static inline struct vdp_pdesc *
 vdp_packed_used_step(struct vdp_vring *vr, uint16_t id, uint16_t ndesc)
 {
 	struct vdp_pdesc *d = &vr->pdesc[vr->used_idx];
-	const uint32_t size = vr->size;
-	uint32_t s = (uint32_t)vr->used_idx + (ndesc != 0 ? ndesc : 1);
 
-	if (id < size)
+	if (id < vr->size)
 		vdp_id_set(vr, id, false);
-	if (s >= size) {
-		s -= size;
-		vr->used_wrap = !vr->used_wrap;
-	}
-	vr->used_idx = (uint16_t)s;
+	vr->used_idx = (uint16_t)vdp_pslot_add(vr->used_idx, ndesc != 0 ? ndesc : 1u, vr->size,
+					       &vr->used_wrap);
 	vr->used_pending++;
 	return d;
 }
@@ -562,11 +564,7 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 			}
 			hbits |= 1ull << (id % 64u);
 		}
-		s += e[i].ndesc != 0 ? e[i].ndesc : 1u;
-		if (s >= size) {
-			s -= size;
-			wrap = !wrap;
-		}
+		s = vdp_pslot_add(s, e[i].ndesc != 0 ? e[i].ndesc : 1u, size, &wrap);
 	}
 	if (hbits != 0)
 		held[hword] &= ~hbits;
