@@ -125,11 +125,7 @@ vdp_pslot_add(uint32_t s, uint32_t n, uint32_t size, bool *wrap)
 static inline uint16_t
 vdp_packed_next(const struct vdp_vring *vr, uint16_t s, bool *wrap)
 {
-	if (++s == vr->size) {
-		s = 0;
-		*wrap = !*wrap;
-	}
-	return s;
+	return (uint16_t)vdp_pslot_add(s, 1, vr->size, wrap);
 }
 
 static inline bool
@@ -443,7 +439,7 @@ vdp_packed_used_step(struct vdp_vring *vr, uint16_t id, uint16_t ndesc)
 
 	if (id < vr->size)
 		vdp_id_set(vr, id, false);
-	vr->used_idx = (uint16_t)vdp_pslot_add(vr->used_idx, ndesc != 0 ? ndesc : 1u, vr->size,
+	vr->used_idx = (uint16_t)vdp_pslot_add(vr->used_idx, vdp_used_slots(ndesc), vr->size,
 					       &vr->used_wrap);
 	vr->used_pending++;
 	return d;
@@ -510,7 +506,7 @@ void
 vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
 	const struct vdp_used_ent e = { id, ndesc, len };
-	const uint32_t nslots = ndesc != 0 ? ndesc : 1;
+	const uint32_t nslots = vdp_used_slots(ndesc);
 
 	vdp_packed_state_record(vr, &e, 1, nslots);
 	vdp_packed_used_lap(vr, nslots);
@@ -533,7 +529,7 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	if (n == 0)
 		return;
 	for (uint32_t i = 0; i < n; i++)
-		nslots += e[i].ndesc != 0 ? e[i].ndesc : 1;
+		nslots += vdp_used_slots(e[i].ndesc);
 	/* the group is handed over whole or not at all: one record */
 	vdp_packed_state_record(vr, e, n, nslots);
 	vdp_packed_used_lap(vr, nslots);
@@ -564,7 +560,7 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 			}
 			hbits |= 1ull << (id % 64u);
 		}
-		s = vdp_pslot_add(s, e[i].ndesc != 0 ? e[i].ndesc : 1u, size, &wrap);
+		s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
 	}
 	if (hbits != 0)
 		held[hword] &= ~hbits;

@@ -194,7 +194,7 @@ packed_group(const struct vdp_vring *vr, const struct vdp_ring_state *st, uint64
 		if (e[i].id >= vr->size || bit_test(ids, e[i].id))
 			return 0;
 		bit_set(ids, e[i].id);
-		slots += e[i].ndesc != 0 ? e[i].ndesc : 1u;
+		slots += vdp_used_slots(e[i].ndesc);
 		if (slots > rec_n)
 			return 0;
 	}
@@ -386,7 +386,7 @@ resume_packed(struct vdp_vring *vr, const struct vdp_ring_state *st, bool dev_re
 		 * guest's already. */
 		memset(given, 0, VDP_PACKED_IDS_WORDS(size) * sizeof(given[0]));
 		for (uint32_t i = 0; (written || complete) && i < ngrp; i++) {
-			const uint16_t n = grp[i].ndesc != 0 ? grp[i].ndesc : 1;
+			const uint16_t n = (uint16_t)vdp_used_slots(grp[i].ndesc);
 
 			if (__atomic_load_n(&st->held[grp[i].id], __ATOMIC_RELAXED) == n) {
 				bit_set(given, grp[i].id);

@@ -206,6 +206,14 @@ struct vdp_used_ent {
 	uint32_t len;
 };
 
+/* The packed ring slots a used element moves past: its chain's, and one
+ * for an ndesc of 0 (an element always takes a slot). */
+static inline uint32_t
+vdp_used_slots(uint16_t ndesc)
+{
+	return ndesc != 0 ? ndesc : 1u;
+}
+
 /* Used elements a packed ring keeps back at most (used_batch). */
 #define VDP_USED_BATCH_MAX 64u
 
@@ -675,7 +683,7 @@ vdp_packed_used_flush(struct vdp_vring *vr)
 static inline void
 vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len)
 {
-	const uint32_t slots = ndesc != 0 ? ndesc : 1u;
+	const uint32_t slots = vdp_used_slots(ndesc);
 	struct vdp_used_ent *e;
 
 	if (vr->nshadow == VDP_USED_BATCH_MAX || vr->shadow_slots + slots > vr->size)
@@ -735,7 +743,7 @@ vdp_vq_used_put_group_l(struct vdp_vring *vr, const struct vdp_used_ent *e, uint
 		uint32_t slots = 0;
 
 		for (uint32_t i = 0; vr->used_batch && i < n && slots <= vr->size; i++)
-			slots += e[i].ndesc != 0 ? e[i].ndesc : 1u;
+			slots += vdp_used_slots(e[i].ndesc);
 		if (!vr->used_batch || n > VDP_USED_BATCH_MAX || slots > vr->size) {
 			vdp_packed_used_flush(vr);   /* ring order kept */
 			vdp_packed_used_put_group(vr, e, n);
