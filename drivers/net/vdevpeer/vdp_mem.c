@@ -17,32 +17,6 @@ vdp_mem_nregions(const struct vdp_memmap *mm)
 	return mm->nregions < VDP_MAX_REGIONS ? mm->nregions : VDP_MAX_REGIONS;
 }
 
-void *
-vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len)
-{
-	uint32_t n = vdp_mem_nregions(mm);
-	uint64_t want = *len;
-
-	/* [gpa, gpa + want) must not wrap around 2^64. */
-	if (want > UINT64_MAX - gpa)
-		return NULL;
-
-	for (uint32_t i = 0; i < n; i++) {
-		const struct vdp_mem_region *r = &mm->r[i];
-		uint64_t off, room;
-
-		if (gpa < r->gpa)
-			continue;
-		off = gpa - r->gpa;
-		if (off >= r->size)
-			continue;
-		room = r->size - off;
-		*len = want < room ? want : room;
-		return (void *)(uintptr_t)(r->hva + off);
-	}
-	return NULL;
-}
-
 bool
 vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len)
 {

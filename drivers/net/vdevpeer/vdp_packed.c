@@ -217,15 +217,17 @@ vdp_packed_indirect(const struct vdp_memmap *mm,
 
 /*
  * Walk the chain whose head is at our position (available: the caller
- * loaded its flags, head_flags, and looked). Finds its extent and id even
- * when a buffer is bad, so that a bad chain can be returned; *fatal when
- * the extent or id cannot be trusted. we->ndesc: descriptors read (ring
- * slots and table entries).
+ * loaded its flags, head_flags, and looked, then the rest of it, *head).
+ * Finds its extent and id even when a buffer is bad, so that a bad chain
+ * can be returned; *fatal when the extent or id cannot be trusted.
+ * we->ndesc: descriptors read (ring slots and table entries). Out of
+ * line: vdp_packed_fetch takes the common chain (one slot, one buffer)
+ * without it, and stays small.
  */
-static enum vdp_err
+static __attribute__((noinline)) enum vdp_err
 vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		enum vdp_dir dir, uint16_t head_flags, struct vdp_chain *c,
-		struct vdp_walk_err *we)
+		enum vdp_dir dir, uint16_t head_flags, const struct vdp_desc_val *head,
+		struct vdp_chain *c, struct vdp_walk_err *we)
 {
 	const uint16_t want_write = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
 	const uint32_t budget = vr->budget_desc;
@@ -244,15 +246,19 @@ vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			return vdp_walk_fail(we, VDP_ERR_LOOP, true, slot);
 		if (VDP_UNLIKELY(we->ndesc == budget))
 			return vdp_walk_fail(we, VDP_WALK_LIMIT, false, slot);
-		/* The head's flags were loaded once, with acquire, by the
-		 * caller; the other slots' were written before them. */
-		flags = nslots == 0 ? head_flags :
-			__atomic_load_n(&vr->pdesc[slot].flags, __ATOMIC_RELAXED);
-		/* The head made available last: the rest of the chain must be
-		 * available already, in its own slot's phase. */
-		if (VDP_UNLIKELY(!vdp_pdesc_avail(flags, wrap)))
-			return vdp_walk_fail(we, VDP_ERR_BAD_DESC, true, slot);
-		vdp_pdesc_load(&vr->pdesc[slot], &d);
+		/* The head was loaded once by the caller (its flags first,
+		 * with acquire); the other slots were written before them. */
+		if (nslots == 0) {
+			flags = head_flags;
+			d = *head;
+		} else {
+			flags = __atomic_load_n(&vr->pdesc[slot].flags, __ATOMIC_RELAXED);
+			/* The head made available last: the rest of the chain
+			 * must be available already, in its own slot's phase. */
+			if (VDP_UNLIKELY(!vdp_pdesc_avail(flags, wrap)))
+				return vdp_walk_fail(we, VDP_ERR_BAD_DESC, true, slot);
+			vdp_pdesc_load(&vr->pdesc[slot], &d);
+		}
 		we->ndesc++;
 		nslots++;
 		id = d.next;
@@ -309,11 +315,57 @@ vdp_packed_skip(struct vdp_vring *vr, uint16_t n)
 	vr->last_avail = (uint16_t)vdp_pslot_add(vr->last_avail, n, vr->size, &vr->avail_wrap);
 }
 
+/* Chain c, good, taken: its id ours, our position past it. */
+static inline void
+vdp_packed_taken(struct vdp_vring *vr, const struct vdp_chain *c)
+{
+	vdp_id_set(vr, c->id, true);
+	vdp_packed_skip(vr, c->ndesc);
+	vr->last_id = c->id;
+	vr->last_id_ok = true;
+}
+
+/*
+ * The common chain, taken without the walk: one slot (no NEXT), a direct
+ * buffer (no INDIRECT) of the direction asked for, not empty, inside one
+ * region of guest memory, a free id in range, a length the checks of the
+ * walk accept. Exactly what vdp_packed_walk returns for that slot (one
+ * segment, one descriptor charged); anything else is left to it, with the
+ * values loaded here (each field of the slot read once either way).
+ */
+static inline bool
+vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
+		 uint16_t flags, const struct vdp_desc_val *d, struct vdp_chain *c)
+{
+	const uint16_t want = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
+	const uint32_t len = d->len;
+	uint64_t l = len;
+	void *p;
+
+	if (VDP_UNLIKELY((flags & (VDP_DESC_F_NEXT | VDP_DESC_F_INDIRECT | VDP_DESC_F_WRITE)) !=
+			 want || len == 0 || d->next >= vr->size || vdp_id_held(vr, d->next)))
+		return false;
+	if (dir == VDP_DIR_READ &&
+	    VDP_UNLIKELY(len < vr->hdr_len || len > (uint64_t)vr->hdr_len + VDP_TX_FRAME_MAX))
+		return false;
+	p = vdp_gpa_to_hva(mm, d->addr, &l);
+	if (VDP_UNLIKELY(p == NULL || l != len))
+		return false;
+	c->id = d->next;
+	c->ndesc = 1;
+	c->nseg = 1;
+	c->len = len;
+	c->seg[0].hva = p;
+	c->seg[0].len = len;
+	return true;
+}
+
 enum vdp_fetch
 vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		 enum vdp_dir dir, struct vdp_chain *c)
 {
 	const uint32_t budget = vr->budget_desc;
+	struct vdp_desc_val d;
 	struct vdp_walk_err we;
 	uint16_t flags;
 	enum vdp_err e;
@@ -323,17 +375,21 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (VDP_UNLIKELY(budget == 0 || vr->budget_bad == 0))
 		return vdp_ring_limit(vr);
 	/* The head's flags, once (acquire: the chain's other slots and the
-	 * head's other fields are the guest's finished writes). */
+	 * head's other fields are the guest's finished writes), then the
+	 * rest of the head, once. */
 	flags = __atomic_load_n(&vr->pdesc[vr->last_avail].flags, __ATOMIC_ACQUIRE);
 	if (!vdp_pdesc_avail(flags, vr->avail_wrap))
 		return VDP_FETCH_EMPTY;
-	e = vdp_packed_walk(vr, mm, dir, flags, c, &we);
+	vdp_pdesc_load(&vr->pdesc[vr->last_avail], &d);
+	if (VDP_LIKELY(vdp_packed_take1(vr, mm, dir, flags, &d, c))) {
+		vr->budget_desc--;
+		vdp_packed_taken(vr, c);
+		return VDP_FETCH_OK;
+	}
+	e = vdp_packed_walk(vr, mm, dir, flags, &d, c, &we);
 	vr->budget_desc -= we.ndesc;
 	if (VDP_LIKELY(e == VDP_WALK_OK)) {
-		vdp_id_set(vr, c->id, true);
-		vdp_packed_skip(vr, c->ndesc);
-		vr->last_id = c->id;
-		vr->last_id_ok = true;
+		vdp_packed_taken(vr, c);
 		return VDP_FETCH_OK;
 	}
 	if (VDP_UNLIKELY(e == VDP_WALK_LIMIT)) {

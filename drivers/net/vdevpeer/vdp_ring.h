@@ -128,7 +128,32 @@ struct vdp_memmap {
  * *len to the number of bytes contiguous from there inside one region
  * (<= the request), or NULL when gpa is in no region or gpa + len wraps.
  */
-void *vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len);
+static inline void *
+vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len)
+{
+	const uint32_t n = mm->nregions < VDP_MAX_REGIONS ? mm->nregions : VDP_MAX_REGIONS;
+	const uint64_t want = *len;
+
+	/* [gpa, gpa + want) must not wrap around 2^64. */
+	if (want > UINT64_MAX - gpa)
+		return NULL;
+	/* Inline: once per buffer the walkers take. All arithmetic on
+	 * offsets inside a region, so that no sum of guest values wraps. */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vdp_mem_region *r = &mm->r[i];
+		uint64_t off, room;
+
+		if (gpa < r->gpa)
+			continue;
+		off = gpa - r->gpa;
+		if (off >= r->size)
+			continue;
+		room = r->size - off;
+		*len = want < room ? want : room;
+		return (void *)(uintptr_t)(r->hva + off);
+	}
+	return NULL;
+}
 
 /* True when host range [hva, hva + len) lies inside one region. */
 bool vdp_hva_in_map(const struct vdp_memmap *mm, const void *hva, uint64_t len);

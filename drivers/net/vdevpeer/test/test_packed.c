@@ -2295,6 +2295,155 @@ test_hostile_buffers(void)
 	fx_fini(&f);
 }
 
+/*
+ * Chains of one slot: vdp_packed_fetch takes the good ones without the
+ * walk (vdp_packed_take1) and leaves everything else to it. Each defect
+ * the short path looks for, on a one-slot chain, must still be refused
+ * as the walk refuses it, and each edge it accepts must come out as the
+ * walk would return it.
+ */
+/* The device's address of guest address gpa (the region holding it). */
+static uint8_t *
+fx_host(const struct fx *f, uint64_t gpa)
+{
+	for (uint32_t i = 0; i < f->m.mm.nregions; i++)
+		if (gpa >= f->m.mm.r[i].gpa && gpa - f->m.mm.r[i].gpa < f->m.mm.r[i].size)
+			return (uint8_t *)(uintptr_t)(f->m.mm.r[i].hva + (gpa - f->m.mm.r[i].gpa));
+	return NULL;
+}
+
+static void
+test_hostile_one_slot(void)
+{
+	struct vdp_pdesc d[1];
+	struct vdp_chain c;
+	struct fx f;
+	int id;
+
+	fx_init(&f, &opts_h);
+	const uint64_t end = fx_mem_end(&f);
+	const struct {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags;
+		enum vdp_dir dir;
+		enum vdp_err err;
+		const char *what;
+	} bad[] = {
+		{ 0, 0, 0, VDP_DIR_READ, VDP_ERR_ZERO_LEN, "one slot of length 0" },
+		{ 0, 64, VDP_DESC_F_WRITE, VDP_DIR_READ, VDP_ERR_BAD_DESC, "one writable slot as a TX chain" },
+		{ 0, 64, 0, VDP_DIR_WRITE, VDP_ERR_BAD_DESC, "one read-only slot as an RX chain" },
+		{ 0, 11, 0, VDP_DIR_READ, VDP_ERR_SHORT_CHAIN, "one slot of 11 bytes (header 12) as a TX chain" },
+		{ 0x1000, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot below guest memory" },
+		{ 1, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot just past guest memory" },
+		{ 2, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot straddling the end of memory" },
+		{ UINT64_MAX - 10, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot wrapping 2^64" },
+		{ UINT64_MAX - 10, 100, VDP_DESC_F_WRITE, VDP_DIR_WRITE, VDP_ERR_BAD_ADDR,
+		  "one RX slot wrapping 2^64" },
+		{ 3, 12 + VDP_TX_FRAME_MAX + 1, 0, VDP_DIR_READ, VDP_ERR_TOO_BIG,
+		  "one TX slot one byte over the largest frame" },
+	};
+	fx_fini(&f);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fx_init(&f, &opts_h);
+		raw_descs(&f, d, 1, 0, bad[i].dir == VDP_DIR_WRITE);
+		d[0].flags = bad[i].flags;
+		d[0].len = bad[i].len;
+		if (bad[i].addr == 1)
+			d[0].addr = end;
+		else if (bad[i].addr == 2)
+			d[0].addr = end - 10;
+		else if (bad[i].addr == 3)
+			d[0].addr = guest_alloc(&f.m, bad[i].len, 8);
+		else if (bad[i].addr != 0)
+			d[0].addr = bad[i].addr;
+		id = post_raw(&f, d, 1);
+		expect_fetch(&f, bad[i].dir, id, bad[i].err, BAD_CHAIN, bad[i].what);
+		fx_fini(&f);
+	}
+	/* an id the short path must not take: out of range breaks the ring */
+	fx_init(&f, &opts_h);
+	raw_descs(&f, d, 1, 256, false);
+	guest_packed_post_desc(&f.g, d, 1, true);
+	expect_fetch(&f, VDP_DIR_READ, 256, VDP_ERR_BAD_ID, BROKEN, "one slot with id = ring size");
+	fx_fini(&f);
+
+	/* the edges it takes, as the walk returns them */
+	const struct {
+		uint32_t len;
+		enum vdp_dir dir;
+		bool span;           /* across the two regions: two segments */
+		const char *what;
+	} good[] = {
+		{ 12, VDP_DIR_READ, false, "one TX slot of exactly the header" },
+		{ 12 + VDP_TX_FRAME_MAX, VDP_DIR_READ, false, "one TX slot of the largest frame" },
+		{ 1, VDP_DIR_WRITE, false, "one RX slot of 1 byte" },
+		{ 300, VDP_DIR_READ, true, "one TX slot across two regions" },
+		{ 300, VDP_DIR_WRITE, true, "one RX slot across two regions" },
+	};
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		uint64_t gpa;
+
+		fx_init(&f, &opts_h);
+		gpa = good[i].span ? f.m.gpa[1] - 100 : guest_alloc(&f.m, good[i].len, 8);
+		d[0] = (struct vdp_pdesc){ gpa, good[i].len, 0,
+					   good[i].dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0 };
+		id = post_raw(&f, d, 1);
+		fx_mark(&f);
+		CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, good[i].dir, &c) == VDP_FETCH_OK &&
+		      c.id == id && c.ndesc == 1 && c.len == good[i].len &&
+		      c.nseg == (good[i].span ? 2 : 1) &&
+		      c.seg[0].hva == fx_host(&f, gpa) &&
+		      c.seg[0].len == (good[i].span ? 100 : good[i].len) &&
+		      (!good[i].span || (c.seg[1].hva == fx_host(&f, f.m.gpa[1]) &&
+					 c.seg[1].len == 200)) &&
+		      fx_held(&f, (uint16_t)id) && fx_only_err(&f, VDP_ERR_MAX),
+		      "one slot: %s -> taken, as the walk returns it", good[i].what);
+		vdp_packed_used_put(&f.vr, c.id, c.ndesc, 0);
+		CHECK(guest_expect_used(&f, (uint32_t)id, 0) && fx_in_sync(&f) && fx_none_held(&f),
+		      "one slot: %s: given back", good[i].what);
+		fx_fini(&f);
+	}
+
+	/* a run of one-slot chains, ids out of order, through the ring's end */
+	struct fx_opts o = opts_h;
+	const uint16_t ids[4] = { 7, 1, 200, 0 };
+	uint64_t gpas[4];
+	bool ok = true;
+
+	o.start = 254;
+	fx_init(&f, &o);
+	for (int i = 0; i < 4; i++) {
+		gpas[i] = guest_alloc(&f.m, 64, 8);
+		d[0] = (struct vdp_pdesc){ gpas[i], 64, ids[i], 0 };
+		ok &= guest_packed_post_desc(&f.g, d, 1, true) >= 0;
+	}
+	f.vr.budget_desc = 3;   /* the fourth is past the burst's budget */
+	fx_mark(&f);
+	for (int i = 0; i < 3; i++)
+		ok &= vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
+		      c.id == ids[i] && c.nseg == 1 &&
+		      c.seg[0].hva == fx_host(&f, gpas[i]) &&
+		      fx_held(&f, ids[i]);
+	CHECK(ok && f.vr.last_avail == 1 && f.vr.avail_wrap == false && f.vr.budget_desc == 0 &&
+	      f.vr.last_id == 200 && f.vr.last_id_ok,
+	      "one slot: three chains taken across the ring's end, wrap flipped, budget spent");
+	CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_LIMIT &&
+	      f.vr.budget_stops == 1 && f.vr.last_avail == 1 && fx_only_err(&f, VDP_ERR_MAX),
+	      "one slot: the fourth left for the next burst, the stop counted");
+	/* the guest reuses a held id in the next slot: the ring breaks */
+	vdp_vring_burst_begin(&f.vr);
+	d[0] = (struct vdp_pdesc){ gpas[0], 64, 1, 0 };
+	guest_packed_set_desc(&f.g, 2, d[0].addr, d[0].len, d[0].id, guest_packed_avail_bits(false));
+	CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.id == 0,
+	      "one slot: the fourth taken in the next burst");
+	fx_mark(&f);
+	CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_BROKEN &&
+	      f.vr.broken && fx_only_err(&f, VDP_ERR_BAD_ID),
+	      "hostile: one slot reusing an id taken in the same run -> ring broken, bad_id once");
+	fx_fini(&f);
+}
+
 /* ---- a guest rewriting descriptors it made available ---- */
 
 struct rewriter {
@@ -3076,6 +3225,7 @@ main(void)
 	test_hostile_extent();
 	test_hostile_indirect();
 	test_hostile_buffers();
+	test_hostile_one_slot();
 	test_rewrite();
 	test_mrg_visible();
 	return check_summary();
