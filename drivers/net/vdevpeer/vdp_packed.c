@@ -571,15 +571,45 @@ vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t 
 	vdp_packed_state_done(vr);
 }
 
+/*
+ * The ids of e[0..n) (those in range) are the guest's again: cleared a
+ * 64-bit word at a time, one store per run of ids in the same word, in
+ * locals (the stores into the guest's ring are may_alias: the compiler
+ * would otherwise reload the bitmap and store each bit on its own).
+ */
+static inline void
+vdp_packed_ids_release(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
+{
+	uint64_t *const held = vr->ids_held;
+	const uint32_t size = vr->size;
+	uint32_t hword = UINT32_MAX;
+	uint64_t hbits = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const uint16_t id = e[i].id;
+
+		if (id >= size)
+			continue;
+		if (id / 64u != hword) {
+			if (hbits != 0)
+				held[hword] &= ~hbits;
+			hword = id / 64u;
+			hbits = 0;
+		}
+		hbits |= 1ull << (id % 64u);
+	}
+	if (hbits != 0)
+		held[hword] &= ~hbits;
+}
+
 void
 vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
 {
 	struct vdp_pdesc *const ring = vr->pdesc;
-	uint64_t *const held = vr->ids_held;
 	const uint32_t size = vr->size;
-	uint32_t nslots = 0, s, hword = UINT32_MAX;
+	uint32_t nslots = 0, s;
 	struct vdp_pdesc *first;
-	uint64_t first_w, hbits = 0;
+	uint64_t first_w;
 	bool wrap;
 
 	if (n == 0)
@@ -590,36 +620,23 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	vdp_packed_state_record(vr, e, n, nslots);
 	vdp_packed_used_lap(vr, nslots);
 	/*
-	 * Walked in locals, the ids given back a 64-bit word at a time (one
-	 * store per run of ids in the same word), and our positions stored
-	 * once after: the stores into the guest's ring
-	 * (may_alias) would otherwise make the compiler store them back after
-	 * each element, and each of our stores waits in the store buffer
-	 * behind the guest's lines (a burst's 64 kept elements, or a
-	 * mergeable frame's up to 128 buffers, in one go).
+	 * Walked in locals, and our positions stored once after: the stores
+	 * into the guest's ring (may_alias) would otherwise make the
+	 * compiler store them back after each element, and each of our
+	 * stores waits in the store buffer behind the guest's lines (a
+	 * burst's 64 kept elements, or a mergeable frame's up to 128
+	 * buffers, in one go).
 	 */
+	vdp_packed_ids_release(vr, e, n);
 	s = vr->used_idx;
 	wrap = vr->used_wrap;
 	first = &ring[s];
 	first_w = vdp_packed_used_word(wrap, e[0].id, e[0].len);
 	for (uint32_t i = 0; i < n; i++) {
-		const uint16_t id = e[i].id;
-
 		if (i != 0)
-			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, id, e[i].len));
-		if (id < size) {
-			if (id / 64u != hword) {
-				if (hbits != 0)
-					held[hword] &= ~hbits;
-				hword = id / 64u;
-				hbits = 0;
-			}
-			hbits |= 1ull << (id % 64u);
-		}
+			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, e[i].id, e[i].len));
 		s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
 	}
-	if (hbits != 0)
-		held[hword] &= ~hbits;
 	vr->used_idx = (uint16_t)s;
 	vr->used_wrap = wrap;
 	vr->used_pending = (uint16_t)(vr->used_pending + n);
@@ -658,10 +675,9 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 	}
 	if (!last_kept)
 		goto each;
-	/* the others' ids are the guest's again with the one element */
-	for (i = 0; i < n; i++)
-		if (e[i].id != vr->last_id)
-			vdp_id_set(vr, e[i].id, false);
+	/* the others' ids are the guest's again with the one element (the
+	 * last one's too, again, by vdp_packed_used_put_group) */
+	vdp_packed_ids_release(vr, e, n);
 	one.id = vr->last_id;
 	one.ndesc = (uint16_t)slots;   /* <= size <= 32768 */
 	one.len = 0;
