@@ -2390,6 +2390,7 @@ test_hostile_one_slot(void)
 					   good[i].dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0 };
 		id = post_raw(&f, d, 1);
 		fx_mark(&f);
+		memset(&c, 0, sizeof(c));
 		CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, good[i].dir, &c) == VDP_FETCH_OK &&
 		      c.id == id && c.ndesc == 1 && c.len == good[i].len &&
 		      c.nseg == (good[i].span ? 2 : 1) &&
@@ -2405,11 +2406,36 @@ test_hostile_one_slot(void)
 		fx_fini(&f);
 	}
 
-	/* a run of one-slot chains, ids out of order, through the ring's end */
+	/* a ring of one slot: taken, given back, taken again in the other
+	 * phase (NEXT and INDIRECT on one slot: test_hostile_extent and
+	 * test_hostile_indirect) */
 	struct fx_opts o = opts_h;
+	bool ok = true;
+
+	o.size = 1;
+	fx_init(&f, &o);
+	for (int i = 0; i < 3; i++) {
+		raw_descs(&f, d, 1, 0, false);
+		id = post_raw(&f, d, 1);
+		memset(&c, 0, sizeof(c));
+		ok &= id == 0 && vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
+		      c.id == 0 && c.ndesc == 1 && c.nseg == 1 && f.vr.last_avail == 0 &&
+		      f.vr.avail_wrap == (i % 2 == 1);
+		if (!ok)
+			break;
+		vdp_packed_used_put(&f.vr, 0, 1, 0);
+		ok &= guest_expect_used(&f, 0, 0) && fx_in_sync(&f) && fx_none_held(&f);
+	}
+	CHECK(ok, "one slot: a ring of one slot, taken and given back three times, the phase "
+		  "flipping each time");
+	fx_fini(&f);
+
+	/* a run of one-slot chains, ids out of order, through the ring's end */
 	const uint16_t ids[4] = { 7, 1, 200, 0 };
 	uint64_t gpas[4];
-	bool ok = true;
+
+	ok = true;
+	o = opts_h;
 
 	o.start = 254;
 	fx_init(&f, &o);
@@ -2420,6 +2446,7 @@ test_hostile_one_slot(void)
 	}
 	f.vr.budget_desc = 3;   /* the fourth is past the burst's budget */
 	fx_mark(&f);
+	memset(&c, 0, sizeof(c));
 	for (int i = 0; i < 3; i++)
 		ok &= vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
 		      c.id == ids[i] && c.nseg == 1 &&
