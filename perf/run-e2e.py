@@ -46,7 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpdk_runtime import telemetry  # noqa: E402
 from proc import Proc, wait_until  # noqa: E402
 from e2e.common import (APP_EXTRA_ARGS, APP_LCORES, BACKENDS, DEFAULT_BACKENDS,  # noqa: E402
-                        EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, RINGS, WORKLOADS,
+                        EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, RINGS,
+                        RING_DEVARGS_SWAP, WORKLOADS,
                         GUEST_LCORES, STOP_TIMEOUT, VDEVPEER_DEVARGS, VHOST_TSO_DEVARGS,
                         RunError, log)
 from e2e.placement import (check_placement, foreign_load, proc_cpu_ticks,  # noqa: E402
@@ -127,8 +128,11 @@ class Cell:
             ("" if workload == "gen" else " " + workload)
 
     def guest_devargs(self):
-        return GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0]).replace(
+        d = GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0]).replace(
             "queues=1", "queues=%d" % self.queues)
+        for old, new in RING_DEVARGS_SWAP.get(self.ring, ()):
+            d = d.replace(old, new)
+        return d
 
     def __eq__(self, other):
         return isinstance(other, Cell) and self.label == other.label

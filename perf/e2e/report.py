@@ -300,9 +300,10 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "",
     ] + ([
         "Cells marked `packed` / `packed-vec` run the same guests on packed virtqueues: "
-        "`packed_vq=1` instead of `packed_vq=0` (`packed-vec`: also `vectorized=1`, and "
-        "`--force-max-simd-bitwidth=512` for the generator's EAL: DPDK's AVX-512 packed "
-        "path, taken by virtio_user only where it allows it, see its log).",
+        "`packed_vq=1` instead of `packed_vq=0` (`packed-vec`: also `vectorized=1` and "
+        "`mrg_rxbuf=0`, and `--force-max-simd-bitwidth=512` for the guest's EAL: DPDK's "
+        "AVX-512 packed paths, Rx and Tx; virtio_user takes its vectorised Rx path only "
+        "without MRG_RXBUF).",
         "",
     ] if any(c.ring != "split" for c in cells) else []) + ([
         "Cells marked `Nq` (e.g. `64 4q`) run N queue pairs: `queues=N` in the guest "
