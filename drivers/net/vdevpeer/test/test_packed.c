@@ -2302,16 +2302,6 @@ test_hostile_buffers(void)
  * as the walk refuses it, and each edge it accepts must come out as the
  * walk would return it.
  */
-/* The device's address of guest address gpa (the region holding it). */
-static uint8_t *
-fx_host(const struct fx *f, uint64_t gpa)
-{
-	for (uint32_t i = 0; i < f->m.mm.nregions; i++)
-		if (gpa >= f->m.mm.r[i].gpa && gpa - f->m.mm.r[i].gpa < f->m.mm.r[i].size)
-			return (uint8_t *)(uintptr_t)(f->m.mm.r[i].hva + (gpa - f->m.mm.r[i].gpa));
-	return NULL;
-}
-
 static void
 test_hostile_one_slot(void)
 {
@@ -2394,9 +2384,9 @@ test_hostile_one_slot(void)
 		CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, good[i].dir, &c) == VDP_FETCH_OK &&
 		      c.id == id && c.ndesc == 1 && c.len == good[i].len &&
 		      c.nseg == (good[i].span ? 2 : 1) &&
-		      c.seg[0].hva == fx_host(&f, gpa) &&
+		      c.seg[0].hva == guest_host_ptr(&f.m, gpa) &&
 		      c.seg[0].len == (good[i].span ? 100 : good[i].len) &&
-		      (!good[i].span || (c.seg[1].hva == fx_host(&f, f.m.gpa[1]) &&
+		      (!good[i].span || (c.seg[1].hva == guest_host_ptr(&f.m, f.m.gpa[1]) &&
 					 c.seg[1].len == 200)) &&
 		      fx_held(&f, (uint16_t)id) && fx_only_err(&f, VDP_ERR_MAX),
 		      "one slot: %s -> taken, as the walk returns it", good[i].what);
@@ -2450,7 +2440,7 @@ test_hostile_one_slot(void)
 	for (int i = 0; i < 3; i++)
 		ok &= vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
 		      c.id == ids[i] && c.nseg == 1 &&
-		      c.seg[0].hva == fx_host(&f, gpas[i]) &&
+		      c.seg[0].hva == guest_host_ptr(&f.m, gpas[i]) &&
 		      fx_held(&f, ids[i]);
 	CHECK(ok && f.vr.last_avail == 1 && f.vr.avail_wrap == false && f.vr.budget_desc == 0 &&
 	      f.vr.last_id == 200 && f.vr.last_id_ok,

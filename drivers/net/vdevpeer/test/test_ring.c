@@ -1258,15 +1258,6 @@ test_hostile(void)
  * (the cases of test_packed's one-slot chains, where a short path takes
  * them; one for split was tried and not kept: docs/performance.md).
  */
-static uint8_t *
-fx_host(const struct fx *f, uint64_t gpa)
-{
-	for (uint32_t i = 0; i < f->m.mm.nregions; i++)
-		if (gpa >= f->m.mm.r[i].gpa && gpa - f->m.mm.r[i].gpa < f->m.mm.r[i].size)
-			return (uint8_t *)(uintptr_t)(f->m.mm.r[i].hva + (gpa - f->m.mm.r[i].gpa));
-	return NULL;
-}
-
 static void
 test_hostile_one_desc(void)
 {
@@ -1334,9 +1325,9 @@ test_hostile_one_desc(void)
 		memset(&c, 0, sizeof(c));
 		CHECK(vdp_split_fetch(&f.vr, &f.m.mm, good[i].dir, &c) == VDP_FETCH_OK &&
 		      c.id == h && c.ndesc == 1 && c.len == good[i].len &&
-		      c.nseg == (good[i].span ? 2 : 1) && c.seg[0].hva == fx_host(&f, gpa) &&
+		      c.nseg == (good[i].span ? 2 : 1) && c.seg[0].hva == guest_host_ptr(&f.m, gpa) &&
 		      c.seg[0].len == (good[i].span ? 100 : good[i].len) &&
-		      (!good[i].span || (c.seg[1].hva == fx_host(&f, GPA_BASE + REGION1) &&
+		      (!good[i].span || (c.seg[1].hva == guest_host_ptr(&f.m, GPA_BASE + REGION1) &&
 					 c.seg[1].len == 200)) &&
 		      fx_only_err(&f, VDP_ERR_MAX),
 		      "one descriptor: %s -> taken, as the walk returns it", good[i].what);
@@ -1361,7 +1352,7 @@ test_hostile_one_desc(void)
 	for (int i = 0; i < 2; i++) {
 		ok &= vdp_split_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
 		      c.id == heads[i] && c.nseg == 1 &&
-		      c.seg[0].hva == fx_host(&f, f.g.desc[heads[i]].addr);
+		      c.seg[0].hva == guest_host_ptr(&f.m, f.g.desc[heads[i]].addr);
 		vdp_split_used_put(&f.vr, c.id, 0);
 	}
 	CHECK(ok && f.vr.budget_desc == 0 &&
