@@ -416,3 +416,43 @@ guest_ring_need_kick(const struct guest_ring *g, uint16_t old, bool event_idx)
 	}
 	return !(guest_ring_used_flags(g) & VDP_USED_F_NO_NOTIFY);
 }
+
+const struct guest_one_buf guest_one_buf_good[GUEST_ONE_BUF_GOOD] = {
+	{ 12, VDP_DIR_READ, false, "TX buffer of exactly the header" },
+	{ 12 + VDP_TX_FRAME_MAX, VDP_DIR_READ, false, "TX buffer of the largest frame" },
+	{ 1, VDP_DIR_WRITE, false, "RX buffer of 1 byte" },
+	{ 300, VDP_DIR_READ, true, "TX buffer across two regions" },
+	{ 300, VDP_DIR_WRITE, true, "RX buffer across two regions" },
+};
+
+const struct guest_one_bad guest_one_buf_bad[GUEST_ONE_BUF_BAD] = {
+	{ GUEST_AT_FRESH, 0, 0, 0, VDP_DIR_READ, VDP_ERR_ZERO_LEN, "buffer of length 0" },
+	{ GUEST_AT_FRESH, 0, 64, VDP_DESC_F_WRITE, VDP_DIR_READ, VDP_ERR_BAD_DESC,
+	  "writable buffer as a TX chain" },
+	{ GUEST_AT_FRESH, 0, 64, 0, VDP_DIR_WRITE, VDP_ERR_BAD_DESC,
+	  "read-only buffer as an RX chain" },
+	{ GUEST_AT_FRESH, 0, 11, 0, VDP_DIR_READ, VDP_ERR_SHORT_CHAIN,
+	  "TX buffer of 11 bytes (header 12)" },
+	{ GUEST_AT_FRESH, 0, 12 + VDP_TX_FRAME_MAX + 1, 0, VDP_DIR_READ, VDP_ERR_TOO_BIG,
+	  "TX buffer one byte over the largest frame" },
+	{ GUEST_AT_ABS, 0x1000, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "buffer below guest memory" },
+	{ GUEST_AT_END, 0, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "buffer just past guest memory" },
+	{ GUEST_AT_END, 10, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR,
+	  "buffer straddling the end of memory" },
+	{ GUEST_AT_ABS, UINT64_MAX - 10, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR,
+	  "TX buffer wrapping 2^64" },
+	{ GUEST_AT_ABS, UINT64_MAX - 10, 100, VDP_DESC_F_WRITE, VDP_DIR_WRITE, VDP_ERR_BAD_ADDR,
+	  "RX buffer wrapping 2^64" },
+};
+
+uint64_t
+guest_one_bad_gpa(struct guest_mem *m, const struct guest_one_bad *b)
+{
+	const uint32_t last = m->nregions - 1;
+
+	if (b->at == GUEST_AT_FRESH)
+		return guest_alloc(m, b->len != 0 ? b->len : 64, 8);
+	if (b->at == GUEST_AT_END)
+		return m->gpa[last] + m->size[last] - b->addr;
+	return b->addr;
+}

@@ -69,6 +69,44 @@ void guest_mem_fini(struct guest_mem *m);
 void *guest_ptr(const struct guest_mem *m, uint64_t gpa);
 /* Host view of gpa, i.e. what the device maps (NULL when outside). */
 void *guest_host_ptr(const struct guest_mem *m, uint64_t gpa);
+/*
+ * Chains of one buffer at the edges of what the walkers accept (header of
+ * 12 bytes), for the unit tests of both layouts: each must be taken whole.
+ * span: a buffer of len over the end of region 0 of guest_mem_init (100
+ * bytes there, the rest at the start of region 1): two segments.
+ */
+struct guest_one_buf {
+	uint32_t len;
+	enum vdp_dir dir;
+	bool span;
+	const char *what;
+};
+#define GUEST_ONE_BUF_GOOD 5u
+extern const struct guest_one_buf guest_one_buf_good[GUEST_ONE_BUF_GOOD];
+
+/*
+ * ... and chains of one buffer each with one defect, refused as a bad
+ * chain with err counted (the ring goes on). Where the buffer lies:
+ */
+enum guest_at {
+	GUEST_AT_FRESH,   /* a fresh buffer of len */
+	GUEST_AT_ABS,     /* gpa addr, as it is */
+	GUEST_AT_END,     /* addr bytes before the end of guest memory (0: just past) */
+};
+struct guest_one_bad {
+	enum guest_at at;
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;   /* WRITE or not */
+	enum vdp_dir dir;
+	enum vdp_err err;
+	const char *what;
+};
+#define GUEST_ONE_BUF_BAD 10u
+extern const struct guest_one_bad guest_one_buf_bad[GUEST_ONE_BUF_BAD];
+/* The gpa of b's buffer in m (GUEST_AT_FRESH: allocated now). */
+uint64_t guest_one_bad_gpa(struct guest_mem *m, const struct guest_one_bad *b);
+
 /* Allocate len bytes aligned to align (power of two); returns a gpa, 0 on failure. */
 uint64_t guest_alloc(struct guest_mem *m, size_t len, size_t align);
 

@@ -2310,45 +2310,13 @@ test_hostile_one_slot(void)
 	struct fx f;
 	int id;
 
-	fx_init(&f, &opts_h);
-	const uint64_t end = fx_mem_end(&f);
-	const struct {
-		uint64_t addr;
-		uint32_t len;
-		uint16_t flags;
-		enum vdp_dir dir;
-		enum vdp_err err;
-		const char *what;
-	} bad[] = {
-		{ 0, 0, 0, VDP_DIR_READ, VDP_ERR_ZERO_LEN, "one slot of length 0" },
-		{ 0, 64, VDP_DESC_F_WRITE, VDP_DIR_READ, VDP_ERR_BAD_DESC, "one writable slot as a TX chain" },
-		{ 0, 64, 0, VDP_DIR_WRITE, VDP_ERR_BAD_DESC, "one read-only slot as an RX chain" },
-		{ 0, 11, 0, VDP_DIR_READ, VDP_ERR_SHORT_CHAIN, "one slot of 11 bytes (header 12) as a TX chain" },
-		{ 0x1000, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot below guest memory" },
-		{ 1, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot just past guest memory" },
-		{ 2, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot straddling the end of memory" },
-		{ UINT64_MAX - 10, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one slot wrapping 2^64" },
-		{ UINT64_MAX - 10, 100, VDP_DESC_F_WRITE, VDP_DIR_WRITE, VDP_ERR_BAD_ADDR,
-		  "one RX slot wrapping 2^64" },
-		{ 3, 12 + VDP_TX_FRAME_MAX + 1, 0, VDP_DIR_READ, VDP_ERR_TOO_BIG,
-		  "one TX slot one byte over the largest frame" },
-	};
-	fx_fini(&f);
-	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (unsigned i = 0; i < GUEST_ONE_BUF_BAD; i++) {
+		const struct guest_one_bad *b = &guest_one_buf_bad[i];
+
 		fx_init(&f, &opts_h);
-		raw_descs(&f, d, 1, 0, bad[i].dir == VDP_DIR_WRITE);
-		d[0].flags = bad[i].flags;
-		d[0].len = bad[i].len;
-		if (bad[i].addr == 1)
-			d[0].addr = end;
-		else if (bad[i].addr == 2)
-			d[0].addr = end - 10;
-		else if (bad[i].addr == 3)
-			d[0].addr = guest_alloc(&f.m, bad[i].len, 8);
-		else if (bad[i].addr != 0)
-			d[0].addr = bad[i].addr;
+		d[0] = (struct vdp_pdesc){ guest_one_bad_gpa(&f.m, b), b->len, 0, b->flags };
 		id = post_raw(&f, d, 1);
-		expect_fetch(&f, bad[i].dir, id, bad[i].err, BAD_CHAIN, bad[i].what);
+		expect_fetch(&f, b->dir, id, b->err, BAD_CHAIN, b->what);
 		fx_fini(&f);
 	}
 	/* an id the short path must not take: out of range breaks the ring */
@@ -2359,19 +2327,9 @@ test_hostile_one_slot(void)
 	fx_fini(&f);
 
 	/* the edges it takes, as the walk returns them */
-	const struct {
-		uint32_t len;
-		enum vdp_dir dir;
-		bool span;           /* across the two regions: two segments */
-		const char *what;
-	} good[] = {
-		{ 12, VDP_DIR_READ, false, "one TX slot of exactly the header" },
-		{ 12 + VDP_TX_FRAME_MAX, VDP_DIR_READ, false, "one TX slot of the largest frame" },
-		{ 1, VDP_DIR_WRITE, false, "one RX slot of 1 byte" },
-		{ 300, VDP_DIR_READ, true, "one TX slot across two regions" },
-		{ 300, VDP_DIR_WRITE, true, "one RX slot across two regions" },
-	};
-	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	const struct guest_one_buf *good = guest_one_buf_good;
+
+	for (unsigned i = 0; i < GUEST_ONE_BUF_GOOD; i++) {
 		uint64_t gpa;
 
 		fx_init(&f, &opts_h);

@@ -1261,59 +1261,24 @@ test_hostile(void)
 static void
 test_hostile_one_desc(void)
 {
-	const uint64_t end = GPA_BASE + REGION1 + REGION2;
 	uint16_t idx[1];
 	struct vdp_chain c;
 	struct fx f;
 	int h;
-	const struct {
-		uint64_t addr;        /* 0: a fresh buffer of len */
-		uint32_t len;
-		uint16_t flags;
-		enum vdp_dir dir;
-		enum vdp_err err;
-		const char *what;
-	} bad[] = {
-		{ 0, 0, 0, VDP_DIR_READ, VDP_ERR_ZERO_LEN, "one descriptor of length 0" },
-		{ 0, 64, VDP_DESC_F_WRITE, VDP_DIR_READ, VDP_ERR_BAD_DESC,
-		  "one writable descriptor as a TX chain" },
-		{ 0, 64, 0, VDP_DIR_WRITE, VDP_ERR_BAD_DESC, "one read-only descriptor as an RX chain" },
-		{ 0, 11, 0, VDP_DIR_READ, VDP_ERR_SHORT_CHAIN,
-		  "one descriptor of 11 bytes (header 12) as a TX chain" },
-		{ 0, 12 + VDP_TX_FRAME_MAX + 1, 0, VDP_DIR_READ, VDP_ERR_TOO_BIG,
-		  "one TX descriptor one byte over the largest frame" },
-		{ 0x1000, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one descriptor below guest memory" },
-		{ end, 64, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one descriptor just past guest memory" },
-		{ end - 10, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR,
-		  "one descriptor straddling the end of memory" },
-		{ UINT64_MAX - 10, 100, 0, VDP_DIR_READ, VDP_ERR_BAD_ADDR, "one descriptor wrapping 2^64" },
-		{ UINT64_MAX - 10, 100, VDP_DESC_F_WRITE, VDP_DIR_WRITE, VDP_ERR_BAD_ADDR,
-		  "one RX descriptor wrapping 2^64" },
-	};
 
 	fx_init(&f, &opts_tx);
-	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (unsigned i = 0; i < GUEST_ONE_BUF_BAD; i++) {
+		const struct guest_one_bad *b = &guest_one_buf_bad[i];
+
 		h = raw_chain(&f, 1, idx);
-		f.g.desc[h].addr = bad[i].addr != 0 ? bad[i].addr : guest_alloc(&f.m, bad[i].len, 8);
-		f.g.desc[h].len = bad[i].len;
-		f.g.desc[h].flags = bad[i].flags;
+		f.g.desc[h] = (struct vdp_desc){ guest_one_bad_gpa(&f.m, b), b->len, b->flags, 0 };
 		guest_ring_push_head(&f.g, (uint16_t)h, true);
-		expect_fetch(&f, bad[i].dir, h, bad[i].err, BAD_CHAIN, bad[i].what);
+		expect_fetch(&f, b->dir, h, b->err, BAD_CHAIN, b->what);
 	}
 
-	const struct {
-		uint32_t len;
-		enum vdp_dir dir;
-		bool span;           /* across the two regions: two segments */
-		const char *what;
-	} good[] = {
-		{ 12, VDP_DIR_READ, false, "one TX descriptor of exactly the header" },
-		{ 12 + VDP_TX_FRAME_MAX, VDP_DIR_READ, false, "one TX descriptor of the largest frame" },
-		{ 1, VDP_DIR_WRITE, false, "one RX descriptor of 1 byte" },
-		{ 300, VDP_DIR_READ, true, "one TX descriptor across two regions" },
-		{ 300, VDP_DIR_WRITE, true, "one RX descriptor across two regions" },
-	};
-	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	const struct guest_one_buf *good = guest_one_buf_good;
+
+	for (unsigned i = 0; i < GUEST_ONE_BUF_GOOD; i++) {
 		const uint64_t gpa = good[i].span ? GPA_BASE + REGION1 - 100 :
 						    guest_alloc(&f.m, good[i].len, 8);
 
