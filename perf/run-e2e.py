@@ -79,12 +79,13 @@ class Child(Proc):
 # ----------------------------------------------------------------- a run
 
 def worker_cycles(prefix):
-    """(tsc_hz, cycles, busy_cycles, frames) summed over the app's workers
-    (/vdevpeer/fwd/lcores: a round that received frames is busy)."""
+    """(tsc_hz, cycles, busy_cycles, frames, busy_rounds) summed over the
+    app's workers (/vdevpeer/fwd/lcores: a round that received frames is
+    busy)."""
     t = telemetry(prefix, "/vdevpeer/fwd/lcores")
     lc = [v for k, v in t.items() if k.startswith("lcore")]
     return (t["tsc_hz"], sum(v["cycles"] for v in lc), sum(v["busy_cycles"] for v in lc),
-            sum(v["frames"] for v in lc))
+            sum(v["frames"] for v in lc), sum(v["busy_rounds"] for v in lc))
 
 
 def stop_and_unlink(procs, paths):
@@ -103,11 +104,18 @@ def stop_and_unlink(procs, paths):
 
 
 def worker_cost(cyc0, cyc1):
-    """worker_busy_pct and worker_ns_per_frame between two worker_cycles()."""
-    hz, total, busy, frames = (cyc1[0],) + tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:]))
+    """worker_busy_pct, worker_ns_per_frame and worker_frames_per_round
+    between two worker_cycles(). Frames per busy round tell which side
+    sets a closed loop's rate: the frames wait in front of the slower
+    one, so a backend that is the bottleneck finds full bursts (up to 2 x
+    32 per round: both ports), one that waits for the guest finds a few."""
+    hz, total, busy, frames, rounds = ((cyc1[0],) +
+                                       tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:])))
     out = {"worker_busy_pct": 100.0 * busy / total if total else 0.0}
     if frames:
         out["worker_ns_per_frame"] = 1e9 * busy / hz / frames
+    if rounds:
+        out["worker_frames_per_round"] = frames / rounds
     return out
 
 

@@ -69,7 +69,7 @@ def table_rows(cells, results, limits=None):
                 continue
             if "error" in r:
                 rows.append([cell.label, backend, "FAILED", "–", "–", "–", "–",
-                             r["error"].splitlines()[0][:70], "", "", "", "", ""])
+                             r["error"].splitlines()[0][:70], "", "", "", "", "", ""])
                 continue
             ns = r.get("worker_ns_per_frame")
             rows.append([cell.label, backend, fmt_mpps(r),
@@ -79,6 +79,8 @@ def table_rows(cells, results, limits=None):
                          "%.0f%%" % r.get("worker_busy_pct", 0),
                          "%.1f" % ns if ns else "–",
                          ratio(r, vh, "worker_ns_per_frame", invert=True) if backend != "vhost" else "",
+                         "%.1f" % r["worker_frames_per_round"]
+                         if r.get("worker_frames_per_round") else "–",
                          "%d" % r["lost"],
                          "%.0f%%" % r.get("foreign_cpu_pct", 0),
                          "%.0f%% / %.0f%%" % (r.get("worker_cpu_pct", 0), r.get("guest_cpu_pct", 0)),
@@ -88,7 +90,7 @@ def table_rows(cells, results, limits=None):
 
 HEADER = ["size (B)", "backend", "rx Mpps median [min–max]", "rx Gbit/s",
           "tx Mpps (offered)", "rate vs vhost", "worker busy", "worker ns/frame",
-          "cost vs vhost", "lost", "other procs' CPU", "CPU got: worker / guest",
+          "cost vs vhost", "frames per busy round", "lost", "other procs' CPU", "CPU got: worker / guest",
           "copy limit ns (share)"]
 
 
@@ -344,7 +346,14 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "(the app's own accounting, /vdevpeer/fwd/lcores, sampled over the measured periods): "
         "what the backend costs per frame, whether or not the generator kept it saturated. "
         "`cost vs vhost` is net_vhost's ns/frame divided by the row's: above 1, the backend "
-        "needs less CPU per frame than net_vhost. `other procs' CPU` is "
+        "needs less CPU per frame than net_vhost. `frames per busy round` is the frames "
+        "the worker received per polling round that received any (both ports: at most 2 x "
+        "the burst of 32), in the best round: frames wait in front of whichever side is "
+        "slower, so a backend that sets the rate finds nearly full bursts, and one that waits "
+        "for the guest finds a few per round and pays each round's fixed costs (a poll of "
+        "every queue, a publish) over fewer frames. In a `loop` cell the busy worker's "
+        "ns/frame is then the loop's period, the guest's cost as much as its own (net_vhost "
+        "in testpmd: `–`, testpmd does not count rounds). `other procs' CPU` is "
         "the CPU time (percent of one CPU, both CPUs summed) that processes not started by "
         "the runner used during the measured periods; `CPU got` is the share of its CPU "
         "that the app's worker thread and the generator actually got (100% = never "
