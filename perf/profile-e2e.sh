@@ -6,7 +6,9 @@
 # with `perf record` sampling one CPU for a few seconds in the middle of the
 # run, then the top symbols. Used for the profiles in docs/performance.md.
 #
-#   perf/profile-e2e.sh SIZE BACKEND [CPU]   (RING=packed: packed guests;
+#   perf/profile-e2e.sh SIZE BACKEND [CPU]   (RING=packed | packed-vec: the
+#                                             guests of run-e2e's --rings;
+#                                             MRG=0|1: their mrg_rxbuf;
 #                                             KEEP=FILE: keep perf.data there,
 #                                             for perf annotate; WORKLOAD=loop:
 #                                             run-e2e's loop cell, a stock
@@ -25,7 +27,7 @@
 # also on failure or Ctrl-C.
 set -euo pipefail
 
-usage() { sed -n '5,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '5,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 SIZE=$1 BACKEND=$2 CPU=${3:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,7 +60,17 @@ ONEWAY=$([ "${WORKLOAD:-gen}" = oneway ] && echo 1 || echo 0)
 # one way: port 1 is a net_null that receives nothing (guest to host)
 [ "$ONEWAY" = 0 ] || V=("${V[@]:0:2}" --vdev net_null1,no-rx=1)
 EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
-G="queues=1,mrg_rxbuf=1,in_order=1,packed_vq=$([ "${RING:-split}" = packed ] && echo 1 || echo 0),queue_size=1024"
+# the guest devargs of run-e2e's --rings (perf/e2e/common.py); MRG=0|1
+# overrides the mrg_rxbuf the ring layout asks for
+GEAL=()
+case ${RING:-split} in
+split)      G="mrg_rxbuf=${MRG:-1},packed_vq=0" ;;
+packed)     G="mrg_rxbuf=${MRG:-1},packed_vq=1" ;;
+packed-vec) G="mrg_rxbuf=${MRG:-0},packed_vq=1,vectorized=1"
+            GEAL=(--force-max-simd-bitwidth=512) ;;
+*) echo "unknown RING '$RING' (split, packed, packed-vec)" >&2; usage ;;
+esac
+G="queues=1,$G,in_order=1,queue_size=1024"
 
 "$BUILD/app/dpdk-vdevpeer" "${EAL[@]}" -l 0,1 --file-prefix "$TAG-app" "${V[@]}" \
 	-- --fwd io --stats-period 2 ${APP_ARGS:-} >"$W/app.log" 2>&1 &
@@ -68,7 +80,7 @@ for _ in $(seq 100); do [ -S "$W/A.sock" ] && { [ "$ONEWAY" = 1 ] || [ -S "$W/B.
 if [ "${WORKLOAD:-gen}" != gen ]; then
 	# a stock testpmd reading its commands from a fifo that we hold open
 	mkfifo "$W/in"
-	/usr/bin/dpdk-testpmd "${EAL[@]}" --lcores 0@0,1@0 --file-prefix "$TAG-gg" \
+	/usr/bin/dpdk-testpmd "${EAL[@]}" "${GEAL[@]}" --lcores 0@0,1@0 --file-prefix "$TAG-gg" \
 		--vdev "net_virtio_user0,path=$W/A.sock,$G" \
 		$([ "$ONEWAY" = 1 ] || echo --vdev "net_virtio_user1,path=$W/B.sock,$G") \
 		-- -i --nb-cores=1 --burst=32 --mbuf-size=$((SIZE > 2048 ? 10240 : 2176)) \
@@ -91,7 +103,7 @@ if [ "${WORKLOAD:-gen}" != gen ]; then
 	grep -E '^[01] ' "$W/app.log" | tail -2
 	exec 3>&-
 else
-	"$BUILD/perf/vdp-guestgen" "${EAL[@]}" --lcores 0@0 --file-prefix "$TAG-gg" \
+	"$BUILD/perf/vdp-guestgen" "${EAL[@]}" "${GEAL[@]}" --lcores 0@0 --file-prefix "$TAG-gg" \
 		--vdev "net_virtio_user0,path=$W/A.sock,$G" --vdev "net_virtio_user1,path=$W/B.sock,$G" \
 		-- --size "$SIZE" --period 1 --periods 8 >"$W/gg.log" 2>&1 &
 	GG=$!
