@@ -60,17 +60,19 @@ ONEWAY=$([ "${WORKLOAD:-gen}" = oneway ] && echo 1 || echo 0)
 # one way: port 1 is a net_null that receives nothing (guest to host)
 [ "$ONEWAY" = 0 ] || V=("${V[@]:0:2}" --vdev net_null1,no-rx=1)
 EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
-# the guest devargs of run-e2e's --rings (perf/e2e/common.py); MRG=0|1
-# overrides the mrg_rxbuf the ring layout asks for
-GEAL=()
-case ${RING:-split} in
-split)      G="mrg_rxbuf=${MRG:-1},packed_vq=0" ;;
-packed)     G="mrg_rxbuf=${MRG:-1},packed_vq=1" ;;
-packed-vec) G="mrg_rxbuf=${MRG:-0},packed_vq=1,vectorized=1"
-            GEAL=(--force-max-simd-bitwidth=512) ;;
-*) echo "unknown RING '$RING' (split, packed, packed-vec)" >&2; usage ;;
-esac
-G="queues=1,$G,in_order=1,queue_size=1024"
+# the guest devargs and EAL arguments of run-e2e's --rings, from
+# perf/e2e/common.py; MRG=0|1 overrides the mrg_rxbuf the layout asks for
+RING_ARGS=$(cd "$ROOT/perf" && python3 -c '
+import sys
+from e2e.common import RINGS, guest_devargs
+r = sys.argv[1]
+if r not in RINGS:
+    sys.exit("unknown RING %r (%s)" % (r, ", ".join(RINGS)))
+print(guest_devargs(r))
+print(" ".join(RINGS[r][1]))' "${RING:-split}") || usage
+G=$(sed -n 1p <<<"$RING_ARGS")
+read -r -a GEAL <<<"$(sed -n 2p <<<"$RING_ARGS")"
+[ -z "${MRG:-}" ] || G=${G/mrg_rxbuf=[01]/mrg_rxbuf=$MRG}
 
 "$BUILD/app/dpdk-vdevpeer" "${EAL[@]}" -l 0,1 --file-prefix "$TAG-app" "${V[@]}" \
 	-- --fwd io --stats-period 2 ${APP_ARGS:-} >"$W/app.log" 2>&1 &

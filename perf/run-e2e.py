@@ -46,10 +46,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpdk_runtime import telemetry  # noqa: E402
 from proc import Proc, wait_until  # noqa: E402
 from e2e.common import (APP_EXTRA_ARGS, APP_LCORES, BACKENDS, DEFAULT_BACKENDS,  # noqa: E402
-                        EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, RINGS,
-                        RING_DEVARGS_SWAP, WORKLOADS,
+                        EAL_COMMON, GUEST_TESTPMD_LCORES, RINGS, WORKLOADS,
                         GUEST_LCORES, STOP_TIMEOUT, VDEVPEER_DEVARGS, VHOST_TSO_DEVARGS,
-                        RunError, log)
+                        RunError, guest_devargs, log)
 from e2e.placement import (check_placement, foreign_load, proc_cpu_ticks,  # noqa: E402
                            task_ticks, verify_running_placement, wait_quiet)
 from e2e.plot import make_plot  # noqa: E402
@@ -105,10 +104,10 @@ def stop_and_unlink(procs, paths):
 
 def worker_cost(cyc0, cyc1):
     """worker_busy_pct, worker_ns_per_frame and worker_frames_per_round
-    between two worker_cycles(). Frames per busy round tell which side
-    sets a closed loop's rate: the frames wait in front of the slower
-    one, so a backend that is the bottleneck finds full bursts (up to 2 x
-    32 per round: both ports), one that waits for the guest finds a few."""
+    between two worker_cycles(). Frames wait in front of the slower side
+    of a closed loop: a busy worker with full rounds (2 x 32 frames, both
+    ports) set the rate, and its ns/frame is its own cost at full bursts
+    (report.py says more)."""
     hz, total, busy, frames, rounds = ((cyc1[0],) +
                                        tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:])))
     out = {"worker_busy_pct": 100.0 * busy / total if total else 0.0}
@@ -136,11 +135,7 @@ class Cell:
             ("" if workload == "gen" else " " + workload)
 
     def guest_devargs(self):
-        d = GUEST_DEVARGS.replace("packed_vq=0", RINGS[self.ring][0]).replace(
-            "queues=1", "queues=%d" % self.queues)
-        for old, new in RING_DEVARGS_SWAP.get(self.ring, ()):
-            d = d.replace(old, new)
-        return d
+        return guest_devargs(self.ring, self.queues)
 
     def __eq__(self, other):
         return isinstance(other, Cell) and self.label == other.label

@@ -43,6 +43,17 @@ RINGS = {
 RING_DEVARGS_SWAP = {
     "packed-vec": (("mrg_rxbuf=1", "mrg_rxbuf=0"),),
 }
+
+
+def guest_devargs(ring, queues=1):
+    """The guest's virtio_user devargs for a ring layout of RINGS (its EAL
+    arguments: RINGS[ring][1]); used by run-e2e.py and profile-e2e.sh."""
+    d = GUEST_DEVARGS.replace("packed_vq=0", RINGS[ring][0]).replace(
+        "queues=1", "queues=%d" % queues)
+    for old, new in RING_DEVARGS_SWAP.get(ring, ()):
+        d = d.replace(old, new)
+    return d
+
 VHOST_TSO_DEVARGS = ",tso=1"
 APP_LCORES = "0,1"          # main lcore 0 (sleeps), worker lcore 1 on CPU 1
 GUEST_LCORES = "0@0"        # the generator's only lcore, on CPU 0

@@ -90,8 +90,8 @@ def table_rows(cells, results, limits=None):
 
 HEADER = ["size (B)", "backend", "rx Mpps median [min–max]", "rx Gbit/s",
           "tx Mpps (offered)", "rate vs vhost", "worker busy", "worker ns/frame",
-          "cost vs vhost", "frames per busy round", "lost", "other procs' CPU", "CPU got: worker / guest",
-          "copy limit ns (share)"]
+          "cost vs vhost", "frames per busy round", "lost", "other procs' CPU",
+          "CPU got: worker / guest", "copy limit ns (share)"]
 
 
 def print_table(rows):
