@@ -274,5 +274,5 @@ vdp_state_ring_loaded(struct vdp_port *p, struct vdp_queue *q, uint16_t v,
 		vdp_ring_state_reset(st, &q->vr, desc_gpa, driver_gpa, device_gpa);
 		__atomic_store_n(&h->map->valid[v], 1, __ATOMIC_RELEASE);
 	}
-	q->vr.state = st;
+	vdp_ring_state_attach(&q->vr, st);
 }

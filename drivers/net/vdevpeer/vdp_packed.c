@@ -553,7 +553,7 @@ vdp_packed_used_put1(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 static inline void
 vdp_packed_state_unhold(struct vdp_vring *vr, uint16_t id)
 {
-	if (vr->state != NULL && id < vr->size &&
+	if (vr->state_holds && id < vr->size &&
 	    __atomic_load_n(&vr->state->held[id], __ATOMIC_RELAXED) != 0)
 		__atomic_store_n(&vr->state->held[id], 0, __ATOMIC_RELAXED);
 }
@@ -643,8 +643,9 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 	/* The guest looks at the first element only: once it is used, all
 	 * of the group are (release: their stores before this one). */
 	vdp_packed_used_store(first, first_w);
-	for (uint32_t i = 0; i < n; i++)
-		vdp_packed_state_unhold(vr, e[i].id);
+	if (vr->state_holds)
+		for (uint32_t i = 0; i < n; i++)
+			vdp_packed_state_unhold(vr, e[i].id);
 	vdp_packed_state_done(vr);
 }
 
@@ -668,7 +669,7 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 	for (i = 0; i < n; i++) {
 		if (e[i].len != 0 || e[i].id >= size)
 			goto each;
-		if (vr->state != NULL &&
+		if (vr->state_holds &&
 		    __atomic_load_n(&vr->state->held[e[i].id], __ATOMIC_RELAXED) != 0)
 			goto each;
 		last_kept |= e[i].id == vr->last_id;

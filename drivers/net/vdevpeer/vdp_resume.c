@@ -91,6 +91,17 @@ vdp_ring_state_reset(struct vdp_ring_state *st, const struct vdp_vring *vr,
 	st->ngroup = 0;
 }
 
+void
+vdp_ring_state_attach(struct vdp_vring *vr, struct vdp_ring_state *st)
+{
+	bool holds = false;
+
+	for (uint32_t id = 0; st != NULL && id < vr->size && !holds; id++)
+		holds = __atomic_load_n(&st->held[id], __ATOMIC_RELAXED) != 0;
+	vr->state = st;
+	vr->state_holds = holds;
+}
+
 #define RESUME_IDS_WORDS VDP_PACKED_IDS_WORDS(VDP_RING_SIZE_MAX)
 
 static inline bool

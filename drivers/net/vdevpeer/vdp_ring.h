@@ -336,6 +336,12 @@ struct vdp_vring {
 	struct vdp_used_ent shadow[VDP_USED_BATCH_MAX];
 	/* what survives the process (vdp_resume.c); NULL: nothing kept */
 	struct vdp_ring_state *state;
+	/* state->held[] may have a non-zero entry: set by every store of
+	 * one (vdp_ring_state_held) and by vdp_ring_state_attach when it
+	 * finds one, never cleared while the state is attached; false: the
+	 * hand-overs skip the held entries (a ring without zero-copy never
+	 * holds a chain) */
+	bool state_holds;
 
 	uint64_t err[VDP_ERR_MAX];
 	uint64_t budget_stops; /* bursts cut short by their budget */
@@ -1002,8 +1008,17 @@ vdp_ring_state_held(struct vdp_vring *vr, uint16_t id, uint16_t ndesc)
 	if (ndesc != 0 && vr->used_flushed && vr->nshadow != 0 &&
 	    vr->layout == VDP_LAYOUT_PACKED)
 		vdp_packed_used_flush(vr);
+	if (ndesc != 0)
+		vr->state_holds = true;
 	__atomic_store_n(&vr->state->held[id], ndesc, __ATOMIC_RELAXED);
 }
+
+/*
+ * Attach st (reset or resumed for this ring) to vr: from now on the ring
+ * keeps it up to date. Reads st's held entries once (at most 32768: a
+ * ring load, not a burst) to know whether any is set.
+ */
+void vdp_ring_state_attach(struct vdp_vring *vr, struct vdp_ring_state *st);
 
 /* ---- frames ---- */
 struct vdp_iov {

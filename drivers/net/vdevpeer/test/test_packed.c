@@ -3148,27 +3148,40 @@ test_used_batch_inorder(void)
 	 * (one element for all would let the state give the held one back
 	 * again after a crash) */
 	o = (struct fx_opts){ .size = 16, .start = 10, .batch = true };
-	fx_init(&f, &o);
-	f.vr.in_order = true;
-	f.g.in_order = true;
-	memset(&st, 0, sizeof(st));
-	f.vr.state = &st;
-	b[0] = (struct guest_buf){ guest_tx_buf(&f, 64, 3), 64, false };
-	for (int i = 0; i < 3; i++)
-		pid[i] = fx_post(&f, b, 1, false);
-	ok = true;
-	for (int i = 0; i < 3; i++)
-		ok = ok && vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[i]) == VDP_FETCH_OK;
-	st.held[c[1].id] = c[1].ndesc;
-	for (int i = 0; i < 3; i++)
-		vdp_vq_used_put(&f.vr, c[i].id, c[i].ndesc, 0);
-	vdp_vq_publish(&f.vr);
-	f.g.in_order = false;   /* read element by element */
-	for (int i = 0; i < 3; i++)
-		ok = ok && guest_expect_used(&f, (uint32_t)pid[i], 0);
-	CHECK(ok && fx_in_sync(&f) && st.held[c[1].id] == 0,
-	      "in-order: a held chain among them: 3 elements, its held entry cleared");
-	fx_fini(&f);
+	for (int how = 0; how < 2; how++) {
+		fx_init(&f, &o);
+		f.vr.in_order = true;
+		f.g.in_order = true;
+		memset(&st, 0, sizeof(st));
+		vdp_ring_state_attach(&f.vr, &st);
+		ok = !f.vr.state_holds;
+		b[0] = (struct guest_buf){ guest_tx_buf(&f, 64, 3), 64, false };
+		for (int i = 0; i < 3; i++)
+			pid[i] = fx_post(&f, b, 1, false);
+		for (int i = 0; i < 3; i++)
+			ok = ok && vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c[i]) ==
+				   VDP_FETCH_OK;
+		if (how == 0) {
+			/* held the way zero-copy holds it */
+			vdp_ring_state_held(&f.vr, c[1].id, c[1].ndesc);
+		} else {
+			/* held in the state when it was attached (a ring
+			 * reloaded in place keeps its state) */
+			st.held[c[1].id] = c[1].ndesc;
+			vdp_ring_state_attach(&f.vr, &st);
+		}
+		ok = ok && f.vr.state_holds;
+		for (int i = 0; i < 3; i++)
+			vdp_vq_used_put(&f.vr, c[i].id, c[i].ndesc, 0);
+		vdp_vq_publish(&f.vr);
+		f.g.in_order = false;   /* read element by element */
+		for (int i = 0; i < 3; i++)
+			ok = ok && guest_expect_used(&f, (uint32_t)pid[i], 0);
+		CHECK(ok && fx_in_sync(&f) && st.held[c[1].id] == 0,
+		      "in-order: a chain held %s among them: 3 elements, its held entry cleared",
+		      how == 0 ? "(vdp_ring_state_held)" : "(in the state attached)");
+		fx_fini(&f);
+	}
 }
 
 int

@@ -197,7 +197,7 @@ static void
 load_finish(struct rt *r)
 {
 	vdp_ring_state_reset(r->st, &r->vr, r->desc_gpa, r->driver_gpa, r->device_gpa);
-	r->vr.state = r->st;
+	vdp_ring_state_attach(&r->vr, r->st);
 	vdp_vq_suppress_kicks(&r->vr);
 	vdp_vq_publish(&r->vr);
 }
@@ -639,6 +639,11 @@ note_cut(struct rt *r)
 static void
 restart(struct rt *r, struct vdp_resume *out)
 {
+	/* the hand-overs skip the held entries unless the ring knows it
+	 * may hold one: every entry set must have told it */
+	for (uint32_t id = 0; r->vr.state == r->st && !r->vr.state_holds && id < r->c.size; id++)
+		if (r->st->held[id] != 0)
+			rt_fail(r, "held entry of id %u set, the ring does not know", id);
 	memcpy(r->old, r->st, sizeof(*r->st));
 	memset(r->st, 0, sizeof(*r->st));   /* the new process's file */
 	attach_vmm(r);
