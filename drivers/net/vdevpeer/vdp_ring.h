@@ -337,8 +337,8 @@ struct vdp_vring {
 	/* what survives the process (vdp_resume.c); NULL: nothing kept */
 	struct vdp_ring_state *state;
 	/* state->held[] may have a non-zero entry: set by every store of
-	 * one (vdp_ring_state_held) and by vdp_ring_state_attach when it
-	 * finds one, never cleared while the state is attached; false: the
+	 * one (vdp_ring_state_held), computed by vdp_ring_state_attach (a
+	 * scan of the entries), never cleared otherwise; false: the packed
 	 * hand-overs skip the held entries (a ring without zero-copy never
 	 * holds a chain) */
 	bool state_holds;
