@@ -188,14 +188,26 @@ enum fwd_sleep {
 	FWD_SLEEP_TIMEOUT,    /* FWD_SLEEP_MAX_MS passed (or a signal) */
 };
 
+/* The first n streams' queues back to polling (no interrupts asked for). */
+static void
+lcore_disarm(struct fwd_lcore *fl, unsigned int n)
+{
+	for (unsigned int i = 0; i < n && i < fl->nb_streams; i++)
+		rte_eth_dev_rx_intr_disable(fl->streams[i]->rx_port, fl->streams[i]->rx_queue);
+}
+
 /*
  * Sleep until a queue has something, the main lcore wakes us, or
  * FWD_SLEEP_MAX_MS: every queue asks for an interrupt first (the PMD
  * looks at its rings once more after asking: -EAGAIN, work is there, and
- * we do not sleep). *cycles: the time it took, asleep or not.
+ * we do not sleep). *cycles: the time it took, asleep or not. After a
+ * timeout the interrupts stay asked for (*armed: of how many streams)
+ * until the caller has run one round: a frame that comes in between is
+ * then kicked for, and a kick waiting after that round tells a frame
+ * that came after the timeout from one whose kick was missed.
  */
 static enum fwd_sleep
-lcore_sleep(struct fwd_lcore *fl, uint64_t *cycles)
+lcore_sleep(struct fwd_lcore *fl, uint64_t *cycles, unsigned int *armed)
 {
 	struct epoll_event ev[16];
 	enum fwd_sleep how = FWD_SLEEP_REFUSED;
@@ -222,8 +234,11 @@ lcore_sleep(struct fwd_lcore *fl, uint64_t *cycles)
 	} else {
 		fwd_counter_add(&fl->sl.refused, 1);
 	}
-	for (i = 0; i < n_on && i < fl->nb_streams; i++)
-		rte_eth_dev_rx_intr_disable(fl->streams[i]->rx_port, fl->streams[i]->rx_queue);
+	*armed = 0;
+	if (how == FWD_SLEEP_TIMEOUT)
+		*armed = n_on;
+	else
+		lcore_disarm(fl, n_on);
 	t1 = rte_rdtsc();
 	*cycles = t1 - t0;
 	if (how != FWD_SLEEP_REFUSED)
@@ -395,8 +410,9 @@ fwd_lcore_loop(void *arg)
 	uint64_t rx_seen = lcore_rx_sum(fl), tsc_prev = rte_rdtsc(), tsc, rx;
 	uint64_t idle_since = tsc_prev, woke_at = 0, slept;
 	bool drain_begun = false, was_timeout = false;
+	struct epoll_event kick;
 	enum fwd_sleep how;
-	unsigned int i;
+	unsigned int i, armed = 0;
 	int state, mode;
 
 	lcore_sleep_setup(fl, rte_lcore_id());
@@ -406,6 +422,15 @@ fwd_lcore_loop(void *arg)
 		tsc = rte_rdtsc();
 		rx = lcore_rx_sum(fl);
 		fwd_counter_add(&fl->cycles_total, tsc - tsc_prev);
+		if (unlikely(armed != 0)) {
+			/* the round after a timeout, interrupts still asked
+			 * for: frames it found whose kick is waiting came
+			 * after the timeout (or with it), in time */
+			if (rx != rx_seen && epoll_wait(fl->epfd, &kick, 1, 0) > 0)
+				was_timeout = false;
+			lcore_disarm(fl, armed);
+			armed = 0;
+		}
 		if (rx != rx_seen) {
 			fwd_counter_add(&fl->cycles_busy, tsc - tsc_prev);
 			fwd_counter_add(&fl->frames, rx - rx_seen);
@@ -432,7 +457,7 @@ fwd_lcore_loop(void *arg)
 		    (mode == FWD_RXM_INTERRUPT ||
 		     tsc - idle_since >= __atomic_load_n(&fl->idle_cycles, __ATOMIC_RELAXED))) {
 			/* a round without frames, quiet long enough */
-			how = lcore_sleep(fl, &slept);
+			how = lcore_sleep(fl, &slept, &armed);
 			fwd_counter_add(&fl->cycles_total, slept);
 			tsc_prev = idle_since = rte_rdtsc();
 			if (how != FWD_SLEEP_REFUSED) {

@@ -31,8 +31,9 @@ static struct fwd_cycles prev_cycles[RTE_MAX_LCORE];
  * in rounds that received frames), those frames, and the TSC rate. A
  * reader takes two samples and divides: perf/run-e2e.py does. And the rx
  * mode's: asleep cycles, sleeps, wake-ups (by a fd), safety timeouts,
- * late wake-ups (a timeout with frames waiting: a missed kick), sleeps a
- * port refused (work there), and from a wake-up to its first frame.
+ * late wake-ups (a timeout with frames waiting and no kick for them: a
+ * missed kick), sleeps a port refused (work there), and from a wake-up
+ * to its first frame.
  */
 static int
 tel_fwd_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
