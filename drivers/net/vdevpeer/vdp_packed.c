@@ -325,6 +325,10 @@ vdp_packed_taken(struct vdp_vring *vr, const struct vdp_chain *c)
 	vr->last_id_ok = true;
 }
 
+/* id and ndesc are one word (vdp_packed_take1 stores them together) */
+_Static_assert(offsetof(struct vdp_chain, ndesc) == sizeof(uint16_t),
+	       "struct vdp_chain: ndesc right after id");
+
 /*
  * The common chain, taken without the walk: one slot (no NEXT), a direct
  * buffer (no INDIRECT) of the direction asked for, not empty, inside one
@@ -333,10 +337,6 @@ vdp_packed_taken(struct vdp_vring *vr, const struct vdp_chain *c)
  * segment, one descriptor charged); anything else is left to it, with the
  * values loaded here (each field of the slot read once either way).
  */
-/* id and ndesc are one word (vdp_packed_take1 stores them together) */
-_Static_assert(offsetof(struct vdp_chain, ndesc) == sizeof(uint16_t),
-	       "struct vdp_chain: ndesc right after id");
-
 static inline bool
 vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
 		 uint16_t flags, const struct vdp_desc_val *d, struct vdp_chain *c)
