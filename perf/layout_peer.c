@@ -179,29 +179,29 @@ lp_free(struct lp *p)
 	free(p);
 }
 
+/* One buffer posted by guest A (TX) or B (RX, device-writable), not yet
+ * made available; false when its ring is full. */
+static bool
+lp_post(struct lp *p, bool rx, uint64_t gpa, uint32_t len)
+{
+	const struct guest_buf b = { gpa, len, rx };
+
+	if (p->packed)
+		return guest_packed_post(rx ? &p->pb : &p->pa, &b, 1, false, false) >= 0;
+	return guest_ring_post(rx ? &p->sb : &p->sa, &b, 1, false, false) >= 0;
+}
+
 /* Guest side: A posts a burst, B fills its ring with buffers. */
 static void
 lp_guests_post(struct lp *p)
 {
-	struct guest_buf b;
-
-	for (uint32_t i = 0; i < p->burst; i++) {
-		b.gpa = p->tx_gpa + (uint64_t)(p->tx_next++ % LP_RING) * p->tx_len;
-		b.len = p->tx_len;
-		b.write = false;
-		if ((p->packed ? guest_packed_post(&p->pa, &b, 1, false, false) :
-				 guest_ring_post(&p->sa, &b, 1, false, false)) < 0)
+	for (uint32_t i = 0; i < p->burst; i++)
+		if (!lp_post(p, false, p->tx_gpa + (uint64_t)(p->tx_next++ % LP_RING) * p->tx_len,
+			     p->tx_len))
 			break;
-	}
-	for (;;) {
-		b.gpa = p->rx_gpa + (uint64_t)(p->rx_next % LP_RING) * LP_RXBUF;
-		b.len = LP_RXBUF;
-		b.write = true;
-		if ((p->packed ? guest_packed_post(&p->pb, &b, 1, false, false) :
-				 guest_ring_post(&p->sb, &b, 1, false, false)) < 0)
-			break;
+	while (lp_post(p, true, p->rx_gpa + (uint64_t)(p->rx_next % LP_RING) * LP_RXBUF,
+		       LP_RXBUF))
 		p->rx_next++;
-	}
 	if (p->packed) {
 		guest_packed_publish(&p->pa);
 		guest_packed_publish(&p->pb);
