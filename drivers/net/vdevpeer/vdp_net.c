@@ -35,26 +35,35 @@ vdp_store_changed(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 /*
- * The virtio-net header into a buffer, for the two lengths there are
- * (inline, no call): its first 8 bytes and its last 4 (or 2), each
- * stored only when the buffer does not hold them already, as net_vhost
- * does. Headers of plain frames repeat (no flags, one buffer), so in
- * steady state the line is read and never written: it stays shared with
- * the guest, whose own read of it after the frame hits in its cache. Our
- * cost did not measurably change (docs/performance.md, "The packed loop
- * cell in the slow state"): a load of a line the guest holds waits as a
- * store would. The bytes in the buffer afterwards are the same either
+ * The virtio-net header h, with num_buffers nb, into a buffer, for the two
+ * lengths there are (inline, no call): its first 8 bytes and its last 4
+ * (or 2), each stored only when the buffer does not hold them already, as
+ * net_vhost does. Headers of plain frames repeat (no flags, one buffer),
+ * so in steady state the line is read and never written: it stays shared
+ * with the guest, whose own read of it after the frame hits in its cache.
+ * Our cost did not measurably change (docs/performance.md, "The packed
+ * loop cell in the slow state"): a load of a line the guest holds waits as
+ * a store would. The bytes in the buffer afterwards are the same either
  * way; a guest that rewrites a buffer it gave us while we fill it reads
  * back what it wrote, as after any store race.
+ * The last 4 bytes are built in a register from csum_offset and nb, not
+ * read back from a header whose num_buffers was just stored on its own: a
+ * 4-byte load over a 2-byte store and an older one waits until both leave
+ * the store buffer (half of vdp_vq_put_plain's cycles in bench_layout's
+ * profile, both layouts).
  */
 static VDP_ALWAYS_INLINE void
-vdp_hdr_put(uint8_t *dst, const uint8_t *h, uint16_t hdr_len)
+vdp_hdr_put(uint8_t *dst, const struct vdp_net_hdr *h, uint16_t nb, uint16_t hdr_len)
 {
-	vdp_store_changed(dst, h, 8);
-	if (VDP_LIKELY(hdr_len == VDP_NET_HDR_LEN_MRG))
-		vdp_store_changed(dst + 8, h + 8, VDP_NET_HDR_LEN_MRG - 8);
-	else
-		vdp_store_changed(dst + 8, h + 8, VDP_NET_HDR_LEN_LEGACY - 8);
+	vdp_store_changed(dst, (const uint8_t *)h, 8);
+	if (VDP_LIKELY(hdr_len == VDP_NET_HDR_LEN_MRG)) {
+		const uint32_t tail = (uint32_t)h->csum_offset | (uint32_t)nb << 16;
+
+		vdp_store_changed(dst + 8, (const uint8_t *)&tail, sizeof(tail));
+	} else {
+		vdp_store_changed(dst + 8, (const uint8_t *)&h->csum_offset,
+				  VDP_NET_HDR_LEN_LEGACY - 8);
+	}
 }
 
 /* Fill chain c from the cursor; return the bytes written. */
@@ -157,7 +166,7 @@ vdp_rx_miss(enum vdp_fetch r)
 
 static VDP_ALWAYS_INLINE int
 vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		  const uint8_t *hbuf, uint64_t needed,
+		  const struct vdp_net_hdr *h, uint64_t needed,
 		  const struct vdp_iov *src, uint32_t nsrc, enum vdp_layout l, bool log)
 {
 	struct vdp_chain c;
@@ -183,10 +192,10 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 	/* Common case: one source piece, one destination segment. */
 	if (VDP_LIKELY(c.nseg == 1 && nsrc == 1)) {
-		vdp_hdr_put(c.seg[0].hva, hbuf, vr->hdr_len);
+		vdp_hdr_put(c.seg[0].hva, h, 1, vr->hdr_len);
 		memmove(c.seg[0].hva + vr->hdr_len, src[0].base, src[0].len);  /* see vdp_chain_fill */
 	} else {
-		s.p = hbuf;
+		s.p = (const uint8_t *)h;   /* its num_buffers is 1 */
 		s.left = vr->hdr_len;
 		s.next = 0;
 		s.niov = nsrc;
@@ -245,8 +254,7 @@ vdp_enqueue_mrg_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		if (nbufs == 0 && VDP_LIKELY(c->nseg == 1 && nsrc == 1 &&
 					     c->len >= needed)) {
 			/* Common case: the frame fits the first buffer. */
-			h->num_buffers = 1;
-			vdp_hdr_put(c->seg[0].hva, hbuf, vr->hdr_len);
+			vdp_hdr_put(c->seg[0].hva, h, 1, vr->hdr_len);
 			memmove(c->seg[0].hva + vr->hdr_len, src[0].base, src[0].len);
 			if (log)
 				vdp_log_chain(vr, c, needed);
@@ -334,7 +342,7 @@ vdp_enqueue_frame_lm(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (mrg)
 		return vdp_enqueue_mrg_l(vr, mm, &h, needed, src, nsrc, l, log);
 	h.num_buffers = 1;
-	return vdp_enqueue_one_l(vr, mm, (const uint8_t *)&h, needed, src, nsrc, l, log);
+	return vdp_enqueue_one_l(vr, mm, &h, needed, src, nsrc, l, log);
 }
 
 static VDP_ALWAYS_INLINE int
@@ -472,10 +480,7 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	}
 	/* second pass: header and frame into each (lines the guest holds) */
 	for (uint32_t j = 0; j < k; j++) {
-		struct vdp_net_hdr h = *f[j].hdr;
-
-		h.num_buffers = 1;
-		vdp_hdr_put(b[j].hva, (const uint8_t *)&h, (uint16_t)hl);
+		vdp_hdr_put(b[j].hva, f[j].hdr, 1, (uint16_t)hl);
 		memmove(b[j].hva + hl, f[j].base, f[j].len);  /* see vdp_chain_fill */
 		vdp_vq_used_put_l(vr, b[j].id, b[j].ndesc, hl + f[j].len, l);
 	}
