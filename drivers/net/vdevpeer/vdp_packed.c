@@ -299,8 +299,7 @@ vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			break;
 		slot = vdp_packed_next(vr, slot, &wrap);
 	}
-	c->id = id;
-	c->ndesc = (uint16_t)nslots;
+	vdp_chain_set_id(c, id, (uint16_t)nslots);
 	if (VDP_UNLIKELY(id >= vr->size || vdp_id_held(vr, id)))
 		return vdp_walk_fail(we, VDP_ERR_BAD_ID, true, id);
 	if (bad != VDP_WALK_OK)
@@ -325,10 +324,6 @@ vdp_packed_taken(struct vdp_vring *vr, const struct vdp_chain *c)
 	vr->last_id_ok = true;
 }
 
-/* id and ndesc are one word (vdp_packed_take1 stores them together) */
-_Static_assert(offsetof(struct vdp_chain, ndesc) == sizeof(uint16_t),
-	       "struct vdp_chain: ndesc right after id");
-
 /*
  * The common chain, taken without the walk: one slot (no NEXT), a direct
  * buffer (no INDIRECT) of the direction asked for, not empty, inside one
@@ -343,7 +338,6 @@ vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir
 {
 	const uint16_t want = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
 	const uint32_t len = d->len;
-	struct { uint16_t id, ndesc; } idn;
 	uint64_t l = len;
 	void *p;
 
@@ -356,12 +350,7 @@ vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir
 	p = vdp_gpa_to_hva(mm, d->addr, &l);
 	if (VDP_UNLIKELY(p == NULL || l != len))
 		return false;
-	/* id and ndesc in one store: callers copy the two as one word, and
-	 * a load over two stores waits for both to leave the store buffer
-	 * (seen: a fifth of vdp_vq_put_plain's time on packed rings) */
-	idn.id = d->next;
-	idn.ndesc = 1;
-	memcpy(&c->id, &idn, sizeof(idn));
+	vdp_chain_set_id(c, d->next, 1);
 	c->nseg = 1;
 	c->len = len;
 	c->seg[0].hva = p;

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -438,6 +439,24 @@ struct vdp_chain {
 	uint32_t len;    /* sum of seg lengths */
 	struct vdp_seg seg[VDP_CHAIN_MAX_SEGS];
 };
+
+/*
+ * A chain's id and ndesc, in one store: callers copy the two as one word,
+ * and a load over two stores waits for both to leave the store buffer
+ * (seen: a fifth of vdp_vq_put_plain's time on packed rings, a quarter of
+ * the burst's on split ones, in bench_layout's profiles).
+ */
+#ifndef __cplusplus
+_Static_assert(offsetof(struct vdp_chain, ndesc) == sizeof(uint16_t),
+	       "struct vdp_chain: ndesc right after id");
+#endif
+static inline void
+vdp_chain_set_id(struct vdp_chain *c, uint16_t id, uint16_t ndesc)
+{
+	const uint32_t w = (uint32_t)id | (uint32_t)ndesc << 16;
+
+	memcpy(&c->id, &w, sizeof(w));
+}
 
 enum vdp_dir {
 	VDP_DIR_READ,    /* guest TX: device reads, descriptors without WRITE */

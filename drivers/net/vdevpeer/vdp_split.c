@@ -217,8 +217,7 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 		idx = d.next;
 	}
 
-	c->id = head;
-	c->ndesc = 1;
+	vdp_chain_set_id(c, head, 1);
 	return vdp_chain_check_len(vr, dir, c, total, we, idx);
 }
 
