@@ -575,66 +575,80 @@ vdp_packed_used_put(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t 
  * locals (the stores into the guest's ring are may_alias: the compiler
  * would otherwise reload the bitmap and store each bit on its own).
  */
+struct vdp_ids_run {
+	uint32_t word;
+	uint64_t bits;
+};
+
+static inline void
+vdp_ids_run_add(uint64_t *held, struct vdp_ids_run *r, uint16_t id)
+{
+	if (id / 64u != r->word) {
+		if (r->bits != 0)
+			held[r->word] &= ~r->bits;
+		r->word = id / 64u;
+		r->bits = 0;
+	}
+	r->bits |= 1ull << (id % 64u);
+}
+
+static inline void
+vdp_ids_run_end(uint64_t *held, const struct vdp_ids_run *r)
+{
+	if (r->bits != 0)
+		held[r->word] &= ~r->bits;
+}
+
 static inline void
 vdp_packed_ids_release(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
 {
-	uint64_t *const held = vr->ids_held;
-	const uint32_t size = vr->size;
-	uint32_t hword = UINT32_MAX;
-	uint64_t hbits = 0;
+	struct vdp_ids_run run = { UINT32_MAX, 0 };
 
-	for (uint32_t i = 0; i < n; i++) {
-		const uint16_t id = e[i].id;
-
-		if (id >= size)
-			continue;
-		if (id / 64u != hword) {
-			if (hbits != 0)
-				held[hword] &= ~hbits;
-			hword = id / 64u;
-			hbits = 0;
-		}
-		hbits |= 1ull << (id % 64u);
-	}
-	if (hbits != 0)
-		held[hword] &= ~hbits;
+	for (uint32_t i = 0; i < n; i++)
+		if (e[i].id < vr->size)
+			vdp_ids_run_add(vr->ids_held, &run, e[i].id);
+	vdp_ids_run_end(vr->ids_held, &run);
 }
 
-void
-vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
+/* vdp_packed_used_put_group, the slots of e[0..n) known (nslots). */
+static void
+vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
+			    uint32_t nslots)
 {
 	struct vdp_pdesc *const ring = vr->pdesc;
 	const uint32_t size = vr->size;
-	uint32_t nslots = 0, s;
+	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_pdesc *first;
 	uint64_t first_w;
+	uint32_t s;
 	bool wrap;
 
-	if (n == 0)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		nslots += vdp_used_slots(e[i].ndesc);
 	/* the group is handed over whole or not at all: one record */
 	vdp_packed_state_record(vr, e, n, nslots);
 	vdp_packed_used_lap(vr, nslots);
 	/*
-	 * Walked in locals, and our positions stored once after: the stores
-	 * into the guest's ring (may_alias) would otherwise make the
-	 * compiler store them back after each element, and each of our
+	 * One pass, walked in locals, and our positions stored once after:
+	 * the stores into the guest's ring (may_alias) would otherwise make
+	 * the compiler store them back after each element, and each of our
 	 * stores waits in the store buffer behind the guest's lines (a
 	 * burst's 64 kept elements, or a mergeable frame's up to 128
-	 * buffers, in one go).
+	 * buffers, in one go). The ids are the guest's again as they pass
+	 * (our bitmap: nothing the guest sees).
 	 */
-	vdp_packed_ids_release(vr, e, n);
 	s = vr->used_idx;
 	wrap = vr->used_wrap;
 	first = &ring[s];
 	first_w = vdp_packed_used_word(wrap, e[0].id, e[0].len);
 	for (uint32_t i = 0; i < n; i++) {
+		const uint16_t id = e[i].id;
+
 		if (i != 0)
-			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, e[i].id, e[i].len));
+			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, id, e[i].len));
 		s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
+		if (id < size)
+			vdp_ids_run_add(vr->ids_held, &run, id);
 	}
+	vdp_ids_run_end(vr->ids_held, &run);
 	vr->used_idx = (uint16_t)s;
 	vr->used_wrap = wrap;
 	vr->used_pending = (uint16_t)(vr->used_pending + n);
@@ -645,6 +659,18 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 		for (uint32_t i = 0; i < n; i++)
 			vdp_packed_state_unhold(vr, e[i].id);
 	vdp_packed_state_done(vr);
+}
+
+void
+vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
+{
+	uint32_t nslots = 0;
+
+	if (n == 0)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		nslots += vdp_used_slots(e[i].ndesc);
+	vdp_packed_used_put_group_n(vr, e, n, nslots);
 }
 
 void
@@ -680,12 +706,13 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 	one.id = vr->last_id;
 	one.ndesc = (uint16_t)slots;   /* <= size <= 32768 */
 	one.len = 0;
-	vdp_packed_used_put_group(vr, &one, 1);
+	vdp_packed_used_put_group_n(vr, &one, 1, slots);
 	/* used_pending counts chains given back, as without it */
 	vr->used_pending = (uint16_t)(vr->used_pending + n - 1);
 	return;
 each:
-	vdp_packed_used_put_group(vr, e, n);
+	if (n != 0)
+		vdp_packed_used_put_group_n(vr, e, n, slots);
 }
 
 bool

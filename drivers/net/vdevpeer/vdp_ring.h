@@ -232,6 +232,24 @@ struct vdp_used_ent {
 	uint32_t len;
 };
 
+/*
+ * A used element in one 8-byte store: the hand-over copies kept elements
+ * whole into the ring state, and an 8-byte load over three stores waits
+ * for all of them to leave the store buffer.
+ */
+#ifndef __cplusplus
+_Static_assert(offsetof(struct vdp_used_ent, ndesc) == 2 &&
+	       offsetof(struct vdp_used_ent, len) == 4 && sizeof(struct vdp_used_ent) == 8,
+	       "struct vdp_used_ent: id, ndesc, len in one 8-byte word");
+#endif
+static inline void
+vdp_used_ent_set(struct vdp_used_ent *e, uint16_t id, uint16_t ndesc, uint32_t len)
+{
+	const uint64_t w = (uint64_t)id | (uint64_t)ndesc << 16 | (uint64_t)len << 32;
+
+	memcpy(e, &w, sizeof(w));
+}
+
 /* The packed ring slots a used element moves past: its chain's, and one
  * for an ndesc of 0 (an element always takes a slot). */
 static inline uint32_t
@@ -615,6 +633,8 @@ void vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *
  */
 void vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e,
 			      uint32_t n, uint32_t slots);
+/* (slots: the sum of vdp_used_slots() of e[0..n), as used_keep counts it
+ * in shadow_slots) */
 
 /* After used elements: does the guest want an interrupt? */
 bool vdp_packed_need_call(struct vdp_vring *vr);
@@ -758,9 +778,7 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 			vdp_prefetch_w(&vr->pdesc[at]);
 	}
 	e = &vr->shadow[vr->nshadow++];
-	e->id = id;
-	e->ndesc = ndesc;
-	e->len = len;
+	vdp_used_ent_set(e, id, ndesc, len);
 	vr->shadow_slots += slots;
 	vr->used_pending++;
 }
