@@ -84,14 +84,6 @@ vdp_packed_init(struct vdp_vring *vr, void *ring, void *driver_event,
 	return 0;
 }
 
-/* Is slot (in the phase wrap) available to us? Flags loaded by the caller. */
-static inline bool
-vdp_pdesc_avail(uint16_t flags, bool wrap)
-{
-	return !!(flags & VDP_PDESC_F_AVAIL) == wrap &&
-	       !!(flags & VDP_PDESC_F_USED) != wrap;
-}
-
 /* A (slot, wrap) position on the circle of 2 * size positions ... */
 static inline uint32_t
 vdp_pcirc(uint16_t slot, bool wrap, uint32_t size)
@@ -108,39 +100,11 @@ vdp_pdist(uint32_t from, uint32_t to, uint32_t size)
 	return d >= 2u * size ? d - 2u * size : d;
 }
 
-/* Slot s (< size) moved on by n (<= size) slots, flipping *wrap past the
- * ring's end. */
-static inline uint32_t
-vdp_pslot_add(uint32_t s, uint32_t n, uint32_t size, bool *wrap)
-{
-	s += n;
-	if (s >= size) {
-		s -= size;
-		*wrap = !*wrap;
-	}
-	return s;
-}
-
 /* Slot after s, flipping *wrap at the end of the ring. */
 static inline uint16_t
 vdp_packed_next(const struct vdp_vring *vr, uint16_t s, bool *wrap)
 {
 	return (uint16_t)vdp_pslot_add(s, 1, vr->size, wrap);
-}
-
-static inline bool
-vdp_id_held(const struct vdp_vring *vr, uint16_t id)
-{
-	return (vr->ids_held[id / 64] >> (id % 64)) & 1;
-}
-
-static inline void
-vdp_id_set(struct vdp_vring *vr, uint16_t id, bool held)
-{
-	if (held)
-		vr->ids_held[id / 64] |= 1ull << (id % 64);
-	else
-		vr->ids_held[id / 64] &= ~(1ull << (id % 64));
 }
 
 uint16_t
@@ -154,15 +118,6 @@ vdp_packed_avail_count(struct vdp_vring *vr)
 	 * written before the head) are the guest's finished writes. */
 	flags = __atomic_load_n(&vr->pdesc[vr->last_avail].flags, __ATOMIC_ACQUIRE);
 	return vdp_pdesc_avail(flags, vr->avail_wrap) ? 1 : 0;
-}
-
-/* The one read of a packed descriptor's addr, len and id (flags apart). */
-static inline void
-vdp_pdesc_load(const struct vdp_pdesc *d, struct vdp_desc_val *v)
-{
-	v->addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
-	v->len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
-	v->next = __atomic_load_n(&d->id, __ATOMIC_RELAXED);  /* the id */
 }
 
 /*
@@ -307,84 +262,15 @@ vdp_packed_walk(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	return vdp_chain_check_len(vr, dir, c, total, we, slot);
 }
 
-/* Move our position past n slots. */
-static inline void
-vdp_packed_skip(struct vdp_vring *vr, uint16_t n)
-{
-	vr->last_avail = (uint16_t)vdp_pslot_add(vr->last_avail, n, vr->size, &vr->avail_wrap);
-}
-
-/* Chain c, good, taken: its id ours, our position past it. */
-static inline void
-vdp_packed_taken(struct vdp_vring *vr, const struct vdp_chain *c)
-{
-	vdp_id_set(vr, c->id, true);
-	vdp_packed_skip(vr, c->ndesc);
-	vr->last_id = c->id;
-	vr->last_id_ok = true;
-}
-
-/*
- * The common chain, taken without the walk: one slot (no NEXT), a direct
- * buffer (no INDIRECT) of the direction asked for, not empty, inside one
- * region of guest memory, a free id in range, a length the checks of the
- * walk accept. Exactly what vdp_packed_walk returns for that slot (one
- * segment, one descriptor charged); anything else is left to it, with the
- * values loaded here (each field of the slot read once either way).
- */
-static inline bool
-vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
-		 uint16_t flags, const struct vdp_desc_val *d, struct vdp_chain *c)
-{
-	const uint16_t want = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
-	const uint32_t len = d->len;
-	uint64_t l = len;
-	void *p;
-
-	if (VDP_UNLIKELY((flags & (VDP_DESC_F_NEXT | VDP_DESC_F_INDIRECT | VDP_DESC_F_WRITE)) !=
-			 want || len == 0 || d->next >= vr->size || vdp_id_held(vr, d->next)))
-		return false;
-	if (dir == VDP_DIR_READ &&
-	    VDP_UNLIKELY(len < vr->hdr_len || len > (uint64_t)vr->hdr_len + VDP_TX_FRAME_MAX))
-		return false;
-	p = vdp_gpa_to_hva(mm, d->addr, &l);
-	if (VDP_UNLIKELY(p == NULL || l != len))
-		return false;
-	vdp_chain_set_id(c, d->next, 1);
-	c->nseg = 1;
-	c->len = len;
-	c->seg[0].hva = p;
-	c->seg[0].len = len;
-	return true;
-}
-
 enum vdp_fetch
-vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		 enum vdp_dir dir, struct vdp_chain *c)
+vdp_packed_fetch_walk(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
+		      uint16_t flags, const struct vdp_desc_val *dp, struct vdp_chain *c)
 {
 	const uint32_t budget = vr->budget_desc;
-	struct vdp_desc_val d;
 	struct vdp_walk_err we;
-	uint16_t flags;
 	enum vdp_err e;
 
-	if (VDP_UNLIKELY(vr->broken))
-		return VDP_FETCH_BROKEN;
-	if (VDP_UNLIKELY(budget == 0 || vr->budget_bad == 0))
-		return vdp_ring_limit(vr);
-	/* The head's flags, once (acquire: the chain's other slots and the
-	 * head's other fields are the guest's finished writes), then the
-	 * rest of the head, once. */
-	flags = __atomic_load_n(&vr->pdesc[vr->last_avail].flags, __ATOMIC_ACQUIRE);
-	if (!vdp_pdesc_avail(flags, vr->avail_wrap))
-		return VDP_FETCH_EMPTY;
-	vdp_pdesc_load(&vr->pdesc[vr->last_avail], &d);
-	if (VDP_LIKELY(vdp_packed_take1(vr, mm, dir, flags, &d, c))) {
-		vr->budget_desc--;
-		vdp_packed_taken(vr, c);
-		return VDP_FETCH_OK;
-	}
-	e = vdp_packed_walk(vr, mm, dir, flags, &d, c, &we);
+	e = vdp_packed_walk(vr, mm, dir, flags, dp, c, &we);
 	vr->budget_desc -= we.ndesc;
 	if (VDP_LIKELY(e == VDP_WALK_OK)) {
 		vdp_packed_taken(vr, c);
@@ -421,6 +307,19 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	}
 	vr->budget_bad--;
 	return VDP_FETCH_BAD;
+}
+
+enum vdp_fetch
+vdp_packed_fetch_stop(struct vdp_vring *vr)
+{
+	return vr->broken ? VDP_FETCH_BROKEN : vdp_ring_limit(vr);
+}
+
+enum vdp_fetch
+vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		 enum vdp_dir dir, struct vdp_chain *c)
+{
+	return vdp_packed_fetch_l(vr, mm, dir, c);
 }
 
 void

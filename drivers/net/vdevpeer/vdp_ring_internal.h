@@ -13,17 +13,6 @@
 
 #include "vdp_ring.h"
 
-#define VDP_LIKELY(x) __builtin_expect(!!(x), 1)
-#define VDP_UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-/* A descriptor as read, once (packed: next holds the buffer id). */
-struct vdp_desc_val {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
 /* Result of a walk: VDP_WALK_OK when the chain is good. */
 struct vdp_walk_err {
 	enum vdp_err err;
