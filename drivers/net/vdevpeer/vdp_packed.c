@@ -515,6 +515,7 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 			    uint32_t nslots)
 {
 	struct vdp_pdesc *const ring = vr->pdesc;
+	uint64_t *const held = vr->ids_held;
 	const uint32_t size = vr->size;
 	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_pdesc *first;
@@ -538,16 +539,42 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 	wrap = vr->used_wrap;
 	first = &ring[s];
 	first_w = vdp_packed_used_word(wrap, e[0].id, e[0].len);
-	for (uint32_t i = 0; i < n; i++) {
-		const uint16_t id = e[i].id;
+	if (nslots == n) {
+		/* One slot each (a receiver's buffers, in-order or not): the
+		 * elements go to consecutive slots, a run up to the ring's
+		 * end at a time, the wrap flipped between runs. */
+		uint32_t i = 0;
 
-		if (i != 0)
-			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, id, e[i].len));
-		s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
-		if (id < size)
-			vdp_ids_run_add(vr->ids_held, &run, id);
+		while (i < n) {
+			const uint32_t end = n - i < size - s ? n : i + (size - s);
+
+			for (; i < end; i++, s++) {
+				const uint16_t id = e[i].id;
+
+				if (i != 0)
+					vdp_packed_used_store(&ring[s],
+							      vdp_packed_used_word(wrap, id, e[i].len));
+				if (id < size)
+					vdp_ids_run_add(held, &run, id);
+			}
+			if (s == size) {
+				s = 0;
+				wrap = !wrap;
+			}
+		}
+	} else {
+		for (uint32_t i = 0; i < n; i++) {
+			const uint16_t id = e[i].id;
+
+			if (i != 0)
+				vdp_packed_used_store(&ring[s],
+						      vdp_packed_used_word(wrap, id, e[i].len));
+			s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
+			if (id < size)
+				vdp_ids_run_add(held, &run, id);
+		}
 	}
-	vdp_ids_run_end(vr->ids_held, &run);
+	vdp_ids_run_end(held, &run);
 	vr->used_idx = (uint16_t)s;
 	vr->used_wrap = wrap;
 	vr->used_pending = (uint16_t)(vr->used_pending + n);
