@@ -689,17 +689,17 @@ vdp_packed_taken(struct vdp_vring *vr, const struct vdp_chain *c)
 }
 
 /*
- * The common chain, taken without the walk: one slot (no NEXT), a direct
- * buffer (no INDIRECT) of the direction asked for, not empty, inside one
- * region of guest memory, a free id in range, a length the checks of the
- * walk accept. Exactly what vdp_packed_walk returns for that slot (one
- * segment, one descriptor charged); anything else is left to it, with the
- * values vdp_packed_fetch_l loaded (each field of the slot read once
- * either way).
+ * A chain of one buffer, taken without the walk, either layout: a direct
+ * buffer (no NEXT, no INDIRECT) of the direction asked for, not empty,
+ * inside one region of guest memory, a length the checks of the walk
+ * accept; id is the chain's (the caller checked it). Exactly what the
+ * walk returns for that descriptor (one segment, one descriptor charged);
+ * anything else is left to it, with the values read (each field of the
+ * descriptor read once either way). false: c untouched.
  */
 static inline bool
-vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
-		 uint16_t flags, const struct vdp_desc_val *d, struct vdp_chain *c)
+vdp_take_one_buf(const struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
+		 uint16_t flags, const struct vdp_desc_val *d, uint16_t id, struct vdp_chain *c)
 {
 	const uint16_t want = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
 	const uint32_t len = d->len;
@@ -707,7 +707,7 @@ vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir
 	void *p;
 
 	if (VDP_UNLIKELY((flags & (VDP_DESC_F_NEXT | VDP_DESC_F_INDIRECT | VDP_DESC_F_WRITE)) !=
-			 want || len == 0 || d->next >= vr->size || vdp_id_held(vr, d->next)))
+			 want || len == 0))
 		return false;
 	if (dir == VDP_DIR_READ &&
 	    VDP_UNLIKELY(len < vr->hdr_len || len > (uint64_t)vr->hdr_len + VDP_TX_FRAME_MAX))
@@ -715,12 +715,23 @@ vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir
 	p = vdp_gpa_to_hva(mm, d->addr, &l);
 	if (VDP_UNLIKELY(p == NULL || l != len))
 		return false;
-	vdp_chain_set_id(c, d->next, 1);
+	vdp_chain_set_id(c, id, 1);
 	c->nseg = 1;
 	c->len = len;
 	c->seg[0].hva = (uint8_t *)p;
 	c->seg[0].len = len;
 	return true;
+}
+
+/* Packed: the common chain, one slot, taken without the walk
+ * (vdp_take_one_buf), its buffer id in range and free. */
+static inline bool
+vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
+		 uint16_t flags, const struct vdp_desc_val *d, struct vdp_chain *c)
+{
+	if (VDP_UNLIKELY(d->next >= vr->size || vdp_id_held(vr, d->next)))
+		return false;
+	return vdp_take_one_buf(vr, mm, dir, flags, d, d->next, c);
 }
 
 /* vdp_packed_fetch after the head was read (flags, *d) and is not a
@@ -754,6 +765,64 @@ vdp_packed_fetch_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		return VDP_FETCH_OK;
 	}
 	return vdp_packed_fetch_walk(vr, mm, dir, flags, &d, c);
+}
+
+/*
+ * ---- split: the common take, inline ----
+ *
+ * vdp_split_fetch_l is vdp_split_fetch inlined at the callers of
+ * vdp_vq_fetch_l: the head read once from the avail ring, its descriptor
+ * read once, a chain of one buffer taken there (vdp_take_one_buf);
+ * anything else goes on out of line with the values read
+ * (vdp_split_fetch_head); a stopped ring, a spent budget or an avail
+ * index to read again go to vdp_split_fetch before anything is read.
+ */
+
+/* The one read of a split descriptor: each field once, into a local. */
+static inline void
+vdp_desc_load(const struct vdp_desc *d, struct vdp_desc_val *v)
+{
+	v->addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+	v->len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	v->flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+	v->next = __atomic_load_n(&d->next, __ATOMIC_RELAXED);
+}
+
+/* vdp_split_fetch after the head was read from the avail ring (head, and
+ * d: its descriptor as read, when head is in range; else NULL) */
+enum vdp_fetch vdp_split_fetch_head(struct vdp_vring *vr, const struct vdp_memmap *mm,
+				    enum vdp_dir dir, uint16_t head,
+				    const struct vdp_desc_val *d, struct vdp_chain *c);
+
+/* The take itself: ring usable, budget left, last_avail below avail_cache
+ * (published: vdp_split_avail_count's acquire). */
+static VDP_ALWAYS_INLINE enum vdp_fetch
+vdp_split_take_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		 enum vdp_dir dir, struct vdp_chain *c)
+{
+	struct vdp_desc_val d;
+	uint16_t head;
+
+	head = __atomic_load_n(&vr->avail->ring[vr->last_avail & vr->mask], __ATOMIC_RELAXED);
+	if (VDP_UNLIKELY(head >= vr->size))
+		return vdp_split_fetch_head(vr, mm, dir, head, NULL, c);
+	vdp_desc_load(&vr->desc[head], &d);
+	if (VDP_LIKELY(vdp_take_one_buf(vr, mm, dir, d.flags, &d, head, c))) {
+		vr->budget_desc--;
+		vr->last_avail++;
+		return VDP_FETCH_OK;
+	}
+	return vdp_split_fetch_head(vr, mm, dir, head, &d, c);
+}
+
+static VDP_ALWAYS_INLINE enum vdp_fetch
+vdp_split_fetch_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		  enum vdp_dir dir, struct vdp_chain *c)
+{
+	if (VDP_UNLIKELY(vr->broken || vr->budget_desc == 0 || vr->budget_bad == 0 ||
+			 vr->last_avail == vr->avail_cache))
+		return vdp_split_fetch(vr, mm, dir, c);
+	return vdp_split_take_l(vr, mm, dir, c);
 }
 
 /* Give back the chain taken last (not yet used): position and id. */
@@ -826,7 +895,7 @@ vdp_vq_fetch_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	       enum vdp_dir dir, struct vdp_chain *c, enum vdp_layout l)
 {
 	return l == VDP_LAYOUT_PACKED ? vdp_packed_fetch_l(vr, mm, dir, c) :
-					vdp_split_fetch(vr, mm, dir, c);
+					vdp_split_fetch_l(vr, mm, dir, c);
 }
 
 /* Give back the chain taken last (e.g. no mbuf for it). */

@@ -120,16 +120,6 @@ vdp_split_avail_count(struct vdp_vring *vr)
 
 /* ---- descriptor chains ---- */
 
-/* The one read of a descriptor: each field once, into a local. */
-static inline void
-vdp_desc_load(const struct vdp_desc *d, struct vdp_desc_val *v)
-{
-	v->addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
-	v->len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
-	v->flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
-	v->next = __atomic_load_n(&d->next, __ATOMIC_RELAXED);
-}
-
 /*
  * Resolve the chain at head into host segments. The walk reads at most
  * VDP_CHAIN_MAX_SEGS + 2 descriptors (the buffers, one indirect pointer,
@@ -138,8 +128,8 @@ vdp_desc_load(const struct vdp_desc *d, struct vdp_desc_val *v)
  */
 static enum vdp_err
 vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
-	       enum vdp_dir dir, uint16_t head, struct vdp_chain *c,
-	       struct vdp_walk_err *we)
+	       enum vdp_dir dir, uint16_t head, const struct vdp_desc_val *first,
+	       struct vdp_chain *c, struct vdp_walk_err *we)
 {
 	const uint16_t want_write = dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0;
 	const uint32_t budget = vr->budget_desc;
@@ -163,7 +153,12 @@ vdp_split_walk(const struct vdp_vring *vr, const struct vdp_memmap *mm,
 		if (VDP_UNLIKELY(we->ndesc == budget))
 			return vdp_walk_fail(we, VDP_WALK_LIMIT, false, idx);
 
-		vdp_desc_load(&tbl[idx], &d);
+		if (first != NULL) {
+			d = *first;   /* tbl[head], read by the caller */
+			first = NULL;
+		} else {
+			vdp_desc_load(&tbl[idx], &d);
+		}
 		we->ndesc++;
 
 		if (VDP_UNLIKELY(d.flags & VDP_DESC_F_INDIRECT)) {
@@ -233,29 +228,18 @@ vdp_split_drop_chain(struct vdp_vring *vr, uint16_t head, enum vdp_err e,
 }
 
 enum vdp_fetch
-vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		enum vdp_dir dir, struct vdp_chain *c)
+vdp_split_fetch_head(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		     enum vdp_dir dir, uint16_t head, const struct vdp_desc_val *d,
+		     struct vdp_chain *c)
 {
 	struct vdp_walk_err we;
-	uint16_t slot, head;
 	enum vdp_err e;
 
-	if (VDP_UNLIKELY(vr->broken))
-		return VDP_FETCH_BROKEN;
-	if (VDP_UNLIKELY(vr->budget_desc == 0 || vr->budget_bad == 0))
-		return vdp_ring_limit(vr);
-	/* Callers are told to check avail_count first; be safe anyway. */
-	if (VDP_UNLIKELY(vr->last_avail == vr->avail_cache) &&
-	    vdp_split_avail_count(vr) == 0)
-		return vr->broken ? VDP_FETCH_BROKEN : VDP_FETCH_EMPTY;
-
-	slot = vr->last_avail & vr->mask;
-	head = __atomic_load_n(&vr->avail->ring[slot], __ATOMIC_RELAXED);
 	if (VDP_UNLIKELY(head >= vr->size)) {
-		vdp_vring_break(vr, VDP_ERR_BAD_DESC, head, slot);
+		vdp_vring_break(vr, VDP_ERR_BAD_DESC, head, vr->last_avail & vr->mask);
 		return VDP_FETCH_BROKEN;
 	}
-	e = vdp_split_walk(vr, mm, dir, head, c, &we);
+	e = vdp_split_walk(vr, mm, dir, head, d, c, &we);
 	vr->budget_desc -= we.ndesc;
 	if (VDP_LIKELY(e == VDP_WALK_OK)) {
 		vr->last_avail++;
@@ -271,6 +255,21 @@ vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	}
 	vdp_split_drop_chain(vr, head, we.err, we.where);
 	return VDP_FETCH_BAD;
+}
+
+enum vdp_fetch
+vdp_split_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		enum vdp_dir dir, struct vdp_chain *c)
+{
+	if (VDP_UNLIKELY(vr->broken))
+		return VDP_FETCH_BROKEN;
+	if (VDP_UNLIKELY(vr->budget_desc == 0 || vr->budget_bad == 0))
+		return vdp_ring_limit(vr);
+	/* Callers are told to check avail_count first; be safe anyway. */
+	if (VDP_UNLIKELY(vr->last_avail == vr->avail_cache) &&
+	    vdp_split_avail_count(vr) == 0)
+		return vr->broken ? VDP_FETCH_BROKEN : VDP_FETCH_EMPTY;
+	return vdp_split_take_l(vr, mm, dir, c);
 }
 
 /* Copy between a chain (from byte off) and a flat buffer. */
