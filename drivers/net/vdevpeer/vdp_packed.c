@@ -539,40 +539,14 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 	wrap = vr->used_wrap;
 	first = &ring[s];
 	first_w = vdp_packed_used_word(wrap, e[0].id, e[0].len);
-	if (nslots == n) {
-		/* One slot each (a receiver's buffers, in-order or not): the
-		 * elements go to consecutive slots, a run up to the ring's
-		 * end at a time, the wrap flipped between runs. */
-		uint32_t i = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint16_t id = e[i].id;
 
-		while (i < n) {
-			const uint32_t end = n - i < size - s ? n : i + (size - s);
-
-			for (; i < end; i++, s++) {
-				const uint16_t id = e[i].id;
-
-				if (i != 0)
-					vdp_packed_used_store(&ring[s],
-							      vdp_packed_used_word(wrap, id, e[i].len));
-				if (id < size)
-					vdp_ids_run_add(held, &run, id);
-			}
-			if (s == size) {
-				s = 0;
-				wrap = !wrap;
-			}
-		}
-	} else {
-		for (uint32_t i = 0; i < n; i++) {
-			const uint16_t id = e[i].id;
-
-			if (i != 0)
-				vdp_packed_used_store(&ring[s],
-						      vdp_packed_used_word(wrap, id, e[i].len));
-			s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
-			if (id < size)
-				vdp_ids_run_add(held, &run, id);
-		}
+		if (i != 0)
+			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, id, e[i].len));
+		s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
+		if (id < size)
+			vdp_ids_run_add(held, &run, id);
 	}
 	vdp_ids_run_end(held, &run);
 	vr->used_idx = (uint16_t)s;
