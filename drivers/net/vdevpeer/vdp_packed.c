@@ -344,13 +344,27 @@ vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
  * guest holds. WRITE when the device wrote into the buffer (len != 0):
  * the guest reads len only then (2.7.4).
  */
+#define VDP_PWORD_WRAP ((uint64_t)(VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED) << 48)
+
+/* The word's flags for the phase wrap (WRITE apart). */
+static inline uint64_t
+vdp_packed_wrap_bits(bool wrap)
+{
+	return wrap ? VDP_PWORD_WRAP : 0;
+}
+
+/* The word, its phase's bits given (vdp_packed_wrap_bits). */
+static inline uint64_t
+vdp_packed_used_word_b(uint64_t wrap_bits, uint16_t id, uint32_t len)
+{
+	return len | (uint64_t)id << 32 | wrap_bits |
+	       (len != 0 ? (uint64_t)VDP_DESC_F_WRITE << 48 : 0);
+}
+
 static inline uint64_t
 vdp_packed_used_word(bool wrap, uint16_t id, uint32_t len)
 {
-	const uint64_t flags = (wrap ? VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED : 0) |
-			       (len != 0 ? VDP_DESC_F_WRITE : 0);
-
-	return len | (uint64_t)id << 32 | flags << 48;
+	return vdp_packed_used_word_b(vdp_packed_wrap_bits(wrap), id, len);
 }
 
 /* Stores that word: 8-aligned, the ring's host address is 16-aligned
@@ -498,17 +512,6 @@ vdp_ids_run_end(uint64_t *held, const struct vdp_ids_run *r)
 		held[r->word] &= ~r->bits;
 }
 
-static inline void
-vdp_packed_ids_release(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
-{
-	struct vdp_ids_run run = { UINT32_MAX, 0 };
-
-	for (uint32_t i = 0; i < n; i++)
-		if (e[i].id < vr->size)
-			vdp_ids_run_add(vr->ids_held, &run, e[i].id);
-	vdp_ids_run_end(vr->ids_held, &run);
-}
-
 /* vdp_packed_used_put_group, the slots of e[0..n) known (nslots). */
 static void
 vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
@@ -519,9 +522,8 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 	const uint32_t size = vr->size;
 	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_pdesc *first;
-	uint64_t first_w;
+	uint64_t first_w, wbits;
 	uint32_t s;
-	bool wrap;
 
 	/* the group is handed over whole or not at all: one record */
 	vdp_packed_state_record(vr, e, n, nslots);
@@ -536,21 +538,26 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 	 * (our bitmap: nothing the guest sees).
 	 */
 	s = vr->used_idx;
-	wrap = vr->used_wrap;
+	wbits = vdp_packed_wrap_bits(vr->used_wrap);
 	first = &ring[s];
-	first_w = vdp_packed_used_word(wrap, e[0].id, e[0].len);
-	for (uint32_t i = 0; i < n; i++) {
+	first_w = vdp_packed_used_word_b(wbits, e[0].id, e[0].len);
+	for (uint32_t i = 0;;) {
 		const uint16_t id = e[i].id;
 
-		if (i != 0)
-			vdp_packed_used_store(&ring[s], vdp_packed_used_word(wrap, id, e[i].len));
-		s = vdp_pslot_add(s, vdp_used_slots(e[i].ndesc), size, &wrap);
+		s += vdp_used_slots(e[i].ndesc);
+		if (s >= size) {
+			s -= size;
+			wbits ^= VDP_PWORD_WRAP;   /* the phase flips */
+		}
 		if (id < size)
 			vdp_ids_run_add(held, &run, id);
+		if (++i == n)
+			break;
+		vdp_packed_used_store(&ring[s], vdp_packed_used_word_b(wbits, e[i].id, e[i].len));
 	}
 	vdp_ids_run_end(held, &run);
 	vr->used_idx = (uint16_t)s;
-	vr->used_wrap = wrap;
+	vr->used_wrap = wbits != 0;
 	vr->used_pending = (uint16_t)(vr->used_pending + n);
 	/* The guest looks at the first element only: once it is used, all
 	 * of the group are (release: their stores before this one). */
@@ -578,6 +585,8 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 			 uint32_t slots)
 {
 	const uint32_t size = vr->size;
+	uint64_t *const held = vr->ids_held;
+	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_used_ent one;
 	bool last_kept = false;
 	uint32_t i, taken;
@@ -590,19 +599,26 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 			  vdp_pcirc(vr->last_avail, vr->avail_wrap, size), size);
 	if (taken != slots)
 		goto each;
+	/*
+	 * One pass: each element checked and its id made the guest's again
+	 * (the others' with the one element, the last one's again by
+	 * vdp_packed_used_put_group_n). An element that fails sends all of
+	 * them the usual way, at once: the ids released before it are
+	 * released there too, nothing happens in between.
+	 */
 	for (i = 0; i < n; i++) {
-		if (e[i].len != 0 || e[i].id >= size)
+		const uint16_t id = e[i].id;
+
+		if (e[i].len != 0 || id >= size)
 			goto each;
-		if (vr->state_holds &&
-		    __atomic_load_n(&vr->state->held[e[i].id], __ATOMIC_RELAXED) != 0)
+		if (vr->state_holds && __atomic_load_n(&vr->state->held[id], __ATOMIC_RELAXED) != 0)
 			goto each;
-		last_kept |= e[i].id == vr->last_id;
+		last_kept |= id == vr->last_id;
+		vdp_ids_run_add(held, &run, id);
 	}
+	vdp_ids_run_end(held, &run);
 	if (!last_kept)
 		goto each;
-	/* the others' ids are the guest's again with the one element (the
-	 * last one's too, again, by vdp_packed_used_put_group) */
-	vdp_packed_ids_release(vr, e, n);
 	one.id = vr->last_id;
 	one.ndesc = (uint16_t)slots;   /* <= size <= 32768 */
 	one.len = 0;

@@ -626,12 +626,13 @@ struct vdp_desc_val {
 	uint16_t next;
 };
 
-/* Is slot (in the phase wrap) available to us? Flags loaded by the caller. */
+/* Is slot (in the phase wrap) available to us? Flags loaded by the caller.
+ * AVAIL equal to wrap and USED not: one compare of the two bits. */
 static inline bool
 vdp_pdesc_avail(uint16_t flags, bool wrap)
 {
-	return !!(flags & VDP_PDESC_F_AVAIL) == wrap &&
-	       !!(flags & VDP_PDESC_F_USED) != wrap;
+	return (flags & (VDP_PDESC_F_AVAIL | VDP_PDESC_F_USED)) ==
+	       (wrap ? VDP_PDESC_F_AVAIL : VDP_PDESC_F_USED);
 }
 
 /* Slot s (< size) moved on by n (<= size) slots, flipping *wrap past the
@@ -724,14 +725,26 @@ vdp_take_one_buf(const struct vdp_vring *vr, const struct vdp_memmap *mm, enum v
 }
 
 /* Packed: the common chain, one slot, taken without the walk
- * (vdp_take_one_buf), its buffer id in range and free. */
+ * (vdp_take_one_buf), its buffer id in range and free; marked ours when
+ * taken (the caller moves past its slot). */
 static inline bool
 vdp_packed_take1(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_dir dir,
 		 uint16_t flags, const struct vdp_desc_val *d, struct vdp_chain *c)
 {
-	if (VDP_UNLIKELY(d->next >= vr->size || vdp_id_held(vr, d->next)))
+	const uint16_t id = d->next;
+	uint64_t *w, held, bit;
+
+	if (VDP_UNLIKELY(id >= vr->size))
 		return false;
-	return vdp_take_one_buf(vr, mm, dir, flags, d, d->next, c);
+	/* the id's bitmap word read once: tested, then set from the value
+	 * read (nothing else writes the bitmap in between) */
+	w = &vr->ids_held[id / 64u];
+	held = *w;
+	bit = 1ull << (id % 64u);
+	if (VDP_UNLIKELY((held & bit) != 0) || !vdp_take_one_buf(vr, mm, dir, flags, d, id, c))
+		return false;
+	*w = held | bit;
+	return true;
 }
 
 /* vdp_packed_fetch after the head was read (flags, *d) and is not a
@@ -760,8 +773,18 @@ vdp_packed_fetch_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		return VDP_FETCH_EMPTY;
 	vdp_pdesc_load(p, &d);
 	if (VDP_LIKELY(vdp_packed_take1(vr, mm, dir, flags, &d, c))) {
+		/* take1 marked the id (vdp_packed_taken's other half, from
+		 * the values in hand: one slot, id d.next) */
+		uint16_t next = (uint16_t)(vr->last_avail + 1u);
+
 		vr->budget_desc--;
-		vdp_packed_taken(vr, c);
+		if (VDP_UNLIKELY(next == vr->size)) {
+			next = 0;
+			vr->avail_wrap = !vr->avail_wrap;
+		}
+		vr->last_avail = next;
+		vr->last_id = d.next;
+		vr->last_id_ok = true;
 		return VDP_FETCH_OK;
 	}
 	return vdp_packed_fetch_walk(vr, mm, dir, flags, &d, c);
