@@ -512,14 +512,60 @@ vdp_ids_run_end(uint64_t *held, const struct vdp_ids_run *r)
 		held[r->word] &= ~r->bits;
 }
 
-/* vdp_packed_used_put_group, the slots of e[0..n) known (nslots). */
+/*
+ * May the ids of n elements being handed over be released by clearing
+ * the whole bitmap? Their ids are held (each chain's id is marked when it
+ * is taken, and stays so until its element is handed over) and distinct
+ * (a held id is refused at the take), so when the bitmap holds n ids it
+ * holds theirs and no other. Counted only when there are no more words
+ * than elements (a ring of up to 64 slots per element): the count and
+ * the clearing then cost less than releasing id by id.
+ */
+static inline bool
+vdp_ids_clear_whole(const struct vdp_vring *vr, uint32_t n)
+{
+	const uint32_t words = VDP_PACKED_IDS_WORDS(vr->size);
+	uint32_t held = 0;
+
+	if (words > n)
+		return false;
+	for (uint32_t w = 0; w < words; w++)
+		held += (uint32_t)__builtin_popcountll(vr->ids_held[w]);
+	return held == n;
+}
+
+static inline void
+vdp_ids_clear(struct vdp_vring *vr)
+{
+	memset(vr->ids_held, 0, VDP_PACKED_IDS_WORDS(vr->size) * sizeof(*vr->ids_held));
+}
+
+/* The ids of e[0..n), all held, are the guest's again. */
+static inline void
+vdp_packed_ids_release(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n)
+{
+	struct vdp_ids_run run = { UINT32_MAX, 0 };
+
+	if (vdp_ids_clear_whole(vr, n)) {
+		vdp_ids_clear(vr);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (e[i].id < vr->size)
+			vdp_ids_run_add(vr->ids_held, &run, e[i].id);
+	vdp_ids_run_end(vr->ids_held, &run);
+}
+
+/* vdp_packed_used_put_group, the slots of e[0..n) known (nslots); held:
+ * every element's id is held (vdp_ids_clear_whole), not released before. */
 static void
 vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
-			    uint32_t nslots)
+			    uint32_t nslots, bool held_all)
 {
 	struct vdp_pdesc *const ring = vr->pdesc;
 	uint64_t *const held = vr->ids_held;
 	const uint32_t size = vr->size;
+	const bool whole = held_all && vdp_ids_clear_whole(vr, n);
 	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_pdesc *first;
 	uint64_t first_w, wbits;
@@ -549,13 +595,16 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 			s -= size;
 			wbits ^= VDP_PWORD_WRAP;   /* the phase flips */
 		}
-		if (id < size)
+		if (!whole && id < size)
 			vdp_ids_run_add(held, &run, id);
 		if (++i == n)
 			break;
 		vdp_packed_used_store(&ring[s], vdp_packed_used_word_b(wbits, e[i].id, e[i].len));
 	}
-	vdp_ids_run_end(held, &run);
+	if (whole)
+		vdp_ids_clear(vr);
+	else
+		vdp_ids_run_end(held, &run);
 	vr->used_idx = (uint16_t)s;
 	vr->used_wrap = wbits != 0;
 	vr->used_pending = (uint16_t)(vr->used_pending + n);
@@ -577,7 +626,7 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 		return;
 	for (uint32_t i = 0; i < n; i++)
 		nslots += vdp_used_slots(e[i].ndesc);
-	vdp_packed_used_put_group_n(vr, e, n, nslots);
+	vdp_packed_used_put_group_n(vr, e, n, nslots, true);
 }
 
 void
@@ -585,13 +634,11 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 			 uint32_t slots)
 {
 	const uint32_t size = vr->size;
-	uint64_t *const held = vr->ids_held;
-	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_used_ent one;
-	bool last_kept = false;
-	uint32_t i, taken;
+	uint32_t taken;
 
-	if (!vr->in_order || n < 2 || !vr->last_id_ok)
+	/* in order, none with a length (vdp_packed_used_keep's summary) */
+	if (!vr->in_order || n < 2 || vr->shadow_lens != 0 || !vr->last_id_ok)
 		goto each;
 	/* slots from the used position to the take position: every chain
 	 * taken and not given back yet; all of them kept? */
@@ -599,36 +646,34 @@ vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uin
 			  vdp_pcirc(vr->last_avail, vr->avail_wrap, size), size);
 	if (taken != slots)
 		goto each;
-	/*
-	 * One pass: each element checked and its id made the guest's again
-	 * (the others' with the one element, the last one's again by
-	 * vdp_packed_used_put_group_n). An element that fails sends all of
-	 * them the usual way, at once: the ids released before it are
-	 * released there too, nothing happens in between.
-	 */
-	for (i = 0; i < n; i++) {
-		const uint16_t id = e[i].id;
+	/* the chain taken last among them (the last one, unless they were
+	 * given back out of order), none held in the state (zero-copy) */
+	if (e[n - 1].id != vr->last_id || vr->state_holds) {
+		bool last_kept = false;
 
-		if (e[i].len != 0 || id >= size)
+		for (uint32_t i = 0; i < n; i++) {
+			if (e[i].id >= size ||
+			    (vr->state_holds &&
+			     __atomic_load_n(&vr->state->held[e[i].id], __ATOMIC_RELAXED) != 0))
+				goto each;
+			last_kept |= e[i].id == vr->last_id;
+		}
+		if (!last_kept)
 			goto each;
-		if (vr->state_holds && __atomic_load_n(&vr->state->held[id], __ATOMIC_RELAXED) != 0)
-			goto each;
-		last_kept |= id == vr->last_id;
-		vdp_ids_run_add(held, &run, id);
 	}
-	vdp_ids_run_end(held, &run);
-	if (!last_kept)
-		goto each;
+	/* the others' ids are the guest's again with the one element (the
+	 * last one's too, again, by vdp_packed_used_put_group_n) */
+	vdp_packed_ids_release(vr, e, n);
 	one.id = vr->last_id;
 	one.ndesc = (uint16_t)slots;   /* <= size <= 32768 */
 	one.len = 0;
-	vdp_packed_used_put_group_n(vr, &one, 1, slots);
+	vdp_packed_used_put_group_n(vr, &one, 1, slots, false);
 	/* used_pending counts chains given back, as without it */
 	vr->used_pending = (uint16_t)(vr->used_pending + n - 1);
 	return;
 each:
 	if (n != 0)
-		vdp_packed_used_put_group_n(vr, e, n, slots);
+		vdp_packed_used_put_group_n(vr, e, n, slots, true);
 }
 
 bool

@@ -359,6 +359,8 @@ struct vdp_vring {
 	uint16_t nshadow;
 	uint32_t shadow_slots; /* the slots the kept elements skip: at most
 				* size (one group never laps the ring) */
+	uint32_t shadow_lens;  /* the kept elements' lengths or'ed: 0 when
+				* none has one (vdp_packed_used_put_kept) */
 	struct vdp_used_ent shadow[VDP_USED_BATCH_MAX];
 	/* what survives the process (vdp_resume.c); NULL: nothing kept */
 	struct vdp_ring_state *state;
@@ -982,6 +984,7 @@ vdp_packed_used_flush(struct vdp_vring *vr)
 		vdp_packed_used_put_kept(vr, vr->shadow, n, vr->shadow_slots);
 		vr->nshadow = 0;
 		vr->shadow_slots = 0;
+		vr->shadow_lens = 0;
 		vr->used_pending = (uint16_t)(vr->used_pending - n);
 		vr->used_flushed = true;
 	}
@@ -1026,6 +1029,7 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 	e = &vr->shadow[vr->nshadow++];
 	vdp_used_ent_set(e, id, ndesc, len);
 	vr->shadow_slots += slots;
+	vr->shadow_lens |= len;   /* a constant 0 for a sender: folded away */
 	vr->used_pending++;
 }
 
