@@ -527,7 +527,14 @@ vdp_ids_clear_whole(const struct vdp_vring *vr, uint32_t n)
 	const uint32_t words = VDP_PACKED_IDS_WORDS(vr->size);
 	uint32_t held = 0;
 
-	if (words > n)
+	/*
+	 * Not on a ring that has held a chain for zero-copy since its state
+	 * was attached (state_holds), nor on one that cannot tell (no
+	 * state): a reload of the same ring (vdp_packed_init) forgets the
+	 * ids of chains still out, whose elements then come here unmarked,
+	 * and the count would match with the id of another chain still out.
+	 */
+	if (vr->state == NULL || vr->state_holds || words > n)
 		return false;
 	for (uint32_t w = 0; w < words; w++)
 		held += (uint32_t)__builtin_popcountll(vr->ids_held[w]);

@@ -883,8 +883,9 @@ void vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *
  */
 void vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e,
 			      uint32_t n, uint32_t slots);
-/* (slots: the sum of vdp_used_slots() of e[0..n), as used_keep counts it
- * in shadow_slots) */
+/* (e, n: vr->shadow, vr->nshadow, whose shadow_lens it reads; slots: the
+ * sum of vdp_used_slots() of e[0..n), as used_keep counts it in
+ * shadow_slots) */
 
 /* After used elements: does the guest want an interrupt? */
 bool vdp_packed_need_call(struct vdp_vring *vr);

@@ -61,7 +61,10 @@
  *   2  u8   features: 1 INDIRECT_DESC, 2 RING_EVENT_IDX, 4 MRG_RXBUF,
  *           8 header length 12 (else 10), 16 used_batch (used elements
  *           kept back until PUBLISH, as the PMD loads its rings), 32
- *           IN_ORDER (vr.in_order)
+ *           IN_ORDER (vr.in_order), 64 the crash state attached (as the
+ *           PMD's rings have it; no zero-copy here, so the ring's
+ *           behaviour is the same, but the hand-over may then release
+ *           the held ids by clearing the whole bitmap)
  *   3  u8   wrap counters handed over: 1 avail (where we take), 2 used
  *   4  u16  avail slot (% size), also where the guest's driver starts
  *   6  u16  used slot (% size)
@@ -1732,6 +1735,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.vr.on_err = fz_on_err;
 	fz.vr.used_batch = fz.batch;   /* after init, as the PMD's ring load */
 	fz.vr.in_order = fz.in_order;
+	if (feat & 64) {
+		static struct vdp_ring_state st;
+
+		vdp_ring_state_reset(&st, &fz.vr, 0, 0, 0);
+		vdp_ring_state_attach(&fz.vr, &st);
+	}
 	fz.ncb = 0;
 	fz_check_init();
 	fz.frame = vdp_vq_frame_fn(&fz.vr);

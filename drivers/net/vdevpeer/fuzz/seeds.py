@@ -23,6 +23,7 @@ F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
 FEAT_INDIRECT, FEAT_EVENT_IDX, FEAT_MRG, FEAT_HDR12 = 1, 2, 4, 8
 FEAT_BATCH = 16     # fuzz_packed only: used_batch
 FEAT_IN_ORDER = 32  # fuzz_packed only: IN_ORDER (kept TX elements go as one)
+FEAT_STATE = 64     # fuzz_packed only: the crash state attached (as the PMD's)
 OP_COUNT, OP_TX, OP_RX, OP_FRAMES = 1, 2, 4, 8
 OP_UNFETCH, OP_SUPPRESS, OP_CALL, OP_KICKS = 16, 32, 64, 128
 
@@ -941,6 +942,16 @@ def packed_seeds():
         g.post(1, id=i, boff=2048 + i * 128, blen=60)
     g.fetch_read(put=True).fetch_read(put=True).put(0).simple(PO_PUBLISH)
     seeds["inorder-tx-one-element"] = g.encode()
+
+    # ---- the crash state attached, as the PMD's rings have it: the
+    # hand-over may release the held ids by clearing the whole bitmap
+    # (when it holds exactly the elements' ids) ----
+    for name in ("batch-tx-wrap", "batch-shadow-full", "batch-bad-unfetch",
+                 "batch-frames-over-shadow", "batch-kept-id-reused",
+                 "inorder-batch-shadow-full", "inorder-tx-one-element"):
+        d = bytearray(seeds[name])
+        d[2] |= FEAT_STATE
+        seeds["state-" + name] = bytes(d)
     return seeds
 
 
