@@ -306,7 +306,10 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 		VDP_CNT_ADD(q->err_acc[e], vr->err[e]);
 	VDP_CNT_ADD(q->budget_acc, vr->budget_stops);
 	if (p->negotiated & VDP_BIT(VDP_F_RING_PACKED))
-		ret = vdp_packed_init(vr, vdp_gmap_xlate(p->gmap, vring.desc_packed),
+		/* the same ring again: chains still out (zero-copy) keep
+		 * their ids held */
+		ret = (same_ring ? vdp_packed_init_same : vdp_packed_init)(vr,
+				      vdp_gmap_xlate(p->gmap, vring.desc_packed),
 				      vdp_gmap_xlate(p->gmap, vring.driver_event),
 				      vdp_gmap_xlate(p->gmap, vring.device_event),
 				      vring.size,

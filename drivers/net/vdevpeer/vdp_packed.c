@@ -107,6 +107,27 @@ vdp_packed_next(const struct vdp_vring *vr, uint16_t s, bool *wrap)
 	return (uint16_t)vdp_pslot_add(s, 1, vr->size, wrap);
 }
 
+int
+vdp_packed_init_same(struct vdp_vring *vr, void *ring, void *driver_event,
+		     void *device_event, uint32_t size, uint16_t avail_slot,
+		     bool avail_wrap, uint16_t used_slot, bool used_wrap,
+		     uint64_t *ids_held)
+{
+	uint64_t keep[VDP_PACKED_IDS_WORDS(VDP_RING_SIZE_MAX)];
+	const bool same = vr != NULL && vr->layout == VDP_LAYOUT_PACKED && vr->size == size &&
+			  vr->ids_held == ids_held && ids_held != NULL;
+	const size_t bytes = VDP_PACKED_IDS_WORDS(size) * sizeof(uint64_t);
+	int ret;
+
+	if (same && size <= VDP_RING_SIZE_MAX)
+		memcpy(keep, ids_held, bytes);
+	ret = vdp_packed_init(vr, ring, driver_event, device_event, size, avail_slot,
+			      avail_wrap, used_slot, used_wrap, ids_held);
+	if (ret == 0 && same)
+		memcpy(ids_held, keep, bytes);
+	return ret;
+}
+
 uint16_t
 vdp_packed_avail_count(struct vdp_vring *vr)
 {

@@ -591,6 +591,17 @@ int vdp_packed_init(struct vdp_vring *vr, void *ring, void *driver_event,
 		    void *device_event, uint32_t size, uint16_t avail_slot,
 		    bool avail_wrap, uint16_t used_slot, bool used_wrap,
 		    uint64_t *ids_held);
+/*
+ * vdp_packed_init for the same ring loaded again (its tables may have
+ * moved, e.g. a new memory table; the positions are ours): the ids held
+ * (chains still out, zero-copy) stay held, so that a guest reposting one
+ * is refused as before. Only when vr was this packed ring with the same
+ * size and bitmap; otherwise as vdp_packed_init (bitmap cleared).
+ */
+int vdp_packed_init_same(struct vdp_vring *vr, void *ring, void *driver_event,
+			 void *device_event, uint32_t size, uint16_t avail_slot,
+			 bool avail_wrap, uint16_t used_slot, bool used_wrap,
+			 uint64_t *ids_held);
 
 /* Is a chain available at our position? (1 or 0: counting further would
  * read every descriptor twice.) */

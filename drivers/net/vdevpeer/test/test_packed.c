@@ -2022,6 +2022,57 @@ test_hostile_ids(void)
 	expect_fetch(&f, VDP_DIR_READ, id, VDP_ERR_BAD_ID, BROKEN, "id reused while the device holds it");
 	fx_fini(&f);
 
+	/* Reused after the same ring was loaded again (a new memory table)
+	 * while we hold it: still refused; a fresh load forgets it. */
+	for (int same = 1; same >= 0; same--) {
+		struct vdp_vring old;
+
+		fx_init(&f, &opts_h);
+		raw_descs(&f, d, 1, 0, false);
+		id = post_raw(&f, d, 1);
+		CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK &&
+		      fx_held(&f, (uint16_t)id), "reload: chain taken (held, as for zero-copy)");
+		old = f.vr;
+		CHECK((same ? vdp_packed_init_same : vdp_packed_init)(
+			      &f.vr, old.pdesc, old.driver_event, old.device_event, old.size,
+			      old.last_avail, old.avail_wrap, old.used_idx, old.used_wrap,
+			      f.ids) == 0 &&
+		      fx_held(&f, (uint16_t)id) == (same == 1),
+		      "reload: %s keeps the held id %s", same ? "the same ring" : "a fresh load",
+		      same ? "held" : "no longer");
+		f.vr.indirect = old.indirect;
+		f.vr.hdr_len = old.hdr_len;
+		f.vr.on_err = old.on_err;
+		f.vr.err_ctx = old.err_ctx;
+		raw_descs(&f, d, 1, (uint16_t)id, false);
+		guest_packed_post_desc(&f.g, d, 1, true);
+		if (same) {
+			expect_fetch(&f, VDP_DIR_READ, id, VDP_ERR_BAD_ID, BROKEN,
+				     "id reused after the same ring was loaded again");
+		} else {
+			fx_mark(&f);
+			CHECK(vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c2) == VDP_FETCH_OK &&
+			      c2.id == id && fx_only_err(&f, VDP_ERR_MAX),
+			      "reload: after a fresh load the id is the guest's");
+		}
+		fx_fini(&f);
+	}
+	/* Not the same ring (another size): as a fresh load. */
+	{
+		struct vdp_vring old;
+
+		fx_init(&f, &opts_h);
+		raw_descs(&f, d, 1, 0, false);
+		id = post_raw(&f, d, 1);
+		vdp_packed_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c);
+		old = f.vr;
+		CHECK(vdp_packed_init_same(&f.vr, old.pdesc, old.driver_event, old.device_event,
+					   old.size / 2, 0, true, 0, true, f.ids) == 0 &&
+		      !fx_held(&f, (uint16_t)id) && f.vr.size == old.size / 2,
+		      "reload: a ring of another size forgets the held ids");
+		fx_fini(&f);
+	}
+
 	/* Reused after its completion: fine. */
 	fx_init(&f, &opts_h);
 	raw_descs(&f, d, 1, 0, false);
