@@ -551,9 +551,10 @@ vdp_ids_clear_whole(const struct vdp_vring *vr, uint32_t n)
 	/*
 	 * Not on a ring that has held a chain for zero-copy since its state
 	 * was attached (state_holds), nor on one that cannot tell (no
-	 * state): a reload of the same ring (vdp_packed_init) forgets the
-	 * ids of chains still out, whose elements then come here unmarked,
-	 * and the count would match with the id of another chain still out.
+	 * state): the argument needs every element's id marked, and a chain
+	 * out across bursts is where a mark could go missing (a reload used
+	 * to forget them: vdp_packed_init_same keeps them now); an element
+	 * unmarked would let the count match with another chain still out.
 	 */
 	if (vr->state == NULL || vr->state_holds || words > n)
 		return false;
@@ -658,9 +659,10 @@ vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *e, ui
 }
 
 void
-vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
-			 uint32_t slots)
+vdp_packed_used_put_kept(struct vdp_vring *vr)
 {
+	const struct vdp_used_ent *const e = vr->shadow;
+	const uint32_t n = vr->nshadow, slots = vr->shadow_slots;
 	const uint32_t size = vr->size;
 	struct vdp_used_ent one;
 	uint32_t taken;

@@ -788,14 +788,8 @@ vdp_packed_fetch_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (VDP_LIKELY(vdp_packed_take1(vr, mm, dir, flags, &d, c))) {
 		/* take1 marked the id (vdp_packed_taken's other half, from
 		 * the values in hand: one slot, id d.next) */
-		uint16_t next = (uint16_t)(vr->last_avail + 1u);
-
 		vr->budget_desc--;
-		if (VDP_UNLIKELY(next == vr->size)) {
-			next = 0;
-			vr->avail_wrap = !vr->avail_wrap;
-		}
-		vr->last_avail = next;
+		vdp_packed_skip(vr, 1);
 		vr->last_id = d.next;
 		vr->last_id_ok = true;
 		return VDP_FETCH_OK;
@@ -892,11 +886,9 @@ void vdp_packed_used_put_group(struct vdp_vring *vr, const struct vdp_used_ent *
  * cache line of the ring written per burst instead of one per four
  * chains, as the guest reads it.
  */
-void vdp_packed_used_put_kept(struct vdp_vring *vr, const struct vdp_used_ent *e,
-			      uint32_t n, uint32_t slots);
-/* (e, n: vr->shadow, vr->nshadow, whose shadow_lens it reads; slots: the
- * sum of vdp_used_slots() of e[0..n), as used_keep counts it in
- * shadow_slots) */
+void vdp_packed_used_put_kept(struct vdp_vring *vr);
+/* (the kept elements: shadow[0..nshadow), their slots shadow_slots, their
+ * lengths or'ed shadow_lens; the caller empties the shadow after) */
 
 /* After used elements: does the guest want an interrupt? */
 bool vdp_packed_need_call(struct vdp_vring *vr);
@@ -993,7 +985,7 @@ vdp_packed_used_flush(struct vdp_vring *vr)
 	const uint16_t n = vr->nshadow;
 
 	if (n != 0) {
-		vdp_packed_used_put_kept(vr, vr->shadow, n, vr->shadow_slots);
+		vdp_packed_used_put_kept(vr);
 		vr->nshadow = 0;
 		vr->shadow_slots = 0;
 		vr->shadow_lens = 0;
