@@ -93,7 +93,15 @@
  *     PUT         u8 k        put held chain k % held (any order)
  *     UNFETCH                 give back the chain fetched just before
  *     PUBLISH                 vdp_vq_publish: the need_call decision
- *     BURST                   vdp_vring_burst_begin
+ *     BURST                   vdp_vring_burst_begin; opcode byte >= 128:
+ *                             RELOAD, the ring loaded again as the same
+ *                             ring at its own positions (the PMD's
+ *                             vdp_load_ring with keep_idx, e.g. after a
+ *                             new memory table): what is pending
+ *                             published first (as at a burst's end),
+ *                             vdp_packed_init_same, the ring's settings
+ *                             and crash state again; the held chains
+ *                             stay out, their ids held
  *     SUPPRESS                vdp_vq_suppress_kicks; opcode byte >= 128:
  *                             vdp_vq_enable_kicks, then _disable_kicks
  *     COUNT                   vdp_vq_avail
@@ -282,6 +290,7 @@ static struct {
 	uint32_t op;                       /* operation number, for messages */
 	bool full_cmp;                     /* VDP_FUZZ_FULL=1 */
 	vdp_frame_fn frame;                /* picked at ring load */
+	struct vdp_ring_state *st;         /* the crash state (feature 64) */
 	bool broken_seen;                  /* the ring compared whole since it broke */
 } fz;
 
@@ -1678,6 +1687,95 @@ fz_frame(uint32_t len, uint8_t cut, uint32_t seed)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The ring's settings after vdp_packed_init, as the PMD's ring load sets
+ * them, and its frame function picked. */
+static void
+fz_ring_settings(void)
+{
+	fz.vr.indirect = fz.indirect;
+	fz.vr.event_idx = fz.event_idx;
+	fz.vr.mrg_rxbuf = fz.mrg;
+	fz.vr.hdr_len = fz.hdr_len;
+	fz.vr.on_err = fz_on_err;
+	fz.vr.used_batch = fz.batch;   /* after init, as the PMD's ring load */
+	fz.vr.in_order = fz.in_order;
+	if (fz.st != NULL)
+		vdp_ring_state_attach(&fz.vr, fz.st);
+	fz.frame = vdp_vq_frame_fn(&fz.vr);
+	FZ_CHECK(fz.frame != NULL, "no frame function for a packed ring");
+}
+
+/* vdp_vq_publish: the kept elements handed over, the call decision. */
+static void
+fz_publish(void)
+{
+	const uint16_t pend = fz.m.pending;
+	int want = CALL_NO;
+	bool call;
+
+	call = vdp_vq_publish(&fz.vr);
+	if (pend != 0) {
+		model_flush();
+		fz.m.pending = 0;
+		want = model_need_call();
+	}
+	FZ_CHECK(want == CALL_ANY || call == (want == CALL_YES),
+		 "op %u: need_call %d after %u used (flags %u off_wrap 0x%04x, "
+		 "event_idx %d), model %s", fz.op, call, pend, fz.drv_written.flags,
+		 fz.drv_written.off_wrap, fz.event_idx, want == CALL_YES ? "call" : "no call");
+	check_state("publish");
+}
+
+/*
+ * RELOAD: the PMD's vdp_load_ring with keep_idx (a new memory table: the
+ * same ring, its positions ours). It runs between bursts, so what is
+ * pending is published first; vdp_packed_init_same then starts the ring
+ * again at its own positions and must keep the ids of the chains still
+ * out (the harness's held ones, as zero-copy's): a guest reposting one is
+ * refused after the reload as before it. The ring's counters start from
+ * zero (the PMD adds them to its queue's first), its budgets and call
+ * decision anew; a broken ring is whole again (the slots it lost, a
+ * mergeable frame's, are forgotten with it: their ids stay held).
+ */
+static void
+fz_reload(void)
+{
+	const uint16_t slot_mask = (uint16_t)~(1u << VDP_PACKED_WRAP_BIT);
+	uint64_t held_slots = 0;
+	uint16_t ab, ub;
+
+	fz_publish();   /* at a burst's end, broken or not */
+	ab = vdp_vq_avail_base(&fz.vr);
+	ub = vdp_vq_used_base(&fz.vr);
+	FZ_CHECK(vdp_packed_init_same(&fz.vr, fz.ring, fz.drv_event, fz.dev_event, fz.size,
+				      ab & slot_mask, ab >> VDP_PACKED_WRAP_BIT, ub & slot_mask,
+				      ub >> VDP_PACKED_WRAP_BIT, fz.ids) == 0,
+		 "op %u: the same ring refused at its own positions %u/%u", fz.op, ab, ub);
+	fz_ring_settings();
+
+	fz.m.broken = false;
+	fz.broken_seen = false;
+	fz.m.budget_desc = VDP_BURST_DESC_MAX;
+	fz.m.budget_bad = VDP_BURST_BAD_MAX;
+	fz.m.budget_hit = false;
+	fz.m.budget_stops = 0;
+	fz.m.granted = 0;
+	memset(fz.m.err, 0, sizeof(fz.m.err));
+	fz.ncb = 0;
+	fz.m.sig = fz.m.used;
+	fz.m.sig_wrap = fz.m.used_wrap;
+	fz.m.sig_valid = false;
+	fz.m.moved = 0;
+	fz.m.last_id_ok = false;
+	fz.m.pending = 0;
+	fz.m.nkept = 0;
+	fz.m.kept_slots = 0;
+	for (uint32_t i = 0; i < fz.nheld; i++)
+		held_slots += fz.held[i].ndesc;
+	fz.m.taken = fz.m.returned + held_slots;
+	check_state("reload");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -1728,23 +1826,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(vdp_packed_init(&fz.vr, fz.ring, fz.drv_event, fz.dev_event, fz.size,
 				 avail_slot, wraps & 1, used_slot, wraps & 2, fz.ids) == 0,
 		 "packed_init refused a valid ring of %u", fz.size);
-	fz.vr.indirect = fz.indirect;
-	fz.vr.event_idx = fz.event_idx;
-	fz.vr.mrg_rxbuf = fz.mrg;
-	fz.vr.hdr_len = fz.hdr_len;
-	fz.vr.on_err = fz_on_err;
-	fz.vr.used_batch = fz.batch;   /* after init, as the PMD's ring load */
-	fz.vr.in_order = fz.in_order;
+	fz.st = NULL;
 	if (feat & 64) {
 		static struct vdp_ring_state st;
 
 		vdp_ring_state_reset(&st, &fz.vr, 0, 0, 0);
-		vdp_ring_state_attach(&fz.vr, &st);
+		fz.st = &st;
 	}
+	fz_ring_settings();
 	fz.ncb = 0;
 	fz_check_init();
-	fz.frame = vdp_vq_frame_fn(&fz.vr);
-	FZ_CHECK(fz.frame != NULL, "no frame function for a packed ring");
 
 	fz.m.avail = avail_slot;
 	fz.m.avail_wrap = wraps & 1;
@@ -1832,26 +1923,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				check_state("unfetch");
 			}
 			break;
-		case OP_PUBLISH: {
-			const uint16_t pend = fz.m.pending;
-			int want = CALL_NO;
-			bool call;
-
-			call = vdp_vq_publish(&fz.vr);
-			if (pend != 0) {
-				model_flush();
-				fz.m.pending = 0;
-				want = model_need_call();
-			}
-			FZ_CHECK(want == CALL_ANY || call == (want == CALL_YES),
-				 "op %u: need_call %d after %u used (flags %u off_wrap 0x%04x, "
-				 "event_idx %d), model %s", fz.op, call, pend, fz.drv_written.flags,
-				 fz.drv_written.off_wrap, fz.event_idx,
-				 want == CALL_YES ? "call" : "no call");
-			check_state("publish");
+		case OP_PUBLISH:
+			fz_publish();
 			break;
-		}
 		case OP_BURST:
+			if (raw & 0x80) {
+				fz_reload();
+				break;
+			}
 			vdp_vring_burst_begin(&fz.vr);
 			fz.m.budget_desc = VDP_BURST_DESC_MAX;
 			fz.m.budget_bad = VDP_BURST_BAD_MAX;

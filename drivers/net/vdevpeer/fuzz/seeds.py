@@ -359,6 +359,9 @@ PO_NUM = 15
 # SUPPRESS with the opcode byte's top bit: kicks asked for (rx interrupt
 # mode); the byte is taken % PO_NUM, so the next such byte >= 128
 PO_KICKS = PO_SUPPRESS + PO_NUM * -(-(128 - PO_SUPPRESS) // PO_NUM)
+# BURST with the top bit: RELOAD, the same ring loaded again at its own
+# positions (vdp_packed_init_same)
+PO_RELOAD = PO_BURST + PO_NUM * -(-(128 - PO_BURST) // PO_NUM)
 EV_ENABLE, EV_DISABLE, EV_DESC = 0, 1, 2
 
 
@@ -952,6 +955,31 @@ def packed_seeds():
         d = bytearray(seeds[name])
         d[2] |= FEAT_STATE
         seeds["state-" + name] = bytes(d)
+
+    # ---- RELOAD: the same ring loaded again (a new memory table) while
+    # chains are out: their ids stay held, a guest reposting one is
+    # refused after the reload as before; given back, the id is the
+    # guest's again ----
+    for feat, name in ((FB, "reload-held"), (FB | FEAT_STATE, "reload-held-state"),
+                       (FB | FO | FEAT_STATE, "reload-held-inorder")):
+        g = PackedGuest(8, [(base, 8192)], feat=feat, avail=6, used=6)
+        for i in range(3):
+            g.post(1, id=i, boff=i * 256, blen=100)
+        g.fetch_read().fetch_read(put=True).fetch_read()   # ids 0 and 2 held
+        g.simple(PO_RELOAD)
+        g.put(1).simple(PO_PUBLISH)                        # id 2 back
+        g.post(1, id=2, boff=1024, blen=100)               # the guest's again
+        g.fetch_read(put=True).simple(PO_PUBLISH)
+        g.post(1, id=0, boff=1536, blen=100)               # still ours: refused
+        g.fetch_read().simple(PO_RELOAD).simple(PO_PUBLISH)
+        seeds[name] = g.encode()
+    # a ring broken before the reload, whole after it
+    g = PackedGuest(8, [(base, 8192)], feat=FB | FEAT_STATE)
+    g.post(1, id=9, blen=100)                              # id out of range
+    g.fetch_read().simple(PO_RELOAD)
+    g.seek(0, 1).post(1, id=1, blen=100)
+    g.fetch_read(put=True).simple(PO_PUBLISH)
+    seeds["reload-broken"] = g.encode()
     return seeds
 
 
@@ -975,6 +1003,7 @@ def decode_packed(data):
     pos, n = 0, 0
     names = ["FETCH_READ", "FETCH_WRITE", "ENQUEUE", "PUT", "UNFETCH", "PUBLISH", "BURST",
              "SUPPRESS", "COUNT", "POST", "SLOT", "FLIP", "EVENT", "TABLE", "SEEK"]
+    high = {PO_BURST: "RELOAD", PO_SUPPRESS: "KICKS"}
     fmts = ["<B", "<BH", "<HB", "<B", "", "", "", "", "", "<HBHBHHHBH", "<HQIHH", "<HH",
             "<HH", "<BHHBBHHH", "<HB"]
     while pos < len(ops) and n < 512:
@@ -990,7 +1019,8 @@ def decode_packed(data):
             args = (args[0] % size, "0x%x" % args[1]) + args[2:4] + ("0x%04x" % args[4],)
         elif op == PO_FLIP:
             args = (args[0] % size, "0x%04x" % args[1])
-        print("  op %d %s %s" % (n, names[op], " ".join(str(a) for a in args)))
+        name = high.get(op, names[op]) if ops[pos - 1 - sz] >= 128 else names[op]
+        print("  op %d %s %s" % (n, name, " ".join(str(a) for a in args)))
     print("  blob %d bytes" % max(0, len(data) - 80 - ops_len))
 
 
