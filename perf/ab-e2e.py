@@ -89,8 +89,8 @@ def main():
     if args.rounds < 1:
         sys.exit("ab-e2e: --rounds must be at least 1")
     e2e = DEFAULT_E2E + e2e   # run-e2e.py takes an option's last value
-    if "--rounds" in e2e or "--build" in e2e or "--out" in e2e:
-        sys.exit("ab-e2e: --rounds, --build and --out are this script's")
+    if "--build" in e2e or "--out" in e2e:
+        sys.exit("ab-e2e: --build and --out are this script's")
     work = args.keep or tempfile.mkdtemp(prefix="ab-e2e.")
     os.makedirs(work, exist_ok=True)
     ratios = {}

@@ -1687,6 +1687,16 @@ fz_frame(uint32_t len, uint8_t cut, uint32_t seed)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A burst begun (vdp_vring_burst_begin): the model's budgets anew. */
+static void
+model_burst_begin(void)
+{
+	fz.m.budget_desc = VDP_BURST_DESC_MAX;
+	fz.m.budget_bad = VDP_BURST_BAD_MAX;
+	fz.m.budget_hit = false;
+	fz.m.granted = 0;
+}
+
 /* The ring's settings after vdp_packed_init, as the PMD's ring load sets
  * them, and its frame function picked. */
 static void
@@ -1755,11 +1765,8 @@ fz_reload(void)
 
 	fz.m.broken = false;
 	fz.broken_seen = false;
-	fz.m.budget_desc = VDP_BURST_DESC_MAX;
-	fz.m.budget_bad = VDP_BURST_BAD_MAX;
-	fz.m.budget_hit = false;
+	model_burst_begin();   /* vdp_packed_init begins a burst */
 	fz.m.budget_stops = 0;
-	fz.m.granted = 0;
 	memset(fz.m.err, 0, sizeof(fz.m.err));
 	fz.ncb = 0;
 	fz.m.sig = fz.m.used;
@@ -1843,8 +1850,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.m.used_wrap = wraps & 2;
 	fz.m.sig = used_slot;
 	fz.m.sig_wrap = wraps & 2;
-	fz.m.budget_desc = VDP_BURST_DESC_MAX;
-	fz.m.budget_bad = VDP_BURST_BAD_MAX;
+	model_burst_begin();
 	fz.dpos = avail_slot;
 	fz.dwrap = wraps & 1;
 	fz.nheld = 0;
@@ -1932,10 +1938,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 			vdp_vring_burst_begin(&fz.vr);
-			fz.m.budget_desc = VDP_BURST_DESC_MAX;
-			fz.m.budget_bad = VDP_BURST_BAD_MAX;
-			fz.m.budget_hit = false;
-			fz.m.granted = 0;
+			model_burst_begin();
 			check_state("burst");
 			break;
 		case OP_SUPPRESS:
