@@ -3,10 +3,11 @@
 #
 # Instructions per frame of bench_layout's device side, split against
 # packed, counted by valgrind's callgrind (collection on inside
-# lp_device_burst only: the guests' side is not counted). The count does
-# not move with the host's speed, which the cycle figures do (the same
-# binary gives 55 cycles one minute and 85 the next): a change to the data
-# path shows here first, exactly, then in alternated bench_layout rounds.
+# lp_device_burst_split/_packed only: the guests' side is not counted).
+# The count does not move with the host's speed, which the cycle figures
+# do (the same binary gives 55 cycles one minute and 85 the next): a
+# change to the data path shows here first, exactly, then in alternated
+# bench_layout rounds.
 # Instructions are not cycles (a stall costs none here): both are needed.
 #
 #   perf/count-layout.sh [SIZE] [STATE] [SOURCE]
@@ -17,11 +18,11 @@
 #   BUILD=dir   build directory (default build); KEEP=prefix keeps
 #   prefix0.cg (split) and prefix1.cg (packed) for callgrind_annotate.
 #
-# Frames: bench_layout moves 32 per call of lp_device_burst (a round that
+# Frames: bench_layout moves 32 per device burst (a round that
 # moves fewer is an error there). Needs valgrind; a few seconds.
 set -euo pipefail
 
-usage() { sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ] && usage
 SIZE=${1:-64}
 STATE=${2:-1}
@@ -46,8 +47,12 @@ for L in 0 1; do
 		{ printf '%s\n' "$res" >&2; exit 1; }
 	printf '%s\n' "$res" | grep -q '^BM_peer_layout' ||
 		{ echo "count-layout: no such cell: $SIZE/$L/$STATE" >&2; exit 1; }
-	# the calls of lp_device_burst (the only function collection starts in)
-	calls=$(awk '/^cfn=.*lp_device_burst/ { f = 1; next }
+	# the device bursts (the only functions collection starts in);
+	# callgrind names a function once, by "(id) name", then by "(id)"
+	# alone, in fn= and cfn= lines alike
+	calls=$(awk '/^c?fn=\([0-9]+\) lp_device_burst_(split|packed)$/ {
+			id = $1; sub(/^c?fn=/, "", id); burst[id] = 1 }
+		     /^cfn=/ { c = $1; sub(/^cfn=/, "", c); f = c in burst; next }
 		     f && /^calls=/ { split($1, a, "="); n += a[2] } { f = 0 }
 		     END { print n + 0 }' "$out")
 	total=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out")
