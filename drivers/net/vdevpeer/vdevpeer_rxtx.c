@@ -381,7 +381,7 @@ vdp_rx_used_put(struct vdp_queue *q, uint16_t id, uint16_t ndesc, enum vdp_layou
  * read lines the first pass asked for.
  */
 static VDP_ALWAYS_INLINE void
-vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_peer_plain *t, uint32_t k,
+vdp_rx_plain_copy(struct vdp_queue *q, const struct vdp_take *t, uint32_t k,
 		  struct rte_mbuf **mb, struct rte_mbuf **pkts, enum vdp_layout l, bool zc)
 {
 	const uint32_t hl = q->vr.hdr_len;
@@ -456,7 +456,7 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 	struct vdp_chain *c = &q->chain;
 	const uint32_t hl = vr->hdr_len;
 	const uint32_t max_len = rte_pktmbuf_data_room_size(q->mp) - RTE_PKTMBUF_HEADROOM;
-	struct vdp_peer_plain t[VDP_PEER_BATCH];
+	struct vdp_take t[VDP_PEER_BATCH];
 	struct rte_mbuf *mb[VDP_PEER_BATCH];
 	uint16_t nb_rx, i = 0, take = n, left;
 
@@ -498,6 +498,35 @@ vdp_rx_burst_l(struct vdp_queue *q, struct rte_mbuf **pkts, uint16_t n,
 		while (k < want && i < take) {
 			uint32_t len;
 
+			if (l == VDP_LAYOUT_PACKED && k + VDP_TAKE_N <= want &&
+			    i + VDP_TAKE_N <= take) {
+				/* four at once, each judged as below; the first
+				 * not plain is moved on its own after the pass,
+				 * those after it given back (vdp_peer_frames_l) */
+				const uint32_t k0 = k;
+				const uint32_t got = vdp_packed_take_n(vr, q->mm, VDP_DIR_READ, t + k0);
+
+				i = (uint16_t)(i + got);
+				for (; k < k0 + got; k++) {
+					if (!vr->hdr_skip)
+						vdp_hdr_get_buf(t[k].hva, hl, &vh);
+					len = t[k].len - hl;
+					if (unlikely((vh.flags | vh.gso_type) != 0 || len > max_len ||
+						     (zc && !vdp_zc_copies(q, len))))
+						break;
+					rte_prefetch0(t[k].hva + hl);
+					rte_prefetch0(t[k].hva + hl + len - 1);
+				}
+				if (k != k0 + got) {
+					vdp_packed_take_n_keep(vr, t + k0, got, k + 1 - k0);
+					i = (uint16_t)(i - (k0 + got - k - 1));
+					vdp_take_chain(&t[k], c);
+					odd = true;
+					break;
+				}
+				if (got != 0)
+					continue;
+			}
 			r = vdp_vq_fetch_l(vr, q->mm, VDP_DIR_READ, c, l);
 			i++;
 			if (l == VDP_LAYOUT_SPLIT && left != 0)

@@ -419,14 +419,59 @@ vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
  */
 #define VDP_PLAIN_TAIL_PREFETCH 512u
 
+/* A buffer the first pass of vdp_put_plain_l took for a frame. */
+struct vdp_plain_buf {
+	uint8_t *hva;
+	uint16_t id, ndesc;
+};
+
+/*
+ * Packed: buffers for the next VDP_TAKE_N frames f[0..) taken at once
+ * (vdp_packed_take_n), each long enough for its frame and the frame not
+ * too long for a plain one; up to the first that is not (it and the
+ * buffers taken after it given back, last first): the single take
+ * decides about it. The budget as if each frame had been granted and its
+ * buffer taken one at a time (the grants of frames not taken undone).
+ * Returns the frames given a buffer in b[0..).
+ */
+static VDP_ALWAYS_INLINE uint32_t
+vdp_put_plain_take_n(struct vdp_vring *vr, const struct vdp_memmap *mm,
+		     const struct vdp_plain *f, struct vdp_plain_buf *b)
+{
+	const uint32_t hl = vr->hdr_len, budget0 = vr->budget_desc;
+	struct vdp_take t[VDP_TAKE_N];
+	uint32_t got, j;
+
+	for (j = 0; j < VDP_TAKE_N; j++)
+		if (f[j].len > VDP_PLAIN_LEN_MAX)
+			return 0;
+	if (budget0 > UINT32_MAX - VDP_TAKE_N * VDP_FRAME_DESC_GRANT)
+		return 0;
+	vr->budget_desc += VDP_TAKE_N * VDP_FRAME_DESC_GRANT;
+	got = vdp_packed_take_n(vr, mm, VDP_DIR_WRITE, t);
+	for (j = 0; j < got; j++) {
+		const uint64_t needed = (uint64_t)hl + f[j].len;
+
+		if (VDP_UNLIKELY(t[j].len < needed))
+			break;
+		/* as the single take: the lines the second pass writes */
+		__builtin_prefetch(t[j].hva, 1);
+		if (needed <= VDP_PLAIN_TAIL_PREFETCH)
+			__builtin_prefetch(t[j].hva + needed - 1, 1);
+		b[j].hva = t[j].hva;
+		b[j].id = t[j].id;
+		b[j].ndesc = t[j].ndesc;
+	}
+	vdp_packed_take_n_keep(vr, t, got, j);
+	vr->budget_desc = budget0 + j * (VDP_FRAME_DESC_GRANT - 1u);
+	return j;
+}
+
 static VDP_ALWAYS_INLINE uint32_t
 vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		const struct vdp_plain *f, uint32_t n, enum vdp_layout l)
 {
-	struct {
-		uint8_t *hva;
-		uint16_t id, ndesc;
-	} b[VDP_PLAIN_MAX];
+	struct vdp_plain_buf b[VDP_PLAIN_MAX];
 	const uint32_t hl = vr->hdr_len;
 	struct vdp_chain c;
 	uint32_t k;
@@ -435,11 +480,22 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		n = VDP_PLAIN_MAX;
 	/* first pass: a buffer for each frame (the guest's descriptors) */
 	for (k = 0; k < n; k++) {
-		const uint64_t needed = (uint64_t)hl + f[k].len;
+		uint64_t needed;
 		bool granted = false;
 		uint32_t walk0;
 		enum vdp_fetch r;
 
+		if (l == VDP_LAYOUT_PACKED && n - k >= VDP_TAKE_N) {
+			uint32_t got = vdp_put_plain_take_n(vr, mm, f + k, b + k);
+
+			k += got;
+			if (got == VDP_TAKE_N) {
+				k--;   /* the loop's own step */
+				continue;
+			}
+			/* fewer: frame k (< n) is the single take's */
+		}
+		needed = (uint64_t)hl + f[k].len;
 		if (f[k].len > VDP_PLAIN_LEN_MAX)
 			break;   /* not even fetched: likely to need several buffers */
 		/* the allowance the frame function would give the frame */

@@ -346,16 +346,7 @@ vdp_packed_fetch(struct vdp_vring *vr, const struct vdp_memmap *mm,
 void
 vdp_packed_unfetch(struct vdp_vring *vr, const struct vdp_chain *c)
 {
-	int32_t s = (int32_t)vr->last_avail - c->ndesc;
-
-	if (s < 0) {
-		s += vr->size;
-		vr->avail_wrap = !vr->avail_wrap;
-	}
-	vr->last_avail = (uint16_t)s;
-	vr->last_id_ok = false;
-	if (c->id < vr->size)
-		vdp_id_set(vr, c->id, false);
+	vdp_packed_untake(vr, c->id, c->ndesc);
 }
 
 /*

@@ -90,14 +90,33 @@ vdp_hdr_get(const struct vdp_chain *c, uint32_t hl, struct vdp_net_hdr *vh)
 		vdp_chain_read(c, 0, vh, hl);
 }
 
+/* The same from a one-segment chain (at least hl bytes: the walkers
+ * refuse shorter ones). */
+static VDP_ALWAYS_INLINE void
+vdp_hdr_get_buf(const uint8_t *hva, uint32_t hl, struct vdp_net_hdr *vh)
+{
+	if (__builtin_expect(hl == VDP_NET_HDR_LEN_MRG, 1))
+		memcpy(vh, hva, VDP_NET_HDR_LEN_MRG);
+	else
+		memcpy(vh, hva, hl < sizeof(*vh) ? hl : sizeof(*vh));
+}
+
+/* A one-slot chain taken by vdp_packed_take_n as a chain (c's id, ndesc
+ * and one segment). */
+static VDP_ALWAYS_INLINE void
+vdp_take_chain(const struct vdp_take *t, struct vdp_chain *c)
+{
+	vdp_chain_set_id(c, t->id, t->ndesc);
+	c->nseg = 1;
+	c->len = t->len;
+	c->seg[0].hva = t->hva;
+	c->seg[0].len = t->len;
+}
+
 /* A plain one-segment chain taken from the sender in the first pass,
  * delivered in the second (vdp_peer_frames_l; also the ethdev RX path's
- * first pass, vdp_rx_burst_l). */
-struct vdp_peer_plain {
-	uint8_t *hva;    /* the segment: header, then the frame */
-	uint32_t len;
-	uint16_t id, ndesc;
-};
+ * first pass, vdp_rx_burst_l): struct vdp_take, hva the segment (header,
+ * then the frame). */
 
 /* Chains taken from the sender before the first is delivered (what
  * vdp_vq_put_plain takes in one call; and the ethdev RX path's pass). */
@@ -144,7 +163,7 @@ vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct 
  * once they are all given back (a's take position is then its used
  * position, what the crash state may store). */
 static VDP_ALWAYS_INLINE void
-vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_peer_plain *t, uint32_t k)
+vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k)
 {
 	static const struct vdp_net_hdr oh;
 	const uint32_t hl = x->va->hdr_len;
@@ -241,7 +260,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 		.va = va, .vb = vb, .mmb = mmb, .put_frame = put_frame, .ops = ops,
 		.ctx = ctx, .l = l, .learn = true,
 	};
-	struct vdp_peer_plain t[VDP_PEER_BATCH];
+	struct vdp_take t[VDP_PEER_BATCH];
 	const uint32_t hl = va->hdr_len;
 	uint16_t i = 0;
 
@@ -254,7 +273,40 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 
 		/* first pass: plain one-segment chains taken and kept */
 		while (k < VDP_PEER_BATCH && i < max) {
-			enum vdp_fetch r = vdp_vq_fetch_l(va, mma, VDP_DIR_READ, c, l);
+			enum vdp_fetch r;
+
+			if (l == VDP_LAYOUT_PACKED && k + VDP_TAKE_N <= VDP_PEER_BATCH &&
+			    i + VDP_TAKE_N <= max) {
+				const uint32_t k0 = k;
+				const uint32_t got = vdp_packed_take_n(va, mma, VDP_DIR_READ, t + k0);
+
+				i = (uint16_t)(i + got);
+				for (; k < k0 + got; k++) {
+					if (!va->hdr_skip)
+						vdp_hdr_get_buf(t[k].hva, hl, &vh);
+					if (__builtin_expect((vh.flags | vh.gso_type) != 0, 0))
+						break;
+					__builtin_prefetch(t[k].hva + hl);
+				}
+				if (k != k0 + got) {
+					/* t[k] asks for offload work: those taken
+					 * after it given back, it then as if taken
+					 * on its own (the single take's case below) */
+					vdp_packed_take_n_keep(va, t + k0, got, k + 1 - k0);
+					i = (uint16_t)(i - (k0 + got - k - 1));
+					vdp_take_chain(&t[k], c);
+					if (k != 0) {
+						vdp_vq_unfetch_l(va, c, l);
+						i--;
+					} else {
+						odd = true;
+					}
+					break;
+				}
+				if (got != 0)
+					continue;
+			}
+			r = vdp_vq_fetch_l(va, mma, VDP_DIR_READ, c, l);
 
 			i++;
 			if (r == VDP_FETCH_BAD)

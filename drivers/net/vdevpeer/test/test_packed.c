@@ -1539,6 +1539,286 @@ test_plain(bool split, bool batch)
 	fx_fini(&f);
 }
 
+/* ---- four chains taken at once ---- */
+
+/* One raw one-slot chain at the guest's next slot (published). */
+static int
+post_one(struct fx *f, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	const struct vdp_pdesc d = { addr, len, id, flags };
+
+	return guest_packed_post_desc(&f->g, &d, 1, true);
+}
+
+/* Four good one-slot TX chains (ids id0.., 100-byte buffers). */
+static void
+post_four(struct fx *f, uint16_t id0, uint64_t *gpa)
+{
+	for (uint16_t i = 0; i < 4; i++) {
+		gpa[i] = guest_tx_buf(f, 100, i);
+		post_one(f, gpa[i], 100, (uint16_t)(id0 + i), 0);
+	}
+}
+
+/* take_n took nothing and changed nothing (position, ids, budget, no
+ * last id: nothing was taken before in these cases). */
+static bool
+took_nothing(struct fx *f, uint16_t pos, uint32_t budget)
+{
+	return f->vr.last_avail == pos && f->vr.budget_desc == budget && fx_none_held(f) &&
+	       !f->vr.broken && !f->vr.last_id_ok;
+}
+
+/*
+ * vdp_packed_take_n: four one-slot chains taken at once exactly as four
+ * single takes take them (ids held, position, budget, last_id); nothing
+ * read but flags and nothing changed when the four are not all available
+ * in our phase, not all one-slot buffers of the direction asked for,
+ * would run past the ring's end, or the ring is stopped or short of
+ * budget; taken up to the first it would not take (an id out of range or
+ * taken in the same batch, a buffer outside memory, a length the single
+ * take refuses), that one left to vdp_vq_fetch, which says what it is.
+ * And vdp_vq_put_plain's use of it: a buffer too short for its frame in
+ * the middle of four stops there, the budget as with single takes.
+ */
+static void
+test_take_n(void)
+{
+	struct fx_opts o = { .size = 16 };
+	struct vdp_take t[VDP_TAKE_N];
+	struct vdp_chain c;
+	uint64_t gpa[4];
+	uint32_t b0;
+	struct fx f;
+	bool ok;
+
+	/* four good ones */
+	fx_init(&f, &o);
+	post_four(&f, 3, gpa);
+	b0 = f.vr.budget_desc;
+	ok = vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 4;
+	for (uint16_t i = 0; i < 4 && ok; i++) {
+		uint64_t l = 100;   /* the device's mapping of the buffer */
+
+		ok = t[i].id == 3 + i && t[i].ndesc == 1 && t[i].len == 100 &&
+		     t[i].hva == vdp_gpa_to_hva(&f.m.mm, gpa[i], &l) &&
+		     fx_held(&f, (uint16_t)(3 + i));
+	}
+	CHECK(ok && f.vr.last_avail == 4 && f.vr.avail_wrap && f.vr.budget_desc == b0 - 4 &&
+	      f.vr.last_id_ok && f.vr.last_id == 6 && fx_left(&f) == 0,
+	      "take_n: four one-slot chains: ids, buffers, held, position, budget, last id");
+	for (uint16_t i = 0; i < 4; i++)
+		vdp_vq_used_put(&f.vr, t[i].id, 1, 0);
+	fx_publish(&f);
+	ok = true;
+	for (uint16_t i = 0; i < 4 && ok; i++)
+		ok = guest_expect_used(&f, 3u + i, 0);
+	CHECK(ok && fx_in_sync(&f) && fx_none_held(&f), "take_n: given back, in order");
+	fx_fini(&f);
+
+	/* three available: nothing; the fourth a chain of two: nothing */
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 3; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	b0 = f.vr.budget_desc;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
+	      "take_n: three of four available: none taken");
+	{
+		struct vdp_pdesc d[2];
+
+		raw_descs(&f, d, 2, 9, false);
+		d[0].len = d[1].len = 64;
+		guest_packed_post_desc(&f.g, d, 2, true);
+	}
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
+	      "take_n: the fourth with NEXT: none taken");
+	ok = true;
+	for (int i = 0; i < 4 && ok; i++)
+		ok = vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK;
+	CHECK(ok && c.id == 9 && c.ndesc == 2 && fx_left(&f) == 0,
+	      "take_n: the single takes take them");
+	fx_fini(&f);
+
+	/* the direction, the phase */
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 4; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, i == 2 ? VDP_DESC_F_WRITE : 0);
+	b0 = f.vr.budget_desc;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
+	      "take_n: a device-writable buffer among TX ones: none taken");
+	fx_fini(&f);
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 4; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, VDP_DESC_F_WRITE);
+	b0 = f.vr.budget_desc;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0) &&
+	      vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_WRITE, t) == 4,
+	      "take_n: RX buffers: not for a TX take, all four for an RX one");
+	fx_fini(&f);
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 3; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	guest_packed_set_desc(&f.g, 3, guest_tx_buf(&f, 100, 3), 100, 3,
+			      guest_packed_avail_bits(!f.g.avail_wrap));
+	b0 = f.vr.budget_desc;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
+	      "take_n: the fourth available in the other phase: none taken");
+	fx_fini(&f);
+	/* phase 0: a slot the device used in the lap before (AVAIL and USED
+	 * both set) is not available: both bits are tested, not USED alone */
+	o.phase0 = true;
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 3; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	guest_packed_set_desc(&f.g, 3, guest_tx_buf(&f, 100, 3), 100, 3,
+			      guest_packed_used_bits(true));
+	b0 = f.vr.budget_desc;
+	CHECK(!f.vr.avail_wrap && vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 &&
+	      took_nothing(&f, 0, b0),
+	      "take_n: phase 0, the fourth a used slot of the lap before: none taken");
+	fx_fini(&f);
+	o.phase0 = false;
+
+	/* past the ring's end: nothing; the single takes go round */
+	o.start = 14;
+	fx_init(&f, &o);
+	post_four(&f, 0, gpa);
+	b0 = f.vr.budget_desc;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 14, b0),
+	      "take_n: four slots across the ring's end: none taken");
+	ok = true;
+	for (int i = 0; i < 4 && ok; i++)
+		ok = vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.id == i;
+	CHECK(ok && f.vr.last_avail == 2 && !f.vr.avail_wrap, "take_n: the single takes wrap");
+	fx_fini(&f);
+	/* up to the ring's end exactly: taken, the wrap counter flips */
+	o.start = 12;
+	fx_init(&f, &o);
+	post_four(&f, 0, gpa);
+	ok = vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 4 && f.vr.last_avail == 0 &&
+	     !f.vr.avail_wrap && f.vr.last_id == 3 && f.vr.last_id_ok;
+	for (uint16_t i = 0; i < 4; i++)
+		vdp_vq_used_put(&f.vr, t[i].id, 1, 0);
+	fx_publish(&f);
+	for (uint16_t i = 0; i < 4 && ok; i++)
+		ok = guest_expect_used(&f, i, 0);
+	CHECK(ok && fx_in_sync(&f) && fx_none_held(&f),
+	      "take_n: slots 12-15 of 16: taken, position 0 of the next lap, given back");
+	fx_fini(&f);
+	o.start = 0;
+	/* rings of 4 (the whole ring at once) and of 2 (never) */
+	o.size = 4;
+	fx_init(&f, &o);
+	post_four(&f, 0, gpa);
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 4 && f.vr.last_avail == 0 &&
+	      !f.vr.avail_wrap && fx_held(&f, 3), "take_n: a ring of 4: all of it");
+	fx_fini(&f);
+	o.size = 2;
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 2; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	b0 = f.vr.budget_desc;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
+	      "take_n: a ring of 2: none taken (nothing read past its end)");
+	fx_fini(&f);
+	o.size = 16;
+
+	/* stopped, short of budget */
+	fx_init(&f, &o);
+	post_four(&f, 0, gpa);
+	f.vr.budget_desc = 3;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, 3),
+	      "take_n: a budget of 3 descriptors: none taken");
+	vdp_vring_burst_begin(&f.vr);
+	f.vr.budget_bad = 0;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 &&
+	      took_nothing(&f, 0, VDP_BURST_DESC_MAX),
+	      "take_n: no refusal left in the budget: none taken");
+	vdp_vring_burst_begin(&f.vr);
+	f.vr.broken = true;
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 &&
+	      f.vr.last_avail == 0 && fx_none_held(&f), "take_n: a broken ring: none taken");
+	fx_fini(&f);
+
+	/* an id out of range third: two taken, the single take breaks the ring */
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 4; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, i == 2 ? 16 : i, 0);
+	fx_mark(&f);
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 2 && f.vr.last_avail == 2 &&
+	      f.vr.last_id == 1 && f.vr.last_id_ok && fx_only_err(&f, VDP_ERR_MAX) &&
+	      vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_BROKEN &&
+	      fx_only_err(&f, VDP_ERR_BAD_ID),
+	      "take_n: id 16 of a ring of 16 third: two taken, then the ring breaks on it");
+	fx_fini(&f);
+
+	/* an id taken in the same batch */
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 4; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), 100, (const uint16_t[]){ 5, 6, 5, 7 }[i], 0);
+	fx_mark(&f);
+	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 2 &&
+	      fx_only_err(&f, VDP_ERR_MAX) &&
+	      vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_BROKEN &&
+	      fx_only_err(&f, VDP_ERR_BAD_ID) && fx_held(&f, 5) && fx_held(&f, 6) &&
+	      !fx_held(&f, 7),
+	      "take_n: ids 5 6 5 7: two taken, the ring breaks on the second 5");
+	fx_fini(&f);
+
+	/* outside memory second: one taken, a bad chain, given back */
+	fx_init(&f, &o);
+	post_one(&f, guest_tx_buf(&f, 100, 0), 100, 0, 0);
+	post_one(&f, fx_mem_end(&f), 100, 1, 0);
+	post_one(&f, guest_tx_buf(&f, 100, 2), 100, 2, 0);
+	post_one(&f, guest_tx_buf(&f, 100, 3), 100, 3, 0);
+	fx_mark(&f);
+	ok = vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 1 && t[0].id == 0 &&
+	     fx_only_err(&f, VDP_ERR_MAX) &&
+	     vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_BAD &&
+	     fx_only_err(&f, VDP_ERR_BAD_ADDR) && !f.vr.broken;
+	CHECK(ok, "take_n: a buffer outside memory second: one taken, the single take refuses it");
+	fx_fini(&f);
+	/* too short for the header third (4 bytes under 12) */
+	fx_init(&f, &o);
+	for (uint16_t i = 0; i < 4; i++)
+		post_one(&f, guest_tx_buf(&f, 100, i), i == 2 ? 4 : 100, i, 0);
+	fx_mark(&f);
+	ok = vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 2 && f.vr.last_id == 1 &&
+	     f.vr.last_id_ok && fx_only_err(&f, VDP_ERR_MAX) &&
+	     vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_BAD &&
+	     fx_only_err(&f, VDP_ERR_SHORT_CHAIN) && !f.vr.broken &&
+	     vdp_vq_fetch(&f.vr, &f.m.mm, VDP_DIR_READ, &c) == VDP_FETCH_OK && c.id == 3;
+	CHECK(ok, "take_n: a 4-byte TX buffer third: two taken, the single take refuses it");
+	fx_fini(&f);
+
+	/* vdp_vq_put_plain: the third of four buffers too short */
+	fx_init(&f, &o);
+	{
+		static uint8_t frame[200];
+		const struct vdp_net_hdr h0 = { 0 };
+		struct vdp_plain pf[4];
+		int id[4];
+
+		for (int i = 0; i < 4; i++) {
+			pf[i] = (struct vdp_plain){ &h0, frame, sizeof(frame) };
+			id[i] = post_rx_map(&f, i == 2 ? 64 : 256);
+		}
+		vdp_vring_burst_begin(&f.vr);
+		b0 = f.vr.budget_desc;
+		fx_mark(&f);
+		ok = vdp_vq_put_plain(&f.vr, &f.m.mm, pf, 4) == 2 && fx_only_err(&f, VDP_ERR_MAX) &&
+		     fx_left(&f) == 2 && f.vr.grant_held &&
+		     f.vr.budget_desc == b0 + 2 * (VDP_FRAME_DESC_GRANT - 1) + VDP_FRAME_DESC_GRANT;
+		fx_publish(&f);
+		CHECK(ok && guest_expect_used(&f, (uint32_t)id[0], 212) &&
+		      guest_expect_used(&f, (uint32_t)id[1], 212) && fx_used_pending(&f) == 0 &&
+		      !fx_held(&f, (uint16_t)id[2]) && !fx_held(&f, (uint16_t)id[3]),
+		      "take_n: put_plain, the third buffer too short: two put, two left, the "
+		      "budget as with single takes (%u over %u)", f.vr.budget_desc, b0);
+	}
+	fx_fini(&f);
+}
+
 static void
 test_budget(void)
 {
@@ -3255,6 +3535,7 @@ main(void)
 	test_plain(true, false);
 	test_plain(false, false);
 	test_plain(false, true);
+	test_take_n();
 	test_used_batch();
 	test_used_batch_inorder();
 	test_budget();
