@@ -251,6 +251,24 @@ vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net
 	return vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc, true);
 }
 
+/*
+ * c, just taken (the i-th chain looked at), is not plain: it ends the
+ * first pass. With k plain chains kept before it, it is given back for
+ * now, taken again first thing after they are delivered (no chain is
+ * then held while seen() stores a's position); else it is the pass's odd
+ * chain (true), moved on its own.
+ */
+static VDP_ALWAYS_INLINE bool
+vdp_peer_cut(struct vdp_vring *va, struct vdp_chain *c, uint32_t k, uint16_t *i,
+	     enum vdp_layout l)
+{
+	if (k == 0)
+		return true;
+	vdp_vq_unfetch_l(va, c, l);
+	(*i)--;
+	return false;
+}
+
 static VDP_ALWAYS_INLINE int
 vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp_chain *c,
 		  struct vdp_vring *vb, const struct vdp_memmap *mmb, vdp_frame_fn put_frame,
@@ -295,12 +313,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 					vdp_packed_take_n_keep(va, t + k0, got, k + 1 - k0);
 					i = (uint16_t)(i - (k0 + got - k - 1));
 					vdp_take_chain(&t[k], c);
-					if (k != 0) {
-						vdp_vq_unfetch_l(va, c, l);
-						i--;
-					} else {
-						odd = true;
-					}
+					odd = vdp_peer_cut(va, c, k, &i, l);
 					break;
 				}
 				if (got != 0)
@@ -318,16 +331,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			if (!va->hdr_skip)
 				vdp_hdr_get(c, hl, &vh);
 			if (__builtin_expect(c->nseg != 1 || (vh.flags | vh.gso_type) != 0, 0)) {
-				if (k != 0) {
-					/* given back for now, taken again first
-					 * thing after the kept ones are delivered:
-					 * no chain is then held while seen() stores
-					 * a's position */
-					vdp_vq_unfetch_l(va, c, l);
-					i--;
-				} else {
-					odd = true;
-				}
+				odd = vdp_peer_cut(va, c, k, &i, l);
 				break;
 			}
 			/* the frame's first line asked for now: the receiver's

@@ -1550,6 +1550,14 @@ post_one(struct fx *f, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
 	return guest_packed_post_desc(&f->g, &d, 1, true);
 }
 
+/* n good one-slot TX chains, ids 0.., 100-byte buffers. */
+static void
+post_good(struct fx *f, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		post_one(f, guest_tx_buf(f, 100, i), 100, i, 0);
+}
+
 /* Four good one-slot TX chains (ids id0.., 100-byte buffers). */
 static void
 post_four(struct fx *f, uint16_t id0, uint64_t *gpa)
@@ -1618,8 +1626,7 @@ test_take_n(void)
 
 	/* three available: nothing; the fourth a chain of two: nothing */
 	fx_init(&f, &o);
-	for (uint16_t i = 0; i < 3; i++)
-		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	post_good(&f, 3);
 	b0 = f.vr.budget_desc;
 	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
 	      "take_n: three of four available: none taken");
@@ -1656,8 +1663,7 @@ test_take_n(void)
 	      "take_n: RX buffers: not for a TX take, all four for an RX one");
 	fx_fini(&f);
 	fx_init(&f, &o);
-	for (uint16_t i = 0; i < 3; i++)
-		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	post_good(&f, 3);
 	guest_packed_set_desc(&f.g, 3, guest_tx_buf(&f, 100, 3), 100, 3,
 			      guest_packed_avail_bits(!f.g.avail_wrap));
 	b0 = f.vr.budget_desc;
@@ -1668,8 +1674,7 @@ test_take_n(void)
 	 * both set) is not available: both bits are tested, not USED alone */
 	o.phase0 = true;
 	fx_init(&f, &o);
-	for (uint16_t i = 0; i < 3; i++)
-		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	post_good(&f, 3);
 	guest_packed_set_desc(&f.g, 3, guest_tx_buf(&f, 100, 3), 100, 3,
 			      guest_packed_used_bits(true));
 	b0 = f.vr.budget_desc;
@@ -1715,8 +1720,7 @@ test_take_n(void)
 	fx_fini(&f);
 	o.size = 2;
 	fx_init(&f, &o);
-	for (uint16_t i = 0; i < 2; i++)
-		post_one(&f, guest_tx_buf(&f, 100, i), 100, i, 0);
+	post_good(&f, 2);
 	b0 = f.vr.budget_desc;
 	CHECK(vdp_packed_take_n(&f.vr, &f.m.mm, VDP_DIR_READ, t) == 0 && took_nothing(&f, 0, b0),
 	      "take_n: a ring of 2: none taken (nothing read past its end)");
