@@ -23,6 +23,7 @@
 #include "guest_packed.h"
 #include "guest_ring.h"
 #include "vdp_offload.h"
+#include "vdp_peer.h"
 #include "vdp_ring.h"
 #include "check.h"
 
@@ -1823,6 +1824,130 @@ test_take_n(void)
 	fx_fini(&f);
 }
 
+/* The direct path's loop (vdp_peer_frames_l) on two packed rings: the
+ * owner's answers and what it was told. */
+static struct {
+	unsigned int noffload, nmoved;
+	uint16_t offload_id;
+} peer_t;
+
+static enum vdp_peer_how
+peer_t_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh,
+	       uint32_t len, struct vdp_net_hdr *oh, uint8_t *hb, uint32_t *pre)
+{
+	(void)ctx;
+	(void)vh;
+	(void)len;
+	(void)oh;
+	(void)hb;
+	(void)pre;
+	peer_t.noffload++;
+	peer_t.offload_id = c->id;
+	return VDP_PEER_DROP;
+}
+
+static int
+peer_t_slow(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh, uint32_t len)
+{
+	(void)ctx;
+	(void)c;
+	(void)vh;
+	(void)len;
+	return -1;
+}
+
+static void
+peer_t_learn(void *ctx, const uint8_t *eth)
+{
+	(void)ctx;
+	(void)eth;
+}
+
+static void
+peer_t_moved(void *ctx, uint32_t len, int ret)
+{
+	(void)ctx;
+	(void)len;
+	if (ret == 0)
+		peer_t.nmoved++;
+}
+
+static void
+peer_t_none(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct vdp_peer_ops peer_t_ops = {
+	.offload = peer_t_offload, .slow = peer_t_slow, .learn = peer_t_learn,
+	.moved = peer_t_moved, .seen = peer_t_none, .no_slow = peer_t_none,
+};
+
+/*
+ * The direct path's first pass with the take of four, a chain asking for
+ * offload work third of eight: the two before it delivered, it moved on
+ * its own (dropped by the owner here), the five after it delivered, all
+ * in order, byte for byte; every chain of the sender given back once, in
+ * order; the sender's budget charged exactly as single takes charge it
+ * (the third chain read twice: given back when met after kept ones,
+ * taken again on its own; those the four took after it not charged).
+ */
+static void
+test_peer_take_n(void)
+{
+	const struct fx_opts oa = { .size = 16 }, ob = { .size = 16, .mrg = true };
+	static uint8_t frames[8][60];
+	struct vdp_chain *c = malloc(sizeof(*c));
+	struct fx fa, fb;
+	int rid[8], nb;
+	bool ok = true;
+
+	if (c == NULL)
+		exit(2);
+	fx_init(&fa, &oa);
+	for (uint16_t i = 0; i < 8; i++) {
+		const struct vdp_net_hdr h = { .flags = i == 2 ? VDP_HDR_F_NEEDS_CSUM : 0 };
+		uint64_t gpa = guest_tx_buf(&fa, 12 + sizeof(frames[i]), 40u + i);
+
+		memcpy(guest_ptr(&fa.m, gpa), &h, 12);
+		memcpy(frames[i], (uint8_t *)guest_ptr(&fa.m, gpa) + 12, sizeof(frames[i]));
+		post_one(&fa, gpa, 12 + sizeof(frames[i]), i, 0);
+	}
+	fx_init(&fb, &ob);
+	for (int i = 0; i < 8; i++)
+		rid[i] = post_rx_map(&fb, 256);
+	memset(&peer_t, 0, sizeof(peer_t));
+	vdp_vring_burst_begin(&fa.vr);
+	vdp_vring_burst_begin(&fb.vr);
+	nb = vdp_peer_frames_l(&fa.vr, &fa.m.mm, c, &fb.vr, &fb.m.mm, vdp_vq_frame_fn(&fb.vr), 16,
+			       VDP_LAYOUT_PACKED, &peer_t_ops, NULL);
+	CHECK(nb == 7 && peer_t.noffload == 1 && peer_t.offload_id == 2 && peer_t.nmoved == 7 &&
+	      fa.vr.budget_desc == VDP_BURST_DESC_MAX - 9 && !fa.vr.broken && !fb.vr.broken,
+	      "peer take_n: 7 frames delivered, chain 2 to the owner once, the sender charged "
+	      "9 descriptors (%u)", VDP_BURST_DESC_MAX - fa.vr.budget_desc);
+	fx_publish(&fa);
+	fx_publish(&fb);
+	for (uint32_t i = 0; i < 8 && ok; i++)
+		ok = guest_expect_used(&fa, i, 0);
+	CHECK(ok && fx_in_sync(&fa) && fx_none_held(&fa),
+	      "peer take_n: the sender's chains given back once, in order");
+	for (int i = 0, j = 0; i < 8 && ok; i++) {
+		const uint8_t *p;
+
+		if (i == 2)
+			continue;
+		p = guest_ptr(&fb.m, gpa_of[rid[j]]);
+		ok = guest_expect_used(&fb, (uint32_t)rid[j], 12 + sizeof(frames[i])) &&
+		     memcmp(p + 12, frames[i], sizeof(frames[i])) == 0;
+		j++;
+	}
+	CHECK(ok && fx_used_pending(&fb) == 0 && fx_held(&fb, (uint16_t)rid[7]) == false,
+	      "peer take_n: the receiver got frames 0 1 3 4 5 6 7 in order, byte for byte");
+	fx_fini(&fb);
+	fx_fini(&fa);
+	free(c);
+}
+
 static void
 test_budget(void)
 {
@@ -3540,6 +3665,7 @@ main(void)
 	test_plain(false, false);
 	test_plain(false, true);
 	test_take_n();
+	test_peer_take_n();
 	test_used_batch();
 	test_used_batch_inorder();
 	test_budget();
