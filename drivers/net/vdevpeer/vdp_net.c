@@ -425,6 +425,21 @@ struct vdp_plain_buf {
 	uint16_t id, ndesc;
 };
 
+/* Buffer hva (chain id, ndesc) kept for a frame of needed bytes with its
+ * header; the lines the second pass writes (header, and a short frame's
+ * end) asked for now, while the next buffer is taken. */
+static VDP_ALWAYS_INLINE void
+vdp_plain_buf_keep(struct vdp_plain_buf *b, uint8_t *hva, uint16_t id, uint16_t ndesc,
+		   uint64_t needed)
+{
+	__builtin_prefetch(hva, 1);
+	if (needed <= VDP_PLAIN_TAIL_PREFETCH)
+		__builtin_prefetch(hva + needed - 1, 1);
+	b->hva = hva;
+	b->id = id;
+	b->ndesc = ndesc;
+}
+
 /*
  * Packed: buffers for the next VDP_TAKE_N frames f[0..) taken at once
  * (vdp_packed_take_n), each long enough for its frame and the frame not
@@ -454,13 +469,7 @@ vdp_put_plain_take_n(struct vdp_vring *vr, const struct vdp_memmap *mm,
 
 		if (VDP_UNLIKELY(t[j].len < needed))
 			break;
-		/* as the single take: the lines the second pass writes */
-		__builtin_prefetch(t[j].hva, 1);
-		if (needed <= VDP_PLAIN_TAIL_PREFETCH)
-			__builtin_prefetch(t[j].hva + needed - 1, 1);
-		b[j].hva = t[j].hva;
-		b[j].id = t[j].id;
-		b[j].ndesc = t[j].ndesc;
+		vdp_plain_buf_keep(&b[j], t[j].hva, t[j].id, t[j].ndesc, needed);
 	}
 	vdp_packed_take_n_keep(vr, t, got, j);
 	vr->budget_desc = budget0 + j * (VDP_FRAME_DESC_GRANT - 1u);
@@ -508,15 +517,7 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 			r = vdp_vq_fetch_l(vr, mm, VDP_DIR_WRITE, &c, l);
 		} while (r == VDP_FETCH_BAD);
 		if (VDP_LIKELY(r == VDP_FETCH_OK && c.nseg == 1 && c.len >= needed)) {
-			/* the lines the second pass writes (header, and a
-			 * short frame's end), asked for while the next
-			 * buffer is taken */
-			__builtin_prefetch(c.seg[0].hva, 1);
-			if (needed <= VDP_PLAIN_TAIL_PREFETCH)
-				__builtin_prefetch(c.seg[0].hva + needed - 1, 1);
-			b[k].hva = c.seg[0].hva;
-			b[k].id = c.id;
-			b[k].ndesc = c.ndesc;
+			vdp_plain_buf_keep(&b[k], c.seg[0].hva, c.id, c.ndesc, needed);
 			continue;
 		}
 		/*
