@@ -419,23 +419,19 @@ vdp_packed_enqueue_frame(struct vdp_vring *vr, const struct vdp_memmap *mm,
  */
 #define VDP_PLAIN_TAIL_PREFETCH 512u
 
-/* A buffer the first pass of vdp_put_plain_l took for a frame. */
-struct vdp_plain_buf {
-	uint8_t *hva;
-	uint16_t id, ndesc;
-};
-
 /* Buffer hva (chain id, ndesc) kept for a frame of needed bytes with its
- * header; the lines the second pass writes (header, and a short frame's
- * end) asked for now, while the next buffer is taken. */
+ * header (b->len: what its used element says the device wrote); the
+ * lines the second pass writes (header, and a short frame's end) asked
+ * for now, while the next buffer is taken. */
 static VDP_ALWAYS_INLINE void
-vdp_plain_buf_keep(struct vdp_plain_buf *b, uint8_t *hva, uint16_t id, uint16_t ndesc,
+vdp_plain_buf_keep(struct vdp_take *b, uint8_t *hva, uint16_t id, uint16_t ndesc,
 		   uint64_t needed)
 {
 	__builtin_prefetch(hva, 1);
 	if (needed <= VDP_PLAIN_TAIL_PREFETCH)
 		__builtin_prefetch(hva + needed - 1, 1);
 	b->hva = hva;
+	b->len = (uint32_t)needed;   /* <= hdr_len + VDP_PLAIN_LEN_MAX */
 	b->id = id;
 	b->ndesc = ndesc;
 }
@@ -451,7 +447,7 @@ vdp_plain_buf_keep(struct vdp_plain_buf *b, uint8_t *hva, uint16_t id, uint16_t 
  */
 static VDP_ALWAYS_INLINE uint32_t
 vdp_put_plain_take_n(struct vdp_vring *vr, const struct vdp_memmap *mm,
-		     const struct vdp_plain *f, struct vdp_plain_buf *b)
+		     const struct vdp_plain *f, struct vdp_take *b)
 {
 	const uint32_t hl = vr->hdr_len, budget0 = vr->budget_desc;
 	struct vdp_take t[VDP_TAKE_N];
@@ -480,8 +476,9 @@ static VDP_ALWAYS_INLINE uint32_t
 vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		const struct vdp_plain *f, uint32_t n, enum vdp_layout l)
 {
-	struct vdp_plain_buf b[VDP_PLAIN_MAX];
+	struct vdp_take b[VDP_PLAIN_MAX];
 	const uint32_t hl = vr->hdr_len;
+	bool kept;
 	struct vdp_chain c;
 	uint32_t k;
 
@@ -535,11 +532,22 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		vr->grant_held = granted;
 		break;
 	}
+	/*
+	 * Packed, used_batch: the used elements kept now, the k at once
+	 * (nothing hands them over before the next keep or publish, after
+	 * the copies; and their slots' lines are asked for early). Else
+	 * each is put after its copy (a packed ring without used_batch
+	 * sees it at once).
+	 */
+	kept = l == VDP_LAYOUT_PACKED && vr->used_batch;
+	if (kept)
+		vdp_packed_used_keep_n(vr, b, k, true);
 	/* second pass: header and frame into each (lines the guest holds) */
 	for (uint32_t j = 0; j < k; j++) {
 		vdp_hdr_put(b[j].hva, f[j].hdr, 1, (uint16_t)hl);
 		memmove(b[j].hva + hl, f[j].base, f[j].len);  /* see vdp_chain_fill */
-		vdp_vq_used_put_l(vr, b[j].id, b[j].ndesc, hl + f[j].len, l);
+		if (!kept)
+			vdp_vq_used_put_l(vr, b[j].id, b[j].ndesc, b[j].len, l);
 	}
 	return k;
 }

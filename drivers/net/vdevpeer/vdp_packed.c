@@ -444,8 +444,7 @@ vdp_packed_state_record(struct vdp_vring *vr, const struct vdp_used_ent *e, uint
 		return;
 	rec = VDP_STATE_USED(vdp_vq_used_base(vr), nslots, e[0].id);
 	if (n <= VDP_STATE_GROUP_MAX) {
-		for (uint32_t i = 0; i < n; i++)
-			st->group_ent[i] = e[i];
+		memcpy(st->group_ent, e, n * sizeof(*e));
 		st->ngroup = n;
 		__atomic_store_n(&st->group, rec, __ATOMIC_RELEASE);
 	}
@@ -576,17 +575,51 @@ vdp_packed_ids_release(struct vdp_vring *vr, const struct vdp_used_ent *e, uint3
 	vdp_ids_run_end(vr->ids_held, &run);
 }
 
+/*
+ * vdp_packed_used_put_group_n's pass over e[0..n): the words of e[1..n)
+ * stored (e[0]'s, at *first, is the caller's: last), the ids released
+ * as they pass unless whole (the caller clears the bitmap). Returns the
+ * slot after the group; *wbits its phase's bits. One copy for each
+ * value of whole: the test is not made per element.
+ */
+static VDP_ALWAYS_INLINE uint32_t
+vdp_packed_used_walk(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
+		     uint64_t *wbits, bool whole)
+{
+	struct vdp_pdesc *const ring = vr->pdesc;
+	uint64_t *const held = vr->ids_held;
+	const uint32_t size = vr->size;
+	struct vdp_ids_run run = { UINT32_MAX, 0 };
+	uint64_t wb = *wbits;
+	uint32_t s = vr->used_idx;
+
+	for (uint32_t i = 0;;) {
+		const uint16_t id = e[i].id;
+
+		s += vdp_used_slots(e[i].ndesc);
+		if (s >= size) {
+			s -= size;
+			wb ^= VDP_PWORD_WRAP;   /* the phase flips */
+		}
+		if (!whole && id < size)
+			vdp_ids_run_add(held, &run, id);
+		if (++i == n)
+			break;
+		vdp_packed_used_store(&ring[s], vdp_packed_used_word_b(wb, e[i].id, e[i].len));
+	}
+	if (!whole)
+		vdp_ids_run_end(held, &run);
+	*wbits = wb;
+	return s;
+}
+
 /* vdp_packed_used_put_group, the slots of e[0..n) known (nslots); held:
  * every element's id is held (vdp_ids_clear_whole), not released before. */
 static void
 vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
 			    uint32_t nslots, bool held_all)
 {
-	struct vdp_pdesc *const ring = vr->pdesc;
-	uint64_t *const held = vr->ids_held;
-	const uint32_t size = vr->size;
 	const bool whole = held_all && vdp_ids_clear_whole(vr, n);
-	struct vdp_ids_run run = { UINT32_MAX, 0 };
 	struct vdp_pdesc *first;
 	uint64_t first_w, wbits;
 	uint32_t s;
@@ -603,28 +636,15 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 	 * buffers, in one go). The ids are the guest's again as they pass
 	 * (our bitmap: nothing the guest sees).
 	 */
-	s = vr->used_idx;
 	wbits = vdp_packed_wrap_bits(vr->used_wrap);
-	first = &ring[s];
+	first = &vr->pdesc[vr->used_idx];
 	first_w = vdp_packed_used_word_b(wbits, e[0].id, e[0].len);
-	for (uint32_t i = 0;;) {
-		const uint16_t id = e[i].id;
-
-		s += vdp_used_slots(e[i].ndesc);
-		if (s >= size) {
-			s -= size;
-			wbits ^= VDP_PWORD_WRAP;   /* the phase flips */
-		}
-		if (!whole && id < size)
-			vdp_ids_run_add(held, &run, id);
-		if (++i == n)
-			break;
-		vdp_packed_used_store(&ring[s], vdp_packed_used_word_b(wbits, e[i].id, e[i].len));
-	}
-	if (whole)
+	if (whole) {
+		s = vdp_packed_used_walk(vr, e, n, &wbits, true);
 		vdp_ids_clear(vr);
-	else
-		vdp_ids_run_end(held, &run);
+	} else {
+		s = vdp_packed_used_walk(vr, e, n, &wbits, false);
+	}
 	vr->used_idx = (uint16_t)s;
 	vr->used_wrap = wbits != 0;
 	vr->used_pending = (uint16_t)(vr->used_pending + n);

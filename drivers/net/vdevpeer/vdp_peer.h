@@ -181,11 +181,10 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k)
 	}
 	if (!x->broke)
 		put = vdp_vq_put_plain(x->vb, x->mmb, f, k);
-	for (uint32_t j = 0; j < put; j++) {
-		vdp_vq_used_put_l(x->va, t[j].id, t[j].ndesc, 0, x->l);
+	vdp_vq_used_put_n_l(x->va, t, put, false, x->l);
+	for (uint32_t j = 0; j < put; j++)
 		x->ops->moved(x->ctx, f[j].len, 0);
-		x->nb++;
-	}
+	x->nb += (int)put;
 	for (uint32_t j = put; j < k; j++) {
 		const struct vdp_iov fi = { f[j].base, f[j].len };
 

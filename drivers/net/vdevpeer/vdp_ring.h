@@ -1145,6 +1145,59 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 	vr->used_pending++;
 }
 
+/*
+ * vdp_packed_used_keep for the k chains of t[0..k), in order, used
+ * length t[j].len (lens) or 0 (!lens: a sender's). Room is checked once
+ * for the k: the kept ones are handed over first when the k would not
+ * fit beside them (a group boundary one keep at a time would draw later;
+ * either is a whole group). The k are then written in locals: each keep
+ * on its own stores the shadow's count, slots and lengths back per
+ * element (the entries are stored through a pointer that may alias
+ * them). k that could not form one group even alone go one at a time.
+ */
+static VDP_ALWAYS_INLINE void
+vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens)
+{
+	const uint32_t size = vr->size;
+	struct vdp_pdesc *const ring = vr->pdesc;
+	struct vdp_used_ent *e;
+	uint32_t slots = 0, s, at, lor = 0;
+
+	for (uint32_t j = 0; j < k; j++)
+		slots += vdp_used_slots(t[j].ndesc);
+	if (VDP_UNLIKELY(k > VDP_USED_BATCH_MAX || slots > size)) {
+		for (uint32_t j = 0; j < k; j++)
+			vdp_packed_used_keep(vr, t[j].id, t[j].ndesc, lens ? t[j].len : 0);
+		return;
+	}
+	if (vr->nshadow + k > VDP_USED_BATCH_MAX || vr->shadow_slots + slots > size)
+		vdp_packed_used_flush(vr);
+	e = &vr->shadow[vr->nshadow];
+	s = vr->shadow_slots;
+	at = (uint32_t)vr->used_idx + s;
+	if (at >= size)
+		at -= size;
+	for (uint32_t j = 0; j < k; j++) {
+		const uint32_t sl = vdp_used_slots(t[j].ndesc);
+
+		if (lens) {
+			/* a line its element starts: as in vdp_packed_used_keep */
+			if (s != 0 && ((uintptr_t)&ring[at] & 63u) < sizeof(struct vdp_pdesc))
+				vdp_prefetch_w(&ring[at]);
+			at += sl;
+			if (at >= size)
+				at -= size;
+			lor |= t[j].len;
+		}
+		vdp_used_ent_set(&e[j], t[j].id, t[j].ndesc, lens ? t[j].len : 0);
+		s += sl;
+	}
+	vr->nshadow = (uint16_t)(vr->nshadow + k);
+	vr->shadow_slots = s;
+	vr->shadow_lens |= lor;
+	vr->used_pending = (uint16_t)(vr->used_pending + k);
+}
+
 /* One used element, not necessarily visible until vdp_vq_publish_l. */
 static VDP_ALWAYS_INLINE void
 vdp_vq_used_put_l(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t len,
@@ -1158,6 +1211,22 @@ vdp_vq_used_put_l(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t le
 	} else {
 		vdp_split_used_put(vr, id, len);
 	}
+}
+
+/*
+ * vdp_vq_used_put_l for the k chains of t[0..k), in order, used length
+ * t[j].len (lens) or 0.
+ */
+static VDP_ALWAYS_INLINE void
+vdp_vq_used_put_n_l(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens,
+		    enum vdp_layout l)
+{
+	if (l == VDP_LAYOUT_PACKED && vr->used_batch) {
+		vdp_packed_used_keep_n(vr, t, k, lens);
+		return;
+	}
+	for (uint32_t j = 0; j < k; j++)
+		vdp_vq_used_put_l(vr, t[j].id, t[j].ndesc, lens ? t[j].len : 0, l);
 }
 
 /*
