@@ -537,11 +537,10 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	 * (nothing hands them over before the next keep or publish, after
 	 * the copies; and their slots' lines are asked for early). Else
 	 * each is put after its copy (a packed ring without used_batch
-	 * sees it at once).
+	 * sees it at once; so would the guest the first of k that cannot
+	 * be kept as one group, which plain one-slot chains always can).
 	 */
-	kept = l == VDP_LAYOUT_PACKED && vr->used_batch;
-	if (kept)
-		vdp_packed_used_keep_n(vr, b, k, true);
+	kept = l == VDP_LAYOUT_PACKED && vr->used_batch && vdp_packed_used_keep_n(vr, b, k, true);
 	/* second pass: header and frame into each (lines the guest holds) */
 	for (uint32_t j = 0; j < k; j++) {
 		vdp_hdr_put(b[j].hva, f[j].hdr, 1, (uint16_t)hl);

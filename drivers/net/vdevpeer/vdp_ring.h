@@ -1153,9 +1153,12 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
  * either is a whole group). The k are then written in locals: each keep
  * on its own stores the shadow's count, slots and lengths back per
  * element (the entries are stored through a pointer that may alias
- * them). k that could not form one group even alone go one at a time.
+ * them). None of the k is handed over here: a caller may keep them
+ * before their buffers are written. false, nothing kept: the k could
+ * not form one group even alone (more than VDP_USED_BATCH_MAX, or more
+ * slots than the ring has).
  */
-static VDP_ALWAYS_INLINE void
+static VDP_ALWAYS_INLINE bool
 vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens)
 {
 	const uint32_t size = vr->size;
@@ -1165,11 +1168,8 @@ vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t 
 
 	for (uint32_t j = 0; j < k; j++)
 		slots += vdp_used_slots(t[j].ndesc);
-	if (VDP_UNLIKELY(k > VDP_USED_BATCH_MAX || slots > size)) {
-		for (uint32_t j = 0; j < k; j++)
-			vdp_packed_used_keep(vr, t[j].id, t[j].ndesc, lens ? t[j].len : 0);
-		return;
-	}
+	if (VDP_UNLIKELY(k > VDP_USED_BATCH_MAX || slots > size))
+		return false;
 	if (vr->nshadow + k > VDP_USED_BATCH_MAX || vr->shadow_slots + slots > size)
 		vdp_packed_used_flush(vr);
 	e = &vr->shadow[vr->nshadow];
@@ -1196,6 +1196,7 @@ vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t 
 	vr->shadow_slots = s;
 	vr->shadow_lens |= lor;
 	vr->used_pending = (uint16_t)(vr->used_pending + k);
+	return true;
 }
 
 /* One used element, not necessarily visible until vdp_vq_publish_l. */
@@ -1221,10 +1222,8 @@ static VDP_ALWAYS_INLINE void
 vdp_vq_used_put_n_l(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens,
 		    enum vdp_layout l)
 {
-	if (l == VDP_LAYOUT_PACKED && vr->used_batch) {
-		vdp_packed_used_keep_n(vr, t, k, lens);
+	if (l == VDP_LAYOUT_PACKED && vr->used_batch && vdp_packed_used_keep_n(vr, t, k, lens))
 		return;
-	}
 	for (uint32_t j = 0; j < k; j++)
 		vdp_vq_used_put_l(vr, t[j].id, t[j].ndesc, lens ? t[j].len : 0, l);
 }
@@ -1570,6 +1569,10 @@ struct vdp_plain {
 
 /* Frames one vdp_vq_put_plain call takes at most. */
 #define VDP_PLAIN_MAX 32u
+#ifndef __cplusplus
+/* a call's plain elements are kept as one group (vdp_packed_used_keep_n) */
+_Static_assert(VDP_PLAIN_MAX <= VDP_USED_BATCH_MAX, "VDP_PLAIN_MAX: one group of used elements");
+#endif
 /* The longest frame it takes: what the smallest buffer a Linux guest
  * posts with mergeable buffers holds after the header (1500 bytes of
  * payload, Ethernet and VLAN headers). A longer frame is left to the

@@ -3129,22 +3129,30 @@ ub_expect(struct fx *f, const uint16_t *ids, uint32_t k)
 }
 
 /*
- * vdp_packed_used_keep_n against vdp_packed_used_keep one at a time, on
- * twin rings with the same chains (1, 2 and 3 slots) taken: after the
- * publish the guest's ring, our positions and held ids are the same,
- * whatever the groups were. Cases: k that fit beside the kept ones; k
- * that do not (VDP_USED_BATCH_MAX), the kept ones handed over first
- * and the k not; more than VDP_USED_BATCH_MAX at once (one at a time).
+ * vdp_packed_used_keep_n (through vdp_vq_used_put_n_l) against
+ * vdp_packed_used_keep one at a time, on twin rings with the same chains
+ * taken: after the publish the guest's ring, our positions and held ids
+ * are the same, whatever the groups were. Cases: k that fit beside the
+ * kept ones (1-3 slot chains across the wrap; 32 at once with no length,
+ * a sender's); k that do not by count (40 kept, then 32), or by slots
+ * (elements made up, not taken: an honest guest cannot have more slots
+ * out than the ring has), the kept ones handed over first and the k
+ * not; more than VDP_USED_BATCH_MAX at once (refused whole, kept one at
+ * a time).
  */
 static void
 test_keep_n(void)
 {
 	static const struct {
-		uint32_t size, first, then;   /* chains kept before, then at once */
+		uint32_t size, first, then;   /* kept before, then at once */
+		uint16_t slots;               /* per chain; 0: 1, 2, 3, ... */
+		bool lens, made_up;
 	} cs[] = {
-		{ 16, 2, 4 },     /* 1 2 | 3 1 2 3: 12 slots across the wrap */
-		{ 256, 40, 32 },  /* 40 + 32 > VDP_USED_BATCH_MAX */
-		{ 256, 0, 70 },   /* more than VDP_USED_BATCH_MAX */
+		{ 16, 2, 4, 0, true, false },    /* 1 2 | 3 1 2 3: across the wrap */
+		{ 256, 0, 32, 1, false, false }, /* a sender's (no length) */
+		{ 256, 40, 32, 1, true, false }, /* 40 + 32 > VDP_USED_BATCH_MAX */
+		{ 16, 4, 2, 3, true, true },     /* 12 + 6 slots > 16 */
+		{ 256, 0, 70, 1, true, false },  /* more than VDP_USED_BATCH_MAX */
 	};
 	static struct vdp_pdesc ring[2][256];
 	static struct vdp_take t[2][80];
@@ -3152,63 +3160,76 @@ test_keep_n(void)
 	for (size_t ci = 0; ci < sizeof(cs) / sizeof(cs[0]); ci++) {
 		const uint32_t size = cs[ci].size, first = cs[ci].first, then = cs[ci].then;
 		const uint32_t nch = first + then;
+		const bool group = then <= VDP_USED_BATCH_MAX;
 		struct fx_opts o = { .size = size, .start = (uint16_t)(size - 3), .batch = true };
+		uint32_t lor = 0;
 		struct fx f[2];
-		uint16_t pos[2];
-		bool ok = true, seen_early = false, kept_then = false;
+		uint16_t pos[2], pend[2];
+		bool ok = true, early, seen_early, kept_then;
 
 		for (int w = 0; w < 2; w++) {
 			fx_init(&f[w], &o);
 			for (uint32_t i = 0; i < nch && ok; i++) {
-				/* 1, 2, 3 slots on the small ring, 1 on the large */
-				const uint32_t nb = size == 16 ? 1 + i % 3 : 1;
+				const uint32_t nb = cs[ci].slots != 0 ? cs[ci].slots : 1 + i % 3;
+				const uint32_t len = cs[ci].lens ? 100 + i : 0;
 				struct guest_buf b[3];
 				struct vdp_chain c;
 
+				if (cs[ci].made_up) {
+					t[w][i] = (struct vdp_take){ NULL, len, (uint16_t)i,
+								     (uint16_t)nb };
+					continue;
+				}
 				for (uint32_t j = 0; j < nb; j++)
 					b[j] = (struct guest_buf){ guest_tx_buf(&f[w], 64, i), 64,
 								   false };
 				ok = fx_post(&f[w], b, nb, false) >= 0 &&
 				     vdp_vq_fetch(&f[w].vr, &f[w].m.mm, VDP_DIR_READ, &c) ==
 					     VDP_FETCH_OK && c.ndesc == nb;
-				t[w][i] = (struct vdp_take){ c.seg[0].hva, 100 + i, c.id, c.ndesc };
+				t[w][i] = (struct vdp_take){ c.seg[0].hva, len, c.id, c.ndesc };
 			}
 		}
-		/* twin 0: first one at a time, then the rest in one keep_n;
+		/* the ones before handed over first: when with the k they
+		 * would be more than a group (count; slots: made up) */
+		early = !group || nch > VDP_USED_BATCH_MAX || cs[ci].made_up;
+		for (uint32_t i = early ? first : 0; i < nch; i++)
+			lor |= t[0][i].len;
+		/* twin 0: first one at a time, then the rest in one call;
 		 * twin 1: every one by vdp_packed_used_keep */
 		for (uint32_t i = 0; i < first; i++)
-			vdp_packed_used_keep_n(&f[0].vr, &t[0][i], 1, true);
-		vdp_packed_used_keep_n(&f[0].vr, &t[0][first], then, true);
-		if (then <= VDP_USED_BATCH_MAX) {
-			/* the k all kept, whatever went before them */
-			kept_then = f[0].vr.nshadow >= then;
-			seen_early = guest_packed_used_ready(&f[0].g);
-		}
+			vdp_vq_used_put_n_l(&f[0].vr, &t[0][i], 1, cs[ci].lens, VDP_LAYOUT_PACKED);
+		vdp_vq_used_put_n_l(&f[0].vr, &t[0][first], then, cs[ci].lens, VDP_LAYOUT_PACKED);
+		kept_then = f[0].vr.nshadow == (!group ? nch % VDP_USED_BATCH_MAX :
+						early ? then : nch) &&
+			    (!group || f[0].vr.shadow_lens == lor);
+		seen_early = f[0].vr.used_idx != o.start;
 		for (uint32_t i = 0; i < nch; i++)
 			vdp_packed_used_keep(&f[1].vr, t[1][i].id, t[1][i].ndesc, t[1][i].len);
 		for (int w = 0; w < 2; w++) {
+			pend[w] = f[w].vr.used_pending;
 			vdp_vq_publish(&f[w].vr);
 			memcpy(ring[w], f[w].g.ring, size * sizeof(ring[w][0]));
 			pos[w] = f[w].vr.used_idx;
 		}
-		CHECK(ok && (then > VDP_USED_BATCH_MAX || kept_then) &&
-		      seen_early == (first + then > VDP_USED_BATCH_MAX &&
-				     then <= VDP_USED_BATCH_MAX),
-		      "keep_n[%u: %u, then %u]: up to %u at once kept together (those before "
-		      "handed over first only when they would not fit beside them); more: one "
-		      "at a time", size, first, then, VDP_USED_BATCH_MAX);
+		CHECK(ok && kept_then && seen_early == early && pend[0] == nch && pend[1] == nch,
+		      "keep_n[%u: %u, then %u%s%s]: up to %u at once kept together, the ones before "
+		      "handed over first only when they would not fit beside them; more: one at "
+		      "a time; %u pending", size, first, then, cs[ci].lens ? "" : ", no length",
+		      cs[ci].made_up ? ", made up" : "", VDP_USED_BATCH_MAX, nch);
 		CHECK(memcmp(ring[0], ring[1], size * sizeof(ring[0][0])) == 0 &&
 		      pos[0] == pos[1] && f[0].vr.used_wrap == f[1].vr.used_wrap &&
 		      f[0].vr.used_pending == 0 && f[1].vr.used_pending == 0 &&
 		      f[0].vr.nshadow == 0 && fx_none_held(&f[0]) && fx_none_held(&f[1]),
 		      "keep_n[%u: %u, then %u]: after the publish the ring and positions are "
 		      "those of one keep at a time, no id held", size, first, then);
-		ok = true;
-		for (uint32_t i = 0; i < nch; i++)
-			ok = ok && guest_expect_used(&f[0], t[0][i].id, t[0][i].len);
-		CHECK(ok && !guest_packed_used_ready(&f[0].g) && fx_in_sync(&f[0]),
-		      "keep_n[%u: %u, then %u]: the guest gets each once, in order, its length",
-		      size, first, then);
+		if (!cs[ci].made_up) {
+			ok = true;
+			for (uint32_t i = 0; i < nch; i++)
+				ok = ok && guest_expect_used(&f[0], t[0][i].id, t[0][i].len);
+			CHECK(ok && !guest_packed_used_ready(&f[0].g) && fx_in_sync(&f[0]),
+			      "keep_n[%u: %u, then %u]: the guest gets each once, in order, its "
+			      "length", size, first, then);
+		}
 		fx_fini(&f[0]);
 		fx_fini(&f[1]);
 	}
