@@ -174,7 +174,11 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k)
 		f[j].hdr = &oh;
 		f[j].base = t[j].hva + hl;
 		f[j].len = t[j].len - hl;
-		if (x->learn && f[j].len >= 14) {
+	}
+	/* the first frame with an Ethernet header (once per port: not
+	 * tested per frame) */
+	for (uint32_t j = 0; VDP_UNLIKELY(x->learn) && j < k; j++) {
+		if (f[j].len >= 14) {
 			x->ops->learn(x->ctx, f[j].base);
 			x->learn = false;
 		}

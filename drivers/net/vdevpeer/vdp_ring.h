@@ -870,7 +870,12 @@ vdp_packed_take_n(struct vdp_vring *vr, const struct vdp_memmap *mm, enum vdp_di
 		struct vdp_chain c;
 
 		vdp_pdesc_load(&p[k], &d);
-		if (VDP_UNLIKELY(!vdp_packed_take1(vr, mm, dir, flags[k], &d, &c)))
+		/* its flags are those of the test above: passed as the
+		 * constant they equal there, so that take1 does not test
+		 * them again */
+		if (VDP_UNLIKELY(!vdp_packed_take1(vr, mm, dir,
+						   dir == VDP_DIR_WRITE ? VDP_DESC_F_WRITE : 0,
+						   &d, &c)))
 			break;
 		t[k].hva = c.seg[0].hva;
 		t[k].len = c.seg[0].len;
