@@ -464,11 +464,37 @@ def copy_limits(args, sizes, app_cpu, guest_cpu):
 
 # ------------------------------------------------------------------ main
 
+def run_plan(cells, backends, rounds, interleave):
+    """The runs in the order made: (cell, round, backend). By default one
+    cell's rounds, then the next cell's; interleave: round by round, every
+    cell in each, so that cells (e.g. split and packed rings) are compared
+    in the same minutes. Each round starts with the next backend (and,
+    interleaved, each cell of a round with the next one), so that no
+    backend is always the one that runs right after another."""
+    plan = []
+    if interleave:
+        for rnd in range(rounds):
+            for ci, cell in enumerate(cells):
+                k = (rnd + ci) % len(backends)
+                plan += [(cell, rnd, b) for b in backends[k:] + backends[:k]]
+        return plan
+    for cell in cells:
+        for rnd in range(rounds):
+            k = rnd % len(backends)
+            plan += [(cell, rnd, b) for b in backends[k:] + backends[:k]]
+    return plan
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="64,256,1518,9000",
                     help="frame sizes in bytes without FCS (default 64,256,1518,9000)")
     ap.add_argument("--periods", type=int, default=5, help="measured periods per run (default 5)")
+    ap.add_argument("--interleave", action="store_true",
+                    help="run the rounds one after the other, each with every cell, instead "
+                         "of all rounds of one cell before the next: cells (split and packed "
+                         "rings, sizes) then meet the same host states and compare with "
+                         "each other round by round (the per-round table)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="run every (size, backend) cell this many times, the backends "
                          "taking turns, and merge the rounds (default 1). On a shared host "
@@ -569,39 +595,34 @@ def main():
     try:
         total = len(cells) * len(backends) * args.rounds
         n = 0
-        for cell in cells:
-            runs = {b: [] for b in backends}
-            for rnd in range(args.rounds):
-                # each round starts with the next backend: no backend is
-                # always the one that runs right after another
-                order = backends[rnd % len(backends):] + backends[:rnd % len(backends)]
-                for backend in order:
-                    n += 1
-                    if backend == "vhost-testpmd" and cell.workload == "gen":
-                        continue  # the generator's cells need our app's cycle counters
-                    log("[%d/%d] %s, %s B frames%s" % (n, total, backend, cell.label,
-                                                      ", round %d" % (rnd + 1) if args.rounds > 1 else ""))
-                    if args.wait_quiet > 0:
-                        wait_quiet(args.wait_quiet, {os.getpid()})
-                    tag = "%s-%s-%d" % (backend, cell.label.replace(" ", ""), rnd)
-                    try:
-                        if cell.workload == "gen":
-                            r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
-                        else:
-                            r = workload_run(args, backend, cell, workdir, tag)
-                        log("  => %s Mpps rx (median [min–max]), %.2f Gbit/s, lost %d, "
-                            "worker %.1f ns/frame, other procs %.0f%% CPU"
-                            % (fmt_mpps(r), r["rx_bps_median"] / 1e9, r["lost"],
-                               r.get("worker_ns_per_frame", 0), r.get("foreign_cpu_pct", 0)))
-                    except RunError as e:
-                        failed += 1
-                        log("  FAILED: %s" % e)
-                        r = {"backend": backend, "size": cell.size, "cell": cell.label,
-                             "error": str(e)}
-                    runs[backend].append(r)
-            for backend in backends:
-                if runs[backend]:
-                    results[(backend, cell)] = merge_rounds(runs[backend])
+        runs = {(b, cell): [] for cell in cells for b in backends}
+        for cell, rnd, backend in run_plan(cells, backends, args.rounds, args.interleave):
+            n += 1
+            if backend == "vhost-testpmd" and cell.workload == "gen":
+                continue  # the generator's cells need our app's cycle counters
+            log("[%d/%d] %s, %s B frames%s" % (n, total, backend, cell.label,
+                                              ", round %d" % (rnd + 1) if args.rounds > 1 else ""))
+            if args.wait_quiet > 0:
+                wait_quiet(args.wait_quiet, {os.getpid()})
+            tag = "%s-%s-%d" % (backend, cell.label.replace(" ", ""), rnd)
+            try:
+                if cell.workload == "gen":
+                    r = one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag)
+                else:
+                    r = workload_run(args, backend, cell, workdir, tag)
+                log("  => %s Mpps rx (median [min–max]), %.2f Gbit/s, lost %d, "
+                    "worker %.1f ns/frame, other procs %.0f%% CPU"
+                    % (fmt_mpps(r), r["rx_bps_median"] / 1e9, r["lost"],
+                       r.get("worker_ns_per_frame", 0), r.get("foreign_cpu_pct", 0)))
+            except RunError as e:
+                failed += 1
+                log("  FAILED: %s" % e)
+                r = {"backend": backend, "size": cell.size, "cell": cell.label,
+                     "error": str(e)}
+            runs[(backend, cell)].append(r)
+        for key, rs in runs.items():
+            if rs:
+                results[key] = merge_rounds(rs)
         rows = table_rows(cells, results, args.copy_limits)
         print_table(rows)
         out_dir = os.path.dirname(os.path.abspath(args.out))

@@ -33,6 +33,10 @@ def merge_rounds(runs):
         if vals:
             out[key] = max(vals) if key == "foreign_cpu_pct" else min(vals)
     out["rounds"] = len(ok)
+    # every round's cost and frames per busy round, in the order run (None:
+    # failed or not counted), for the per-round table
+    out["worker_ns_rounds"] = [r.get("worker_ns_per_frame") for r in runs]
+    out["frames_per_round_rounds"] = [r.get("worker_frames_per_round") for r in runs]
     if len(ok) < len(runs):
         out["failed_rounds"] = len(runs) - len(ok)
     return out
@@ -101,6 +105,44 @@ def print_table(rows):
     for r in rows:
         print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
     print(flush=True)
+
+
+def rounds_table(cells, results):
+    """Markdown lines: each (cell, backend)'s worker ns/frame round by round
+    and their median, with net_vhost's over ours per round and of the
+    medians (the best-round figures of the main table pick one round each,
+    and one unusually fast or slow round decides them)."""
+    def med(v):
+        v = sorted(x for x in v if x)
+        if not v:
+            return None
+        h = len(v) // 2
+        return v[h] if len(v) % 2 else (v[h - 1] + v[h]) / 2
+
+    def fmt(v):
+        return "%.1f" % v if v else "–"
+
+    out = ["| size (B) | backend | worker ns/frame, round by round | median | "
+           "frames per busy round, by round | cost vs vhost, by round | of the medians |",
+           "|---|---|---|---:|---|---|---:|"]
+    for cell in cells:
+        vh = results.get(("vhost", cell))
+        vh_ns = vh.get("worker_ns_rounds", []) if vh else []
+        for backend in BACKENDS:
+            r = results.get((backend, cell))
+            if r is None or "worker_ns_rounds" not in r:
+                continue
+            ns = r["worker_ns_rounds"]
+            fpr = r.get("frames_per_round_rounds", [])
+            per, of_med = "", ""
+            if backend != "vhost" and vh_ns:
+                per = " ".join("%.2f" % (h / o) if h and o else "–" for o, h in zip(ns, vh_ns))
+                if med(ns) and med(vh_ns):
+                    of_med = "%.2f" % (med(vh_ns) / med(ns))
+            out.append("| %s | %s | %s | %s | %s | %s | %s |"
+                       % (cell.label, backend, " ".join(fmt(v) for v in ns), fmt(med(ns)),
+                          " ".join(fmt(v) for v in fpr), per, of_med))
+    return out
 
 
 def md_table(rows):
@@ -269,7 +311,7 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
            args.period_sec, args.periods, args.period_sec,
            "" if args.rounds == 1 else
            " The backends take turns, round by round (each round starts with the next "
-           "backend). A cell's figure is its best round's median, with that round's Gbit/s, "
+           "backend)%s. A cell's figure is its best round's median, with that round's Gbit/s, "
            "tx rate and worker busy; `worker ns/frame` is the lowest of the rounds', `lost` "
            "the sum over all rounds and the CPU columns the worst round's; min and max are "
            "over the periods of all its rounds, so a wide spread shows a disturbed round. "
@@ -277,7 +319,9 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
            "(probably nearer or farther physical cores: a 64 B worker then needs ~115 "
            "instead of ~50 ns per frame), so "
            "a single run per backend can compare a fast minute with a slow one; the best "
-           "of several rounds compares both backends in the host's fast state."),
+           "of several rounds compares both backends in the host's fast state." %
+           ("; the rounds run one after the other, each with every cell (`--interleave`)"
+            if args.interleave else "")),
         "",
         "Processes and placement (checked by the runner from argv before starting and from "
         "the threads' real CPU affinity while running; it refuses any set-up that would put "
@@ -359,6 +403,17 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "preempted).",
         "",
     ]
+    if args.rounds > 1:
+        lines += ["### Round by round", "",
+                  "Worker ns/frame of every round (in the order run; %s), their median, "
+                  "and net_vhost's over ours in the same round (its run next to ours) and "
+                  "of the two medians. On this host one round in a different state decides "
+                  "the main table's best-round figures; the medians do not depend on it."
+                  % ("each round ran every cell, so rows compare with each other round by "
+                     "round (`--interleave`)" if args.interleave else
+                     "all rounds of a cell ran before the next cell, so rows minutes apart "
+                     "mix host states: compare within a row, or use `--interleave`"),
+                  ""] + rounds_table(cells, results) + [""]
     if png_ok:
         lines += ["![Mpps per frame size](benchmarks.png)", ""]
     lines += [
