@@ -5,6 +5,7 @@
 
 import os
 import platform
+import statistics
 import subprocess
 
 from .common import BACKENDS, EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, QUIET_LIMIT_PCT
@@ -113,11 +114,8 @@ def rounds_table(cells, results):
     medians (the best-round figures of the main table pick one round each,
     and one unusually fast or slow round decides them)."""
     def med(v):
-        v = sorted(x for x in v if x)
-        if not v:
-            return None
-        h = len(v) // 2
-        return v[h] if len(v) % 2 else (v[h - 1] + v[h]) / 2
+        v = [x for x in v if x]
+        return statistics.median(v) if v else None
 
     def fmt(v):
         return "%.1f" % v if v else "–"

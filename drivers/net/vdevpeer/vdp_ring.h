@@ -1108,6 +1108,18 @@ vdp_packed_used_flush(struct vdp_vring *vr)
 }
 
 /*
+ * Packed, used_batch: the slot d a kept element will be written into, when
+ * it starts a descriptor line, asked for now for writing (why, and which
+ * elements: vdp_packed_used_keep).
+ */
+static inline void
+vdp_packed_used_line_ask(const struct vdp_pdesc *d)
+{
+	if (((uintptr_t)d & 63u) < sizeof(struct vdp_pdesc))
+		vdp_prefetch_w(d);
+}
+
+/*
  * Packed, used_batch: keep one element back, handing the kept ones over
  * first when there are VDP_USED_BATCH_MAX already, or when with it they
  * would skip more slots than the ring has (a hostile guest can make us
@@ -1140,8 +1152,7 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
 
 		if (at >= vr->size)
 			at -= vr->size;
-		if (((uintptr_t)&vr->pdesc[at] & 63u) < sizeof(struct vdp_pdesc))
-			vdp_prefetch_w(&vr->pdesc[at]);
+		vdp_packed_used_line_ask(&vr->pdesc[at]);
 	}
 	e = &vr->shadow[vr->nshadow++];
 	vdp_used_ent_set(e, id, ndesc, len);
@@ -1186,9 +1197,8 @@ vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t 
 		const uint32_t sl = vdp_used_slots(t[j].ndesc);
 
 		if (lens) {
-			/* a line its element starts: as in vdp_packed_used_keep */
-			if (s != 0 && ((uintptr_t)&ring[at] & 63u) < sizeof(struct vdp_pdesc))
-				vdp_prefetch_w(&ring[at]);
+			if (s != 0)   /* not the first kept: vdp_packed_used_keep */
+				vdp_packed_used_line_ask(&ring[at]);
 			at += sl;
 			if (at >= size)
 				at -= size;
