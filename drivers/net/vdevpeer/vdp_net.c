@@ -478,7 +478,7 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 {
 	struct vdp_take b[VDP_PLAIN_MAX];
 	const uint32_t hl = vr->hdr_len;
-	bool kept;
+	bool kept, ones = true;   /* every buffer a one-slot chain */
 	struct vdp_chain c;
 	uint32_t k;
 
@@ -515,6 +515,7 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 		} while (r == VDP_FETCH_BAD);
 		if (VDP_LIKELY(r == VDP_FETCH_OK && c.nseg == 1 && c.len >= needed)) {
 			vdp_plain_buf_keep(&b[k], c.seg[0].hva, c.id, c.ndesc, needed);
+			ones &= c.ndesc == 1;   /* take_n's are */
 			continue;
 		}
 		/*
@@ -540,7 +541,7 @@ vdp_put_plain_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	 * sees it at once; so would the guest the first of k that cannot
 	 * be kept as one group, which plain one-slot chains always can).
 	 */
-	kept = l == VDP_LAYOUT_PACKED && vr->used_batch && vdp_packed_used_keep_n(vr, b, k, true);
+	kept = l == VDP_LAYOUT_PACKED && vr->used_batch && vdp_packed_used_keep_n_o(vr, b, k, true, ones);
 	/* second pass: header and frame into each (lines the guest holds) */
 	for (uint32_t j = 0; j < k; j++) {
 		vdp_hdr_put(b[j].hva, f[j].hdr, 1, (uint16_t)hl);

@@ -579,12 +579,14 @@ vdp_packed_ids_release(struct vdp_vring *vr, const struct vdp_used_ent *e, uint3
  * vdp_packed_used_put_group_n's pass over e[0..n): the words of e[1..n)
  * stored (e[0]'s, at *first, is the caller's: last), the ids released
  * as they pass unless whole (the caller clears the bitmap). Returns the
- * slot after the group; *wbits its phase's bits. One copy for each
- * value of whole: the test is not made per element.
+ * slot after the group; *wbits its phase's bits. ones: every element
+ * takes one slot (the group's slots are n: a receiver's plain buffers),
+ * not looked up element by element. One copy for each value of whole
+ * and ones: the tests are not made per element.
  */
 static VDP_ALWAYS_INLINE uint32_t
 vdp_packed_used_walk(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_t n,
-		     uint64_t *wbits, bool whole)
+		     uint64_t *wbits, bool whole, bool ones)
 {
 	struct vdp_pdesc *const ring = vr->pdesc;
 	uint64_t *const held = vr->ids_held;
@@ -596,7 +598,7 @@ vdp_packed_used_walk(struct vdp_vring *vr, const struct vdp_used_ent *e, uint32_
 	for (uint32_t i = 0;;) {
 		const uint16_t id = e[i].id;
 
-		s += vdp_used_slots(e[i].ndesc);
+		s += ones ? 1u : vdp_used_slots(e[i].ndesc);
 		if (s >= size) {
 			s -= size;
 			wb ^= VDP_PWORD_WRAP;   /* the phase flips */
@@ -639,11 +641,13 @@ vdp_packed_used_put_group_n(struct vdp_vring *vr, const struct vdp_used_ent *e, 
 	wbits = vdp_packed_wrap_bits(vr->used_wrap);
 	first = &vr->pdesc[vr->used_idx];
 	first_w = vdp_packed_used_word_b(wbits, e[0].id, e[0].len);
+	/* every element at least one slot: n slots, each one */
 	if (whole) {
-		s = vdp_packed_used_walk(vr, e, n, &wbits, true);
+		s = nslots == n ? vdp_packed_used_walk(vr, e, n, &wbits, true, true) :
+				  vdp_packed_used_walk(vr, e, n, &wbits, true, false);
 		vdp_ids_clear(vr);
 	} else {
-		s = vdp_packed_used_walk(vr, e, n, &wbits, false);
+		s = vdp_packed_used_walk(vr, e, n, &wbits, false, false);
 	}
 	vr->used_idx = (uint16_t)s;
 	vr->used_wrap = wbits != 0;

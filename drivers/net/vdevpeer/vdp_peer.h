@@ -163,7 +163,7 @@ vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct 
  * once they are all given back (a's take position is then its used
  * position, what the crash state may store). */
 static VDP_ALWAYS_INLINE void
-vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k)
+vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, bool ones)
 {
 	static const struct vdp_net_hdr oh;
 	const uint32_t hl = x->va->hdr_len;
@@ -185,7 +185,7 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k)
 	}
 	if (!x->broke)
 		put = vdp_vq_put_plain(x->vb, x->mmb, f, k);
-	vdp_vq_used_put_n_l(x->va, t, put, false, x->l);
+	vdp_vq_used_put_n_l(x->va, t, put, false, ones, x->l);
 	for (uint32_t j = 0; j < put; j++)
 		x->ops->moved(x->ctx, f[j].len, 0);
 	x->nb += (int)put;
@@ -289,7 +289,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 		return 0;
 	while (i < max) {
 		struct vdp_net_hdr vh = { 0 };
-		bool odd = false, end = false;
+		bool odd = false, end = false, ones = true;   /* t[]'s ndesc all 1 */
 		uint32_t k = 0;
 
 		/* first pass: plain one-segment chains taken and kept */
@@ -345,10 +345,11 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			t[k].len = c->seg[0].len;
 			t[k].id = c->id;
 			t[k].ndesc = c->ndesc;
+			ones &= c->ndesc == 1;   /* vdp_packed_take_n's are */
 			k++;
 		}
 		/* second pass: into b, in order */
-		vdp_peer_deliver(&x, t, k);
+		vdp_peer_deliver(&x, t, k, ones);
 		if (odd && !vdp_peer_chain(&x, c, &vh))
 			break;
 		if (end || x.broke)

@@ -1172,18 +1172,24 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
  * them). None of the k is handed over here: a caller may keep them
  * before their buffers are written. false, nothing kept: the k could
  * not form one group even alone (more than VDP_USED_BATCH_MAX, or more
- * slots than the ring has).
+ * slots than the ring has). ones: the caller knows every t[j].ndesc is 1
+ * (vdp_packed_take_n's chains are; a chain of several slots may still
+ * make one segment), and the slots are not counted chain by chain.
  */
 static VDP_ALWAYS_INLINE bool
-vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens)
+vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens,
+		       bool ones)
 {
 	const uint32_t size = vr->size;
 	struct vdp_pdesc *const ring = vr->pdesc;
 	struct vdp_used_ent *e;
 	uint32_t slots = 0, s, at, lor = 0;
 
-	for (uint32_t j = 0; j < k; j++)
-		slots += vdp_used_slots(t[j].ndesc);
+	if (ones)
+		slots = k;
+	else
+		for (uint32_t j = 0; j < k; j++)
+			slots += vdp_used_slots(t[j].ndesc);
 	if (VDP_UNLIKELY(k > VDP_USED_BATCH_MAX || slots > size))
 		return false;
 	if (vr->nshadow + k > VDP_USED_BATCH_MAX || vr->shadow_slots + slots > size)
@@ -1194,7 +1200,7 @@ vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t 
 	if (at >= size)
 		at -= size;
 	for (uint32_t j = 0; j < k; j++) {
-		const uint32_t sl = vdp_used_slots(t[j].ndesc);
+		const uint32_t sl = ones ? 1u : vdp_used_slots(t[j].ndesc);
 
 		if (lens) {
 			if (s != 0)   /* not the first kept: vdp_packed_used_keep */
@@ -1204,7 +1210,7 @@ vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t 
 				at -= size;
 			lor |= t[j].len;
 		}
-		vdp_used_ent_set(&e[j], t[j].id, t[j].ndesc, lens ? t[j].len : 0);
+		vdp_used_ent_set(&e[j], t[j].id, ones ? 1 : t[j].ndesc, lens ? t[j].len : 0);
 		s += sl;
 	}
 	vr->nshadow = (uint16_t)(vr->nshadow + k);
@@ -1229,15 +1235,24 @@ vdp_vq_used_put_l(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t le
 	}
 }
 
+/* vdp_packed_used_keep_n, compiled for ones known and not. */
+static VDP_ALWAYS_INLINE bool
+vdp_packed_used_keep_n_o(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens,
+			 bool ones)
+{
+	return ones ? vdp_packed_used_keep_n(vr, t, k, lens, true) :
+		      vdp_packed_used_keep_n(vr, t, k, lens, false);
+}
+
 /*
  * vdp_vq_used_put_l for the k chains of t[0..k), in order, used length
- * t[j].len (lens) or 0.
+ * t[j].len (lens) or 0; ones: each of them one slot (keep_n).
  */
 static VDP_ALWAYS_INLINE void
 vdp_vq_used_put_n_l(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens,
-		    enum vdp_layout l)
+		    bool ones, enum vdp_layout l)
 {
-	if (l == VDP_LAYOUT_PACKED && vr->used_batch && vdp_packed_used_keep_n(vr, t, k, lens))
+	if (l == VDP_LAYOUT_PACKED && vr->used_batch && vdp_packed_used_keep_n_o(vr, t, k, lens, ones))
 		return;
 	for (uint32_t j = 0; j < k; j++)
 		vdp_vq_used_put_l(vr, t[j].id, t[j].ndesc, lens ? t[j].len : 0, l);

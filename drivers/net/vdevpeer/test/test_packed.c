@@ -3138,7 +3138,8 @@ ub_expect(struct fx *f, const uint16_t *ids, uint32_t k)
  * (elements made up, not taken: an honest guest cannot have more slots
  * out than the ring has), the kept ones handed over first and the k
  * not; more than VDP_USED_BATCH_MAX at once (refused whole, kept one at
- * a time).
+ * a time). The one-slot cases go through keep_n's ones path (slots not
+ * counted chain by chain), the others through the counting one.
  */
 static void
 test_keep_n(void)
@@ -3197,14 +3198,22 @@ test_keep_n(void)
 		/* twin 0: first one at a time, then the rest in one call;
 		 * twin 1: every one by vdp_packed_used_keep */
 		for (uint32_t i = 0; i < first; i++)
-			vdp_vq_used_put_n_l(&f[0].vr, &t[0][i], 1, cs[ci].lens, VDP_LAYOUT_PACKED);
-		vdp_vq_used_put_n_l(&f[0].vr, &t[0][first], then, cs[ci].lens, VDP_LAYOUT_PACKED);
+			vdp_vq_used_put_n_l(&f[0].vr, &t[0][i], 1, cs[ci].lens, t[0][i].ndesc == 1,
+					    VDP_LAYOUT_PACKED);
+		vdp_vq_used_put_n_l(&f[0].vr, &t[0][first], then, cs[ci].lens, cs[ci].slots == 1,
+				    VDP_LAYOUT_PACKED);
 		kept_then = f[0].vr.nshadow == (!group ? nch % VDP_USED_BATCH_MAX :
 						early ? then : nch) &&
 			    (!group || f[0].vr.shadow_lens == lor);
 		seen_early = f[0].vr.used_idx != o.start;
 		for (uint32_t i = 0; i < nch; i++)
 			vdp_packed_used_keep(&f[1].vr, t[1][i].id, t[1][i].ndesc, t[1][i].len);
+		/* the same kept when neither handed any over early */
+		kept_then = kept_then &&
+			    (early || (f[0].vr.nshadow == f[1].vr.nshadow &&
+				       f[0].vr.shadow_slots == f[1].vr.shadow_slots &&
+				       memcmp(f[0].vr.shadow, f[1].vr.shadow,
+					      f[0].vr.nshadow * sizeof(f[0].vr.shadow[0])) == 0));
 		for (int w = 0; w < 2; w++) {
 			pend[w] = f[w].vr.used_pending;
 			vdp_vq_publish(&f[w].vr);
