@@ -1196,8 +1196,9 @@ vdp_packed_used_keep(struct vdp_vring *vr, uint16_t id, uint16_t ndesc, uint32_t
  * before their buffers are written. false, nothing kept: the k could
  * not form one group even alone (more than VDP_USED_BATCH_MAX, or more
  * slots than the ring has). ones: the caller knows every t[j].ndesc is 1
- * (vdp_packed_take_n's chains are; a chain of several slots may still
- * make one segment), and the slots are not counted chain by chain.
+ * (vdp_packed_take_n's chains are; the callers test a single take's,
+ * which a packed walk gives one slot whenever it gives one segment), and
+ * the slots are not counted chain by chain.
  */
 static VDP_ALWAYS_INLINE bool
 vdp_packed_used_keep_n(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k, bool lens,
