@@ -132,6 +132,31 @@ struct vdp_memmap {
 };
 
 /*
+ * The first region holding gpa, *off gpa's offset in it; NULL when none
+ * does. One compare per region: the offset wraps to a huge value below a
+ * region's start (no region's end wraps 2^64: vdevpeer_gmem.c refuses
+ * one, the fuzzers' maps clamp it). All arithmetic on offsets inside a
+ * region, so that no sum of guest values wraps. Inline: once per buffer
+ * the walkers take.
+ */
+static inline const struct vdp_mem_region *
+vdp_mem_region_of(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *off)
+{
+	const uint32_t n = mm->nregions < VDP_MAX_REGIONS ? mm->nregions : VDP_MAX_REGIONS;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vdp_mem_region *r = &mm->r[i];
+		const uint64_t o = gpa - r->gpa;
+
+		if (o < r->size) {
+			*off = o;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/*
  * Translate [gpa, gpa + *len). Returns the host address of gpa and sets
  * *len to the number of bytes contiguous from there inside one region
  * (<= the request), or NULL when gpa is in no region or gpa + len wraps.
@@ -139,52 +164,35 @@ struct vdp_memmap {
 static inline void *
 vdp_gpa_to_hva(const struct vdp_memmap *mm, uint64_t gpa, uint64_t *len)
 {
-	const uint32_t n = mm->nregions < VDP_MAX_REGIONS ? mm->nregions : VDP_MAX_REGIONS;
+	const struct vdp_mem_region *r;
 	const uint64_t want = *len;
+	uint64_t off, room;
 
 	/* [gpa, gpa + want) must not wrap around 2^64. */
 	if (want > UINT64_MAX - gpa)
 		return NULL;
-	/* Inline: once per buffer the walkers take. All arithmetic on
-	 * offsets inside a region, so that no sum of guest values wraps. */
-	for (uint32_t i = 0; i < n; i++) {
-		const struct vdp_mem_region *r = &mm->r[i];
-		uint64_t off, room;
-
-		if (gpa < r->gpa)
-			continue;
-		off = gpa - r->gpa;
-		if (off >= r->size)
-			continue;
-		room = r->size - off;
-		*len = want < room ? want : room;
-		return (void *)(uintptr_t)(r->hva + off);
-	}
-	return NULL;
+	r = vdp_mem_region_of(mm, gpa, &off);
+	if (r == NULL)
+		return NULL;
+	room = r->size - off;
+	*len = want < room ? want : room;
+	return (void *)(uintptr_t)(r->hva + off);
 }
 
 /*
  * The host address of the whole buffer [gpa, gpa + len), len > 0, or NULL
  * when the first region holding gpa does not hold all of it (or none
  * holds gpa): what vdp_gpa_to_hva says for *len = len, in fewer steps, for
- * the one-buffer takes (once per frame and side): off wraps to a huge
- * value below a region's start, one compare per region then; the buffer
- * ends inside the region, so its gpa + len does not wrap when the
- * region's end does not (vdevpeer_gmem.c refuses such a region).
+ * the one-buffer takes (once per frame and side): the buffer ends inside
+ * the region, so its gpa + len does not wrap (vdp_mem_region_of).
  */
 static inline void *
 vdp_gpa_to_hva_whole(const struct vdp_memmap *mm, uint64_t gpa, uint32_t len)
 {
-	const uint32_t n = mm->nregions < VDP_MAX_REGIONS ? mm->nregions : VDP_MAX_REGIONS;
+	uint64_t off;
+	const struct vdp_mem_region *r = vdp_mem_region_of(mm, gpa, &off);
 
-	for (uint32_t i = 0; i < n; i++) {
-		const struct vdp_mem_region *r = &mm->r[i];
-		const uint64_t off = gpa - r->gpa;
-
-		if (off < r->size)
-			return len <= r->size - off ? (void *)(uintptr_t)(r->hva + off) : NULL;
-	}
-	return NULL;
+	return r != NULL && len <= r->size - off ? (void *)(uintptr_t)(r->hva + off) : NULL;
 }
 
 /* True when host range [hva, hva + len) lies inside one region. */
