@@ -73,6 +73,8 @@ def test_bad_option(procs, app, args, name):
     ("server=2", "server"),
     ("queues=0", "queues"),
     ("numa_node=4096", "numa_node"),
+    ("peer_hold_us=1000001", "peer_hold_us"),
+    ("peer_hold_us=-1", "peer_hold_us"),
     ("legacy=yes", "legacy"),
 ])
 def test_bad_devarg(procs, app, devarg, name):

@@ -13,9 +13,15 @@ buffer into the receiving guest's, no mbuf.
 - A sender without CSUM has its virtio-net headers not read at all (on
   both paths): headers asking for offload work change nothing; with CSUM
   the same headers are read and refused, counted.
+- A receiver without buffers: the sender's frames wait in its TX ring
+  (peer_hold_us) while the receiving guest is stopped (SIGSTOP, as a
+  vCPU off its CPU) and reach it once it runs again, none dropped; with
+  peer_hold_us=0 they are dropped, counted; a receiver that never drains
+  ends the wait after the bound, once.
 """
 
 import os
+import signal
 import struct
 import subprocess
 
@@ -121,9 +127,63 @@ def test_receiver_full_counted(procs):
     x0, x1 = xstats(m, 0), xstats(m, 1)
     taken = x0["rx_good_packets"]
     assert x0["rx_peer_packets"] > 0
+    # the frames waited (peer_hold_us, 10 ms by default) before the drops,
+    # and that one wait ran out: the receiver never took a frame again
+    assert x0["rx_peer_held_bursts"] > 0 and x0["rx_peer_hold_expired"] == 1, x0
     # every frame taken from the sender went to b's ring or was counted dropped
     assert x1["tx_good_packets"] + x1["tx_drop_no_rx_buf"] + x1.get("tx_drop_burst_budget", 0) \
         == taken, (x0, x1)
+    assert m.stop() == 0
+
+
+@pytest.mark.parametrize("hold_us", [1000000, 0], ids=["hold-1s", "hold-0"])
+def test_receiver_paused(procs, hold_us):
+    """The receiving guest stopped (SIGSTOP: a vCPU off its CPU) while its
+    peer floods it: with peer_hold_us=1 s the frames wait in the sender's
+    TX ring and every frame taken from the sender reaches the receiver,
+    none dropped, the waits counted; with 0 the frames that find no buffer
+    are dropped at once, counted, and nothing waits."""
+    a, b = procs.sock("a.sock"), procs.sock("b.sock")
+    m = P.VdevpeerMiddle(procs, [PortSpec(a, devargs={"peer_hold_us": str(hold_us)}),
+                                 PortSpec(b)]).start()
+    rx = P.Guest(procs, "sink", b, fwd="rxonly", queue_size=256).start()
+    m.wait_ready(b)
+    # bursts of 7: the receiver's ring runs out inside a burst of ours,
+    # not only between two
+    tx = P.Guest(procs, "flood", a, fwd="txonly",
+                 extra_args=["--port-topology=loop", "--burst=7"]).start()
+    m.wait_ready(a)
+
+    def delivered():
+        return xstats(m, 1).get("tx_good_packets", 0)
+
+    P.wait_until(lambda: delivered() > 100000, 30, "frames flowing to the receiver")
+    os.kill(rx.proc.pid, signal.SIGSTOP)
+    try:
+        if hold_us:
+            P.wait_until(lambda: xstats(m, 0).get("rx_peer_held_bursts", 0) > 0, 10,
+                         "the sender's frames waiting")
+        else:
+            P.wait_until(lambda: xstats(m, 1).get("tx_drop_no_rx_buf", 0) > 0, 10,
+                         "frames dropped at the stopped receiver")
+    finally:
+        os.kill(rx.proc.pid, signal.SIGCONT)
+    base = delivered()
+    P.wait_until(lambda: delivered() > base + 100000, 30, "the receiver taking frames again")
+    assert tx.stop() == 0
+    assert rx.stop() == 0
+    x0, x1 = xstats(m, 0), xstats(m, 1)
+    taken = x0["rx_good_packets"]
+    assert x0["rx_peer_packets"] == taken > 0
+    if hold_us:
+        assert x1["tx_drop_no_rx_buf"] == 0, x1
+        assert x1["tx_good_packets"] == taken, (x0, x1)
+        assert x0["rx_peer_held_bursts"] > 0 and x0["rx_peer_hold_expired"] == 0, x0
+    else:
+        assert x1["tx_drop_no_rx_buf"] > 0, x1
+        assert x1["tx_good_packets"] + x1["tx_drop_no_rx_buf"] + \
+            x1.get("tx_drop_burst_budget", 0) == taken, (x0, x1)
+        assert x0["rx_peer_held_bursts"] == 0 and x0["rx_peer_hold_expired"] == 0, x0
     assert m.stop() == 0
 
 

@@ -102,7 +102,15 @@ struct vdp_args {
 	uint16_t queues;
 	uint8_t zerocopy;       /* enum vdp_zc_mode */
 	int numa_node;          /* declared node of the guest's memory, -1: find it */
+	uint32_t peer_hold_us;  /* direct path: the longest wait for the peer's
+				 * receive buffers (vdp_peer_op_hold) */
 };
+
+/* peer_hold_us: the default (a guest's vCPU off its CPU for a host
+ * scheduler slice, a few ms, does not lose its peer's frames), and the
+ * most (well below a Linux guest's 5 s TX watchdog) */
+#define VDP_PEER_HOLD_US_DEFAULT 10000u
+#define VDP_PEER_HOLD_US_MAX 1000000u
 
 
 
@@ -358,6 +366,12 @@ struct vdp_queue {
 	uint64_t drop_paused;      /* tx frames dropped while the queue was paused */
 	uint64_t peer;             /* frames of the direct guest-to-guest path
 				    * (vdp_peer_forward; also in pkts) */
+	/* rx, direct path: a wait for the peer's receive buffers
+	 * (vdp_peer_op_hold) */
+	uint64_t hold_tsc;         /* when it began (0: none going on) */
+	bool hold_over;            /* it passed peer_hold_us: dropping */
+	uint64_t peer_held;        /* bursts that left frames in the ring */
+	uint64_t peer_hold_over;   /* waits that passed the bound */
 	uint64_t guest_mac;        /* rx: learned source MAC + VDP_MAC_KNOWN, 0 = none */
 	uint64_t log_tsc;          /* data-path log rate limiting */
 	uint32_t log_count;
@@ -478,6 +492,7 @@ struct vdp_port {
 	uint32_t csum_on;          /* atomic: host-side offload allowed (devarg csum,
 				    * rte_pmd_vdevpeer_set_csum) */
 	bool rx_ol_csum;           /* the application takes partial checksums */
+	uint64_t hold_cycles;      /* args.peer_hold_us in TSC cycles */
 	bool rx_ol_lro;            /* ... and GSO frames (TCP_LRO) */
 
 	int vid;                   /* vhost device id, -1 when none */

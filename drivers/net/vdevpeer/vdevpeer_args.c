@@ -18,6 +18,10 @@
  *                   never; VIRTIO_F_IN_ORDER is offered with all three
  *   numa_node=N     the NUMA node the guest's memory is on (its socket_id
  *                   from the start; default: found when the guest connects)
+ *   peer_hold_us=N  direct guest-to-guest path: how long this guest's
+ *                   frames wait in its TX ring while the peer has no
+ *                   receive buffer (0..1000000 us, default 10000; 0:
+ *                   dropped at once, as a full NIC ring drops)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -41,10 +45,11 @@
 #define ARG_CSUM "csum"
 #define ARG_ZEROCOPY "zerocopy"
 #define ARG_NUMA_NODE "numa_node"
+#define ARG_PEER_HOLD_US "peer_hold_us"
 
 const char *const vdp_valid_args[] = {
 	ARG_PEER, ARG_SERVER, ARG_BIND, ARG_MAC, ARG_PEERFEATS, ARG_QUEUES,
-	ARG_LEGACY, ARG_CSUM, ARG_ZEROCOPY, ARG_NUMA_NODE, NULL
+	ARG_LEGACY, ARG_CSUM, ARG_ZEROCOPY, ARG_NUMA_NODE, ARG_PEER_HOLD_US, NULL
 };
 
 /* "peer, server, ..." */
@@ -210,6 +215,10 @@ handle_arg(const char *key, const char *val, void *opaque)
 			return bad(c, key, val, "a NUMA node number below "
 				   RTE_STR(RTE_MAX_NUMA_NODES));
 		a->numa_node = (int)v;
+	} else if (strcmp(key, ARG_PEER_HOLD_US) == 0) {
+		if (parse_u64(val, &v) != 0 || v > VDP_PEER_HOLD_US_MAX)
+			return bad(c, key, val, "0.." RTE_STR(VDP_PEER_HOLD_US_MAX) " (microseconds)");
+		a->peer_hold_us = (uint32_t)v;
 	} else {
 		return bad(c, key, val, "a known devarg");
 	}
@@ -246,6 +255,7 @@ vdp_args_parse(const char *name, const char *params, struct vdp_args *a)
 	memset(a, 0, sizeof(*a));
 	a->queues = 1;
 	a->numa_node = -1;
+	a->peer_hold_us = VDP_PEER_HOLD_US_DEFAULT;
 	a->csum = true;
 	a->peerfeats = VDP_FEATURES_IMPLEMENTED;
 

@@ -570,6 +570,7 @@ vdp_probe(struct rte_vdev_device *vdev)
 	if (args.numa_node >= 0)   /* where the application puts its queues */
 		dev->data->numa_node = args.numa_node;
 	p->csum_on = args.csum;
+	p->hold_cycles = (uint64_t)args.peer_hold_us * rte_get_tsc_hz() / 1000000u;
 	pthread_mutex_init(&p->lock, NULL);
 	TAILQ_INIT(&p->zombies);
 
@@ -724,7 +725,7 @@ RTE_PMD_EXPORT_NAME(net_vdevpeer, __COUNTER__);
 RTE_PMD_REGISTER_PARAM_STRING(net_vdevpeer,
 	"peer=<path> server=<0|1> bind=<name> mac=<aa:bb:cc:dd:ee:ff|aabbccddeeff|random> "
 	"peerfeats=<mask> queues=<1..8> legacy=<0|1> csum=<0|1> zerocopy=<auto|on|off> "
-	"numa_node=<node>");
+	"numa_node=<node> peer_hold_us=<0..1000000>");
 
 /* ---- public API (rte_pmd_vdevpeer.h) ---- */
 static struct vdp_port *

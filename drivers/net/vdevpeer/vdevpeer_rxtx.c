@@ -1196,6 +1196,36 @@ vdp_peer_op_seen(void *ctx)
 	vdp_peer_seen(x->a, x->b, x->l);
 }
 
+/*
+ * b had no receive buffer: a's frames wait in a's ring (the burst ends,
+ * nothing taken is dropped) while the wait is shorter than a's port's
+ * peer_hold_us; past it they are dropped as b's frame function drops
+ * them (tx_drop_no_rx_buf) until b takes a frame again, so that a guest
+ * that never drains stops its peer's ring for no longer than that. The
+ * wait ends when a frame reaches b (vdp_peer_burst_l).
+ */
+static bool
+vdp_peer_op_hold(void *ctx)
+{
+	struct vdp_peer_ctx *x = ctx;
+	struct vdp_queue *a = x->a;
+	const uint64_t lim = a->port->hold_cycles;
+	uint64_t now;
+
+	if (a->hold_over || lim == 0)
+		return false;
+	now = rte_get_tsc_cycles();
+	if (a->hold_tsc == 0) {
+		a->hold_tsc = now;
+	} else if (now - a->hold_tsc >= lim) {
+		a->hold_over = true;
+		VDP_CNT_INC(a->peer_hold_over);
+		return false;
+	}
+	VDP_CNT_INC(a->peer_held);
+	return true;
+}
+
 static const struct vdp_peer_ops vdp_peer_ops = {
 	.offload = vdp_peer_op_offload,
 	.slow = vdp_peer_op_slow,
@@ -1203,12 +1233,14 @@ static const struct vdp_peer_ops vdp_peer_ops = {
 	.moved = vdp_peer_op_moved,
 	.seen = vdp_peer_op_seen,
 	.no_slow = vdp_peer_op_no_slow,
+	.hold = vdp_peer_op_hold,
 };
 
 static VDP_ALWAYS_INLINE int
 vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vdp_layout l)
 {
 	struct vdp_peer_ctx x = { a, b, l };
+	const uint64_t b_peer = b->peer;
 	int nb;
 
 	/* a's burst was begun by vdp_peer_forward */
@@ -1216,6 +1248,10 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 	vdp_vring_burst_begin(&b->vr);
 	nb = vdp_peer_frames_l(&a->vr, a->mm, &a->chain, &b->vr, b->mm, b->put_frame, max, l,
 			       &vdp_peer_ops, &x);
+	if (unlikely(a->hold_tsc != 0) && b->peer != b_peer) {
+		a->hold_tsc = 0;   /* b took a frame: a wait is over */
+		a->hold_over = false;
+	}
 	/* a's position survives us before b's guest sees the frames: a
 	 * crash in between loses (at most) this burst, never sends it twice;
 	 * a's call as the ethdev path's (vdp_queue_call_due_l) */
@@ -1268,6 +1304,8 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 	vdp_queue_leave(a);
 	return nb;
 ethdev:
+	a->hold_tsc = 0;        /* a wait for b's buffers is the direct path's */
+	a->hold_over = false;
 	vdp_queue_publish(a);   /* what the drain gave back */
 	vdp_queue_leave(a);
 	return -EAGAIN;

@@ -53,6 +53,12 @@ static const struct vdp_xdef dir_defs[] = {
 	{ "", "peer_packets",
 	  "frames moved by the direct guest-to-guest path (no mbuf; rx: taken from this "
 	  "guest, tx: put into its ring); included in the size counters" },
+	{ "", "peer_held_bursts",
+	  "rx only: direct-path bursts that left this guest's frames in its TX ring, the peer "
+	  "having no receive buffer (waiting up to the devarg peer_hold_us)" },
+	{ "", "peer_hold_expired",
+	  "rx only: such waits that passed peer_hold_us; the frames were then dropped at the "
+	  "peer (its tx_drop_no_rx_buf) until it took one again" },
 #define VDP_X_(e, name, desc) { "", name, desc },
 	VDP_OL_LIST(VDP_X_)
 #undef VDP_X_
@@ -70,7 +76,7 @@ static const struct vdp_xdef zc_defs[] = {
 };
 
 /* The values below are filled in the order of the definitions above. */
-#define VDP_X_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 2 + VDP_OL_NB + \
+#define VDP_X_PER_DIR (VDP_NB_BINS + 1 + VDP_CALL_NB + 4 + VDP_OL_NB + \
 		       VDP_ERR_MAX - VDP_ERR_FIRST)
 #define VDP_X_TOTAL (RTE_DIM(port_defs) + 2 * RTE_DIM(dir_defs) + RTE_DIM(zc_defs))
 
@@ -198,6 +204,8 @@ add_dir(const struct vdp_queue *q, struct rte_eth_xstat *v)
 		v[k++].value += VDP_CNT_GET(q->call_stat[c]);
 	v[k++].value += VDP_CNT_GET(q->budget_acc) + VDP_CNT_GET(q->vr.budget_stops);
 	v[k++].value += VDP_CNT_GET(q->peer);
+	v[k++].value += VDP_CNT_GET(q->peer_held);
+	v[k++].value += VDP_CNT_GET(q->peer_hold_over);
 	for (int o = 0; o < VDP_OL_NB; o++)
 		v[k++].value += VDP_CNT_GET(q->ol[o]);
 	for (int e = VDP_ERR_FIRST; e < VDP_ERR_MAX; e++)

@@ -77,6 +77,11 @@ struct vdp_peer_ops {
 	void (*moved)(void *ctx, uint32_t len, int ret);
 	void (*seen)(void *ctx);
 	void (*no_slow)(void *ctx);   /* slow() failed: counted */
+	/* b has no receive buffer posted: true when the frames not yet
+	 * handed to b are to stay in a's ring (given back, the burst ends),
+	 * false when they go to b's frame function as now (and are dropped
+	 * there, counted); the owner bounds how long it says true */
+	bool (*hold)(void *ctx);
 };
 
 /* A guest TX chain's virtio-net header, read once into *vh: an inline
@@ -132,8 +137,21 @@ struct vdp_peer_run {
 	enum vdp_layout l;
 	bool learn;      /* the first frame's Ethernet header not seen yet */
 	bool broke;      /* b's ring broke */
+	bool held;       /* b had no buffer: the rest left in a's ring */
 	int nb;          /* frames taken and handed on */
 };
+
+/* b shows no buffer and the owner says to wait for one (hold()): the
+ * chains of a not yet handed on are to be given back. */
+static VDP_ALWAYS_INLINE bool
+vdp_peer_stall(struct vdp_peer_run *x)
+{
+	/* b's own layout (x->l is a's); a broken b is the frame function's */
+	if (!vdp_vq_empty(x->vb) || x->vb->broken || !x->ops->hold(x->ctx))
+		return false;
+	x->held = true;
+	return true;
+}
 
 /* Frame of len bytes (in fi/nf, header oh for b) to b, a's chain given
  * back: one frame moved, or counted dropped on b when its ring broke.
@@ -185,6 +203,11 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, b
 	}
 	if (!x->broke)
 		put = vdp_vq_put_plain(x->vb, x->mmb, f, k);
+	if (VDP_UNLIKELY(put < k) && !x->broke && vdp_peer_stall(x)) {
+		/* b ran out: the rest back into a's ring, last first */
+		vdp_vq_untake_tail_l(x->va, t, k, put, x->l);
+		k = put;
+	}
 	vdp_vq_used_put_n_l(x->va, t, put, false, ones, x->l);
 	for (uint32_t j = 0; j < put; j++)
 		x->ops->moved(x->ctx, f[j].len, 0);
@@ -214,6 +237,10 @@ vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net
 	uint8_t hb[VDP_OL_HDR_MAX];
 	uint32_t nf, pre = 0;
 
+	if (VDP_UNLIKELY(vdp_peer_stall(x))) {
+		vdp_vq_unfetch_l(x->va, c, x->l);   /* b has nothing for it now */
+		return false;
+	}
 	if (x->learn && len >= 14) {
 		uint8_t eth[14];
 
@@ -285,7 +312,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 	const uint32_t hl = va->hdr_len;
 	uint16_t i = 0;
 
-	if (vdp_vq_avail_l(va, l) == 0)
+	if (vdp_vq_avail_l(va, l) == 0 || vdp_peer_stall(&x))
 		return 0;
 	while (i < max) {
 		struct vdp_net_hdr vh = { 0 };
@@ -352,7 +379,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 		vdp_peer_deliver(&x, t, k, ones);
 		if (odd && !vdp_peer_chain(&x, c, &vh))
 			break;
-		if (end || x.broke)
+		if (end || x.broke || x.held)
 			break;
 	}
 	return x.nb;

@@ -1081,6 +1081,43 @@ vdp_vq_unfetch_l(struct vdp_vring *vr, const struct vdp_chain *c, enum vdp_layou
 		vdp_split_unfetch(vr, 1);
 }
 
+/*
+ * Does vr show no chain at our position? One load, inline, no side
+ * effect: a ring that shows one is looked at by the take itself (the
+ * split avail index's checks are vdp_split_avail_count's, then). A broken
+ * ring shows none.
+ */
+static VDP_ALWAYS_INLINE bool
+vdp_vq_empty(const struct vdp_vring *vr)
+{
+	if (VDP_UNLIKELY(vr->broken))
+		return true;
+	if (vr->layout == VDP_LAYOUT_PACKED)
+		return !vdp_pdesc_avail(__atomic_load_n(&vr->pdesc[vr->last_avail].flags,
+							 __ATOMIC_ACQUIRE), vr->avail_wrap);
+	return __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE) == vr->last_avail;
+}
+
+/*
+ * The chains t[keep..k), the last k - keep taken (in ring order), given
+ * back, last first: the ring as after the first keep (a packed ring's
+ * last_id t[keep - 1]'s, so that an IN_ORDER burst can still hand its
+ * used elements over as one).
+ */
+static VDP_ALWAYS_INLINE void
+vdp_vq_untake_tail_l(struct vdp_vring *vr, const struct vdp_take *t, uint32_t k,
+		     uint32_t keep, enum vdp_layout l)
+{
+	if (keep >= k)
+		return;
+	if (l == VDP_LAYOUT_PACKED) {
+		vdp_packed_take_n_keep(vr, t, k, keep);
+		return;
+	}
+	vdp_split_unfetch(vr, (uint16_t)(k - keep));
+	vr->budget_desc += k - keep;
+}
+
 /* Where the next take is: to rewind to (vdp_vq_rewind_l). */
 struct vdp_vq_mark {
 	uint16_t avail;

@@ -16,6 +16,9 @@
  *    split used index == take position; packed no id held, used position
  *    == take position; unless a's ring broke;
  *  - b likewise: every buffer taken is used or given back (rewound);
+ *  - hold() is asked only when b shows no buffer, and a burst it told to
+ *    hold ends there with a's chains not yet handed on given back (the
+ *    check above): nothing taken and lost;
  *  - positions in range, each ring's burst budget respected.
  * What frames b receives byte for byte is tests/e2e/test_peer_path.py's
  * (pcap-exact), the pieces of a chain test_ring's test_chain_iov.
@@ -28,7 +31,8 @@
  *   1  u8  a's ring size (split: 1 << (v % 7); packed: 1 + v % 64)
  *   2  u8  b's ring size (idem)
  *   3  u8  max chains per burst: 1 + v % 64
- *   4  u8  bursts: 1 + v % 8
+ *   4  u8  bursts: 1 + v % 8 (bits 0-2); bits 3-6: what the owner
+ *          answers hold() in turn, one bit per call (1: hold); bit 7 see_all
  *   5  u8  what the owner answers for a frame asking offload work, one
  *          2-bit choice per frame in turn: 0 COPY (NEEDS_CSUM header for
  *          b), 1 DROP, 2 MBUF done, 3 MBUF failed (burst ends, chain
@@ -69,6 +73,9 @@ static struct {
 	uint32_t nmoved, nslow;  /* frames moved() / handed by slow() this burst */
 	uint8_t hb_pattern;
 	bool see_all;            /* op_seen publishes a every time */
+	uint8_t hold_bits;       /* hold() answers, one per call in turn */
+	unsigned int nhold;      /* hold() calls */
+	bool held;               /* hold() said yes this burst */
 } fz;
 
 static enum vdp_peer_how
@@ -168,9 +175,21 @@ op_no_slow(void *ctx)
 	(void)ctx;
 }
 
+static bool
+op_hold(void *ctx)
+{
+	const bool yes = (fz.hold_bits >> (fz.nhold++ % 4)) & 1;
+
+	(void)ctx;
+	FZ_CHECK(vdp_vq_avail(&fz.b) == 0 && !fz.b.broken, "hold() asked while b shows a buffer");
+	FZ_CHECK(!fz.held, "hold() asked again after it said yes in the same burst");
+	fz.held |= yes;
+	return yes;
+}
+
 static const struct vdp_peer_ops fz_ops = {
 	.offload = op_offload, .slow = op_slow, .learn = op_learn,
-	.moved = op_moved, .seen = op_seen, .no_slow = op_no_slow,
+	.moved = op_moved, .seen = op_seen, .no_slow = op_no_slow, .hold = op_hold,
 };
 
 static uint32_t
@@ -269,7 +288,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * burst size takes its low 6 bits) */
 	fz.a.hdr_skip = maxv & 128;
 	fz.see_all = nbursts & 128;   /* the burst count takes its low 3 bits */
+	fz.hold_bits = (uint8_t)((nbursts >> 3) & 15);
 	fz.nask = 0;
+	fz.nhold = 0;
 
 	for (unsigned int burst = 0; burst <= nbursts % 8u; burst++) {
 		const vdp_frame_fn put = vdp_vq_frame_fn(&fz.b);
@@ -291,6 +312,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vdp_vring_burst_begin(&fz.a);
 		vdp_vring_burst_begin(&fz.b);
 		fz.nmoved = fz.nslow = 0;
+		fz.held = false;
 		nb = fz.a.layout == VDP_LAYOUT_PACKED ?
 		     vdp_peer_frames_l(&fz.a, &fz.mm, &fz.chain, &fz.b, &fz.mm, put, max,
 				       VDP_LAYOUT_PACKED, &fz_ops, NULL) :

@@ -1337,10 +1337,30 @@ class PeerGuest:
     def patch(self, off, data):
         self.patches += struct.pack("<HB", off, len(data)) + data
 
-    def encode(self, maxb=32, bursts=1, policy=0):
+    def later(self, fn):
+        """What fn writes into the memory, applied as patches before the
+        second burst instead of now (the guest posting more buffers
+        between bursts)."""
+        before = bytes(self.mem)
+        fn()
+        i = 0
+        while i < len(self.mem):
+            if self.mem[i] == before[i]:
+                i += 1
+                continue
+            j = i
+            while j < len(self.mem) and j - i < 31 and self.mem[j] != before[j]:
+                j += 1
+            if (j - i) % 3 == 0:   # a length of 3k would end the burst's patches
+                j -= 1 if j - i > 1 else -1
+            self.patch(i, bytes(self.mem[i:j]))
+            i = j
+        self.mem[:] = before
+
+    def encode(self, maxb=32, bursts=1, policy=0, hold=0):
         return (struct.pack("<BBBBBBH", self.shape, self.code("a"), self.code("b"), maxb - 1,
-                            bursts - 1, policy, len(self.patches)) + bytes(self.mem) +
-                bytes(self.patches))
+                            (bursts - 1) | hold << 3, policy, len(self.patches)) +
+                bytes(self.mem) + bytes(self.patches))
 
 
 def peer_seeds():
@@ -1392,6 +1412,23 @@ def peer_seeds():
     g.patch(0x0402, struct.pack("<H", 9))      # a's avail idx jumps
     g.patch(0x1402, struct.pack("<H", 0))      # b's goes back
     seeds["alias-and-rewrite"] = g.encode(maxb=8, bursts=3)
+    # a receiver that runs out: hold() says yes (or, in turn, yes and no),
+    # the receiver posts more buffers before the second burst
+    for shape, name in ((0, "split-split"), (PS_A_PACKED | PS_B_PACKED, "packed-packed"),
+                        (PS_B_PACKED, "split-packed"), (PS_A_PACKED, "packed-split")):
+        for hold, hname in ((0xf, "yes"), (0x5, "mixed")):
+            g = PeerGuest(shape | PS_MRG | PS_HDR12, 16, 16)
+            for i in range(10):
+                g.frame("a", 0x2000 + i * 128, frame_bytes(64 + i, i),
+                        nethdr=b"\x01" if i == 6 else b"")
+            # yes: out after 3 (a pass cut short); mixed: after 6, just
+            # before the frame asking for offload work (moved on its own)
+            first = 3 if hold == 0xf else 6
+            for i in range(first):
+                g.post("b", [(0x3000 + i * 160, 160)], write=True)
+            g.later(lambda g=g, first=first: [g.post("b", [(0x3000 + i * 160, 160)], write=True)
+                                              for i in range(first, 12)])
+            seeds["hold-%s-%s" % (hname, name)] = g.encode(maxb=16, bursts=3, hold=hold)
     return seeds
 
 

@@ -1827,8 +1827,9 @@ test_take_n(void)
 /* The direct path's loop (vdp_peer_frames_l) on two packed rings: the
  * owner's answers and what it was told. */
 static struct {
-	unsigned int noffload, nmoved;
+	unsigned int noffload, nmoved, ndropped, nhold;
 	uint16_t offload_id;
+	bool hold;   /* hold()'s answer */
 } peer_t;
 
 static enum vdp_peer_how
@@ -1870,6 +1871,16 @@ peer_t_moved(void *ctx, uint32_t len, int ret)
 	(void)len;
 	if (ret == 0)
 		peer_t.nmoved++;
+	else if (ret > 0)
+		peer_t.ndropped++;
+}
+
+static bool
+peer_t_hold(void *ctx)
+{
+	(void)ctx;
+	peer_t.nhold++;
+	return peer_t.hold;
 }
 
 static void
@@ -1881,6 +1892,7 @@ peer_t_none(void *ctx)
 static const struct vdp_peer_ops peer_t_ops = {
 	.offload = peer_t_offload, .slow = peer_t_slow, .learn = peer_t_learn,
 	.moved = peer_t_moved, .seen = peer_t_none, .no_slow = peer_t_none,
+	.hold = peer_t_hold,
 };
 
 /*
@@ -1945,6 +1957,163 @@ test_peer_take_n(void)
 	      "peer take_n: the receiver got frames 0 1 3 4 5 6 7 in order, byte for byte");
 	fx_fini(&fb);
 	fx_fini(&fa);
+	free(c);
+}
+
+/* One burst of the direct path from fa to fb (max 16 chains). */
+static int
+peer_t_burst(struct fx *fa, struct fx *fb, struct vdp_chain *c)
+{
+	const enum vdp_layout l = fa->split ? VDP_LAYOUT_SPLIT : VDP_LAYOUT_PACKED;
+	int nb;
+
+	vdp_vring_burst_begin(&fa->vr);
+	vdp_vring_burst_begin(&fb->vr);
+	nb = l == VDP_LAYOUT_PACKED ?
+	     vdp_peer_frames_l(&fa->vr, &fa->m.mm, c, &fb->vr, &fb->m.mm, vdp_vq_frame_fn(&fb->vr),
+			       16, VDP_LAYOUT_PACKED, &peer_t_ops, NULL) :
+	     vdp_peer_frames_l(&fa->vr, &fa->m.mm, c, &fb->vr, &fb->m.mm, vdp_vq_frame_fn(&fb->vr),
+			       16, VDP_LAYOUT_SPLIT, &peer_t_ops, NULL);
+	fx_publish(fa);
+	fx_publish(fb);
+	return nb;
+}
+
+/*
+ * The direct path at a receiver without buffers, each layout to each. The
+ * sender has 8 plain frames (the second pass of four takes on packed),
+ * the receiver 3 buffers. hold() says yes: 3 delivered, the 5 others
+ * given back to the sender's ring untouched (its take position after the
+ * third, no id held), and once the receiver posts 5 more they arrive, in
+ * order, byte for byte; nothing dropped. hold() says no: the 5 are
+ * dropped (counted by the receiver's frame function), the sender gets
+ * all 8 back. A chain asking for offload work (moved on its own) is held
+ * likewise before the owner is asked about it. hold() is asked only when
+ * the receiver shows nothing.
+ */
+static void
+test_peer_hold(void)
+{
+	static uint8_t frames[8][60];
+	struct vdp_chain *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		exit(2);
+	static const char *const lns[4] = {
+		"split to split", "packed to split", "split to packed", "packed to packed"
+	};
+
+	for (int layout = 0; layout < 4; layout++) {
+		/* the sender's layout and the receiver's */
+		const bool split = !(layout & 1), bsplit = !(layout & 2);
+		const char *ln = lns[layout];
+
+		for (int yes = 0; yes < 2; yes++) {
+			const struct fx_opts oa = { .split = split, .size = 16 },
+					     ob = { .split = bsplit, .size = 16, .mrg = true };
+			struct fx fa, fb;
+			int rid[8], nb;
+			bool ok = true;
+
+			fx_init(&fa, &oa);
+			for (uint32_t i = 0; i < 8; i++) {
+				const struct vdp_net_hdr h = { 0 };
+				struct guest_buf gb;
+
+				gb.len = 12 + sizeof(frames[i]);
+				gb.gpa = guest_tx_buf(&fa, gb.len, 60u + i);
+				gb.write = false;
+				memcpy(guest_ptr(&fa.m, gb.gpa), &h, 12);
+				memcpy(frames[i], (uint8_t *)guest_ptr(&fa.m, gb.gpa) + 12,
+				       sizeof(frames[i]));
+				CHECK(fx_post(&fa, &gb, 1, false) == (int)i, "peer hold: post %u", i);
+			}
+			fx_init(&fb, &ob);
+			for (int i = 0; i < 3; i++)
+				rid[i] = post_rx_map(&fb, 256);
+			memset(&peer_t, 0, sizeof(peer_t));
+			peer_t.hold = yes;
+			nb = peer_t_burst(&fa, &fb, c);
+			if (yes) {
+				CHECK(nb == 3 && peer_t.nmoved == 3 && peer_t.ndropped == 0 &&
+				      peer_t.nhold == 1 && fx_left(&fa) == 5 && fx_none_held(&fa) &&
+				      !fa.vr.broken && !fb.vr.broken,
+				      "peer hold (%s): 3 delivered, 5 left in the sender's ring "
+				      "(nb %d, left %u, asked %u)", ln, nb, fx_left(&fa), peer_t.nhold);
+				/* nothing posted yet: held again, nothing taken */
+				nb = peer_t_burst(&fa, &fb, c);
+				CHECK(nb == 0 && peer_t.nhold == 2 && fx_left(&fa) == 5,
+				      "peer hold (%s): still no buffer: nothing taken", ln);
+				for (int i = 3; i < 8; i++)
+					rid[i] = post_rx_map(&fb, 256);
+				nb = peer_t_burst(&fa, &fb, c);
+				CHECK(nb == 5 && peer_t.nmoved == 8 && peer_t.nhold == 2 &&
+				      fx_left(&fa) == 0,
+				      "peer hold (%s): the 5 delivered once buffers came (nb %d)",
+				      ln, nb);
+			} else {
+				CHECK(nb == 8 && peer_t.nmoved == 3 && peer_t.ndropped == 5 &&
+				      peer_t.nhold == 1 && fx_left(&fa) == 0 &&
+				      fb.vr.err[VDP_ERR_NO_RX_BUF] == 5,
+				      "peer hold (%s), told no: 3 delivered, 5 dropped and counted "
+				      "(nb %d, dropped %u)", ln, nb, peer_t.ndropped);
+			}
+			for (uint32_t i = 0; i < 8 && ok; i++)
+				ok = guest_expect_used(&fa, i, 0);
+			CHECK(ok && fx_in_sync(&fa) && fx_none_held(&fa),
+			      "peer hold (%s, %s): the sender's chains given back once, in order",
+			      ln, yes ? "yes" : "no");
+			for (int i = 0; i < (yes ? 8 : 3) && ok; i++) {
+				const uint8_t *p = guest_ptr(&fb.m, gpa_of[rid[i]]);
+
+				ok = guest_expect_used(&fb, (uint32_t)rid[i], 12 + sizeof(frames[i])) &&
+				     memcmp(p + 12, frames[i], sizeof(frames[i])) == 0;
+			}
+			CHECK(ok && fx_used_pending(&fb) == 0,
+			      "peer hold (%s, %s): the receiver got its frames in order, byte for "
+			      "byte", ln, yes ? "yes" : "no");
+			fx_fini(&fb);
+			fx_fini(&fa);
+		}
+
+		/* the chain moved on its own: a plain frame, then one asking
+		 * for a checksum, one receive buffer */
+		{
+			const struct fx_opts oa = { .split = split, .size = 16 },
+					     ob = { .split = bsplit, .size = 16, .mrg = true };
+			struct fx fa, fb;
+			int nb;
+
+			fx_init(&fa, &oa);
+			for (uint32_t i = 0; i < 2; i++) {
+				const struct vdp_net_hdr h = { .flags = i == 1 ? VDP_HDR_F_NEEDS_CSUM : 0,
+							       .csum_offset = 16 };
+				struct guest_buf gb = { 0, 72, false };
+
+				gb.gpa = guest_tx_buf(&fa, gb.len, 80u + i);
+				memcpy(guest_ptr(&fa.m, gb.gpa), &h, 12);
+				fx_post(&fa, &gb, 1, false);
+			}
+			fx_init(&fb, &ob);
+			post_rx_map(&fb, 256);
+			memset(&peer_t, 0, sizeof(peer_t));
+			peer_t.hold = true;
+			nb = peer_t_burst(&fa, &fb, c);
+			CHECK(nb == 1 && peer_t.nmoved == 1 && peer_t.noffload == 0 &&
+			      peer_t.nhold == 1 && fx_left(&fa) == 1 && fx_none_held(&fa) &&
+			      guest_expect_used(&fa, 0, 0),
+			      "peer hold (%s): the odd chain left in the sender's ring, the owner "
+			      "not asked about it (nb %d, offload %u)", ln, nb, peer_t.noffload);
+			post_rx_map(&fb, 256);
+			nb = peer_t_burst(&fa, &fb, c);
+			/* the owner drops it (not counted as handed on) */
+			CHECK(nb == 0 && peer_t.noffload == 1 && fx_left(&fa) == 0 &&
+			      guest_expect_used(&fa, 1, 0) && fx_in_sync(&fa),
+			      "peer hold (%s): the odd chain taken once a buffer came", ln);
+			fx_fini(&fb);
+			fx_fini(&fa);
+		}
+	}
 	free(c);
 }
 
@@ -3782,6 +3951,7 @@ main(void)
 	test_plain(false, true);
 	test_take_n();
 	test_peer_take_n();
+	test_peer_hold();
 	test_used_batch();
 	test_keep_n();
 	test_used_batch_inorder();
