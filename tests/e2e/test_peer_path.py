@@ -157,15 +157,25 @@ def test_receiver_paused(procs, hold_us):
     def delivered():
         return xstats(m, 1).get("tx_good_packets", 0)
 
+    def count():   # what grows while the receiver's ring is full
+        return (xstats(m, 0).get("rx_peer_held_bursts", 0) if hold_us else
+                xstats(m, 1).get("tx_drop_no_rx_buf", 0))
+
     P.wait_until(lambda: delivered() > 100000, 30, "frames flowing to the receiver")
     os.kill(rx.proc.pid, signal.SIGSTOP)
     try:
-        if hold_us:
-            P.wait_until(lambda: xstats(m, 0).get("rx_peer_held_bursts", 0) > 0, 10,
-                         "the sender's frames waiting")
-        else:
-            P.wait_until(lambda: xstats(m, 1).get("tx_drop_no_rx_buf", 0) > 0, 10,
-                         "frames dropped at the stopped receiver")
+        # its ring full: nothing more delivered between two reads, and
+        # the frames that find no buffer wait (or are dropped) since
+        c0, last = count(), [delivered()]
+
+        def full():
+            d = delivered()
+            done = d == last[0] and count() > c0
+            last[0] = d
+            return done
+
+        P.wait_until(full, 10, "the stopped receiver's ring full, the sender's frames %s"
+                     % ("waiting" if hold_us else "dropped"))
     finally:
         os.kill(rx.proc.pid, signal.SIGCONT)
     base = delivered()

@@ -384,6 +384,7 @@ queue_reset(struct vdp_queue *q)
 	if (q == NULL)
 		return;
 	q->pkts = q->bytes = q->calls = q->drop_paused = q->peer = 0;
+	q->peer_held = q->peer_hold_over = 0;
 	memset(q->call_stat, 0, sizeof(q->call_stat));
 	memset(q->zc.stat, 0, sizeof(q->zc.stat));
 	memset(q->bins, 0, sizeof(q->bins));

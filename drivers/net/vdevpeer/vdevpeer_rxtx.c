@@ -1201,8 +1201,9 @@ vdp_peer_op_seen(void *ctx)
  * nothing taken is dropped) while the wait is shorter than a's port's
  * peer_hold_us; past it they are dropped as b's frame function drops
  * them (tx_drop_no_rx_buf) until b takes a frame again, so that a guest
- * that never drains stops its peer's ring for no longer than that. The
- * wait ends when a frame reaches b (vdp_peer_burst_l).
+ * that never drains stops its peer's ring for no longer than that at a
+ * time. The wait ends when a frame reaches b, by this path or the mbuf
+ * one (b->pkts moved: vdp_peer_burst_l).
  */
 static bool
 vdp_peer_op_hold(void *ctx)
@@ -1240,7 +1241,7 @@ static VDP_ALWAYS_INLINE int
 vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vdp_layout l)
 {
 	struct vdp_peer_ctx x = { a, b, l };
-	const uint64_t b_peer = b->peer;
+	const uint64_t b_pkts = b->pkts;
 	int nb;
 
 	/* a's burst was begun by vdp_peer_forward */
@@ -1248,8 +1249,8 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 	vdp_vring_burst_begin(&b->vr);
 	nb = vdp_peer_frames_l(&a->vr, a->mm, &a->chain, &b->vr, b->mm, b->put_frame, max, l,
 			       &vdp_peer_ops, &x);
-	if (unlikely(a->hold_tsc != 0) && b->peer != b_peer) {
-		a->hold_tsc = 0;   /* b took a frame: a wait is over */
+	if (unlikely(a->hold_tsc != 0) && b->pkts != b_pkts) {
+		a->hold_tsc = 0;   /* b took a frame (either way): a wait is over */
 		a->hold_over = false;
 	}
 	/* a's position survives us before b's guest sees the frames: a
@@ -1278,9 +1279,13 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 {
 	int nb;
 
-	/* a RARP to announce, folded rings, segments parked: the ethdev path */
-	if (__atomic_load_n(&a->port->rx_extra, __ATOMIC_RELAXED) != 0 || a->pend_n != 0)
+	/* a RARP to announce, folded rings, segments parked: the ethdev path
+	 * (a wait for b's buffers is the direct path's: a's lcore's fields) */
+	if (__atomic_load_n(&a->port->rx_extra, __ATOMIC_RELAXED) != 0 || a->pend_n != 0) {
+		a->hold_tsc = 0;
+		a->hold_over = false;
 		return -EAGAIN;
+	}
 	if (!vdp_queue_enter_lcore(a))
 		return 0;   /* as eth_vdevpeer_rx: nothing to take */
 	vdp_vring_burst_begin(&a->vr);

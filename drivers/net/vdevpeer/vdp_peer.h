@@ -179,9 +179,14 @@ vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct 
  * in two passes of its own (vdp_vq_put_plain: b's buffers first, then
  * the copies), those it has no plain buffer for one at a time; seen()
  * once they are all given back (a's take position is then its used
- * position, what the crash state may store). */
+ * position, what the crash state may store). When b runs out and hold()
+ * says wait, the chains not delivered go back to a's ring - those taken
+ * after the last chain the walker refused in this pass (t[kc..k)): the
+ * ones before it cannot go back without it (it was given back already),
+ * they go to b's frame function (dropped there, counted). */
 static VDP_ALWAYS_INLINE void
-vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, bool ones)
+vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, uint32_t kc,
+		 bool ones)
 {
 	static const struct vdp_net_hdr oh;
 	const uint32_t hl = x->va->hdr_len;
@@ -205,8 +210,12 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, b
 		put = vdp_vq_put_plain(x->vb, x->mmb, f, k);
 	if (VDP_UNLIKELY(put < k) && !x->broke && vdp_peer_stall(x)) {
 		/* b ran out: the rest back into a's ring, last first */
-		vdp_vq_untake_tail_l(x->va, t, k, put, x->l);
-		k = put;
+		const uint32_t from = put > kc ? put : kc;
+
+		vdp_vq_untake_tail_l(x->va, t, k, from, x->l);
+		if (kc != 0 && from == kc)
+			x->va->last_id_ok = false;   /* the refused chain was taken last */
+		k = from;
 	}
 	vdp_vq_used_put_n_l(x->va, t, put, false, ones, x->l);
 	for (uint32_t j = 0; j < put; j++)
@@ -317,7 +326,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 	while (i < max) {
 		struct vdp_net_hdr vh = { 0 };
 		bool odd = false, end = false, ones = true;   /* t[]'s ndesc all 1 */
-		uint32_t k = 0;
+		uint32_t k = 0, kc = 0;   /* t[kc..k): taken after the last refused chain */
 
 		/* first pass: plain one-segment chains taken and kept */
 		while (k < VDP_PEER_BATCH && i < max) {
@@ -352,8 +361,10 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			r = vdp_vq_fetch_l(va, mma, VDP_DIR_READ, c, l);
 
 			i++;
-			if (r == VDP_FETCH_BAD)
+			if (r == VDP_FETCH_BAD) {
+				kc = k;   /* it lies between t[k - 1] and what comes next */
 				continue;
+			}
 			if (r != VDP_FETCH_OK) {
 				end = true;
 				break;
@@ -376,7 +387,7 @@ vdp_peer_frames_l(struct vdp_vring *va, const struct vdp_memmap *mma, struct vdp
 			k++;
 		}
 		/* second pass: into b, in order */
-		vdp_peer_deliver(&x, t, k, ones);
+		vdp_peer_deliver(&x, t, k, kc, ones);
 		if (odd && !vdp_peer_chain(&x, c, &vh))
 			break;
 		if (end || x.broke || x.held)

@@ -1989,7 +1989,9 @@ peer_t_burst(struct fx *fa, struct fx *fb, struct vdp_chain *c)
  * dropped (counted by the receiver's frame function), the sender gets
  * all 8 back. A chain asking for offload work (moved on its own) is held
  * likewise before the owner is asked about it. hold() is asked only when
- * the receiver shows nothing.
+ * the receiver shows nothing. A chain the walker refuses in the pass
+ * (given back at once) splits it: only the chains after it go back to the
+ * ring, the one before it that found no buffer is dropped, counted.
  */
 static void
 test_peer_hold(void)
@@ -2110,6 +2112,53 @@ test_peer_hold(void)
 			CHECK(nb == 0 && peer_t.noffload == 1 && fx_left(&fa) == 0 &&
 			      guest_expect_used(&fa, 1, 0) && fx_in_sync(&fa),
 			      "peer hold (%s): the odd chain taken once a buffer came", ln);
+			fx_fini(&fb);
+			fx_fini(&fa);
+		}
+
+		/* t0 t1 BAD t2 t3, one receive buffer: t0 delivered, t1
+		 * dropped, t2 t3 back in the ring (the refused chain between
+		 * them was given back at once: those before it cannot follow) */
+		{
+			const struct fx_opts oa = { .split = split, .size = 16 },
+					     ob = { .split = bsplit, .size = 16, .mrg = true };
+			uint32_t seen = 0, id, len, got = 0;
+			struct fx fa, fb;
+			int nb;
+
+			fx_init(&fa, &oa);
+			for (uint32_t i = 0; i < 5; i++) {
+				struct guest_buf gb = { 0, 72, false };
+
+				if (i == 2)
+					gb.gpa = 0x7fff00000000ull;   /* outside guest memory */
+				else
+					gb.gpa = guest_tx_buf(&fa, gb.len, 90u + i);
+				if (i != 2)
+					memset(guest_ptr(&fa.m, gb.gpa), 0, 12);
+				fx_post(&fa, &gb, 1, false);
+			}
+			fx_init(&fb, &ob);
+			post_rx_map(&fb, 256);
+			memset(&peer_t, 0, sizeof(peer_t));
+			peer_t.hold = true;
+			nb = peer_t_burst(&fa, &fb, c);
+			CHECK(nb == 2 && peer_t.nmoved == 1 && peer_t.ndropped == 1 &&
+			      peer_t.nhold == 1 && fx_left(&fa) == 2 && fx_none_held(&fa) &&
+			      fa.vr.err[VDP_ERR_BAD_ADDR] == 1 && fb.vr.err[VDP_ERR_NO_RX_BUF] == 1,
+			      "peer hold (%s): a refused chain in the pass: t0 delivered, t1 dropped, "
+			      "t2 t3 left (nb %d, left %u)", ln, nb, fx_left(&fa));
+			post_rx_map(&fb, 256);
+			post_rx_map(&fb, 256);
+			nb = peer_t_burst(&fa, &fb, c);
+			while (fx_get_used(&fa, &id, &len) == 1 && got < 8) {
+				seen |= 1u << (id % 32);
+				got++;
+			}
+			CHECK(nb == 2 && peer_t.nmoved == 3 && fx_left(&fa) == 0 && fx_in_sync(&fa) &&
+			      fx_none_held(&fa) && got == 5 && seen == 0x1f,
+			      "peer hold (%s): then t2 t3 delivered; the sender's 5 chains each given "
+			      "back once (%u used, ids 0x%x)", ln, got, seen);
 			fx_fini(&fb);
 			fx_fini(&fa);
 		}
