@@ -1057,9 +1057,7 @@ vdp_peer_offload(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chai
 		oh->flags = VDP_HDR_F_NEEDS_CSUM;
 		oh->csum_start = r.csum_start;
 		oh->csum_offset = r.csum_offset;
-		VDP_CNT_INC(a->ol[VDP_OL_PARTIAL]);
-		VDP_CNT_INC(b->ol[VDP_OL_PARTIAL]);
-		return VDP_PEER_COPY;
+		return VDP_PEER_COPY;   /* counted by the caller */
 	case VDP_OL_TSO:
 		hl = (uint32_t)r.h.l2_len + r.h.l3_len + r.h.l4_len;
 		/* what vdp_tx_hdrs refuses goes where it is refused */
@@ -1071,9 +1069,7 @@ vdp_peer_offload(struct vdp_queue *a, struct vdp_queue *b, const struct vdp_chai
 			return VDP_PEER_MBUF;
 		vdp_gso_whole(hb, &r.h, len, len - r.h.l2_len - r.h.l3_len, r.mss, cwr, oh);
 		*pre = hl;
-		VDP_CNT_INC(a->ol[VDP_OL_GSO]);
-		VDP_CNT_INC(b->ol[VDP_OL_GSO]);
-		return VDP_PEER_COPY;
+		return VDP_PEER_COPY;   /* counted by the caller */
 	default:
 		return VDP_PEER_MBUF;
 	}
@@ -1134,6 +1130,8 @@ vdp_peer_seen(struct vdp_queue *a, struct vdp_queue *b, enum vdp_layout l)
 struct vdp_peer_ctx {
 	struct vdp_queue *a, *b;
 	enum vdp_layout l;
+	int ol_counted;   /* the offload counter the last offload() counted
+			   * (on a and b), VDP_OL_NB: none */
 };
 
 static enum vdp_peer_how
@@ -1141,8 +1139,17 @@ vdp_peer_op_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_h
 		    uint32_t len, struct vdp_net_hdr *oh, uint8_t *hb, uint32_t *pre)
 {
 	struct vdp_peer_ctx *x = ctx;
+	enum vdp_peer_how how = vdp_peer_offload(x->a, x->b, c, vh, len, oh, hb, pre);
 
-	return vdp_peer_offload(x->a, x->b, c, vh, len, oh, hb, pre);
+	/* counted as the frame goes (a frame that waits is counted when it
+	 * goes: vdp_peer_op_hold takes this back) */
+	x->ol_counted = VDP_OL_NB;
+	if (how == VDP_PEER_COPY && oh->flags != 0) {
+		x->ol_counted = oh->gso_type != 0 ? VDP_OL_GSO : VDP_OL_PARTIAL;
+		VDP_CNT_INC(x->a->ol[x->ol_counted]);
+		VDP_CNT_INC(x->b->ol[x->ol_counted]);
+	}
+	return how;
 }
 
 static int
@@ -1206,7 +1213,7 @@ vdp_peer_op_seen(void *ctx)
  * one (b->pkts moved: vdp_peer_burst_l).
  */
 static bool
-vdp_peer_op_hold(void *ctx)
+vdp_peer_op_hold(void *ctx, bool offloaded)
 {
 	struct vdp_peer_ctx *x = ctx;
 	struct vdp_queue *a = x->a;
@@ -1224,6 +1231,11 @@ vdp_peer_op_hold(void *ctx)
 		return false;
 	}
 	VDP_CNT_INC(a->peer_held);
+	if (offloaded && x->ol_counted != VDP_OL_NB) {
+		/* it comes again: counted then */
+		VDP_CNT_ADD(a->ol[x->ol_counted], (uint64_t)-1);
+		VDP_CNT_ADD(x->b->ol[x->ol_counted], (uint64_t)-1);
+	}
 	return true;
 }
 
@@ -1240,7 +1252,7 @@ static const struct vdp_peer_ops vdp_peer_ops = {
 static VDP_ALWAYS_INLINE int
 vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vdp_layout l)
 {
-	struct vdp_peer_ctx x = { a, b, l };
+	struct vdp_peer_ctx x = { a, b, l, VDP_OL_NB };
 	const uint64_t b_pkts = b->pkts;
 	int nb;
 

@@ -180,7 +180,8 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (r != VDP_FETCH_OK) {
 		enum vdp_err e = vdp_rx_miss(r);
 
-		vdp_vring_err(vr, e, 0, 0);
+		if (!(e == VDP_ERR_NO_RX_BUF && vr->miss_quiet))
+			vdp_vring_err(vr, e, 0, 0);
 		return e;
 	}
 	if (c.len < needed) {
@@ -310,7 +311,8 @@ fail:
 	for (uint32_t i = keep_from; i < nbufs; i++)
 		vdp_vq_release_l(vr, bufs[i].id, l);
 	vdp_vq_rewind_l(vr, rewind_to, l);
-	vdp_vring_err(vr, err, nbufs, 0);
+	if (!(err == VDP_ERR_NO_RX_BUF && vr->miss_quiet))
+		vdp_vring_err(vr, err, nbufs, 0);
 	return err;
 }
 

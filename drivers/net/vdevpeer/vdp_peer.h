@@ -77,11 +77,13 @@ struct vdp_peer_ops {
 	void (*moved)(void *ctx, uint32_t len, int ret);
 	void (*seen)(void *ctx);
 	void (*no_slow)(void *ctx);   /* slow() failed: counted */
-	/* b has no receive buffer posted: true when the frames not yet
-	 * handed to b are to stay in a's ring (given back, the burst ends),
-	 * false when they go to b's frame function as now (and are dropped
-	 * there, counted); the owner bounds how long it says true */
-	bool (*hold)(void *ctx);
+	/* b has no receive buffer posted, or too few for the next frame:
+	 * true when the frames not yet handed to b are to stay in a's ring
+	 * (given back, the burst ends), false when they are dropped at b,
+	 * counted; the owner bounds how long it says true. offloaded: the
+	 * frame given back went through offload() (what that counted for it
+	 * is the owner's to take back: it comes again) */
+	bool (*hold)(void *ctx, bool offloaded);
 };
 
 /* A guest TX chain's virtio-net header, read once into *vh: an inline
@@ -147,32 +149,57 @@ static VDP_ALWAYS_INLINE bool
 vdp_peer_stall(struct vdp_peer_run *x)
 {
 	/* b's own layout (x->l is a's); a broken b is the frame function's */
-	if (!vdp_vq_empty(x->vb) || x->vb->broken || !x->ops->hold(x->ctx))
+	if (!vdp_vq_empty(x->vb) || x->vb->broken || !x->ops->hold(x->ctx, false))
 		return false;
 	x->held = true;
 	return true;
 }
 
+/* What vdp_peer_put did with the frame. */
+enum vdp_peer_put {
+	VDP_PEER_PUT_ON,      /* moved (delivered, or dropped at b, counted) */
+	VDP_PEER_PUT_BROKE,   /* b's ring broke: counted dropped there */
+	VDP_PEER_PUT_HELD,    /* b had too few buffers: a's chain to be given back */
+};
+
 /* Frame of len bytes (in fi/nf, header oh for b) to b, a's chain given
  * back: one frame moved, or counted dropped on b when its ring broke.
  * seen() told when no other chain is taken and not given back (see).
- * True while b's ring holds. */
-static VDP_ALWAYS_INLINE bool
+ * can_hold: a's chain may go back to a's ring (the last taken, or only
+ * chains after it taken since), which happens when b has too few buffers
+ * for the frame and hold() says wait (offloaded: see hold()); then
+ * nothing is done with the chain here, and the burst ends. */
+static VDP_ALWAYS_INLINE enum vdp_peer_put
 vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct vdp_iov *fi,
-	     uint32_t nf, uint32_t len, uint16_t id, uint16_t ndesc, bool see)
+	     uint32_t nf, uint32_t len, uint16_t id, uint16_t ndesc, bool see, bool can_hold,
+	     bool offloaded)
 {
-	int ret = x->broke ? -1 : x->put_frame(x->vb, x->mmb, oh, fi, nf);
+	int ret;
 
+	if (x->broke) {
+		ret = -1;
+	} else {
+		x->vb->miss_quiet = can_hold;
+		ret = x->put_frame(x->vb, x->mmb, oh, fi, nf);
+		x->vb->miss_quiet = false;
+		if (VDP_UNLIKELY(ret == VDP_ERR_NO_RX_BUF && can_hold)) {
+			if (!x->vb->broken && x->ops->hold(x->ctx, offloaded)) {
+				x->held = true;
+				return VDP_PEER_PUT_HELD;
+			}
+			vdp_vring_err(x->vb, VDP_ERR_NO_RX_BUF, 0, 0);   /* as put_frame */
+		}
+	}
 	vdp_vq_used_put_l(x->va, id, ndesc, 0, x->l);
 	x->ops->moved(x->ctx, len, ret);
 	x->nb++;
 	if (__builtin_expect(ret < 0, 0)) {
 		x->broke = true;
-		return false;
+		return VDP_PEER_PUT_BROKE;
 	}
 	if (see)
 		x->ops->seen(x->ctx);
-	return true;
+	return VDP_PEER_PUT_ON;
 }
 
 /* The second pass: the k plain chains of the first, in order, into b
@@ -224,7 +251,15 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, u
 	for (uint32_t j = put; j < k; j++) {
 		const struct vdp_iov fi = { f[j].base, f[j].len };
 
-		vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false);
+		if (vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false, j >= kc,
+				 false) == VDP_PEER_PUT_HELD) {
+			/* t[j..k) back into a's ring, last first */
+			vdp_vq_untake_tail_l(x->va, t, k, j, x->l);
+			if (kc != 0 && j == kc)
+				x->va->last_id_ok = false;   /* the refused chain was taken last */
+			k = j;
+			break;
+		}
 	}
 	if (k != 0 && !x->broke)
 		x->ops->seen(x->ctx);
@@ -287,7 +322,16 @@ vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net
 		fi[0].len = pre;
 		nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
 	}
-	return vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc, true);
+	switch (vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc, true, true,
+			     (vh->flags | vh->gso_type) != 0)) {
+	case VDP_PEER_PUT_ON:
+		return true;
+	case VDP_PEER_PUT_HELD:
+		vdp_vq_unfetch_l(x->va, c, x->l);   /* too few buffers in b for it now */
+		return false;
+	default:
+		return false;
+	}
 }
 
 /*

@@ -350,6 +350,10 @@ struct vdp_vring {
 	uint32_t budget_desc; /* descriptors the walkers may still read */
 	uint32_t budget_bad;  /* chains they may still refuse */
 	bool budget_hit;      /* this burst ran out (counted once) */
+	bool miss_quiet;      /* the frame function returns VDP_ERR_NO_RX_BUF
+			       * without counting it: its caller decides (the
+			       * direct path may make the frame wait, else it
+			       * counts it); set only around one call */
 	bool grant_held;      /* vdp_vq_put_plain granted the frame it handed
 			       * back to the frame function: that one does not
 			       * grant it again */

@@ -1429,6 +1429,21 @@ def peer_seeds():
             g.later(lambda g=g, first=first: [g.post("b", [(0x3000 + i * 160, 160)], write=True)
                                               for i in range(first, 12)])
             seeds["hold-%s-%s" % (hname, name)] = g.encode(maxb=16, bursts=3, hold=hold)
+    # too few mergeable buffers for a frame (not none): it waits, plain or
+    # asking for a checksum (offload's COPY answer), then goes once more
+    # buffers come
+    for shape, name in ((0, "split-split"), (PS_A_PACKED | PS_B_PACKED, "packed-packed")):
+        for csum in (False, True):
+            g = PeerGuest(shape | PS_MRG | PS_HDR12, 8, 32)
+            g.frame("a", 0x2000, frame_bytes(60, 0))
+            g.frame("a", 0x2100, frame_bytes(900, 1), nethdr=b"\x01" if csum else b"")
+            g.frame("a", 0x2600, frame_bytes(900, 2))
+            for i in range(4):
+                g.post("b", [(0x3000 + i * 128, 128)], write=True)
+            g.later(lambda g=g: [g.post("b", [(0x3000 + i * 128, 128)], write=True)
+                                 for i in range(4, 24)])
+            seeds["hold-few-bufs-%s%s" % ("csum-" if csum else "", name)] = \
+                g.encode(maxb=8, bursts=3, policy=0, hold=0xf)
     return seeds
 
 

@@ -1827,9 +1827,10 @@ test_take_n(void)
 /* The direct path's loop (vdp_peer_frames_l) on two packed rings: the
  * owner's answers and what it was told. */
 static struct {
-	unsigned int noffload, nmoved, ndropped, nhold;
+	unsigned int noffload, nmoved, ndropped, nhold, nhold_offloaded;
 	uint16_t offload_id;
 	bool hold;   /* hold()'s answer */
+	bool copy;   /* offload()'s answer: COPY (else DROP) */
 } peer_t;
 
 static enum vdp_peer_how
@@ -1844,7 +1845,10 @@ peer_t_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *v
 	(void)pre;
 	peer_t.noffload++;
 	peer_t.offload_id = c->id;
-	return VDP_PEER_DROP;
+	if (!peer_t.copy)
+		return VDP_PEER_DROP;
+	*oh = *vh;   /* the request passed on as it came */
+	return VDP_PEER_COPY;
 }
 
 static int
@@ -1876,10 +1880,11 @@ peer_t_moved(void *ctx, uint32_t len, int ret)
 }
 
 static bool
-peer_t_hold(void *ctx)
+peer_t_hold(void *ctx, bool offloaded)
 {
 	(void)ctx;
 	peer_t.nhold++;
+	peer_t.nhold_offloaded += offloaded;
 	return peer_t.hold;
 }
 
@@ -1992,6 +1997,9 @@ peer_t_burst(struct fx *fa, struct fx *fb, struct vdp_chain *c)
  * the receiver shows nothing. A chain the walker refuses in the pass
  * (given back at once) splits it: only the chains after it go back to the
  * ring, the one before it that found no buffer is dropped, counted.
+ * A frame that needs more mergeable buffers than the receiver has (not
+ * empty) waits likewise, plain or asking for offload work (then hold()
+ * is told so); told no, it is dropped and counted once.
  */
 static void
 test_peer_hold(void)
@@ -2054,8 +2062,10 @@ test_peer_hold(void)
 				      "peer hold (%s): the 5 delivered once buffers came (nb %d)",
 				      ln, nb);
 			} else {
+				/* asked when the pass came up short, then for each
+				 * frame that found no buffer */
 				CHECK(nb == 8 && peer_t.nmoved == 3 && peer_t.ndropped == 5 &&
-				      peer_t.nhold == 1 && fx_left(&fa) == 0 &&
+				      peer_t.nhold == 6 && fx_left(&fa) == 0 &&
 				      fb.vr.err[VDP_ERR_NO_RX_BUF] == 5,
 				      "peer hold (%s), told no: 3 delivered, 5 dropped and counted "
 				      "(nb %d, dropped %u)", ln, nb, peer_t.ndropped);
@@ -2159,6 +2169,82 @@ test_peer_hold(void)
 			      fx_none_held(&fa) && got == 5 && seen == 0x1f,
 			      "peer hold (%s): then t2 t3 delivered; the sender's 5 chains each given "
 			      "back once (%u used, ids 0x%x)", ln, got, seen);
+			fx_fini(&fb);
+			fx_fini(&fa);
+		}
+
+		/* a 60-byte frame, then a 600-byte one (plain, or asking for a
+		 * checksum: offload() says COPY), two 256-byte buffers: the
+		 * second needs three */
+		for (int v = 0; v < 3; v++) {
+			const bool csum = v == 1, yes = v != 2;
+			const struct fx_opts oa = { .split = split, .size = 16 },
+					     ob = { .split = bsplit, .size = 16, .mrg = true };
+			static uint8_t big[600];
+			uint32_t glen = 0;
+			struct fx fa, fb;
+			int nb;
+
+			fx_init(&fa, &oa);
+			for (uint32_t i = 0; i < 2; i++) {
+				const struct vdp_net_hdr h = {
+					.flags = i == 1 && csum ? VDP_HDR_F_NEEDS_CSUM : 0,
+					.csum_start = 14, .csum_offset = 16 };
+				struct guest_buf gb = { 0, i == 0 ? 72 : 12 + sizeof(big), false };
+
+				gb.gpa = guest_tx_buf(&fa, gb.len, 100u + i);
+				memcpy(guest_ptr(&fa.m, gb.gpa), &h, 12);
+				if (i == 1)
+					memcpy(big, (uint8_t *)guest_ptr(&fa.m, gb.gpa) + 12, sizeof(big));
+				fx_post(&fa, &gb, 1, false);
+			}
+			fx_init(&fb, &ob);
+			post_rx_map(&fb, 256);
+			post_rx_map(&fb, 256);
+			memset(&peer_t, 0, sizeof(peer_t));
+			peer_t.hold = yes;
+			peer_t.copy = true;
+			nb = peer_t_burst(&fa, &fb, c);
+			if (!yes) {
+				CHECK(nb == 2 && peer_t.nmoved == 1 && peer_t.ndropped == 1 &&
+				      peer_t.nhold == 1 && fx_left(&fa) == 0 &&
+				      fb.vr.err[VDP_ERR_NO_RX_BUF] == 1,
+				      "peer hold (%s), told no: the frame too big for what the "
+				      "receiver has dropped, counted once", ln);
+				fx_fini(&fb);
+				fx_fini(&fa);
+				continue;
+			}
+			CHECK(nb == 1 && peer_t.nmoved == 1 && peer_t.nhold == 1 &&
+			      peer_t.nhold_offloaded == (csum ? 1u : 0u) &&
+			      peer_t.noffload == (csum ? 1u : 0u) && fx_left(&fa) == 1 &&
+			      fx_none_held(&fa) && fb.vr.err[VDP_ERR_NO_RX_BUF] == 0,
+			      "peer hold (%s%s): a frame needing 3 buffers of the 1 left waits, "
+			      "uncounted (nb %d, asked %u)", ln, csum ? ", checksum" : "", nb,
+			      peer_t.nhold);
+			for (int i = 0; i < 3; i++)
+				post_rx_map(&fb, 256);
+			nb = peer_t_burst(&fa, &fb, c);
+			{
+				static uint8_t out[2048];
+				struct vdp_net_hdr gh;
+
+				const bool u0 = guest_expect_used(&fb, 0, 72);
+				const int nbu = guest_read_mrg(&fb, out, &glen);
+				const bool back = guest_expect_used(&fa, 0, 0) &&
+						  guest_expect_used(&fa, 1, 0);
+
+				CHECK(nb == 1 && peer_t.nmoved == 2 && fx_left(&fa) == 0 && back &&
+				      fx_in_sync(&fa) && fx_none_held(&fa) &&
+				      peer_t.noffload == (csum ? 2u : 0u) &&
+				      u0 && nbu == 3 &&
+				      glen == 12 + sizeof(big) && memcmp(out + 12, big, sizeof(big)) == 0,
+				      "peer hold (%s%s): then delivered in 3 buffers, byte for byte "
+				      "(%u bytes)", ln, csum ? ", checksum" : "", glen);
+				memcpy(&gh, out, sizeof(gh) < 12 ? sizeof(gh) : 12);
+				CHECK(!csum || gh.flags == VDP_HDR_F_NEEDS_CSUM,
+				      "peer hold (%s): the checksum request passed on", ln);
+			}
 			fx_fini(&fb);
 			fx_fini(&fa);
 		}
