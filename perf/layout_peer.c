@@ -68,7 +68,7 @@ lp_slow(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh, uint
 static void lp_learn(void *ctx, const uint8_t *eth) { (void)ctx, (void)eth; }
 static void lp_moved(void *ctx, uint32_t len, int ret) { (void)ctx, (void)len, (void)ret; }
 static void lp_no_slow(void *ctx) { (void)ctx; }
-static bool lp_hold(void *ctx, bool offloaded) { (void)ctx, (void)offloaded; return false; }
+static bool lp_hold(void *ctx, bool tried) { (void)ctx, (void)tried; return false; }
 
 /* As the PMD's: when B handed used elements over mid-burst, A's position
  * is stored before B's guest can see more. */

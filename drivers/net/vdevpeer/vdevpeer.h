@@ -111,6 +111,10 @@ struct vdp_args {
  * most (well below a Linux guest's 5 s TX watchdog) */
 #define VDP_PEER_HOLD_US_DEFAULT 10000u
 #define VDP_PEER_HOLD_US_MAX 1000000u
+/* A frame that found the peer's buffers too few (not none) is tried again
+ * after this: each try copies up to a frame (64 KiB) into them before it
+ * is undone, at most one per this while the wait lasts */
+#define VDP_PEER_RETRY_US 50u
 
 
 
@@ -369,6 +373,7 @@ struct vdp_queue {
 	/* rx, direct path: a wait for the peer's receive buffers
 	 * (vdp_peer_op_hold) */
 	uint64_t hold_tsc;         /* when it began (0: none going on) */
+	uint64_t hold_retry_tsc;   /* a frame found too few: not before (0: none) */
 	bool hold_over;            /* it passed peer_hold_us: dropping */
 	uint64_t peer_held;        /* bursts that left frames in the ring */
 	uint64_t peer_hold_over;   /* waits that passed the bound */

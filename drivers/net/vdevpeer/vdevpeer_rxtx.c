@@ -1130,8 +1130,9 @@ vdp_peer_seen(struct vdp_queue *a, struct vdp_queue *b, enum vdp_layout l)
 struct vdp_peer_ctx {
 	struct vdp_queue *a, *b;
 	enum vdp_layout l;
-	int ol_counted;   /* the offload counter the last offload() counted
-			   * (on a and b), VDP_OL_NB: none */
+	int ol_pending;   /* the offload counter the frame offload() was last
+			   * asked about is to count on a and b once it goes
+			   * (seen()), VDP_OL_NB: none */
 };
 
 static enum vdp_peer_how
@@ -1141,14 +1142,10 @@ vdp_peer_op_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_h
 	struct vdp_peer_ctx *x = ctx;
 	enum vdp_peer_how how = vdp_peer_offload(x->a, x->b, c, vh, len, oh, hb, pre);
 
-	/* counted as the frame goes (a frame that waits is counted when it
-	 * goes: vdp_peer_op_hold takes this back) */
-	x->ol_counted = VDP_OL_NB;
-	if (how == VDP_PEER_COPY && oh->flags != 0) {
-		x->ol_counted = oh->gso_type != 0 ? VDP_OL_GSO : VDP_OL_PARTIAL;
-		VDP_CNT_INC(x->a->ol[x->ol_counted]);
-		VDP_CNT_INC(x->b->ol[x->ol_counted]);
-	}
+	/* counted once the frame went (vdp_peer_op_seen): one that waits
+	 * for b's buffers is asked about again when it comes back */
+	x->ol_pending = how == VDP_PEER_COPY && oh->flags != 0 ?
+			(oh->gso_type != 0 ? VDP_OL_GSO : VDP_OL_PARTIAL) : VDP_OL_NB;
 	return how;
 }
 
@@ -1200,6 +1197,11 @@ vdp_peer_op_seen(void *ctx)
 {
 	struct vdp_peer_ctx *x = ctx;
 
+	if (unlikely(x->ol_pending != VDP_OL_NB)) {
+		VDP_CNT_INC(x->a->ol[x->ol_pending]);
+		VDP_CNT_INC(x->b->ol[x->ol_pending]);
+		x->ol_pending = VDP_OL_NB;
+	}
 	vdp_peer_seen(x->a, x->b, x->l);
 }
 
@@ -1213,7 +1215,7 @@ vdp_peer_op_seen(void *ctx)
  * one (b->pkts moved: vdp_peer_burst_l).
  */
 static bool
-vdp_peer_op_hold(void *ctx, bool offloaded)
+vdp_peer_op_hold(void *ctx, bool tried)
 {
 	struct vdp_peer_ctx *x = ctx;
 	struct vdp_queue *a = x->a;
@@ -1231,11 +1233,11 @@ vdp_peer_op_hold(void *ctx, bool offloaded)
 		return false;
 	}
 	VDP_CNT_INC(a->peer_held);
-	if (offloaded && x->ol_counted != VDP_OL_NB) {
-		/* it comes again: counted then */
-		VDP_CNT_ADD(a->ol[x->ol_counted], (uint64_t)-1);
-		VDP_CNT_ADD(x->b->ol[x->ol_counted], (uint64_t)-1);
-	}
+	x->ol_pending = VDP_OL_NB;   /* the frame comes again */
+	/* b had buffers, too few: its copy into them was undone; not tried
+	 * again for VDP_PEER_RETRY_US (each try copies up to a frame) */
+	if (tried)
+		a->hold_retry_tsc = now + rte_get_tsc_hz() / 1000000u * VDP_PEER_RETRY_US;
 	return true;
 }
 
@@ -1258,6 +1260,13 @@ vdp_peer_burst_l(struct vdp_queue *a, struct vdp_queue *b, uint16_t max, enum vd
 
 	/* a's burst was begun by vdp_peer_forward */
 	vdp_queue_call_due_l(a, l);   /* a's last burst's (either path) */
+	if (unlikely(a->hold_retry_tsc != 0)) {
+		/* a frame waits for more of b's buffers: tried again only
+		 * after the pause (vdp_peer_op_hold) */
+		if (rte_get_tsc_cycles() < a->hold_retry_tsc)
+			return 0;
+		a->hold_retry_tsc = 0;
+	}
 	vdp_vring_burst_begin(&b->vr);
 	nb = vdp_peer_frames_l(&a->vr, a->mm, &a->chain, &b->vr, b->mm, b->put_frame, max, l,
 			       &vdp_peer_ops, &x);
@@ -1294,7 +1303,7 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 	/* a RARP to announce, folded rings, segments parked: the ethdev path
 	 * (a wait for b's buffers is the direct path's: a's lcore's fields) */
 	if (__atomic_load_n(&a->port->rx_extra, __ATOMIC_RELAXED) != 0 || a->pend_n != 0) {
-		a->hold_tsc = 0;
+		a->hold_tsc = a->hold_retry_tsc = 0;
 		a->hold_over = false;
 		return -EAGAIN;
 	}
@@ -1321,7 +1330,7 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 	vdp_queue_leave(a);
 	return nb;
 ethdev:
-	a->hold_tsc = 0;        /* a wait for b's buffers is the direct path's */
+	a->hold_tsc = a->hold_retry_tsc = 0;   /* a wait for b's buffers is the direct path's */
 	a->hold_over = false;
 	vdp_queue_publish(a);   /* what the drain gave back */
 	vdp_queue_leave(a);

@@ -80,10 +80,12 @@ struct vdp_peer_ops {
 	/* b has no receive buffer posted, or too few for the next frame:
 	 * true when the frames not yet handed to b are to stay in a's ring
 	 * (given back, the burst ends), false when they are dropped at b,
-	 * counted; the owner bounds how long it says true. offloaded: the
-	 * frame given back went through offload() (what that counted for it
-	 * is the owner's to take back: it comes again) */
-	bool (*hold)(void *ctx, bool offloaded);
+	 * counted; the owner bounds how long it says true. tried: b's frame
+	 * function was run on the frame and found too few (its copy into
+	 * b's buffers undone): the owner paces such tries. A frame held
+	 * after offload() comes again (offload() is asked again then): what
+	 * offload() decides is counted at seen(), when the frame went. */
+	bool (*hold)(void *ctx, bool tried);
 };
 
 /* A guest TX chain's virtio-net header, read once into *vh: an inline
@@ -171,8 +173,7 @@ enum vdp_peer_put {
  * nothing is done with the chain here, and the burst ends. */
 static VDP_ALWAYS_INLINE enum vdp_peer_put
 vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct vdp_iov *fi,
-	     uint32_t nf, uint32_t len, uint16_t id, uint16_t ndesc, bool see, bool can_hold,
-	     bool offloaded)
+	     uint32_t nf, uint32_t len, uint16_t id, uint16_t ndesc, bool see, bool can_hold)
 {
 	int ret;
 
@@ -183,7 +184,7 @@ vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct 
 		ret = x->put_frame(x->vb, x->mmb, oh, fi, nf);
 		x->vb->miss_quiet = false;
 		if (VDP_UNLIKELY(ret == VDP_ERR_NO_RX_BUF && can_hold)) {
-			if (!x->vb->broken && x->ops->hold(x->ctx, offloaded)) {
+			if (!x->vb->broken && x->ops->hold(x->ctx, true)) {
 				x->held = true;
 				return VDP_PEER_PUT_HELD;
 			}
@@ -251,8 +252,8 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, u
 	for (uint32_t j = put; j < k; j++) {
 		const struct vdp_iov fi = { f[j].base, f[j].len };
 
-		if (vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false, j >= kc,
-				 false) == VDP_PEER_PUT_HELD) {
+		if (vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false,
+				 j >= kc) == VDP_PEER_PUT_HELD) {
 			/* t[j..k) back into a's ring, last first */
 			vdp_vq_untake_tail_l(x->va, t, k, j, x->l);
 			if (kc != 0 && j == kc)
@@ -322,8 +323,7 @@ vdp_peer_chain(struct vdp_peer_run *x, struct vdp_chain *c, const struct vdp_net
 		fi[0].len = pre;
 		nf = 1 + vdp_chain_iov(c, hl + pre, fi + 1);
 	}
-	switch (vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc, true, true,
-			     (vh->flags | vh->gso_type) != 0)) {
+	switch (vdp_peer_put(x, &oh, fi, nf, len, c->id, c->ndesc, true, true)) {
 	case VDP_PEER_PUT_ON:
 		return true;
 	case VDP_PEER_PUT_HELD:

@@ -77,7 +77,6 @@ static struct {
 	uint8_t hold_bits;       /* hold() answers, one per call in turn */
 	unsigned int nhold;      /* hold() calls */
 	bool held;               /* hold() said yes this burst */
-	bool hdr_asked;          /* offload() asked since the last hold(offloaded) */
 } fz;
 
 static enum vdp_peer_how
@@ -92,7 +91,6 @@ op_offload(void *ctx, const struct vdp_chain *c, const struct vdp_net_hdr *vh, u
 	/* a header not read asks for nothing */
 	FZ_CHECK(!fz.a.hdr_skip, "offload() called on a ring whose headers are not read");
 	fz.answer = k;
-	fz.hdr_asked = true;
 	switch (k) {
 	case 0:
 		oh->flags = VDP_HDR_F_NEEDS_CSUM;
@@ -179,7 +177,7 @@ op_no_slow(void *ctx)
 }
 
 static bool
-op_hold(void *ctx, bool offloaded)
+op_hold(void *ctx, bool tried)
 {
 	const bool yes = (fz.hold_bits >> (fz.nhold++ % 4)) & 1;
 
@@ -187,9 +185,8 @@ op_hold(void *ctx, bool offloaded)
 	/* b empty, or too few buffers for a frame (the frame function said
 	 * so without counting: it is not counted on either answer here) */
 	FZ_CHECK(!fz.b.broken, "hold() asked with b broken");
-	FZ_CHECK(!offloaded || fz.hdr_asked, "hold(offloaded) for a frame offload() never saw");
-	if (offloaded)
-		fz.hdr_asked = false;
+	FZ_CHECK(tried || vdp_vq_avail(&fz.b) == 0, "hold() asked while b shows a buffer");
+	FZ_CHECK(!fz.b.miss_quiet, "hold() asked with b's misses not counted");
 	FZ_CHECK(!fz.held, "hold() asked again after it said yes in the same burst");
 	fz.held |= yes;
 	return yes;
@@ -321,7 +318,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vdp_vring_burst_begin(&fz.b);
 		fz.nmoved = fz.nslow = 0;
 		fz.held = false;
-		fz.hdr_asked = false;
 		nb = fz.a.layout == VDP_LAYOUT_PACKED ?
 		     vdp_peer_frames_l(&fz.a, &fz.mm, &fz.chain, &fz.b, &fz.mm, put, max,
 				       VDP_LAYOUT_PACKED, &fz_ops, NULL) :
@@ -332,6 +328,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(nb >= 0 && nb <= max && (uint32_t)nb == fz.nmoved + fz.nslow,
 			 "burst %u: %d frames returned (max %u), %u moved + %u by the slow path",
 			 burst, nb, max, fz.nmoved, fz.nslow);
+		FZ_CHECK(!fz.b.miss_quiet, "burst %u: b's misses left uncounted after it", burst);
 		check_ring("a", &fz.a, fz.ids_a, burst);
 		check_ring("b", &fz.b, fz.ids_b, burst);
 	}

@@ -1827,7 +1827,7 @@ test_take_n(void)
 /* The direct path's loop (vdp_peer_frames_l) on two packed rings: the
  * owner's answers and what it was told. */
 static struct {
-	unsigned int noffload, nmoved, ndropped, nhold, nhold_offloaded;
+	unsigned int noffload, nmoved, ndropped, nhold, nhold_tried;
 	uint16_t offload_id;
 	bool hold;   /* hold()'s answer */
 	bool copy;   /* offload()'s answer: COPY (else DROP) */
@@ -1880,11 +1880,11 @@ peer_t_moved(void *ctx, uint32_t len, int ret)
 }
 
 static bool
-peer_t_hold(void *ctx, bool offloaded)
+peer_t_hold(void *ctx, bool tried)
 {
 	(void)ctx;
 	peer_t.nhold++;
-	peer_t.nhold_offloaded += offloaded;
+	peer_t.nhold_tried += tried;
 	return peer_t.hold;
 }
 
@@ -2216,9 +2216,10 @@ test_peer_hold(void)
 				continue;
 			}
 			CHECK(nb == 1 && peer_t.nmoved == 1 && peer_t.nhold == 1 &&
-			      peer_t.nhold_offloaded == (csum ? 1u : 0u) &&
+			      peer_t.nhold_tried == 1 &&
 			      peer_t.noffload == (csum ? 1u : 0u) && fx_left(&fa) == 1 &&
-			      fx_none_held(&fa) && fb.vr.err[VDP_ERR_NO_RX_BUF] == 0,
+			      fx_none_held(&fa) && fb.vr.err[VDP_ERR_NO_RX_BUF] == 0 &&
+			      fx_left(&fb) == 1 && fx_none_held(&fb) && fx_used_pending(&fb) == 1,
 			      "peer hold (%s%s): a frame needing 3 buffers of the 1 left waits, "
 			      "uncounted (nb %d, asked %u)", ln, csum ? ", checksum" : "", nb,
 			      peer_t.nhold);
@@ -2244,6 +2245,10 @@ test_peer_hold(void)
 				memcpy(&gh, out, sizeof(gh) < 12 ? sizeof(gh) : 12);
 				CHECK(!csum || gh.flags == VDP_HDR_F_NEEDS_CSUM,
 				      "peer hold (%s): the checksum request passed on", ln);
+				CHECK(fx_left(&fb) == 1 && fx_none_held(&fb) && fx_used_pending(&fb) == 0 &&
+				      fb.vr.err[VDP_ERR_NO_RX_BUF] == 0,
+				      "peer hold (%s): the receiver's ring exact: 4 buffers used, 1 left, "
+				      "none held, nothing counted dropped", ln);
 			}
 			fx_fini(&fb);
 			fx_fini(&fa);
