@@ -1984,6 +1984,39 @@ peer_t_burst(struct fx *fa, struct fx *fb, struct vdp_chain *c)
 	return nb;
 }
 
+/* A TX frame of len bytes (virtio-net header h, then a pattern) posted on
+ * f, or a chain outside guest memory when bad; its gpa. */
+static uint64_t
+peer_t_post_tx(struct fx *f, uint32_t len, const struct vdp_net_hdr *h, uint32_t seed, bool bad)
+{
+	struct guest_buf gb = { bad ? 0x7fff00000000ull : guest_tx_buf(f, len, seed), len, false };
+
+	if (!bad)
+		memcpy(guest_ptr(&f->m, gb.gpa), h, 12);
+	fx_post(f, &gb, 1, false);
+	return gb.gpa;
+}
+
+/* The receiver fb (ob) set up with nbufs 256-byte buffers (their ids in
+ * rid[], when given), the owner's answers set (hold(), offload() COPY or
+ * DROP) and its counts reset, one burst from fa. */
+static int
+peer_t_first(struct fx *fa, struct fx *fb, const struct fx_opts *ob, int nbufs, int *rid,
+	     bool hold, bool copy, struct vdp_chain *c)
+{
+	fx_init(fb, ob);
+	for (int i = 0; i < nbufs; i++) {
+		int id = post_rx_map(fb, 256);
+
+		if (rid != NULL)
+			rid[i] = id;
+	}
+	memset(&peer_t, 0, sizeof(peer_t));
+	peer_t.hold = hold;
+	peer_t.copy = copy;
+	return peer_t_burst(fa, fb, c);
+}
+
 /*
  * The direct path at a receiver without buffers, each layout to each. The
  * sender has 8 plain frames (the second pass of four takes on packed),
@@ -2028,22 +2061,13 @@ test_peer_hold(void)
 			fx_init(&fa, &oa);
 			for (uint32_t i = 0; i < 8; i++) {
 				const struct vdp_net_hdr h = { 0 };
-				struct guest_buf gb;
+				const uint64_t gpa = peer_t_post_tx(&fa, 12 + sizeof(frames[i]), &h,
+								    60u + i, false);
 
-				gb.len = 12 + sizeof(frames[i]);
-				gb.gpa = guest_tx_buf(&fa, gb.len, 60u + i);
-				gb.write = false;
-				memcpy(guest_ptr(&fa.m, gb.gpa), &h, 12);
-				memcpy(frames[i], (uint8_t *)guest_ptr(&fa.m, gb.gpa) + 12,
+				memcpy(frames[i], (uint8_t *)guest_ptr(&fa.m, gpa) + 12,
 				       sizeof(frames[i]));
-				CHECK(fx_post(&fa, &gb, 1, false) == (int)i, "peer hold: post %u", i);
 			}
-			fx_init(&fb, &ob);
-			for (int i = 0; i < 3; i++)
-				rid[i] = post_rx_map(&fb, 256);
-			memset(&peer_t, 0, sizeof(peer_t));
-			peer_t.hold = yes;
-			nb = peer_t_burst(&fa, &fb, c);
+			nb = peer_t_first(&fa, &fb, &ob, 3, rid, yes, false, c);
 			if (yes) {
 				CHECK(nb == 3 && peer_t.nmoved == 3 && peer_t.ndropped == 0 &&
 				      peer_t.nhold == 1 && fx_left(&fa) == 5 && fx_none_held(&fa) &&
@@ -2100,17 +2124,10 @@ test_peer_hold(void)
 			for (uint32_t i = 0; i < 2; i++) {
 				const struct vdp_net_hdr h = { .flags = i == 1 ? VDP_HDR_F_NEEDS_CSUM : 0,
 							       .csum_offset = 16 };
-				struct guest_buf gb = { 0, 72, false };
 
-				gb.gpa = guest_tx_buf(&fa, gb.len, 80u + i);
-				memcpy(guest_ptr(&fa.m, gb.gpa), &h, 12);
-				fx_post(&fa, &gb, 1, false);
+				peer_t_post_tx(&fa, 72, &h, 80u + i, false);
 			}
-			fx_init(&fb, &ob);
-			post_rx_map(&fb, 256);
-			memset(&peer_t, 0, sizeof(peer_t));
-			peer_t.hold = true;
-			nb = peer_t_burst(&fa, &fb, c);
+			nb = peer_t_first(&fa, &fb, &ob, 1, NULL, true, false, c);
 			CHECK(nb == 1 && peer_t.nmoved == 1 && peer_t.noffload == 0 &&
 			      peer_t.nhold == 1 && fx_left(&fa) == 1 && fx_none_held(&fa) &&
 			      guest_expect_used(&fa, 0, 0),
@@ -2138,21 +2155,12 @@ test_peer_hold(void)
 
 			fx_init(&fa, &oa);
 			for (uint32_t i = 0; i < 5; i++) {
-				struct guest_buf gb = { 0, 72, false };
+				const struct vdp_net_hdr h = { 0 };
 
-				if (i == 2)
-					gb.gpa = 0x7fff00000000ull;   /* outside guest memory */
-				else
-					gb.gpa = guest_tx_buf(&fa, gb.len, 90u + i);
-				if (i != 2)
-					memset(guest_ptr(&fa.m, gb.gpa), 0, 12);
-				fx_post(&fa, &gb, 1, false);
+				/* the third outside guest memory */
+				peer_t_post_tx(&fa, 72, &h, 90u + i, i == 2);
 			}
-			fx_init(&fb, &ob);
-			post_rx_map(&fb, 256);
-			memset(&peer_t, 0, sizeof(peer_t));
-			peer_t.hold = true;
-			nb = peer_t_burst(&fa, &fb, c);
+			nb = peer_t_first(&fa, &fb, &ob, 1, NULL, true, false, c);
 			CHECK(nb == 2 && peer_t.nmoved == 1 && peer_t.ndropped == 1 &&
 			      peer_t.nhold == 1 && fx_left(&fa) == 2 && fx_none_held(&fa) &&
 			      fa.vr.err[VDP_ERR_BAD_ADDR] == 1 && fb.vr.err[VDP_ERR_NO_RX_BUF] == 1,
@@ -2190,21 +2198,13 @@ test_peer_hold(void)
 				const struct vdp_net_hdr h = {
 					.flags = i == 1 && csum ? VDP_HDR_F_NEEDS_CSUM : 0,
 					.csum_start = 14, .csum_offset = 16 };
-				struct guest_buf gb = { 0, i == 0 ? 72 : 12 + sizeof(big), false };
+				const uint64_t gpa = peer_t_post_tx(&fa, i == 0 ? 72 : 12 + sizeof(big),
+								    &h, 100u + i, false);
 
-				gb.gpa = guest_tx_buf(&fa, gb.len, 100u + i);
-				memcpy(guest_ptr(&fa.m, gb.gpa), &h, 12);
 				if (i == 1)
-					memcpy(big, (uint8_t *)guest_ptr(&fa.m, gb.gpa) + 12, sizeof(big));
-				fx_post(&fa, &gb, 1, false);
+					memcpy(big, (uint8_t *)guest_ptr(&fa.m, gpa) + 12, sizeof(big));
 			}
-			fx_init(&fb, &ob);
-			post_rx_map(&fb, 256);
-			post_rx_map(&fb, 256);
-			memset(&peer_t, 0, sizeof(peer_t));
-			peer_t.hold = yes;
-			peer_t.copy = true;
-			nb = peer_t_burst(&fa, &fb, c);
+			nb = peer_t_first(&fa, &fb, &ob, 2, NULL, yes, true, c);
 			if (!yes) {
 				CHECK(nb == 2 && peer_t.nmoved == 1 && peer_t.ndropped == 1 &&
 				      peer_t.nhold == 1 && fx_left(&fa) == 0 &&
