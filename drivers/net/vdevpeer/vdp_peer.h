@@ -169,7 +169,7 @@ enum vdp_peer_put {
  * seen() told when no other chain is taken and not given back (see).
  * can_hold: a's chain may go back to a's ring (the last taken, or only
  * chains after it taken since), which happens when b has too few buffers
- * for the frame and hold() says wait (offloaded: see hold()); then
+ * for the frame and hold(ctx, true) says wait (tried: see hold()); then
  * nothing is done with the chain here, and the burst ends. */
 static VDP_ALWAYS_INLINE enum vdp_peer_put
 vdp_peer_put(struct vdp_peer_run *x, const struct vdp_net_hdr *oh, const struct vdp_iov *fi,
