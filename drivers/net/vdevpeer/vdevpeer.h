@@ -386,6 +386,15 @@ struct vdp_queue {
 	TAILQ_ENTRY(vdp_queue) zombie; /* released while stuck: freed when it leaves */
 } __rte_cache_aligned;
 
+/* The direct path's wait for a peer's buffers (vdp_peer_op_hold) ended
+ * or never was: a's lcore, or the control thread loading the ring. */
+static inline void
+vdp_queue_hold_clear(struct vdp_queue *q)
+{
+	q->hold_tsc = q->hold_retry_tsc = 0;
+	q->hold_over = false;
+}
+
 /*
  * The guest's MAC, learned from the source address of the first frame of
  * each rx burst (one 6-byte compare per burst, not per frame). Packed in a

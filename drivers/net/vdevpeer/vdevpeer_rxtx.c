@@ -1303,8 +1303,7 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 	/* a RARP to announce, folded rings, segments parked: the ethdev path
 	 * (a wait for b's buffers is the direct path's: a's lcore's fields) */
 	if (__atomic_load_n(&a->port->rx_extra, __ATOMIC_RELAXED) != 0 || a->pend_n != 0) {
-		a->hold_tsc = a->hold_retry_tsc = 0;
-		a->hold_over = false;
+		vdp_queue_hold_clear(a);
 		return -EAGAIN;
 	}
 	if (!vdp_queue_enter_lcore(a))
@@ -1330,8 +1329,7 @@ vdp_peer_forward(struct vdp_queue *a, struct vdp_queue *b, uint16_t max)
 	vdp_queue_leave(a);
 	return nb;
 ethdev:
-	a->hold_tsc = a->hold_retry_tsc = 0;   /* a wait for b's buffers is the direct path's */
-	a->hold_over = false;
+	vdp_queue_hold_clear(a);   /* a wait for b's buffers is the direct path's */
 	vdp_queue_publish(a);   /* what the drain gave back */
 	vdp_queue_leave(a);
 	return -EAGAIN;

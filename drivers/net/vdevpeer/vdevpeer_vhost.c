@@ -364,8 +364,7 @@ vdp_load_ring(struct vdp_port *p, uint16_t v, bool keep_idx)
 	if (vr->log)
 		vdp_log_ring(vr);   /* what the load itself wrote */
 	q->put_frame = vdp_vq_frame_fn(vr);  /* layout, mergeable, logging: once */
-	q->hold_tsc = q->hold_retry_tsc = 0; /* no wait for a peer carried over */
-	q->hold_over = false;
+	vdp_queue_hold_clear(q);            /* no wait for a peer carried over */
 	q->ring_ok = true;
 	vdp_zc_queue_ring(q, same_ring);  /* on failure it copies: not fatal */
 	vdp_queue_publish_shared(q);      /* what the resume gave back */

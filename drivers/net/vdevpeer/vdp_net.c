@@ -157,6 +157,15 @@ vdp_fetch_rx_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	}
 }
 
+/* Count a frame function's drop e, unless it is a miss the caller
+ * decides about (vr->miss_quiet). */
+static inline void
+vdp_rx_drop_count(struct vdp_vring *vr, enum vdp_err e, uint32_t a)
+{
+	if (!(e == VDP_ERR_NO_RX_BUF && vr->miss_quiet))
+		vdp_vring_err(vr, e, a, 0);
+}
+
 /* Why a frame could not be given a buffer (counted by the caller). */
 static inline enum vdp_err
 vdp_rx_miss(enum vdp_fetch r)
@@ -180,8 +189,7 @@ vdp_enqueue_one_l(struct vdp_vring *vr, const struct vdp_memmap *mm,
 	if (r != VDP_FETCH_OK) {
 		enum vdp_err e = vdp_rx_miss(r);
 
-		if (!(e == VDP_ERR_NO_RX_BUF && vr->miss_quiet))
-			vdp_vring_err(vr, e, 0, 0);
+		vdp_rx_drop_count(vr, e, 0);
 		return e;
 	}
 	if (c.len < needed) {
@@ -311,8 +319,7 @@ fail:
 	for (uint32_t i = keep_from; i < nbufs; i++)
 		vdp_vq_release_l(vr, bufs[i].id, l);
 	vdp_vq_rewind_l(vr, rewind_to, l);
-	if (!(err == VDP_ERR_NO_RX_BUF && vr->miss_quiet))
-		vdp_vring_err(vr, err, nbufs, 0);
+	vdp_rx_drop_count(vr, err, nbufs);
 	return err;
 }
 

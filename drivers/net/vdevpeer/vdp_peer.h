@@ -157,6 +157,18 @@ vdp_peer_stall(struct vdp_peer_run *x)
 	return true;
 }
 
+/* t[from..k), the pass's chains not handed on (from >= kc: none before
+ * the last refused one), back into a's ring, last first; returns from. */
+static VDP_ALWAYS_INLINE uint32_t
+vdp_peer_give_back(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, uint32_t kc,
+		   uint32_t from)
+{
+	vdp_vq_untake_tail_l(x->va, t, k, from, x->l);
+	if (kc != 0 && from == kc)
+		x->va->last_id_ok = false;   /* the refused chain was taken last */
+	return from;
+}
+
 /* What vdp_peer_put did with the frame. */
 enum vdp_peer_put {
 	VDP_PEER_PUT_ON,      /* moved (delivered, or dropped at b, counted) */
@@ -236,15 +248,8 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, u
 	}
 	if (!x->broke)
 		put = vdp_vq_put_plain(x->vb, x->mmb, f, k);
-	if (VDP_UNLIKELY(put < k) && !x->broke && vdp_peer_stall(x)) {
-		/* b ran out: the rest back into a's ring, last first */
-		const uint32_t from = put > kc ? put : kc;
-
-		vdp_vq_untake_tail_l(x->va, t, k, from, x->l);
-		if (kc != 0 && from == kc)
-			x->va->last_id_ok = false;   /* the refused chain was taken last */
-		k = from;
-	}
+	if (VDP_UNLIKELY(put < k) && !x->broke && vdp_peer_stall(x))
+		k = vdp_peer_give_back(x, t, k, kc, put > kc ? put : kc);   /* b ran out */
 	vdp_vq_used_put_n_l(x->va, t, put, false, ones, x->l);
 	for (uint32_t j = 0; j < put; j++)
 		x->ops->moved(x->ctx, f[j].len, 0);
@@ -254,11 +259,7 @@ vdp_peer_deliver(struct vdp_peer_run *x, const struct vdp_take *t, uint32_t k, u
 
 		if (vdp_peer_put(x, &oh, &fi, 1, fi.len, t[j].id, t[j].ndesc, false,
 				 j >= kc) == VDP_PEER_PUT_HELD) {
-			/* t[j..k) back into a's ring, last first */
-			vdp_vq_untake_tail_l(x->va, t, k, j, x->l);
-			if (kc != 0 && j == kc)
-				x->va->last_id_ok = false;   /* the refused chain was taken last */
-			k = j;
+			k = vdp_peer_give_back(x, t, k, kc, j);
 			break;
 		}
 	}
