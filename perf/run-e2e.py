@@ -77,14 +77,30 @@ class Child(Proc):
 
 # ----------------------------------------------------------------- a run
 
+# a fill (frames in a busy round) shown when it is at least this share of
+# the busy rounds
+FILL_MIN_PCT = 5.0
+# the app's last fill bucket counts rounds of that many frames or more
+# (FWD_FILL_MAX): no cost per frame for it
+FILL_CAP = 128
+
+
 def worker_cycles(prefix):
-    """(tsc_hz, cycles, busy_cycles, frames, busy_rounds) summed over the
-    app's workers (/vdevpeer/fwd/lcores: a round that received frames is
-    busy)."""
+    """(tsc_hz, cycles, busy_cycles, frames, busy_rounds, fill) summed over
+    the app's workers (/vdevpeer/fwd/lcores: a round that received frames
+    is busy); fill: {frames in a round: [rounds, cycles]} of those busy
+    rounds (/vdevpeer/fwd/fill)."""
     t = telemetry(prefix, "/vdevpeer/fwd/lcores")
     lc = [v for k, v in t.items() if k.startswith("lcore")]
+    fill = {}
+    for k, v in (telemetry(prefix, "/vdevpeer/fwd/fill") or {}).items():
+        if k.startswith("lcore"):
+            for f, n, c in zip(v["fill"], v["rounds"], v["cycles"]):
+                acc = fill.setdefault(f, [0, 0])
+                acc[0] += n
+                acc[1] += c
     return (t["tsc_hz"], sum(v["cycles"] for v in lc), sum(v["busy_cycles"] for v in lc),
-            sum(v["frames"] for v in lc), sum(v["busy_rounds"] for v in lc))
+            sum(v["frames"] for v in lc), sum(v["busy_rounds"] for v in lc), fill)
 
 
 def stop_and_unlink(procs, paths):
@@ -103,18 +119,27 @@ def stop_and_unlink(procs, paths):
 
 
 def worker_cost(cyc0, cyc1):
-    """worker_busy_pct, worker_ns_per_frame and worker_frames_per_round
-    between two worker_cycles(). Frames wait in front of the slower side
-    of a closed loop: a busy worker with full rounds (2 x 32 frames, both
-    ports) set the rate, and its ns/frame is its own cost at full bursts
-    (report.py says more)."""
+    """worker_busy_pct, worker_ns_per_frame, worker_frames_per_round and
+    worker_fill between two worker_cycles(). Frames wait in front of the
+    slower side of a closed loop: a busy worker with full rounds (2 x 32
+    frames, both ports) set the rate, and its ns/frame is its own cost at
+    full bursts (report.py says more). worker_fill: [(frames in a round,
+    share of the busy rounds in %, ns per frame in those rounds)] for the
+    fills of at least FILL_MIN_PCT of the rounds: two backends or ring
+    layouts compared at the same fill when the guests set it."""
     hz, total, busy, frames, rounds = ((cyc1[0],) +
-                                       tuple(b - a for a, b in zip(cyc0[1:], cyc1[1:])))
+                                       tuple(b - a for a, b in zip(cyc0[1:5], cyc1[1:5])))
     out = {"worker_busy_pct": 100.0 * busy / total if total else 0.0}
     if frames:
         out["worker_ns_per_frame"] = 1e9 * busy / hz / frames
     if rounds:
         out["worker_frames_per_round"] = frames / rounds
+    f0, f1 = cyc0[5], cyc1[5]
+    d = {f: (f1[f][0] - f0.get(f, [0, 0])[0], f1[f][1] - f0.get(f, [0, 0])[1]) for f in f1}
+    nr = sum(n for n, _ in d.values())
+    out["worker_fill"] = [(f, 100.0 * n / nr, 1e9 * c / hz / (n * f))
+                          for f, (n, c) in sorted(d.items())
+                          if n and 0 < f < FILL_CAP and 100.0 * n / nr >= FILL_MIN_PCT]
     return out
 
 

@@ -54,6 +54,12 @@ struct fwd_lcore {
 	uint64_t frames;           /* received in busy rounds */
 	uint64_t rounds_busy;      /* busy rounds: frames / rounds_busy is the
 				    * batch the streams actually get */
+	/* busy rounds and their cycles by the frames they received (the
+	 * last bucket: FWD_FILL_MAX or more): what a round costs at each
+	 * fill, so that two backends, or two ring layouts, can be compared
+	 * at the same fill when the guests set it (fwd_lcore_fill) */
+	uint64_t fill_rounds[FWD_FILL_MAX + 1];
+	uint64_t fill_cycles[FWD_FILL_MAX + 1];
 
 	/* rx mode: written by the main lcore (fwd_rx_mode_apply) */
 	int rx_mode;               /* atomic: enum fwd_rx_mode */
@@ -412,7 +418,7 @@ fwd_lcore_loop(void *arg)
 	bool drain_begun = false, was_timeout = false;
 	struct epoll_event kick;
 	enum fwd_sleep how;
-	unsigned int i, armed = 0;
+	unsigned int i, armed = 0, fill;
 	int state, mode;
 
 	lcore_sleep_setup(fl, rte_lcore_id());
@@ -435,6 +441,9 @@ fwd_lcore_loop(void *arg)
 			fwd_counter_add(&fl->cycles_busy, tsc - tsc_prev);
 			fwd_counter_add(&fl->frames, rx - rx_seen);
 			fwd_counter_add(&fl->rounds_busy, 1);
+			fill = rx - rx_seen < FWD_FILL_MAX ? (unsigned int)(rx - rx_seen) : FWD_FILL_MAX;
+			fwd_counter_add(&fl->fill_rounds[fill], 1);
+			fwd_counter_add(&fl->fill_cycles[fill], tsc - tsc_prev);
 			rx_seen = rx;
 			idle_since = tsc;
 			if (unlikely(woke_at != 0)) {
@@ -613,6 +622,23 @@ fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c)
 	c->rounds_busy = fwd_counter_read(&fl->rounds_busy);
 	c->mode = (enum fwd_rx_mode)__atomic_load_n(&fl->rx_mode, __ATOMIC_ACQUIRE);
 	c->polls_anyway = __atomic_load_n(&fl->polls_anyway, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int
+fwd_lcore_fill(unsigned int lcore, uint64_t rounds[FWD_FILL_MAX + 1],
+	       uint64_t cycles[FWD_FILL_MAX + 1])
+{
+	const struct fwd_lcore *fl;
+
+	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore) ||
+	    lcore == rte_get_main_lcore())
+		return -EINVAL;
+	fl = &fwd_lcores[lcore];
+	for (unsigned int n = 0; n <= FWD_FILL_MAX; n++) {
+		rounds[n] = fwd_counter_read(&fl->fill_rounds[n]);
+		cycles[n] = fwd_counter_read(&fl->fill_cycles[n]);
+	}
 	return 0;
 }
 

@@ -183,4 +183,12 @@ struct fwd_cycles {
 };
 int fwd_lcore_cycles(unsigned int lcore, struct fwd_cycles *c);
 
+/* A worker's busy rounds by the frames they received, n = 1 ..
+ * FWD_FILL_MAX (the last: that many or more): rounds[n] of them, cycles[n]
+ * their TSC cycles, since start (rounds[0], cycles[0]: 0). -EINVAL: not a
+ * worker. */
+#define FWD_FILL_MAX 128
+int fwd_lcore_fill(unsigned int lcore, uint64_t rounds[FWD_FILL_MAX + 1],
+		   uint64_t cycles[FWD_FILL_MAX + 1]);
+
 #endif /* APP_FWD_H */

@@ -74,6 +74,67 @@ tel_fwd_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* An array of u64 as a container of d, under name. */
+static int
+tel_add_u64s(struct rte_tel_data *d, const char *name, const uint64_t *v,
+	     const uint64_t *keep, unsigned int n)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+
+	if (a == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (unsigned int i = 0; i < n; i++)
+		if (keep[i] != 0)
+			rte_tel_data_add_array_u64(a, v[i]);
+	if (rte_tel_data_add_dict_container(d, name, a, 0) != 0) {
+		rte_tel_data_free(a);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * /vdevpeer/fwd/fill: per worker lcore, its busy rounds by the frames
+ * each received (fill; the last, FWD_FILL_MAX, counts that many or
+ * more), as three arrays of the fills that occurred: fill, rounds,
+ * cycles (TSC, at tsc_hz). A round's cost at each fill: what lets two
+ * backends or two ring layouts be compared at the same fill when the
+ * guests, not the worker, decide how full the rounds are (perf/run-e2e.py).
+ */
+static int
+tel_fwd_fill(const char *cmd __rte_unused, const char *params __rte_unused,
+	     struct rte_tel_data *d)
+{
+	uint64_t rounds[FWD_FILL_MAX + 1], cycles[FWD_FILL_MAX + 1], fill[FWD_FILL_MAX + 1];
+	struct rte_tel_data *one;
+	char name[16];
+	unsigned int lcore;
+
+	for (unsigned int n = 0; n <= FWD_FILL_MAX; n++)
+		fill[n] = n;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	rte_tel_data_add_dict_u64(d, "fill_max", FWD_FILL_MAX);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (fwd_lcore_fill(lcore, rounds, cycles) != 0)
+			continue;
+		one = rte_tel_data_alloc();
+		if (one == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(one);
+		if (tel_add_u64s(one, "fill", fill, rounds, FWD_FILL_MAX + 1) != 0 ||
+		    tel_add_u64s(one, "rounds", rounds, rounds, FWD_FILL_MAX + 1) != 0 ||
+		    tel_add_u64s(one, "cycles", cycles, rounds, FWD_FILL_MAX + 1) != 0) {
+			rte_tel_data_free(one);
+			return -ENOMEM;
+		}
+		snprintf(name, sizeof(name), "lcore%u", lcore);
+		rte_tel_data_add_dict_container(d, name, one, 0);
+	}
+	return 0;
+}
+
 static void
 tel_pool(struct rte_mempool *mp, void *arg)
 {
@@ -170,6 +231,9 @@ stats_init(const struct app_ports *ap)
 	}
 	rte_telemetry_register_cmd("/vdevpeer/fwd/lcores", tel_fwd_lcores,
 				   "Worker lcores: TSC cycles (all, busy), frames. No parameters");
+	rte_telemetry_register_cmd("/vdevpeer/fwd/fill", tel_fwd_fill,
+				   "Worker lcores: busy rounds and their TSC cycles by frames received. "
+				   "No parameters");
 	rte_telemetry_register_cmd("/vdevpeer/pools", tel_pools,
 				   "Objects in use per mempool (lcore caches count as free). "
 				   "No parameters");

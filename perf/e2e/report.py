@@ -38,6 +38,7 @@ def merge_rounds(runs):
     # failed or not counted), for the per-round table
     out["worker_ns_rounds"] = [r.get("worker_ns_per_frame") for r in runs]
     out["frames_per_round_rounds"] = [r.get("worker_frames_per_round") for r in runs]
+    out["fill_rounds"] = [r.get("worker_fill") for r in runs]
     if len(ok) < len(runs):
         out["failed_rounds"] = len(runs) - len(ok)
     return out
@@ -140,6 +141,28 @@ def rounds_table(cells, results):
             out.append("| %s | %s | %s | %s | %s | %s | %s |"
                        % (cell.label, backend, " ".join(fmt(v) for v in ns), fmt(med(ns)),
                           " ".join(fmt(v) for v in fpr), per, of_med))
+    return out
+
+
+def fill_table(cells, results):
+    """Markdown lines: each (cell, backend)'s busy rounds by the frames they
+    received, round by round: "fill: share of the busy rounds, ns per frame
+    in those rounds" for the fills of at least 5% of them. The guests set
+    the fill; comparing two rows at the same fill compares the backends'
+    (or the layouts') own cost per frame."""
+    out = ["| size (B) | backend | by round: frames per busy round: share of the busy rounds, "
+           "worker ns/frame in them |",
+           "|---|---|---|"]
+    for cell in cells:
+        for backend in BACKENDS:
+            r = results.get((backend, cell))
+            fr = r.get("fill_rounds") if r else None
+            if not fr or not any(fr):
+                continue
+            out.append("| %s | %s | %s |" % (
+                cell.label, backend, " / ".join(
+                    ", ".join("%d: %.0f%% %.1f" % f for f in one) if one else "–"
+                    for one in fr)))
     return out
 
 
@@ -412,6 +435,18 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
                      "all rounds of a cell ran before the next cell, so rows minutes apart "
                      "mix host states: compare within a row, or use `--interleave`"),
                   ""] + rounds_table(cells, results) + [""]
+    if any(r.get("fill_rounds") and any(r["fill_rounds"]) for r in results.values()):
+        lines += ["### By round fill", "",
+                  "The worker's busy rounds by the frames each received (both ports; a "
+                  "loop cell's are 32 when one guest port had a burst for it and the other "
+                  "none, 64 when both had), each fill's share of the busy rounds and the "
+                  "worker's ns per frame in those rounds (the app's /vdevpeer/fwd/fill, "
+                  "sampled over the measured periods; fills of under 5% of the rounds "
+                  "left out), round by round (` / ` between rounds). The guests decide the "
+                  "fill, and a round of 32 frames costs more per frame than one of 64 (one "
+                  "poll found nothing): rows compared at the same fill compare the "
+                  "backends', or the ring layouts', own cost.", ""] + \
+            fill_table(cells, results) + [""]
     if png_ok:
         lines += ["![Mpps per frame size](benchmarks.png)", ""]
     lines += [
