@@ -281,7 +281,8 @@ def test_tso_stream_whole_and_worker_cycles(procs, middle, backend, path):
     them whole (GUEST_TSO4/6, LRO). Each arrives as one frame, marked GSO,
     byte-identical and in order, attached zero-copy; and the app's own
     worker accounting (/vdevpeer/fwd/lcores) counted every frame it
-    received, in busy cycles that are part of all its cycles."""
+    received, in busy cycles that are part of all its cycles, and the same
+    busy rounds again by their fill (/vdevpeer/fwd/fill)."""
     m, a, b = pair(procs, middle, "auto", peer_path=path == "direct")
     _, summary = run_guestgen(procs, a, b, ["--no-huge", "-m", "512"],
                               ["--size", "65000", "--tso", "1448", "--check", "--period", "0.5",
@@ -315,3 +316,15 @@ def test_tso_stream_whole_and_worker_cycles(procs, middle, backend, path):
     w = workers[0]
     assert w["frames"] == summary["tx_pkts"], (w, summary)
     assert 0 < w["busy_cycles"] <= w["cycles"], w
+    # the same busy rounds by their fill (/vdevpeer/fwd/fill): each in
+    # one fill of 1 .. 2 ports x a burst of 32, their rounds, cycles and
+    # frames those of /vdevpeer/fwd/lcores (the traffic has ended)
+    fill = P.telemetry(m.proc.prefix, "/vdevpeer/fwd/fill")
+    f = [v for k, v in fill.items() if k.startswith("lcore")]
+    assert len(f) == 1 and fill["tsc_hz"] == cyc["tsc_hz"], fill
+    f = f[0]
+    assert f["fill"] == sorted(set(f["fill"])) and all(1 <= n <= 64 for n in f["fill"]), f
+    assert all(r > 0 for r in f["rounds"]), f
+    assert sum(f["rounds"]) == w["busy_rounds"], (f, w)
+    assert sum(f["cycles"]) == w["busy_cycles"], (f, w)
+    assert sum(n * r for n, r in zip(f["fill"], f["rounds"])) == w["frames"], (f, w)
