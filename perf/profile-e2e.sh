@@ -16,7 +16,9 @@
 #                                             start tx_first 32;
 #                                             WORKLOAD=oneway: a stock
 #                                             testpmd txonly guest on A,
-#                                             the app forwarding to net_null)
+#                                             the app forwarding to net_null;
+#                                             HUGE=1: both processes on 2 MB
+#                                             hugepages, as run-e2e's --huge)
 #     SIZE     frame size in bytes (64..9600)
 #     BACKEND  vdevpeer | vdevpeer-copy | vdevpeer-zc | vhost
 #              (zerocopy=auto | off | on, or DPDK's net_vhost)
@@ -27,7 +29,7 @@
 # also on failure or Ctrl-C.
 set -euo pipefail
 
-usage() { sed -n '5,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '5,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 SIZE=$1 BACKEND=$2 CPU=${3:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +45,11 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	if [ -n "${HUGE_OLD:-}" ]; then
+		rm -f "$W/huge/"*
+		umount "$W/huge" 2>/dev/null || umount -l "$W/huge" || true
+		echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages
+	fi
 	rm -rf "$W" "/var/run/dpdk/$TAG-app" "/var/run/dpdk/$TAG-gg"
 }
 trap cleanup EXIT INT TERM
@@ -60,6 +67,15 @@ ONEWAY=$([ "${WORKLOAD:-gen}" = oneway ] && echo 1 || echo 0)
 # one way: port 1 is a net_null that receives nothing (guest to host)
 [ "$ONEWAY" = 0 ] || V=("${V[@]:0:2}" --vdev net_null1,no-rx=1)
 EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
+if [ "${HUGE:-0}" = 1 ]; then
+	# as run-e2e.py --huge: both processes' memory in 2 MB pages of a
+	# hugetlbfs mount of ours (2 x 512 pages, given back at the end)
+	HUGE_OLD=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((HUGE_OLD + 1088)) >/proc/sys/vm/nr_hugepages
+	mkdir "$W/huge"
+	mount -t hugetlbfs -o pagesize=2M nodev "$W/huge"
+	EAL=(--no-pci --huge-dir "$W/huge" --single-file-segments -m 1024 --log-level lib.eal:notice)
+fi
 # the guest devargs and EAL arguments of run-e2e's --rings, from
 # perf/e2e/common.py; MRG=0|1 overrides the mrg_rxbuf the layout asks for
 RING_ARGS=$(cd "$ROOT/perf" && python3 -c '

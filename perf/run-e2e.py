@@ -44,11 +44,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 # placement, report and plot (perf/e2e/)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpdk_runtime import telemetry  # noqa: E402
+from huge import HugeUnavailable, hugetlbfs  # noqa: E402
 from proc import Proc, wait_until  # noqa: E402
 from e2e.common import (APP_EXTRA_ARGS, APP_LCORES, BACKENDS, DEFAULT_BACKENDS,  # noqa: E402
-                        EAL_COMMON, GUEST_TESTPMD_LCORES, RINGS, WORKLOADS,
+                        GUEST_TESTPMD_LCORES, HUGE_PAGES, RINGS, WORKLOADS,
                         GUEST_LCORES, STOP_TIMEOUT, VDEVPEER_DEVARGS, VHOST_TSO_DEVARGS,
-                        RunError, guest_devargs, log)
+                        RunError, eal_common, guest_devargs, log)
 from e2e.placement import (check_placement, foreign_load, proc_cpu_ticks,  # noqa: E402
                            task_ticks, verify_running_placement, wait_quiet)
 from e2e.plot import make_plot  # noqa: E402
@@ -116,6 +117,20 @@ def stop_and_unlink(procs, paths):
             os.unlink(path)
         except FileNotFoundError:
             pass
+
+
+def huge_unlink(args, prefixes):
+    """--huge: the hugepage files of the processes of these --file-prefix
+    values removed (EAL leaves them; the processes have stopped)."""
+    d = getattr(args, "huge_dir", None)
+    if d is None:
+        return
+    for name in os.listdir(d):
+        if name.startswith(tuple(prefixes)):
+            try:
+                os.unlink(os.path.join(d, name))
+            except FileNotFoundError:
+                pass
 
 
 def worker_cost(cyc0, cyc1):
@@ -224,11 +239,11 @@ def workload_run(args, backend, cell, workdir, tag):
     vdevs = app_vdevs(backend, sock_a, sock_b, cell)
     in_testpmd = backend == "vhost-testpmd"
     if in_testpmd:
-        mid_argv = ([args.testpmd] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", mid_prefix]
+        mid_argv = ([args.testpmd] + args.eal + ["-l", args.app_lcores, "--file-prefix", mid_prefix]
                     + vdevs + ["--", "--forward-mode=io", "--record-core-cycles", "--nb-cores=1",
                                "--rxq=%d" % cell.queues, "--txq=%d" % cell.queues])
     else:
-        mid_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", mid_prefix]
+        mid_argv = ([args.app] + args.eal + ["-l", args.app_lcores, "--file-prefix", mid_prefix]
                     + vdevs + ["--", "--fwd", "io", "--stats-period", "0",
                                "--rxq", str(cell.queues), "--txq", str(cell.queues)]
                     + APP_EXTRA_ARGS.get(backend, []))
@@ -236,7 +251,7 @@ def workload_run(args, backend, cell, workdir, tag):
     g_vdevs = ["--vdev", "net_virtio_user0,path=%s,%s" % (sock_a, dev)]
     if not oneway:
         g_vdevs += ["--vdev", "net_virtio_user1,path=%s,%s" % (sock_b, dev)]
-    g_argv = ([args.testpmd] + EAL_COMMON + RINGS[cell.ring][1]
+    g_argv = ([args.testpmd] + args.eal + RINGS[cell.ring][1]
               + ["--lcores", GUEST_TESTPMD_LCORES, "--file-prefix", g_prefix] + g_vdevs
               + ["--", "-i", "--nb-cores=1", "--burst=%d" % args.burst,
                  # frames longer than a default mbuf: testpmd refuses such
@@ -322,6 +337,7 @@ def workload_run(args, backend, cell, workdir, tag):
         return res
     finally:
         stop_and_unlink((g, mid), (sock_a, sock_b))
+        huge_unlink(args, (mid_prefix, g_prefix))
 
 
 class TestpmdChild(Child):
@@ -353,12 +369,12 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
     sock_b = os.path.join(workdir, "%s-B.sock" % tag)
     app_prefix = "vdp-e2e-%d-%s-app" % (os.getpid(), tag)
     gg_prefix = "vdp-e2e-%d-%s-guest" % (os.getpid(), tag)
-    app_argv = ([args.app] + EAL_COMMON + ["-l", args.app_lcores, "--file-prefix", app_prefix]
+    app_argv = ([args.app] + args.eal + ["-l", args.app_lcores, "--file-prefix", app_prefix]
                 + app_vdevs(backend, sock_a, sock_b, cell)
                 + ["--", "--fwd", "io", "--stats-period", str(max(1, int(args.period_sec))),
                    "--rxq", str(cell.queues), "--txq", str(cell.queues)]
                 + APP_EXTRA_ARGS.get(backend, []))
-    gg_argv = ([args.guestgen] + EAL_COMMON + RINGS[cell.ring][1]
+    gg_argv = ([args.guestgen] + args.eal + RINGS[cell.ring][1]
                + ["--lcores", args.guest_lcores,
                                                "--file-prefix", gg_prefix,
                                                "--vdev", "net_virtio_user0,path=%s,%s" % (sock_a, cell.guest_devargs()),
@@ -452,6 +468,7 @@ def one_run(args, backend, cell, app_cpu, guest_cpu, workdir, tag):
         return res
     finally:
         stop_and_unlink((gg, app), (sock_a, sock_b))
+        huge_unlink(args, (app_prefix, gg_prefix))
 
 
 # ------------------------------------------------------------ copy limit
@@ -559,6 +576,12 @@ def main():
     ap.add_argument("--app-lcores", default=APP_LCORES, help="app -l list (default %s)" % APP_LCORES)
     ap.add_argument("--guest-lcores", default=GUEST_LCORES,
                     help="generator --lcores (default %s)" % GUEST_LCORES)
+    ap.add_argument("--huge", action="store_true",
+                    help="the app's and the guests' memory in 2 MB hugepages (a hugetlbfs "
+                         "mount of the runner's own, %d pages reserved for the run and "
+                         "given back after; root) instead of --no-huge's 4 KB pages: "
+                         "guest memory as a VM on hugepages gives it to the backend"
+                         % HUGE_PAGES)
     ap.add_argument("--wait-quiet", type=float, default=60.0,
                     help="before each run wait up to this many seconds for other processes "
                          "to leave the CPUs idle (default 60; 0: do not wait)")
@@ -611,6 +634,23 @@ def main():
     log("placement: app main lcore on CPU %d (idle), worker on CPU %s; generator on CPU %s"
         % (app_cpu["main"], sorted(app_cpu["workers"]), sorted(guest_cpu)))
 
+    args.huge_dir = None
+    if not args.huge:
+        args.eal = eal_common()
+        return run_cells(args, cells, backends, sizes, app_cpu, guest_cpu)
+    if os.geteuid() != 0:
+        sys.exit("run-e2e: --huge needs root (it reserves hugepages and mounts hugetlbfs)")
+    try:
+        with hugetlbfs(HUGE_PAGES) as mnt:
+            args.huge_dir = mnt
+            args.eal = eal_common(mnt)
+            return run_cells(args, cells, backends, sizes, app_cpu, guest_cpu)
+    except HugeUnavailable as e:
+        sys.exit("run-e2e: --huge: %s" % e)
+
+
+def run_cells(args, cells, backends, sizes, app_cpu, guest_cpu):
+    """main's runs, the report written; 1 when a run failed."""
     args.copy_limits = copy_limits(args, sizes, app_cpu, guest_cpu)
     cmdline = "python3 perf/run-e2e.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

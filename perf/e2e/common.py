@@ -58,6 +58,23 @@ VHOST_TSO_DEVARGS = ",tso=1"
 APP_LCORES = "0,1"          # main lcore 0 (sleeps), worker lcore 1 on CPU 1
 GUEST_LCORES = "0@0"        # the generator's only lcore, on CPU 0
 EAL_COMMON = ["--no-pci", "--no-huge", "-m", "1024", "--log-level", "lib.eal:notice"]
+# --huge: every DPDK process's memory (-m 1024: 512 pages) in 2 MB pages of
+# the runner's own hugetlbfs mount; at most two processes at a time
+HUGE_PAGES = 2 * 512 + 64
+
+
+def eal_common(huge_dir=None):
+    """EAL_COMMON, or with huge_dir (a hugetlbfs mount) the same memory in
+    its 2 MB pages: one file per process (virtio_user sends the backend one
+    fd per file, and at most 8; EAL leaves the file at exit: run-e2e.py
+    removes it)."""
+    if huge_dir is None:
+        return list(EAL_COMMON)
+    out = []
+    for a in EAL_COMMON:
+        out += (["--huge-dir", huge_dir, "--single-file-segments"]
+                if a == "--no-huge" else [a])
+    return out
 STOP_TIMEOUT = 10.0
 # Other processes may use this much of a CPU (percent, summed) before a
 # run counts as disturbed.

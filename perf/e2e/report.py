@@ -11,6 +11,14 @@ import subprocess
 from .common import BACKENDS, EAL_COMMON, GUEST_DEVARGS, GUEST_TESTPMD_LCORES, QUIET_LIMIT_PCT
 
 
+def eal_text(args):
+    """The EAL options of the run's processes as the report prints them (a
+    --huge run's mount path as <hugetlbfs>)."""
+    eal = getattr(args, "eal", EAL_COMMON)
+    return " ".join("<hugetlbfs>" if i > 0 and eal[i - 1] == "--huge-dir" else a
+                    for i, a in enumerate(eal))
+
+
 def merge_rounds(runs):
     """One result from the rounds of one (backend, cell): the best round's
     median rate (the round the host disturbed least), min and max over all
@@ -244,7 +252,7 @@ def workload_text(args, cells):
     wl = {c.workload for c in cells}
     if wl == {"gen"}:
         return []
-    guest = ("%s " % args.testpmd + " ".join(EAL_COMMON) + " --lcores %s --file-prefix <unique> "
+    guest = ("%s " % args.testpmd + eal_text(args) + " --lcores %s --file-prefix <unique> "
              % GUEST_TESTPMD_LCORES + "--vdev net_virtio_user0,path=A.sock,%s " % GUEST_DEVARGS)
     out = ["Cells marked `loop` and `oneway` run a stock testpmd as the guest instead of the "
            "generator, the workloads users run:", ""]
@@ -264,7 +272,7 @@ def workload_text(args, cells):
                 "which takes everything). The rate is what the guest port received per "
                 "second." % (guest, args.burst), ""]
     out += ["Backends: the same app and lcores as the generator cells, and `vhost-testpmd`: "
-            "net_vhost's two ports in stock testpmd (`%s " % args.testpmd + " ".join(EAL_COMMON)
+            "net_vhost's two ports in stock testpmd (`%s " % args.testpmd + eal_text(args)
             + " -l %s --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock -- "
             "--forward-mode=io --record-core-cycles --nb-cores=1`), net_vhost in its leanest "
             "loop. Its `worker ns/frame` is testpmd's own `CPU cycles/packet` (the cycles of "
@@ -275,14 +283,14 @@ def workload_text(args, cells):
 
 
 def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
-    app_cmd = ("build/app/dpdk-vdevpeer " + " ".join(EAL_COMMON) +
+    app_cmd = ("build/app/dpdk-vdevpeer " + eal_text(args) +
                " -l %s --file-prefix <unique> " % args.app_lcores +
                "--vdev net_vdevpeer0,peer=A.sock,server=1 --vdev net_vdevpeer1,peer=B.sock,server=1 "
                "-- --fwd io --stats-period %d" % max(1, int(args.period_sec)))
     app_cmd_vh = ("same, with ,zerocopy=off added to both --vdev net_vdevpeerN (vdevpeer-copy); "
                   "same, with --vdev net_vhost0,iface=A.sock --vdev net_vhost1,iface=B.sock (vhost; "
                   "each with ,tso=1 in the TSO cell)")
-    gg_cmd = ("build/perf/vdp-guestgen " + " ".join(EAL_COMMON) +
+    gg_cmd = ("build/perf/vdp-guestgen " + eal_text(args) +
               " --lcores %s --file-prefix <unique> " % args.guest_lcores +
               "--vdev net_virtio_user0,path=A.sock,%s " % GUEST_DEVARGS +
               "--vdev net_virtio_user1,path=B.sock,%s " % GUEST_DEVARGS +
@@ -315,7 +323,11 @@ def write_markdown(args, cells, results, rows, m, started, png_ok, cmdline):
         "",
         "- CPU: %s, %d CPUs (as the VM sees them), %s RAM" % (m["cpu"], m["ncpu"], m["mem"]),
         "- Kernel: %s" % m["kernel"],
-        "- DPDK: %s; hugepages not used (`--no-huge`, memfd-backed memory)" % m["dpdk"],
+        "- DPDK: %s; %s" % (m["dpdk"], (
+            "every process's memory in 2 MB hugepages (`--huge`: a hugetlbfs mount of the "
+            "runner's own; the backend maps the guests' memory in 2 MB pages too)"
+            if getattr(args, "huge", False) else
+            "hugepages not used (`--no-huge`, memfd-backed memory in 4 KB pages)")),
         "",
         "## Command",
         "",

@@ -1,52 +1,25 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""A hugetlbfs mount of the test's own with enough free 2 MB pages: the
-reservation is raised if need be, and the mount and the reservation are put
-back as they were afterwards, pass or fail."""
+"""A hugetlbfs mount of the test's own with enough free 2 MB pages
+(tests/pylib/huge.py, shared with perf/run-e2e.py --huge): the test is
+skipped when the kernel cannot reserve them."""
 
 import contextlib
 import os
-import subprocess
-import tempfile
+import sys
 
 import pytest
 
-NR_HUGE = "/proc/sys/vm/nr_hugepages"
-
-
-def free_pages():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("HugePages_Free:"):
-                return int(line.split()[1])
-    return 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
+import huge as _huge  # noqa: E402
+from huge import NR_HUGE, free_pages  # noqa: E402,F401  (re-exported)
 
 
 @contextlib.contextmanager
 def hugetlbfs(pages):
     """Yield the path of a hugetlbfs mount with at least pages free 2 MB
     pages; skip the test when the kernel cannot reserve them."""
-    with open(NR_HUGE) as f:
-        old = int(f.read())
-    changed = False
-    if free_pages() < pages:
-        with open(NR_HUGE, "w") as f:
-            f.write(str(old + pages - free_pages()))
-        changed = True
-    mnt = tempfile.mkdtemp(prefix="vdp-huge-")
-    mounted = False
     try:
-        if free_pages() < pages:
-            pytest.skip("the kernel could not reserve %d free 2 MB hugepages" % pages)
-        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mnt], check=True)
-        mounted = True
-        yield mnt
-    finally:
-        try:
-            # lazy if a process we could not stop still maps a page
-            if mounted and subprocess.run(["umount", mnt]).returncode != 0:
-                subprocess.run(["umount", "-l", mnt], check=False)
-            os.rmdir(mnt)
-        finally:
-            if changed:
-                with open(NR_HUGE, "w") as f:
-                    f.write(str(old))
+        with _huge.hugetlbfs(pages) as mnt:
+            yield mnt
+    except _huge.HugeUnavailable as e:
+        pytest.skip(str(e))
