@@ -66,16 +66,22 @@ esac
 ONEWAY=$([ "${WORKLOAD:-gen}" = oneway ] && echo 1 || echo 0)
 # one way: port 1 is a net_null that receives nothing (guest to host)
 [ "$ONEWAY" = 0 ] || V=("${V[@]:0:2}" --vdev net_null1,no-rx=1)
-EAL=(--no-pci --no-huge -m 1024 --log-level lib.eal:notice)
+HUGE_DIR=
 if [ "${HUGE:-0}" = 1 ]; then
 	# as run-e2e.py --huge: both processes' memory in 2 MB pages of a
-	# hugetlbfs mount of ours (2 x 512 pages, given back at the end)
+	# hugetlbfs mount of ours (its HUGE_PAGES, given back at the end)
 	HUGE_OLD=$(cat /proc/sys/vm/nr_hugepages)
-	echo $((HUGE_OLD + 1088)) >/proc/sys/vm/nr_hugepages
+	PAGES=$(cd "$ROOT/perf" && python3 -c 'from e2e.common import HUGE_PAGES; print(HUGE_PAGES)')
+	echo $((HUGE_OLD + PAGES)) >/proc/sys/vm/nr_hugepages
 	mkdir "$W/huge"
 	mount -t hugetlbfs -o pagesize=2M nodev "$W/huge"
-	EAL=(--no-pci --huge-dir "$W/huge" --single-file-segments -m 1024 --log-level lib.eal:notice)
+	HUGE_DIR=$W/huge
 fi
+# the EAL arguments of run-e2e's processes (perf/e2e/common.py)
+read -r -a EAL <<<"$(cd "$ROOT/perf" && python3 -c '
+import sys
+from e2e.common import eal_common
+print(" ".join(eal_common(sys.argv[1] or None)))' "$HUGE_DIR")"
 # the guest devargs and EAL arguments of run-e2e's --rings, from
 # perf/e2e/common.py; MRG=0|1 overrides the mrg_rxbuf the layout asks for
 RING_ARGS=$(cd "$ROOT/perf" && python3 -c '

@@ -81,22 +81,23 @@ class Child(Proc):
 # a fill (frames in a busy round) shown when it is at least this share of
 # the busy rounds
 FILL_MIN_PCT = 5.0
-# the app's last fill bucket counts rounds of that many frames or more
-# (FWD_FILL_MAX): no cost per frame for it
-FILL_CAP = 128
 
 
 def worker_cycles(prefix):
     """(tsc_hz, cycles, busy_cycles, frames, busy_rounds, fill) summed over
     the app's workers (/vdevpeer/fwd/lcores: a round that received frames
     is busy); fill: {frames in a round: [rounds, cycles]} of those busy
-    rounds (/vdevpeer/fwd/fill)."""
+    rounds (/vdevpeer/fwd/fill; not its last bucket, fill_max, which counts
+    rounds of that many frames or more)."""
     t = telemetry(prefix, "/vdevpeer/fwd/lcores")
     lc = [v for k, v in t.items() if k.startswith("lcore")]
+    ft = telemetry(prefix, "/vdevpeer/fwd/fill") or {}
     fill = {}
-    for k, v in (telemetry(prefix, "/vdevpeer/fwd/fill") or {}).items():
+    for k, v in ft.items():
         if k.startswith("lcore"):
             for f, n, c in zip(v["fill"], v["rounds"], v["cycles"]):
+                if f >= ft["fill_max"]:
+                    continue
                 acc = fill.setdefault(f, [0, 0])
                 acc[0] += n
                 acc[1] += c
@@ -154,7 +155,7 @@ def worker_cost(cyc0, cyc1):
     nr = sum(n for n, _ in d.values())
     out["worker_fill"] = [(f, 100.0 * n / nr, 1e9 * c / hz / (n * f))
                           for f, (n, c) in sorted(d.items())
-                          if n and 0 < f < FILL_CAP and 100.0 * n / nr >= FILL_MIN_PCT]
+                          if n and 100.0 * n / nr >= FILL_MIN_PCT]
     return out
 
 

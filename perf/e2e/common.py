@@ -61,20 +61,6 @@ EAL_COMMON = ["--no-pci", "--no-huge", "-m", "1024", "--log-level", "lib.eal:not
 # --huge: every DPDK process's memory (-m 1024: 512 pages) in 2 MB pages of
 # the runner's own hugetlbfs mount; at most two processes at a time
 HUGE_PAGES = 2 * 512 + 64
-
-
-def eal_common(huge_dir=None):
-    """EAL_COMMON, or with huge_dir (a hugetlbfs mount) the same memory in
-    its 2 MB pages: one file per process (virtio_user sends the backend one
-    fd per file, and at most 8; EAL leaves the file at exit: run-e2e.py
-    removes it)."""
-    if huge_dir is None:
-        return list(EAL_COMMON)
-    out = []
-    for a in EAL_COMMON:
-        out += (["--huge-dir", huge_dir, "--single-file-segments"]
-                if a == "--no-huge" else [a])
-    return out
 STOP_TIMEOUT = 10.0
 # Other processes may use this much of a CPU (percent, summed) before a
 # run counts as disturbed.
@@ -83,6 +69,20 @@ QUIET_LIMIT_PCT = 10.0
 
 def log(msg):
     print(msg, flush=True)
+
+
+def eal_common(huge_dir=None):
+    """EAL_COMMON, or with huge_dir (a hugetlbfs mount) the same memory in
+    its 2 MB pages: one file per process (virtio_user sends the backend one
+    fd per file, and at most 8; EAL leaves the file at exit: run-e2e.py
+    removes it; so does profile-e2e.sh)."""
+    if huge_dir is None:
+        return list(EAL_COMMON)
+    out = []
+    for a in EAL_COMMON:
+        out += (["--huge-dir", huge_dir, "--single-file-segments"]
+                if a == "--no-huge" else [a])
+    return out
 
 
 class RunError(Exception):
